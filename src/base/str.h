@@ -1,0 +1,53 @@
+/* str.h - struct sl_str, a borrowed byte slice.
+ *
+ * An sl_str never owns its bytes and is not NUL-terminated. Whoever hands one
+ * out states how long it stays valid (for a tailed line: until the sink
+ * returns; for a value in an entry: until the entry is reset).
+ */
+#ifndef SL_BASE_STR_H
+#define SL_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct sl_str {
+        const char *ptr; /* first byte; may be NULL when len is 0 */
+        size_t len;      /* number of bytes */
+};
+
+#define SL_STR_NULL ((struct sl_str){ NULL, 0 })
+/* A slice of a string literal: SL_STR_LIT("info"). */
+#define SL_STR_LIT(s) ((struct sl_str){ (s), sizeof(s) - 1 })
+
+static inline struct sl_str sl_str_from(const char *p, size_t n) {
+        return (struct sl_str){ p, n };
+}
+
+static inline struct sl_str sl_str_c(const char *s) {
+        return (struct sl_str){ s, s ? strlen(s) : 0 };
+}
+
+static inline bool sl_str_eq(struct sl_str a, struct sl_str b) {
+        return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static inline bool sl_str_eq_c(struct sl_str a, const char *s) {
+        return sl_str_eq(a, sl_str_c(s));
+}
+
+/* Orders like strcmp on the bytes, shorter first on a common prefix. */
+static inline int sl_str_cmp(struct sl_str a, struct sl_str b) {
+        size_t n = a.len < b.len ? a.len : b.len;
+        int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+        if (c)
+                return c;
+        return (a.len > b.len) - (a.len < b.len);
+}
+
+static inline bool sl_str_has_suffix(struct sl_str s, const char *suffix) {
+        size_t n = strlen(suffix);
+        return s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0;
+}
+
+#endif

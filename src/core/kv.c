@@ -1,0 +1,57 @@
+/* kv.c - see kv.h. */
+#include "core/kv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+void sl_kvs_init(struct sl_kvs *kvs) {
+        kvs->items = NULL;
+        kvs->len = kvs->cap = 0;
+}
+
+void sl_kvs_release(struct sl_kvs *kvs) {
+        free(kvs->items);
+        sl_kvs_init(kvs);
+}
+
+static struct sl_kv *find(const struct sl_kvs *kvs, struct sl_str name) {
+        for (size_t i = 0; i < kvs->len; i++)
+                if (sl_str_eq(kvs->items[i].name, name))
+                        return &kvs->items[i];
+        return NULL;
+}
+
+void sl_kvs_set(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
+        struct sl_kv *kv = find(kvs, name);
+        if (kv) {
+                kv->value = value;
+                return;
+        }
+        sl_xgrow((void **)&kvs->items, sizeof(*kvs->items), &kvs->cap, kvs->len + 1);
+        kvs->items[kvs->len++] = (struct sl_kv){ name, value };
+}
+
+const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name) {
+        const struct sl_kv *kv = find(kvs, name);
+        return kv ? &kv->value : NULL;
+}
+
+bool sl_kvs_del(struct sl_kvs *kvs, struct sl_str name) {
+        struct sl_kv *kv = find(kvs, name);
+        size_t i;
+        if (!kv)
+                return false;
+        i = (size_t)(kv - kvs->items);
+        memmove(kv, kv + 1, (kvs->len - i - 1) * sizeof(*kv));
+        kvs->len--;
+        return true;
+}
+
+void sl_kvs_copy(struct sl_kvs *dst, const struct sl_kvs *src) {
+        sl_xgrow((void **)&dst->items, sizeof(*dst->items), &dst->cap, src->len);
+        if (src->len)
+                memcpy(dst->items, src->items, src->len * sizeof(*src->items));
+        dst->len = src->len;
+}
