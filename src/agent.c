@@ -1,1 +1,877 @@
-/* placeholder: not written yet */
+/* agent.c - see agent.h.
+ *
+ * All periodic duties are declared in one place, timers_start(), each with
+ * its period. The hot path is on_line(): one tailed line through the job's
+ * pipeline into every client's batcher, with no allocation once warm.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/time-util.h"
+#include "base/u64map.h"
+#include "base/xalloc.h"
+#include "core/entry.h"
+#include "core/labels.h"
+#include "metrics/exposition.h"
+#include "metrics/http-server.h"
+#include "pipeline/pipeline.h"
+#include "ship/batcher.h"
+#include "ship/loki-client.h"
+#include "sl-version.h"
+#include "stages/stage-registry.h"
+#include "tail/positions.h"
+#include "tail/tailer.h"
+
+#define READ_BUDGET (1u << 20)          /* bytes read per loop iteration */
+#define SAFETY_POLL_NS (1 * SL_NSEC_PER_SEC) /* stat() open files even with inotify */
+#define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
+#define MAX_CLIENTS 16
+
+struct job {
+        const struct sl_scrape_config *config; /* borrowed from the agent's config */
+        struct sl_pipeline *pipeline;          /* owned */
+};
+
+/* One static_config of a job: the labels every line of its files starts with. */
+struct target {
+        struct job *job;       /* borrowed from agent->jobs */
+        struct sl_kvs labels;  /* owned array; strings borrowed from the config */
+};
+
+struct client {
+        struct sl_agent *agent;           /* borrowed back-pointer for callbacks */
+        unsigned index;                   /* position in agent->clients */
+        const struct sl_client_config *config; /* borrowed */
+        struct sl_batcher *batcher;       /* owned */
+        struct sl_loki_client *loki;      /* owned */
+        struct sl_kvs external_labels;    /* owned array; strings borrowed from config */
+        struct sl_timer batch_timer;      /* seals the open batch at its deadline */
+        struct sl_u64map acked;           /* source id → offset acked by this client
+                                           * (used only with several clients) */
+        uint64_t last_refusal_log_ns;     /* rate limit for logging Loki's refusals */
+        int last_refusal_status;
+};
+
+struct sl_agent {
+        const struct sl_config *config;   /* borrowed */
+        struct sl_agent_options opts;
+        struct sl_loop *loop;             /* owned */
+        int signal_fd;                    /* owned */
+        struct sl_positions *positions;   /* owned */
+        struct sl_tailer *tailer;         /* owned */
+        struct job *jobs;                 /* owned array, one per scrape config */
+        size_t n_jobs;
+        struct target *targets;           /* owned array, one per static config */
+        size_t n_targets;
+        struct client *clients;           /* owned array */
+        size_t n_clients;
+        struct sl_http_server *http;      /* owned; NULL when disabled */
+        struct sl_entry entry;            /* reused for every line */
+        struct sl_u64map holding;         /* source id → offset where a held
+                                           * (split) line starts */
+        struct sl_buf scratch;            /* dry-run rendering */
+
+        struct sl_timer rescan_timer;     /* glob rescan every target.sync_period */
+        struct sl_timer positions_timer;  /* positions save every positions.sync_period */
+        struct sl_timer poll_timer;       /* stat() open files (poll mode, or safety net) */
+        struct sl_timer deadline_timer;   /* graceful shutdown deadline */
+
+        bool ready;                       /* initial scan done, serving */
+        bool stopping;                    /* first stop signal seen: no more reading */
+        bool deadline_passed;             /* shutdown deadline reached */
+        int exit_code;
+
+        uint64_t entries_kept;            /* entries handed to the batchers */
+        uint64_t entries_held;            /* pieces held by a stage (split lines) */
+        uint64_t dry_run_entries;         /* entries printed by -dry-run */
+        uint64_t positions_save_errors;
+        uint64_t positions_saves;
+};
+
+static void client_release(struct client *c);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t held_bytes(const struct sl_agent *a) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < a->n_clients; i++)
+                n += sl_batcher_held_bytes(a->clients[i].batcher) +
+                     sl_loki_client_held_bytes(a->clients[i].loki);
+        return n;
+}
+
+/* Reading is allowed while memory held for Loki stays under the cap: during
+ * an outage the files on disk are the buffer. */
+static bool has_room(const struct sl_agent *a) {
+        if (a->opts.dry_run)
+                return true;
+        return held_bytes(a) < a->config->limits.max_buffered_bytes;
+}
+
+static void arm_batch_timer(struct client *c) {
+        uint64_t deadline = sl_batcher_deadline(c->batcher);
+        if (deadline == UINT64_MAX)
+                sl_loop_timer_disarm(c->agent->loop, &c->batch_timer);
+        else if (!c->batch_timer.armed || c->batch_timer.deadline_ns != deadline)
+                sl_loop_timer_arm(c->agent->loop, &c->batch_timer, deadline);
+}
+
+/* Seals the client's open batch if it is due (or @force) and submits it. */
+static void flush_client(struct client *c, uint64_t now, bool force) {
+        struct sl_batch *batch = sl_batcher_take(c->batcher, now, force);
+        if (batch)
+                sl_loki_client_submit(c->loki, batch);
+        arm_batch_timer(c);
+}
+
+/* ---- dry run ------------------------------------------------------------ */
+
+static void print_entry(struct sl_agent *a, const struct sl_entry *e) {
+        struct sl_buf *b = &a->scratch;
+        char ts[64];
+        struct tm tm;
+        time_t secs = (time_t)(e->ts_ns / (int64_t)SL_NSEC_PER_SEC);
+
+        sl_buf_reset(b);
+        gmtime_r(&secs, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+        sl_buf_printf(b, "%s.%09" PRId64 "Z\t", ts, e->ts_ns % (int64_t)SL_NSEC_PER_SEC);
+        sl_labels_render(&e->labels, b);
+        for (size_t i = 0; i < e->metadata.len; i++) {
+                sl_buf_printf(b, "%s%.*s=\"", i ? " " : "\t",
+                              (int)e->metadata.items[i].name.len, e->metadata.items[i].name.ptr);
+                sl_label_escape(e->metadata.items[i].value, b);
+                sl_buf_putc(b, '"');
+        }
+        sl_buf_putc(b, '\t');
+        sl_buf_append_str(b, e->line);
+        sl_buf_putc(b, '\n');
+        fwrite(b->data, 1, b->len, stdout);
+        a->dry_run_entries++;
+}
+
+/* ---- the hot path ------------------------------------------------------- */
+
+static void on_line(void *userdata, const struct sl_tail_file_info *file, struct sl_str line,
+                    uint64_t end_offset) {
+        struct sl_agent *a = userdata;
+        struct target *t = file->target;
+        struct sl_entry *e = &a->entry;
+        struct sl_mark mark;
+        uint64_t now = sl_now_ns(), hold_from;
+        int verdict;
+
+        sl_entry_reset(e);
+        e->line = line;
+        e->source_id = file->id;
+        sl_kvs_copy(&e->labels, &t->labels);
+        sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
+
+        verdict = sl_pipeline_run(t->job->pipeline, e);
+
+        /* A file's position may move past a line only once nothing of it is
+         * held: while a stage holds pieces of a split line, the mark stays
+         * where the first piece began, so a restart reads it again whole. */
+        mark = (struct sl_mark){ .source_id = file->id, .dev = file->dev, .ino = file->ino,
+                                 .offset = end_offset };
+        if (verdict == SL_STAGE_HOLD) {
+                uint64_t start = end_offset - line.len - 1;
+                a->entries_held++;
+                if (!sl_u64map_get(&a->holding, file->id, &hold_from)) {
+                        sl_u64map_put(&a->holding, file->id, start);
+                        hold_from = start;
+                }
+                mark.offset = hold_from;
+        } else if (a->holding.len) {
+                sl_u64map_del(&a->holding, file->id);
+        }
+
+        if (a->opts.dry_run) {
+                if (verdict == SL_STAGE_KEEP) {
+                        if (!e->ts_ns)
+                                e->ts_ns = sl_wall_ns();
+                        print_entry(a, e);
+                }
+                return;
+        }
+        for (size_t i = 0; i < a->n_clients; i++) {
+                struct client *c = &a->clients[i];
+                if (verdict == SL_STAGE_KEEP && sl_batcher_add(c->batcher, e, now) == 1) {
+                        sl_batcher_mark(c->batcher, &mark, now);
+                        flush_client(c, now, true);
+                        continue;
+                }
+                sl_batcher_mark(c->batcher, &mark, now);
+                if (!c->batch_timer.armed)
+                        arm_batch_timer(c);
+        }
+        if (verdict == SL_STAGE_KEEP)
+                a->entries_kept++;
+}
+
+static void on_file_released(void *userdata, const struct sl_tail_file_info *file) {
+        struct sl_agent *a = userdata;
+        struct target *t = file->target;
+
+        sl_pipeline_forget(t->job->pipeline, file->id);
+        sl_u64map_del(&a->holding, file->id);
+        for (size_t i = 0; i < a->n_clients; i++)
+                sl_u64map_del(&a->clients[i].acked, file->id);
+}
+
+/* ---- acknowledgements: the only flow back ------------------------------- */
+
+static void ack_marks(struct client *c, const struct sl_batch *batch) {
+        struct sl_agent *a = c->agent;
+        size_t n;
+        const struct sl_mark *marks = sl_batch_marks(batch, &n);
+
+        for (size_t i = 0; i < n; i++) {
+                const struct sl_mark *m = &marks[i];
+                uint64_t low = m->offset, other;
+
+                if (a->n_clients > 1) {
+                        /* The position moves to the lowest offset every client acked. */
+                        sl_u64map_put(&c->acked, m->source_id, m->offset);
+                        for (size_t j = 0; j < a->n_clients; j++) {
+                                if (j == c->index)
+                                        continue;
+                                if (!sl_u64map_get(&a->clients[j].acked, m->source_id, &other)) {
+                                        low = 0;
+                                        break;
+                                }
+                                if (other < low)
+                                        low = other;
+                        }
+                        if (low == 0)
+                                continue;
+                }
+                sl_positions_ack(a->positions, m->dev, m->ino, low);
+        }
+}
+
+static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome outcome,
+                         int status, const char *message) {
+        struct client *c = userdata;
+        uint64_t now = sl_now_ns();
+
+        switch (outcome) {
+        case SL_PUSH_SENT:
+        case SL_PUSH_EMPTY:
+                break;
+        case SL_PUSH_REFUSED:
+                /* Loki refused for good: retrying cannot help. Log once per kind a minute. */
+                if (status != c->last_refusal_status ||
+                    now - c->last_refusal_log_ns >= REFUSAL_LOG_PERIOD_NS) {
+                        sl_log_warn("Loki refused a batch; its entries are dropped",
+                                    "url=\"%s\" status=%d entries=%zu loki_message=\"%.300s\"",
+                                    c->config->url, status, sl_batch_entries(batch), message);
+                        c->last_refusal_status = status;
+                        c->last_refusal_log_ns = now;
+                }
+                break;
+        case SL_PUSH_GAVE_UP:
+                sl_log_error("giving up on a batch after max_retries; its entries are dropped",
+                             "url=\"%s\" status=%d entries=%zu max_retries=%" PRIu64,
+                             c->config->url, status, sl_batch_entries(batch),
+                             c->config->max_retries);
+                break;
+        }
+        /* Sent, refused or given up on: either way these lines are done with. */
+        ack_marks(c, batch);
+        sl_batch_free(batch);
+        if (c->agent->stopping && !c->agent->deadline_passed) {
+                bool idle = true;
+                for (size_t i = 0; i < c->agent->n_clients; i++)
+                        idle = idle && sl_loki_client_idle(c->agent->clients[i].loki);
+                if (idle)
+                        sl_loop_stop(c->agent->loop);
+        }
+}
+
+/* ---- timers: every periodic duty ---------------------------------------- */
+
+static void save_positions(struct sl_agent *a) {
+        int r;
+        if (a->opts.dry_run)
+                return;
+        sl_positions_prune(a->positions);
+        r = sl_positions_save(a->positions);
+        if (r < 0) {
+                a->positions_save_errors++;
+                sl_log_error("cannot save positions, will retry", "file=\"%s\" error=\"%s\"",
+                             a->config->positions.filename, strerror(-r));
+        } else {
+                a->positions_saves++;
+        }
+}
+
+static void on_rescan(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        int r = sl_tailer_scan(a->tailer);
+        if (r < 0)
+                sl_log_warn("rescan failed, ignoring", "error=\"%s\"", strerror(-r));
+        else if (r > 0)
+                sl_log_info("following new files", "count=%d", r);
+        sl_loop_timer_arm(a->loop, t, now + a->config->target.sync_period_ns);
+}
+
+static void on_positions_sync(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        save_positions(a);
+        sl_loop_timer_arm(a->loop, t, now + a->config->positions.sync_period_ns);
+}
+
+static void on_poll(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        sl_tailer_poll(a->tailer);
+        sl_loop_timer_arm(a->loop, t,
+                          now + (a->config->target.poll ? a->config->target.poll_period_ns
+                                                        : SAFETY_POLL_NS));
+}
+
+static void on_batch_deadline(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct client *c = userdata;
+        (void)t;
+        flush_client(c, now, false);
+}
+
+static void on_shutdown_deadline(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        (void)t;
+        (void)now;
+        a->deadline_passed = true;
+        sl_log_warn("shutdown deadline reached with batches unsent; they will be read again at the next start",
+                    "held_bytes=%" PRIu64, held_bytes(a));
+        sl_loop_stop(a->loop);
+}
+
+static void timers_start(struct sl_agent *a) {
+        uint64_t now = sl_now_ns();
+
+        sl_timer_init(&a->rescan_timer, on_rescan, a);
+        sl_loop_timer_arm(a->loop, &a->rescan_timer, now + a->config->target.sync_period_ns);
+        sl_timer_init(&a->positions_timer, on_positions_sync, a);
+        sl_loop_timer_arm(a->loop, &a->positions_timer, now + a->config->positions.sync_period_ns);
+        sl_timer_init(&a->poll_timer, on_poll, a);
+        sl_loop_timer_arm(a->loop, &a->poll_timer,
+                          now + (a->config->target.poll ? a->config->target.poll_period_ns
+                                                        : SAFETY_POLL_NS));
+        sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
+}
+
+/* ---- signals and shutdown ----------------------------------------------- */
+
+static void begin_shutdown(struct sl_agent *a) {
+        uint64_t now = sl_now_ns();
+
+        a->stopping = true;
+        a->ready = false;
+        sl_loop_timer_disarm(a->loop, &a->rescan_timer);
+        sl_loop_timer_disarm(a->loop, &a->poll_timer);
+        if (a->opts.dry_run) {
+                sl_loop_stop(a->loop);
+                return;
+        }
+        for (size_t i = 0; i < a->n_clients; i++)
+                flush_client(&a->clients[i], now, true);
+        sl_loop_timer_arm(a->loop, &a->deadline_timer,
+                          now + a->config->server.graceful_shutdown_timeout_ns);
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (!sl_loki_client_idle(a->clients[i].loki))
+                        return;
+        sl_loop_stop(a->loop);
+}
+
+static void on_signal(int fd, uint32_t events, void *userdata) {
+        struct sl_agent *a = userdata;
+        struct signalfd_siginfo si;
+        (void)events;
+
+        while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (!a->stopping) {
+                        sl_log_info("stopping: sending what is held, then saving positions",
+                                    "signal=%s deadline_ms=%" PRIu64, strsignal((int)si.ssi_signo),
+                                    a->config->server.graceful_shutdown_timeout_ns / SL_NSEC_PER_MSEC);
+                        begin_shutdown(a);
+                } else {
+                        sl_log_warn("second stop signal: exiting now; unsent lines will be read again at the next start",
+                                    "signal=%s", strsignal((int)si.ssi_signo));
+                        a->deadline_passed = true;
+                        sl_loop_stop(a->loop);
+                }
+        }
+}
+
+static void on_inotify(int fd, uint32_t events, void *userdata) {
+        struct sl_agent *a = userdata;
+        int r;
+        (void)fd;
+        (void)events;
+        r = sl_tailer_process_events(a->tailer);
+        if (r < 0)
+                sl_log_warn("reading inotify events failed, ignoring", "error=\"%s\"", strerror(-r));
+}
+
+/* The loop asks this before sleeping: unread lines and room for them mean
+ * there is work without waiting for an event. */
+static bool is_busy(void *userdata) {
+        struct sl_agent *a = userdata;
+        return !a->stopping && sl_tailer_has_pending(a->tailer) && has_room(a);
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+struct metrics_ctx {
+        struct sl_expo *w;
+        const char *job;
+        const char *client_url;
+};
+
+static void metric_file(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        sl_expo_sample_u64(m->w, "sluice_read_bytes_total", labels, s->offset);
+        (void)labels;
+}
+
+static void metric_file_size(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        sl_expo_sample_u64(m->w, "sluice_file_bytes", labels, s->size);
+}
+
+static void metric_file_lag(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        sl_expo_sample_u64(m->w, "sluice_file_unread_bytes", labels,
+                           s->size > s->offset ? s->size - s->offset : 0);
+}
+
+static void metric_drop(void *userdata, const char *reason, uint64_t count) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "job", m->job, "reason", reason, NULL };
+        sl_expo_sample_u64(m->w, "sluice_dropped_entries_total", labels, count);
+}
+
+static void metric_status(void *userdata, int status, uint64_t count, const uint64_t *buckets,
+                          size_t n_buckets, const double *bounds, double sum_seconds) {
+        struct metrics_ctx *m = userdata;
+        char code[16];
+        const char *labels[] = { "host", m->client_url, "status_code", code, NULL };
+        (void)count;
+        if (status > 0)
+                snprintf(code, sizeof(code), "%d", status);
+        else
+                snprintf(code, sizeof(code), "error");
+        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, buckets,
+                          n_buckets, sum_seconds);
+}
+
+static void render_metrics(void *userdata, struct sl_buf *out) {
+        struct sl_agent *a = userdata;
+        const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
+        struct sl_expo w;
+        struct metrics_ctx m = { .w = &w };
+        const char *build[] = { "version", SL_VERSION, NULL };
+
+        sl_expo_init(&w, out);
+        sl_expo_family(&w, "sluice_build_info", "gauge", "A metric with a constant 1 value labelled by the version sluice was built from.");
+        sl_expo_sample_u64(&w, "sluice_build_info", build, 1);
+        sl_expo_family(&w, "sluice_ready", "gauge", "1 while the agent is running and following its files.");
+        sl_expo_sample_u64(&w, "sluice_ready", NULL, a->ready ? 1 : 0);
+
+        sl_expo_family(&w, "sluice_files_active", "gauge", "Files being followed.");
+        sl_expo_sample_u64(&w, "sluice_files_active", NULL, sl_tailer_active_files(a->tailer));
+        sl_expo_family(&w, "sluice_read_bytes_total", "gauge", "Offset read up to, per followed file.");
+        sl_tailer_foreach_file(a->tailer, metric_file, &m);
+        sl_expo_family(&w, "sluice_file_bytes", "gauge", "Size of each followed file.");
+        sl_tailer_foreach_file(a->tailer, metric_file_size, &m);
+        sl_expo_family(&w, "sluice_file_unread_bytes", "gauge", "Bytes of each followed file not read yet.");
+        sl_tailer_foreach_file(a->tailer, metric_file_lag, &m);
+        sl_expo_family(&w, "sluice_read_lines_total", "counter", "Lines read from all files.");
+        sl_expo_sample_u64(&w, "sluice_read_lines_total", NULL, ts->lines_read);
+        sl_expo_family(&w, "sluice_files_opened_total", "counter", "Files opened for following.");
+        sl_expo_sample_u64(&w, "sluice_files_opened_total", NULL, ts->files_opened);
+        sl_expo_family(&w, "sluice_file_rotations_total", "counter", "Followed files rotated away (renamed or deleted).");
+        sl_expo_sample_u64(&w, "sluice_file_rotations_total", NULL, ts->rotations);
+        sl_expo_family(&w, "sluice_file_truncations_total", "counter", "Files truncated below the read offset and read again from the start.");
+        sl_expo_sample_u64(&w, "sluice_file_truncations_total", NULL, ts->truncations);
+
+        sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by job and reason.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                m.job = a->jobs[i].config->job_name;
+                sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
+        }
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
+                const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
+                const char *too_long[] = { "job", "", "reason", "line_too_long", NULL };
+                const char *refused[] = { "job", "", "reason", "loki_refused", NULL };
+                const char *no_labels[] = { "job", "", "reason", "no_labels", NULL };
+                sl_expo_sample_u64(&w, "sluice_dropped_entries_total", too_long,
+                                   bs->entries_dropped_too_long);
+                sl_expo_sample_u64(&w, "sluice_dropped_entries_total", no_labels,
+                                   bs->entries_dropped_no_labels);
+                sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused, cs->entries_dropped);
+        }
+        sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                sl_expo_sample_u64(&w, "sluice_truncated_entries_total", labels,
+                                   sl_batcher_stats(a->clients[i].batcher)->entries_truncated);
+        }
+
+#define CLIENT_COUNTER(name, help, field)                                              \
+        sl_expo_family(&w, name, "counter", help);                                     \
+        for (size_t i = 0; i < a->n_clients; i++) {                                    \
+                const char *labels[] = { "host", a->clients[i].config->url, NULL };   \
+                sl_expo_sample_u64(&w, name, labels,                                   \
+                                   sl_loki_client_stats(a->clients[i].loki)->field);   \
+        }
+        CLIENT_COUNTER("sluice_sent_entries_total", "Entries accepted by Loki.", entries_sent)
+        CLIENT_COUNTER("sluice_sent_bytes_total", "Compressed bytes of accepted pushes.", bytes_sent)
+        CLIENT_COUNTER("sluice_requests_total", "Push requests made, including retries.", requests)
+        CLIENT_COUNTER("sluice_batch_retries_total", "Push requests retried after 429, 5xx or a connection error.", retries)
+        CLIENT_COUNTER("sluice_batches_refused_total", "Batches Loki refused for good (4xx other than 429).", batches_refused)
+#undef CLIENT_COUNTER
+        sl_expo_family(&w, "sluice_request_duration_seconds", "histogram", "Duration of push requests, by status code.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                m.client_url = a->clients[i].config->url;
+                sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
+        }
+        sl_expo_family(&w, "sluice_batches_pending", "gauge", "Batches waiting to be sent or acknowledged, per client.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                sl_expo_sample_u64(&w, "sluice_batches_pending", labels,
+                                   sl_loki_client_queued(a->clients[i].loki));
+        }
+        sl_expo_family(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.");
+        sl_expo_sample_u64(&w, "sluice_buffered_bytes", NULL, held_bytes(a));
+        sl_expo_family(&w, "sluice_positions_saves_total", "counter", "Positions file writes.");
+        sl_expo_sample_u64(&w, "sluice_positions_saves_total", NULL, a->positions_saves);
+        sl_expo_family(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.");
+        sl_expo_sample_u64(&w, "sluice_positions_save_errors_total", NULL, a->positions_save_errors);
+}
+
+static bool render_ready(void *userdata, struct sl_buf *out) {
+        struct sl_agent *a = userdata;
+        if (a->ready) {
+                sl_buf_printf(out, "ready\n");
+                return true;
+        }
+        sl_buf_printf(out, a->stopping ? "shutting down\n" : "starting\n");
+        return false;
+}
+
+static void render_status(void *userdata, struct sl_buf *out) {
+        struct sl_agent *a = userdata;
+        const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
+
+        sl_buf_printf(out, "sluice %s\n\nstate: %s\nfiles followed: %zu\nlines read: %" PRIu64
+                      "\nentries kept: %" PRIu64 "\nbuffered bytes: %" PRIu64 "\n\n",
+                      SL_VERSION, a->ready ? "running" : (a->stopping ? "stopping" : "starting"),
+                      sl_tailer_active_files(a->tailer), ts->lines_read, a->entries_kept,
+                      held_bytes(a));
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
+                sl_buf_printf(out, "client %s: sent %" PRIu64 " entries, %zu batches pending, %" PRIu64
+                              " retries\n", a->clients[i].config->url, cs->entries_sent,
+                              sl_loki_client_queued(a->clients[i].loki), cs->retries);
+        }
+        sl_buf_printf(out, "\n/metrics  Prometheus metrics\n/ready    readiness\n");
+}
+
+/* ---- construction -------------------------------------------------------- */
+
+static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        /* A closed pipe to a Loki connection is an error on that request, not a reason to die. */
+        signal(SIGPIPE, SIG_IGN);
+        a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (a->signal_fd < 0) {
+                snprintf(err->msg, sizeof(err->msg), "signalfd: %s", strerror(errno));
+                return -errno;
+        }
+        r = sl_loop_add_fd(a->loop, a->signal_fd, EPOLLIN, on_signal, a);
+        return r;
+}
+
+static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
+        const struct sl_config *cfg = a->config;
+        size_t n_targets = 0;
+
+        a->jobs = sl_xcalloc(cfg->n_scrape_configs, sizeof(*a->jobs));
+        for (size_t i = 0; i < cfg->n_scrape_configs; i++)
+                n_targets += cfg->scrape_configs[i].n_static_configs;
+        a->targets = sl_xcalloc(n_targets, sizeof(*a->targets));
+
+        for (size_t i = 0; i < cfg->n_scrape_configs; i++) {
+                const struct sl_scrape_config *sc = &cfg->scrape_configs[i];
+                struct job *job = &a->jobs[a->n_jobs];
+                int r;
+
+                job->config = sc;
+                r = sl_stages_pipeline_new(sc->pipeline_stages,
+                                           sc->pipeline_file ? sc->pipeline_file : cfg->file, err,
+                                           &job->pipeline);
+                if (r < 0)
+                        return r;
+                a->n_jobs++;
+
+                for (size_t j = 0; j < sc->n_static_configs; j++) {
+                        const struct sl_static_config *st = &sc->static_configs[j];
+                        struct target *t = &a->targets[a->n_targets++];
+                        bool has_job = false;
+
+                        t->job = job;
+                        sl_kvs_init(&t->labels);
+                        for (size_t k = 0; k < st->n_labels; k++) {
+                                sl_kvs_set(&t->labels, sl_str_c(st->labels[k].name),
+                                           sl_str_c(st->labels[k].value));
+                                has_job = has_job || strcmp(st->labels[k].name, "job") == 0;
+                        }
+                        /* Loki needs at least one label; the job name is the natural one. */
+                        if (!has_job)
+                                sl_kvs_set(&t->labels, SL_STR_LIT("job"), sl_str_c(sc->job_name));
+                        r = sl_tailer_add_glob(a->tailer, st->path_glob, t);
+                        if (r < 0) {
+                                snprintf(err->msg, sizeof(err->msg), "cannot follow %s: %s",
+                                         st->path_glob, strerror(-r));
+                                return r;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
+        const struct sl_config *cfg = a->config;
+
+        if (cfg->n_clients > MAX_CLIENTS) {
+                snprintf(err->msg, sizeof(err->msg), "at most %d clients are supported", MAX_CLIENTS);
+                return -EINVAL;
+        }
+        a->clients = sl_xcalloc(cfg->n_clients, sizeof(*a->clients));
+        for (size_t i = 0; i < cfg->n_clients; i++) {
+                const struct sl_client_config *cc = &cfg->clients[i];
+                struct client *c = &a->clients[i];
+                struct sl_batcher_options bo;
+                struct sl_loki_client_options lo;
+
+                c->agent = a;
+                c->index = (unsigned)i;
+                c->config = cc;
+                sl_kvs_init(&c->external_labels);
+                sl_u64map_init(&c->acked);
+                for (size_t k = 0; k < cc->n_external_labels; k++)
+                        sl_kvs_set(&c->external_labels, sl_str_c(cc->external_labels[k].name),
+                                   sl_str_c(cc->external_labels[k].value));
+                bo = (struct sl_batcher_options){
+                        .batchsize = cc->batchsize,
+                        .batchwait_ns = cc->batchwait_ns,
+                        .external_labels = &c->external_labels,
+                        .max_line_size = cfg->limits.max_line_size,
+                        .truncate = cfg->limits.max_line_size_truncate,
+                };
+                c->batcher = sl_batcher_new(&bo);
+                lo = (struct sl_loki_client_options){
+                        .url = cc->url,
+                        .tenant_id = cc->tenant_id,
+                        .user_agent = "sluice/" SL_VERSION,
+                        .timeout_ns = cc->timeout_ns,
+                        .backoff_min_ns = cc->backoff_min_ns,
+                        .backoff_max_ns = cc->backoff_max_ns,
+                        .max_retries = cc->max_retries,
+                };
+                c->loki = sl_loki_client_new(a->loop, &lo, on_push_done, c);
+                if (!c->loki) {
+                        snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
+                                 cc->url);
+                        return -ENOMEM;
+                }
+                sl_timer_init(&c->batch_timer, on_batch_deadline, c);
+                a->n_clients++;
+        }
+        return 0;
+}
+
+int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *opts,
+                 struct sl_cfg_error *err, struct sl_agent **ret) {
+        _cleanup_(sl_agent_freep) struct sl_agent *a = NULL;
+        struct sl_tailer_options to;
+        int r;
+
+        a = sl_xnew(struct sl_agent);
+        a->config = config;
+        a->opts = *opts;
+        a->signal_fd = -1;
+        sl_entry_init(&a->entry);
+        sl_u64map_init(&a->holding);
+        sl_buf_init(&a->scratch, 64u << 20);
+
+        a->loop = sl_loop_new();
+        if (!a->loop) {
+                snprintf(err->msg, sizeof(err->msg), "epoll_create: %s", strerror(errno));
+                return -errno;
+        }
+
+        a->positions = sl_positions_new(config->positions.filename);
+        if (!opts->dry_run) {
+                r = sl_positions_load(a->positions);
+                if (r < 0 && !config->positions.ignore_invalid) {
+                        snprintf(err->file, sizeof(err->file), "%s", config->positions.filename);
+                        snprintf(err->msg, sizeof(err->msg),
+                                 "positions file is unreadable (%s); fix or remove it, or set positions.ignore_invalid_yaml: true to start over",
+                                 r == -EBADMSG ? sl_positions_error(a->positions) : strerror(-r));
+                        return r;
+                }
+                if (r < 0) {
+                        sl_log_warn("positions file is unreadable; starting over as configured",
+                                    "file=\"%s\"", config->positions.filename);
+                        sl_positions_free(a->positions);
+                        a->positions = sl_positions_new(config->positions.filename);
+                }
+        }
+
+        to = (struct sl_tailer_options){
+                .read_size = 256u << 10,
+                .max_line_size = 1u << 20,
+                .poll = config->target.poll,
+        };
+        /* Lines are read whole up to the larger of 1 MiB and Loki's limit,
+         * so the limit (truncate or drop) is applied to the whole line. */
+        if (config->limits.max_line_size > to.max_line_size)
+                to.max_line_size = (size_t)config->limits.max_line_size;
+        a->tailer = sl_tailer_new(&to, a->positions);
+        sl_tailer_set_release_cb(a->tailer, on_file_released, a);
+
+        r = setup_jobs(a, err);
+        if (r < 0)
+                return r;
+        if (!opts->dry_run) {
+                r = setup_clients(a, err);
+                if (r < 0)
+                        return r;
+        }
+        r = setup_signals(a, err);
+        if (r < 0)
+                return r;
+
+        if (!config->server.disable && !opts->dry_run) {
+                struct sl_http_handlers h = {
+                        .metrics = render_metrics,
+                        .ready = render_ready,
+                        .status = render_status,
+                        .userdata = a,
+                };
+                r = sl_http_server_new(a->loop, config->server.listen_address,
+                                       config->server.listen_port, &h, &a->http);
+                if (r < 0) {
+                        snprintf(err->msg, sizeof(err->msg), "cannot listen on %s:%u: %s",
+                                 config->server.listen_address, config->server.listen_port,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+int sl_agent_run(struct sl_agent *a) {
+        int r, fd;
+
+        r = sl_tailer_scan(a->tailer);
+        if (r < 0)
+                sl_log_warn("initial scan failed, will retry", "error=\"%s\"", strerror(-r));
+        fd = sl_tailer_fd(a->tailer);
+        if (fd >= 0) {
+                r = sl_loop_add_fd(a->loop, fd, EPOLLIN, on_inotify, a);
+                if (r < 0) {
+                        sl_log_error("cannot watch inotify descriptor", "error=\"%s\"", strerror(-r));
+                        return 1;
+                }
+        }
+        timers_start(a);
+        sl_loop_set_busy(a->loop, is_busy, a);
+        a->ready = true;
+        if (a->http)
+                sl_log_info("sluice started", "version=%s files=%zu clients=%zu http_port=%u",
+                            SL_VERSION, sl_tailer_active_files(a->tailer), a->n_clients,
+                            sl_http_server_port(a->http));
+        else
+                sl_log_info("sluice started", "version=%s files=%zu clients=%zu", SL_VERSION,
+                            sl_tailer_active_files(a->tailer), a->n_clients);
+
+        while (!sl_loop_stopped(a->loop)) {
+                r = sl_loop_run_once(a->loop, SL_TIME_INFINITY);
+                if (r < 0) {
+                        sl_log_error("event loop failed", "error=\"%s\"", strerror(-r));
+                        a->exit_code = 1;
+                        break;
+                }
+                if (!a->stopping && has_room(a))
+                        sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+        }
+        if (a->opts.dry_run)
+                fflush(stdout);
+
+        save_positions(a);
+        sl_log_info("sluice stopped", "entries=%" PRIu64 " positions=\"%s\"", a->entries_kept,
+                    a->config->positions.filename);
+        return a->exit_code;
+}
+
+static void client_release(struct client *c) {
+        if (c->agent && c->agent->loop)
+                sl_loop_timer_disarm(c->agent->loop, &c->batch_timer);
+        sl_loki_client_free(c->loki);
+        sl_batcher_free(c->batcher);
+        sl_kvs_release(&c->external_labels);
+        sl_u64map_release(&c->acked);
+}
+
+void sl_agent_free(struct sl_agent *a) {
+        if (!a)
+                return;
+        sl_http_server_free(a->http);
+        for (size_t i = 0; i < a->n_clients; i++)
+                client_release(&a->clients[i]);
+        free(a->clients);
+        sl_tailer_free(a->tailer);
+        for (size_t i = 0; i < a->n_targets; i++)
+                sl_kvs_release(&a->targets[i].labels);
+        free(a->targets);
+        for (size_t i = 0; i < a->n_jobs; i++)
+                sl_pipeline_free(a->jobs[i].pipeline);
+        free(a->jobs);
+        sl_positions_free(a->positions);
+        if (a->signal_fd >= 0) {
+                if (a->loop)
+                        sl_loop_del_fd(a->loop, a->signal_fd);
+                close(a->signal_fd);
+        }
+        sl_loop_free(a->loop);
+        sl_entry_release(&a->entry);
+        sl_u64map_release(&a->holding);
+        sl_buf_release(&a->scratch);
+        free(a);
+}

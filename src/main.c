@@ -1,1 +1,217 @@
-int main(void) { return 0; }
+/* main.c - command line: parse flags, load the config, run the agent.
+ *
+ * Flags follow Promtail's spelling (-config.file, -check-config, -dry-run),
+ * with one or two dashes and either "-flag value" or "-flag=value".
+ * Exit codes: 0 success, 1 configuration or runtime failure, 2 usage error.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/stage.h"
+#include "sl-version.h"
+#include "stages/stage-registry.h"
+
+struct cli {
+        const char *config_file;    /* -config.file */
+        const char *pipelines_dir;  /* -pipelines.dir */
+        const char *log_level;      /* -log.level, overrides server.log_level */
+        bool check_config;
+        bool dry_run;
+        bool version;
+        bool help;
+        const char *help_topic;     /* -help stages */
+};
+
+static void usage(FILE *out) {
+        fprintf(out,
+                "Usage: sluice -config.file FILE [options]\n"
+                "\n"
+                "Ships log files (Docker json-file logs first of all) to Grafana Loki,\n"
+                "reading Promtail-shaped configuration.\n"
+                "\n"
+                "Options:\n"
+                "  -config.file FILE     the configuration (YAML) to run\n"
+                "  -pipelines.dir DIR    where `pipeline: NAME` finds NAME.yaml (default: the\n"
+                "                        pipelines/ directory next to the config, else\n"
+                "                        /etc/sluice/pipelines)\n"
+                "  -check-config         validate the configuration and its pipelines, then exit\n"
+                "                        0 (valid) or 1 (the error names file, line and key)\n"
+                "  -dry-run              print the entries that would be pushed (timestamp,\n"
+                "                        labels, structured metadata, line) and push nothing\n"
+                "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
+                "  -version              print the version and exit\n"
+                "  -help [stages]        print this help, or the list of pipeline stages\n");
+}
+
+static void help_stages(void) {
+        printf("Pipeline stages (pipeline_stages: - NAME: {keys}):\n\n");
+        for (const struct sl_stage_type *const *t = sl_stage_registry; *t; t++) {
+                printf("  %-20s %s\n", (*t)->name, (*t)->help ? (*t)->help : "");
+                if ((*t)->keys && (*t)->keys[0]) {
+                        printf("  %-20s keys:", "");
+                        for (const char *const *k = (*t)->keys; *k; k++)
+                                printf(" %s", *k);
+                        printf("\n");
+                }
+        }
+}
+
+/* Matches "-name", "--name", "-name=v", "--name=v"; sets *ret_inline to v. */
+static bool flag_is(const char *arg, const char *name, const char **ret_inline) {
+        size_t n = strlen(name);
+
+        if (arg[0] != '-')
+                return false;
+        arg += arg[1] == '-' ? 2 : 1;
+        if (strncmp(arg, name, n) != 0)
+                return false;
+        if (arg[n] == '\0') {
+                *ret_inline = NULL;
+                return true;
+        }
+        if (arg[n] == '=') {
+                *ret_inline = arg + n + 1;
+                return true;
+        }
+        return false;
+}
+
+static bool flag_bool(const char *v) {
+        return !v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+/* Returns 0, or 2 after printing a usage error. */
+static int parse_args(int argc, char **argv, struct cli *cli) {
+        static const char *const with_value[] = { "config.file", "pipelines.dir", "log.level" };
+
+        for (int i = 1; i < argc; i++) {
+                const char *arg = argv[i], *v = NULL;
+                const char **slot[] = { &cli->config_file, &cli->pipelines_dir, &cli->log_level };
+                bool matched = false;
+
+                for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
+                        if (!flag_is(arg, with_value[k], &v))
+                                continue;
+                        if (!v) {
+                                if (i + 1 >= argc) {
+                                        fprintf(stderr, "sluice: flag -%s needs a value\n", with_value[k]);
+                                        return 2;
+                                }
+                                v = argv[++i];
+                        }
+                        *slot[k] = v;
+                        matched = true;
+                }
+                if (matched)
+                        continue;
+                if (flag_is(arg, "check-config", &v))
+                        cli->check_config = flag_bool(v);
+                else if (flag_is(arg, "dry-run", &v))
+                        cli->dry_run = flag_bool(v);
+                else if (flag_is(arg, "version", &v))
+                        cli->version = true;
+                else if (flag_is(arg, "help", &v) || flag_is(arg, "h", &v)) {
+                        cli->help = true;
+                        if (!v && i + 1 < argc && argv[i + 1][0] != '-')
+                                v = argv[++i];
+                        cli->help_topic = v;
+                } else {
+                        fprintf(stderr, "sluice: unknown flag %s (see sluice -help)\n", arg);
+                        return 2;
+                }
+        }
+        return 0;
+}
+
+static void print_cfg_error(const struct sl_cfg_error *err, int r) {
+        char text[1200];
+
+        if (err->msg[0]) {
+                sl_cfg_error_format(err, text, sizeof(text));
+                fprintf(stderr, "sluice: %s\n", text);
+        } else {
+                fprintf(stderr, "sluice: %s\n", strerror(-r));
+        }
+}
+
+/* -check-config also compiles every pipeline, so a stage error is found too. */
+static int check_pipelines(const struct sl_config *config, struct sl_cfg_error *err) {
+        for (size_t i = 0; i < config->n_scrape_configs; i++) {
+                const struct sl_scrape_config *sc = &config->scrape_configs[i];
+                struct sl_pipeline *p = NULL;
+                int r = sl_stages_pipeline_new(sc->pipeline_stages,
+                                               sc->pipeline_file ? sc->pipeline_file : config->file,
+                                               err, &p);
+                if (r < 0)
+                        return r;
+                sl_pipeline_free(p);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(sl_config_freep) struct sl_config *config = NULL;
+        _cleanup_(sl_agent_freep) struct sl_agent *agent = NULL;
+        struct sl_cfg_error err = { 0 };
+        struct sl_agent_options opts = { 0 };
+        struct cli cli = { 0 };
+        enum sl_log_level level;
+        int r;
+
+        r = parse_args(argc, argv, &cli);
+        if (r)
+                return r;
+        if (cli.help) {
+                if (cli.help_topic && strcmp(cli.help_topic, "stages") == 0)
+                        help_stages();
+                else
+                        usage(stdout);
+                return 0;
+        }
+        if (cli.version) {
+                printf("sluice %s\n", SL_VERSION);
+                return 0;
+        }
+        if (!cli.config_file) {
+                fprintf(stderr, "sluice: -config.file is required\n\n");
+                usage(stderr);
+                return 2;
+        }
+
+        r = sl_config_load(cli.config_file, cli.pipelines_dir, &config, &err);
+        if (r < 0) {
+                print_cfg_error(&err, r);
+                return 1;
+        }
+        if (cli.check_config) {
+                r = check_pipelines(config, &err);
+                if (r < 0) {
+                        print_cfg_error(&err, r);
+                        return 1;
+                }
+                printf("%s: valid (%zu scrape configs, %zu clients)\n", cli.config_file,
+                       config->n_scrape_configs, config->n_clients);
+                return 0;
+        }
+
+        if (sl_log_parse_level(cli.log_level ? cli.log_level : config->server.log_level, &level) < 0) {
+                fprintf(stderr, "sluice: unknown log level \"%s\"; expected debug, info, warn or error\n",
+                        cli.log_level);
+                return 2;
+        }
+        sl_log_set_level(level);
+
+        opts.dry_run = cli.dry_run;
+        r = sl_agent_new(config, &opts, &err, &agent);
+        if (r < 0) {
+                print_cfg_error(&err, r);
+                return 1;
+        }
+        return sl_agent_run(agent);
+}

@@ -14,7 +14,7 @@ struct sl_arena_chunk {
         _Alignas(max_align_t) char data[];
 };
 
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN (_Alignof(max_align_t))
 
 void sl_arena_init(struct sl_arena *a, size_t chunk_size) {
         a->head = NULL;
