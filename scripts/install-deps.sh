@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sluice needs to build, test and run its demo.
+# Does nothing when they are all present. Needs root (or sudo) otherwise.
+set -euo pipefail
+
+packages=(
+  gcc meson ninja-build pkg-config
+  libcurl4-openssl-dev libsnappy-dev libprotobuf-c-dev protobuf-c-compiler
+  libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev
+  check libsubunit-dev
+  python3 ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
