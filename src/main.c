@@ -21,6 +21,7 @@ struct cli {
         const char *config_file;    /* -config.file */
         const char *pipelines_dir;  /* -pipelines.dir */
         const char *log_level;      /* -log.level, overrides server.log_level */
+        bool expand_env;            /* -config.expand-env */
         bool check_config;
         bool dry_run;
         bool version;
@@ -37,6 +38,8 @@ static void usage(FILE *out) {
                 "\n"
                 "Options:\n"
                 "  -config.file FILE     the configuration (YAML) to run\n"
+                "  -config.expand-env    replace ${VAR} and ${VAR:-default} in the config file\n"
+                "                        with environment variables\n"
                 "  -pipelines.dir DIR    where `pipeline: NAME` finds NAME.yaml (default: the\n"
                 "                        pipelines/ directory next to the config, else\n"
                 "                        /etc/sluice/pipelines)\n"
@@ -110,7 +113,9 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                 }
                 if (matched)
                         continue;
-                if (flag_is(arg, "check-config", &v))
+                if (flag_is(arg, "config.expand-env", &v))
+                        cli->expand_env = flag_bool(v);
+                else if (flag_is(arg, "check-config", &v))
                         cli->check_config = flag_bool(v);
                 else if (flag_is(arg, "dry-run", &v))
                         cli->dry_run = flag_bool(v);
@@ -160,6 +165,7 @@ int main(int argc, char **argv) {
         _cleanup_(sl_agent_freep) struct sl_agent *agent = NULL;
         struct sl_cfg_error err = { 0 };
         struct sl_agent_options opts = { 0 };
+        struct sl_config_load_options load_opts = { 0 };
         struct cli cli = { 0 };
         enum sl_log_level level;
         int r;
@@ -184,7 +190,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        r = sl_config_load(cli.config_file, cli.pipelines_dir, &config, &err);
+        load_opts.pipelines_dir = cli.pipelines_dir;
+        load_opts.expand_env = cli.expand_env;
+        r = sl_config_load_opts(cli.config_file, &load_opts, &config, &err);
         if (r < 0) {
                 print_cfg_error(&err, r);
                 return 1;

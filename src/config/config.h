@@ -12,6 +12,23 @@
  *   sl_config_load()  parses and validates; fills defaults
  *   ... read fields; the config is immutable once loaded ...
  *   sl_config_free()
+ *
+ * Rules the loader enforces (conf/sluice.yaml shows every key):
+ *   - a key with no value (`batchwait:`) keeps its default;
+ *   - clients: a non-empty list, or Promtail's singular `client:` map (not
+ *     both); url must start with http:// or https://; an empty tenant_id is
+ *     no tenant; backoff min_period <= max_period;
+ *   - periods, timeouts, batchwait and batchsize must be above 0
+ *     (graceful_shutdown_timeout and max_line_size may be 0);
+ *   - label names are [a-zA-Z_][a-zA-Z0-9_]*; names starting with "__" are
+ *     reserved (only static_configs' __path__ is read, and it is required);
+ *   - job_name is required and unique; static_configs is required;
+ *   - pipeline_stages (kept as a node, not interpreted here) or
+ *     `pipeline: NAME`, not both. NAME is [A-Za-z0-9_.-]+ and names
+ *     <pipelines_dir>/NAME.yaml, a map with pipeline_stages (a sequence) and
+ *     an optional description; each file is loaded once and shared by the
+ *     jobs naming it.
+ * Threading: none of its own; load once, then read from the loop thread.
  */
 #ifndef SL_CONFIG_CONFIG_H
 #define SL_CONFIG_CONFIG_H
@@ -92,10 +109,24 @@ struct sl_config {
 
 /* Loads @path. @pipelines_dir overrides where `pipeline: NAME` is looked up
  * (NULL: the "pipelines" directory next to the config if it exists, else
- * /etc/sluice/pipelines). Returns 0, or -EINVAL with @err filled (also for
- * files that cannot be read: err->msg then says why). */
+ * /etc/sluice/pipelines). Returns 0 and a new config in *@ret_config, or
+ * -EINVAL with @err filled (also for files that cannot be read: err->msg then
+ * says why). An error in a pipeline file names that file and its line. */
 int sl_config_load(const char *path, const char *pipelines_dir, struct sl_config **ret_config,
                    struct sl_cfg_error *err);
+/* Frees @config, its strings and arrays and its YAML documents (every
+ * pipeline_stages node dies with it). NULL is a no-op. */
+
+struct sl_config_load_options {
+        const char *pipelines_dir; /* as @pipelines_dir above; NULL: the default */
+        bool expand_env;           /* -config.expand-env: replace ${VAR} and
+                                    * ${VAR:-default} in the config file (not in
+                                    * pipeline files) with the environment's
+                                    * values; "$$" stands for "$" */
+};
+/* sl_config_load() with options. */
+int sl_config_load_opts(const char *path, const struct sl_config_load_options *opts,
+                        struct sl_config **ret_config, struct sl_cfg_error *err);
 void sl_config_free(struct sl_config *config);
 SL_DEFINE_CLEANUP(struct sl_config *, sl_config_free)
 

@@ -1,1 +1,543 @@
-/* placeholder: not written yet */
+/* loki-client.c - see loki-client.h. */
+#include "ship/loki-client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+
+#include "base/backoff.h"
+#include "base/buf.h"
+#include "base/time-util.h"
+#include "base/xalloc.h"
+#include "ship/push-encode.h"
+
+#define BODY_MAX (256u * 1024u * 1024u)    /* largest compressed body */
+#define MESSAGE_MAX 1024u                  /* response text kept */
+#define RETRY_AFTER_MAX_S (7 * 24 * 3600)  /* parsing stops growing here */
+
+static const double duration_bounds[] = {
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, INFINITY,
+};
+#define N_BOUNDS SL_ARRAY_SIZE(duration_bounds)
+
+struct status_stat {
+        int status;                 /* HTTP status; 0 = no answer */
+        uint64_t count;             /* requests that ended so */
+        uint64_t buckets[N_BOUNDS]; /* cumulative duration histogram */
+        double sum_seconds;         /* their total duration */
+};
+
+enum state {
+        STATE_IDLE,    /* no request: the head batch, if any, is not started */
+        STATE_SENDING, /* the easy handle is in the multi handle */
+        STATE_WAITING, /* the head batch waits for retry_timer */
+};
+
+struct sl_loki_client {
+        struct sl_loop *loop;            /* borrowed; outlives the client */
+        sl_push_done_fn done;            /* called once per batch */
+        void *userdata;                  /* borrowed, passed to done */
+        uint64_t max_retries;            /* 0 = forever */
+        bool curl_global;                /* curl_global_init() succeeded: clean up once */
+        CURLM *multi;                    /* owned */
+        CURL *easy;                      /* owned; reused for every request */
+        struct curl_slist *headers;      /* owned request headers */
+        int *fds;                        /* owned array: curl sockets registered on loop */
+        size_t n_fds;                    /* sockets registered */
+        size_t cap_fds;                  /* items allocated in fds */
+        struct sl_timer curl_timer;      /* curl's own timeout */
+        struct sl_timer retry_timer;     /* end of the wait before a retry */
+        struct sl_timer kick_timer;      /* starts the next batch from the loop */
+        struct sl_batch **queue;         /* owned ring of owned batches, head in flight */
+        size_t q_first;                  /* index of the head in queue */
+        size_t q_len;                    /* batches queued */
+        size_t q_cap;                    /* slots in queue */
+        uint64_t held_bytes;             /* sl_batch_bytes() of the queued batches */
+        enum state state;                /* what the head batch is doing */
+        struct sl_push_encoder *enc;     /* owned */
+        struct sl_buf body;              /* owned: encoded head batch, capped */
+        struct sl_buf response;          /* owned: start of the answer's body, capped */
+        char curl_error[CURL_ERROR_SIZE];/* curl's text for the last failure */
+        int64_t retry_after_s;           /* the answer's Retry-After; -1 = none */
+        uint64_t head_retries;           /* retries made for the head batch */
+        uint64_t started_ns;             /* when the current request started */
+        struct sl_backoff backoff;       /* wait before retries of the head batch */
+        struct sl_loki_client_stats stats; /* counters */
+        struct status_stat *statuses;    /* owned array, one per status seen */
+        size_t n_statuses;               /* statuses seen */
+        size_t cap_statuses;             /* items allocated in statuses */
+};
+
+/* ---- the queue ------------------------------------------------------------ */
+
+static void queue_push(struct sl_loki_client *c, struct sl_batch *batch) {
+        if (c->q_len == c->q_cap) {
+                size_t cap = c->q_cap ? c->q_cap * 2 : 8;
+                struct sl_batch **q = sl_xmalloc(cap * sizeof(*q));
+                for (size_t i = 0; i < c->q_len; i++)
+                        q[i] = c->queue[(c->q_first + i) % c->q_cap];
+                free(c->queue);
+                c->queue = q;
+                c->q_cap = cap;
+                c->q_first = 0;
+        }
+        c->queue[(c->q_first + c->q_len) % c->q_cap] = batch;
+        c->q_len++;
+}
+
+static struct sl_batch *queue_head(const struct sl_loki_client *c) {
+        return c->q_len ? c->queue[c->q_first] : NULL;
+}
+
+static struct sl_batch *queue_pop(struct sl_loki_client *c) {
+        struct sl_batch *batch = c->queue[c->q_first];
+        c->q_first = (c->q_first + 1) % c->q_cap;
+        c->q_len--;
+        return batch;
+}
+
+/* ---- counters -------------------------------------------------------------- */
+
+static void record_status(struct sl_loki_client *c, int status, uint64_t duration_ns) {
+        double seconds = (double)duration_ns / (double)SL_NSEC_PER_SEC;
+        struct status_stat *s = NULL;
+
+        for (size_t i = 0; i < c->n_statuses && !s; i++)
+                if (c->statuses[i].status == status)
+                        s = &c->statuses[i];
+        if (!s) {
+                sl_xgrow((void **)&c->statuses, sizeof(*c->statuses), &c->cap_statuses,
+                         c->n_statuses + 1);
+                s = &c->statuses[c->n_statuses++];
+                *s = (struct status_stat){ .status = status };
+        }
+        s->count++;
+        s->sum_seconds += seconds;
+        for (size_t i = 0; i < N_BOUNDS; i++)
+                if (seconds <= duration_bounds[i])
+                        s->buckets[i]++;
+}
+
+/* ---- completing a batch ------------------------------------------------------ */
+
+/* Pops the head batch and hands it to done(). The client is consistent (idle,
+ * head removed) before done() runs, so done() may submit. */
+static void complete(struct sl_loki_client *c, enum sl_push_outcome outcome, int status,
+                     const char *message) {
+        struct sl_batch *batch = queue_pop(c);
+        uint64_t entries = sl_batch_entries(batch);
+
+        c->held_bytes -= sl_batch_bytes(batch);
+        c->state = STATE_IDLE;
+        switch (outcome) {
+        case SL_PUSH_SENT:
+                c->stats.batches_sent++;
+                c->stats.entries_sent += entries;
+                break;
+        case SL_PUSH_REFUSED:
+                c->stats.batches_refused++;
+                c->stats.entries_dropped += entries;
+                break;
+        case SL_PUSH_GAVE_UP:
+                c->stats.batches_gave_up++;
+                c->stats.entries_dropped += entries;
+                break;
+        case SL_PUSH_EMPTY:
+                c->stats.batches_empty++;
+                break;
+        }
+        if (c->q_len)
+                sl_loop_timer_arm(c->loop, &c->kick_timer, 0);
+        c->done(c->userdata, batch, outcome, status, message);
+}
+
+/* Errors that no retry can cure: the URL itself is unusable. */
+static bool curl_error_retryable(CURLcode result) {
+        switch (result) {
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_NOT_BUILT_IN:
+        case CURLE_BAD_FUNCTION_ARGUMENT:
+        case CURLE_UNKNOWN_OPTION:
+                return false;
+        default:
+                return true;
+        }
+}
+
+/* Loki's answer as text: NUL-terminated, trailing whitespace removed. */
+static const char *response_text(struct sl_loki_client *c) {
+        struct sl_buf *r = &c->response;
+
+        if (!r->data)
+                return "";
+        while (r->len && (r->data[r->len - 1] == '\n' || r->data[r->len - 1] == '\r' ||
+                          r->data[r->len - 1] == ' ' || r->data[r->len - 1] == '\t'))
+                r->len--;
+        r->data[r->len] = '\0';
+        return r->data;
+}
+
+static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
+        uint64_t wait = sl_backoff_next(&c->backoff);
+
+        if (c->retry_after_s >= 0)
+                wait = SL_MIN((uint64_t)c->retry_after_s * SL_NSEC_PER_SEC, c->backoff.max_ns);
+        c->head_retries++;
+        c->stats.retries++;
+        c->state = STATE_WAITING;
+        sl_loop_timer_arm(c->loop, &c->retry_timer, now_ns + wait);
+}
+
+/* Decides what the end of a request means for the head batch: @result is
+ * curl's, @status the HTTP status (meaningful when @result is CURLE_OK). */
+static void finish_request(struct sl_loki_client *c, CURLcode result, long status) {
+        uint64_t now = sl_now_ns();
+        bool answered = result == CURLE_OK;
+        int code = answered ? (int)status : 0;
+        const char *message;
+
+        c->state = STATE_IDLE;
+        c->stats.requests++;
+        record_status(c, code, now - c->started_ns);
+        if (answered)
+                message = response_text(c);
+        else
+                message = c->curl_error[0] ? c->curl_error : curl_easy_strerror(result);
+
+        if (answered && code >= 200 && code < 300) {
+                c->stats.bytes_sent += c->body.len;
+                complete(c, SL_PUSH_SENT, code, message);
+                return;
+        }
+        if (answered ? (code == 429 || (code >= 500 && code < 600)) : curl_error_retryable(result)) {
+                if (c->max_retries && c->head_retries >= c->max_retries) {
+                        complete(c, SL_PUSH_GAVE_UP, code, message);
+                        return;
+                }
+                schedule_retry(c, now);
+                return;
+        }
+        complete(c, SL_PUSH_REFUSED, code, message);
+}
+
+/* ---- driving curl from the loop ------------------------------------------------ */
+
+/* Collects the finished request, if any. */
+static void check_done(struct sl_loki_client *c) {
+        CURLMsg *msg;
+        int left;
+
+        while ((msg = curl_multi_info_read(c->multi, &left))) {
+                CURLcode result;
+                long status = 0;
+
+                if (msg->msg != CURLMSG_DONE || msg->easy_handle != c->easy)
+                        continue;
+                result = msg->data.result;
+                curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+                curl_multi_remove_handle(c->multi, c->easy);
+                finish_request(c, result, status);
+        }
+}
+
+static void start_request(struct sl_loki_client *c) {
+        CURLMcode mc;
+
+        sl_buf_reset(&c->response);
+        c->retry_after_s = -1;
+        c->curl_error[0] = '\0';
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body.data);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
+        c->started_ns = sl_now_ns();
+        c->state = STATE_SENDING;
+        mc = curl_multi_add_handle(c->multi, c->easy);
+        if (mc != CURLM_OK) {
+                snprintf(c->curl_error, sizeof(c->curl_error), "%s", curl_multi_strerror(mc));
+                finish_request(c, CURLE_FAILED_INIT, 0);
+        }
+}
+
+/* Starts the head batch, completing empty (and unencodable) ones on the way. */
+static void process_queue(struct sl_loki_client *c) {
+        struct sl_batch *batch;
+        int r;
+
+        while (c->state == STATE_IDLE && (batch = queue_head(c))) {
+                if (sl_batch_entries(batch) == 0) {
+                        complete(c, SL_PUSH_EMPTY, 0, "");
+                        continue;
+                }
+                r = sl_push_encoder_encode(c->enc, batch, &c->body);
+                if (r < 0) {
+                        complete(c, SL_PUSH_REFUSED, 0,
+                                 r == -ENOBUFS ? "batch too large to encode"
+                                               : "batch cannot be encoded");
+                        continue;
+                }
+                c->head_retries = 0;
+                sl_backoff_reset(&c->backoff);
+                start_request(c);
+        }
+}
+
+static void on_kick(struct sl_timer *t, uint64_t now_ns, void *userdata) {
+        process_queue(userdata);
+}
+
+static void on_retry(struct sl_timer *t, uint64_t now_ns, void *userdata) {
+        struct sl_loki_client *c = userdata;
+        if (c->state == STATE_WAITING)
+                start_request(c);
+}
+
+static void on_curl_timer(struct sl_timer *t, uint64_t now_ns, void *userdata) {
+        struct sl_loki_client *c = userdata;
+        int running;
+
+        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        check_done(c);
+}
+
+static void on_io(int fd, uint32_t events, void *userdata) {
+        struct sl_loki_client *c = userdata;
+        int flags = 0, running;
+
+        if (events & (EPOLLIN | EPOLLHUP))
+                flags |= CURL_CSELECT_IN;
+        if (events & EPOLLOUT)
+                flags |= CURL_CSELECT_OUT;
+        if (events & EPOLLERR)
+                flags |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(c->multi, fd, flags, &running);
+        check_done(c);
+}
+
+static ssize_t fd_index(const struct sl_loki_client *c, int fd) {
+        for (size_t i = 0; i < c->n_fds; i++)
+                if (c->fds[i] == fd)
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: mirrors what curl wants to watch on the loop. */
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+        struct sl_loki_client *c = userp;
+        ssize_t i = fd_index(c, s);
+        uint32_t events = 0;
+        int r;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (i >= 0) {
+                        sl_loop_del_fd(c->loop, s);
+                        c->fds[i] = c->fds[--c->n_fds];
+                }
+                return 0;
+        }
+        if (what & CURL_POLL_IN)
+                events |= EPOLLIN;
+        if (what & CURL_POLL_OUT)
+                events |= EPOLLOUT;
+        if (i >= 0)
+                return sl_loop_mod_fd(c->loop, s, events) < 0 ? -1 : 0;
+        r = sl_loop_add_fd(c->loop, s, events, on_io, c);
+        if (r < 0)
+                return -1;
+        sl_xgrow((void **)&c->fds, sizeof(*c->fds), &c->cap_fds, c->n_fds + 1);
+        c->fds[c->n_fds++] = s;
+        return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer, re-armed or disarmed as curl asks. */
+static int on_curl_timeout_change(CURLM *multi, long timeout_ms, void *userp) {
+        struct sl_loki_client *c = userp;
+
+        if (timeout_ms < 0)
+                sl_loop_timer_disarm(c->loop, &c->curl_timer);
+        else
+                sl_loop_timer_arm(c->loop, &c->curl_timer,
+                                  sl_now_ns() + (uint64_t)timeout_ms * SL_NSEC_PER_MSEC);
+        return 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
+        struct sl_loki_client *c = userdata;
+        size_t len = size * n, room = c->response.cap - c->response.len;
+
+        sl_buf_append(&c->response, p, SL_MIN(len, room));
+        return len;
+}
+
+/* Keeps the Retry-After header's value when it is in seconds. */
+static size_t on_header(char *p, size_t size, size_t n, void *userdata) {
+        static const char name[] = "Retry-After:";
+        struct sl_loki_client *c = userdata;
+        size_t len = size * n, i = sizeof(name) - 1;
+        int64_t v = 0;
+        bool digits = false;
+
+        if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+                c->retry_after_s = -1;   /* a new answer starts */
+                return len;
+        }
+        if (len <= i || strncasecmp(p, name, i) != 0)
+                return len;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+        for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+                digits = true;
+                if (v < RETRY_AFTER_MAX_S)
+                        v = v * 10 + (p[i] - '0');
+        }
+        if (digits)
+                c->retry_after_s = SL_MIN(v, (int64_t)RETRY_AFTER_MAX_S);
+        return len;
+}
+
+/* ---- lifecycle --------------------------------------------------------------- */
+
+static bool append_header(struct curl_slist **list, const char *header) {
+        struct curl_slist *l = curl_slist_append(*list, header);
+        if (!l)
+                return false;
+        *list = l;
+        return true;
+}
+
+static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_options *opts) {
+        CURL *e = c->easy;
+        long timeout_ms = 0;
+        bool ok = true;
+
+        ok = ok && append_header(&c->headers, "Content-Type: application/x-protobuf");
+        /* No "Expect: 100-continue" round trip before large bodies. */
+        ok = ok && append_header(&c->headers, "Expect:");
+        if (ok && opts->tenant_id && opts->tenant_id[0]) {
+                _cleanup_free_ char *h = sl_xasprintf("X-Scope-OrgID: %s", opts->tenant_id);
+                ok = append_header(&c->headers, h);
+        }
+        if (!ok)
+                return false;
+        if (opts->timeout_ns) {
+                uint64_t ms = opts->timeout_ns / SL_NSEC_PER_MSEC;
+                timeout_ms = ms == 0 ? 1 : ms > LONG_MAX ? LONG_MAX : (long)ms;
+        }
+        /* curl copies the strings it is given. */
+        return curl_easy_setopt(e, CURLOPT_URL, opts->url) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers) == CURLE_OK &&
+               (!opts->user_agent ||
+                curl_easy_setopt(e, CURLOPT_USERAGENT, opts->user_agent) == CURLE_OK) &&
+               curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_WRITEDATA, c) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_HEADERDATA, c) == CURLE_OK &&
+               curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_error) == CURLE_OK;
+}
+
+struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
+                                          const struct sl_loki_client_options *opts,
+                                          sl_push_done_fn done, void *userdata) {
+        _cleanup_(sl_loki_client_freep) struct sl_loki_client *c = NULL;
+
+        if (!opts->url)
+                return NULL;
+        c = sl_xnew(struct sl_loki_client);
+        c->loop = loop;
+        c->done = done;
+        c->userdata = userdata;
+        c->max_retries = opts->max_retries;
+        sl_timer_init(&c->curl_timer, on_curl_timer, c);
+        sl_timer_init(&c->retry_timer, on_retry, c);
+        sl_timer_init(&c->kick_timer, on_kick, c);
+        sl_buf_init(&c->body, BODY_MAX);
+        sl_buf_init(&c->response, MESSAGE_MAX);
+        c->enc = sl_push_encoder_new(BODY_MAX);
+        sl_backoff_init(&c->backoff, opts->backoff_min_ns, opts->backoff_max_ns,
+                        sl_now_ns() ^ (uint64_t)(uintptr_t)c);
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return NULL;
+        c->curl_global = true;
+        c->multi = curl_multi_init();
+        c->easy = curl_easy_init();
+        if (!c->multi || !c->easy)
+                return NULL;
+        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout_change) != CURLM_OK ||
+            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+                return NULL;
+        if (!setup_easy(c, opts))
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+void sl_loki_client_free(struct sl_loki_client *c) {
+        if (!c)
+                return;
+        /* curl may still call back into the client while it shuts down. */
+        if (c->multi && c->easy && c->state == STATE_SENDING)
+                curl_multi_remove_handle(c->multi, c->easy);
+        if (c->easy)
+                curl_easy_cleanup(c->easy);
+        if (c->multi)
+                curl_multi_cleanup(c->multi);
+        for (size_t i = 0; i < c->n_fds; i++)
+                sl_loop_del_fd(c->loop, c->fds[i]);
+        sl_loop_timer_disarm(c->loop, &c->curl_timer);
+        sl_loop_timer_disarm(c->loop, &c->retry_timer);
+        sl_loop_timer_disarm(c->loop, &c->kick_timer);
+        curl_slist_free_all(c->headers);
+        if (c->curl_global)
+                curl_global_cleanup();
+        while (c->q_len)
+                sl_batch_free(queue_pop(c));
+        free(c->queue);
+        free(c->fds);
+        free(c->statuses);
+        sl_push_encoder_free(c->enc);
+        sl_buf_release(&c->body);
+        sl_buf_release(&c->response);
+        free(c);
+}
+
+void sl_loki_client_submit(struct sl_loki_client *c, struct sl_batch *batch) {
+        queue_push(c, batch);
+        c->held_bytes += sl_batch_bytes(batch);
+        if (c->state == STATE_IDLE)
+                sl_loop_timer_arm(c->loop, &c->kick_timer, 0);
+}
+
+size_t sl_loki_client_queued(const struct sl_loki_client *c) {
+        return c->q_len;
+}
+
+uint64_t sl_loki_client_held_bytes(const struct sl_loki_client *c) {
+        return c->held_bytes;
+}
+
+bool sl_loki_client_idle(const struct sl_loki_client *c) {
+        return c->q_len == 0;
+}
+
+const struct sl_loki_client_stats *sl_loki_client_stats(const struct sl_loki_client *c) {
+        return &c->stats;
+}
+
+void sl_loki_client_foreach_status(const struct sl_loki_client *c, sl_loki_status_fn fn,
+                                   void *ud) {
+        for (size_t i = 0; i < c->n_statuses; i++) {
+                const struct status_stat *s = &c->statuses[i];
+                fn(ud, s->status, s->count, s->buckets, N_BOUNDS, duration_bounds,
+                   s->sum_seconds);
+        }
+}

@@ -1,0 +1,105 @@
+/* batch.h - struct sl_batch, the unit handed from the batcher to a Loki client.
+ *
+ * A batch holds copies of entries grouped into streams (one stream per
+ * rendered label set) plus the read positions ("marks") of the files whose
+ * lines went into it, kept or not. Everything it points to lives in its own
+ * arena, so a batch outlives the entries and buffers it was built from.
+ *
+ * Owns: its arena (lines, rendered labels, metadata), its arrays of
+ * streams, entries and marks. Borrows nothing.
+ *
+ * Calling sequence:
+ *   building (the batcher only):
+ *     sl_batch_new()           an empty open batch
+ *     sl_batch_stream()        the index of a label set's stream, added if new
+ *     sl_batch_add()           copies one entry into a stream
+ *     sl_batch_mark()          keeps the last mark of a source
+ *     sl_batch_seal()          sorts each stream by time; the batch is immutable
+ *   reading (push-encode, loki-client, agent): any of the const getters
+ *   sl_batch_free()            by its one owner; NULL is a no-op
+ *
+ * Invariants: a sealed batch never changes and has one owner (batcher, then
+ * the client from submit until done(), then agent), so it may be handed to
+ * another thread as a whole. Streams are in order of first appearance; each
+ * sealed stream's entries are contiguous and sorted by timestamp, ties in
+ * arrival order. Marks are in order of first appearance of their source.
+ * Threading: a batch is used by one thread at a time.
+ */
+#ifndef SL_SHIP_BATCH_H
+#define SL_SHIP_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/cleanup.h"
+#include "base/str.h"
+#include "core/kv.h"
+
+/* A file's read position just after some line. */
+struct sl_mark {
+        uint64_t source_id; /* the tailer's id of the file */
+        uint64_t dev;       /* device of the file when read */
+        uint64_t ino;       /* inode of the file when read */
+        uint64_t offset;    /* bytes of the file consumed up to here */
+};
+
+/* One entry as kept in a batch. All slices point into the batch. */
+struct sl_batch_entry {
+        int64_t ts_ns;                /* Unix time in ns (never 0 once added) */
+        struct sl_str line;           /* the line; NUL-terminated, may hold NULs */
+        const struct sl_kv *metadata; /* structured metadata pairs; NULL when none */
+        uint32_t n_metadata;          /* number of pairs in metadata */
+        uint32_t stream;              /* index of the entry's stream in the batch */
+};
+
+/* One stream of a batch. */
+struct sl_batch_stream {
+        struct sl_str labels;                 /* rendered label set, NUL-terminated */
+        const struct sl_batch_entry *entries; /* sealed: this stream's entries, sorted; NULL before */
+        size_t n_entries;                     /* entries in this stream */
+};
+
+struct sl_batch;
+
+/* ---- building: the batcher's side ---------------------------------------- */
+
+/* Returns a new empty batch. @chunk_size: arena chunk size (0 = default);
+ * @entries_hint: how many entries to make room for up front (0 = none). */
+struct sl_batch *sl_batch_new(size_t chunk_size, size_t entries_hint);
+
+/* Returns the index of the stream whose rendered label set is @labels,
+ * copying @labels into a new stream if none has it yet. Not after sealing. */
+uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels);
+
+/* Copies @line and @metadata (names and values; NULL = none) into stream
+ * @stream with timestamp @ts_ns. Not after sealing. */
+void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
+                  const struct sl_kvs *metadata);
+
+/* Keeps *@m as the position of m->source_id, replacing an earlier mark of the
+ * same source (kept at its first place). Not after sealing. */
+void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m);
+
+/* Sorts every stream's entries by timestamp (stable) and makes the batch
+ * immutable. Idempotent. */
+void sl_batch_seal(struct sl_batch *b);
+
+/* ---- reading ------------------------------------------------------------- */
+
+bool sl_batch_sealed(const struct sl_batch *b);
+/* Number of entries, all streams together. */
+size_t sl_batch_entries(const struct sl_batch *b);
+/* Bytes counted against batch size: lines, metadata names and values, and
+ * each stream's rendered labels once. */
+uint64_t sl_batch_bytes(const struct sl_batch *b);
+/* The streams, borrowed until the batch is freed (or, before sealing, until
+ * the next change); their entries are set only once sealed. */
+const struct sl_batch_stream *sl_batch_streams(const struct sl_batch *b, size_t *ret_n);
+/* The marks, one per source, borrowed like the streams. */
+const struct sl_mark *sl_batch_marks(const struct sl_batch *b, size_t *ret_n);
+
+void sl_batch_free(struct sl_batch *b);
+SL_DEFINE_CLEANUP(struct sl_batch *, sl_batch_free)
+
+#endif

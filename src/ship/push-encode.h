@@ -1,0 +1,47 @@
+/* push-encode.h - a sealed batch as the body of a Loki push (pure).
+ *
+ * The body is a logproto.PushRequest (see push.proto) serialized with
+ * protobuf-c and compressed with snappy's block format, as Loki expects with
+ * Content-Type: application/x-protobuf. The protobuf-c structs point at the
+ * batch's own bytes (lines, labels and metadata are not copied before
+ * packing); timestamps are split into seconds and non-negative nanos.
+ * Streams without entries are left out.
+ *
+ * Owns: scratch arrays for the message structs and the serialized message,
+ * reused from call to call, so a warm encoder does not allocate.
+ * Borrows: the batch, only during a call.
+ *
+ * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() any
+ * number of times, sl_push_encoder_free(). sl_push_encode() does the three
+ * for a single batch.
+ * Threading: an encoder is used by one thread at a time.
+ */
+#ifndef SL_SHIP_PUSH_ENCODE_H
+#define SL_SHIP_PUSH_ENCODE_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "ship/batch.h"
+
+struct sl_push_encoder;
+
+/* Returns a new encoder. @max_packed caps the serialized message (before
+ * compression) it will build; 0 means 1 GiB. */
+struct sl_push_encoder *sl_push_encoder_new(size_t max_packed);
+void sl_push_encoder_free(struct sl_push_encoder *enc);
+SL_DEFINE_CLEANUP(struct sl_push_encoder *, sl_push_encoder_free)
+
+/* Replaces the content of @out with the compressed PushRequest of @batch
+ * (borrowed, must be sealed). Returns 0; -EINVAL if @batch is not sealed;
+ * -ENOBUFS if the message exceeds the encoder's cap or the compressed body
+ * may exceed @out's cap (then @out is left empty); -EIO if snappy fails. */
+int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *batch,
+                           struct sl_buf *out);
+
+/* sl_push_encoder_encode() with a temporary encoder (allocates; for tests
+ * and one-off use). */
+int sl_push_encode(const struct sl_batch *batch, struct sl_buf *out);
+
+#endif

@@ -1,0 +1,454 @@
+/* test-batcher.c - streams, sorting, sealing rules, marks, labels and line
+ * limits of the batcher (and the batch it hands out). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/time-util.h"
+#include "core/entry.h"
+#include "ship/batcher.h"
+#include "sl-test.h"
+
+/* Fills @e: @labels is name, value, ..., NULL. */
+static void entry_fill(struct sl_entry *e, int64_t ts, const char *line, const char *const *labels) {
+        sl_entry_reset(e);
+        e->ts_ns = ts;
+        e->line = sl_str_c(line);
+        for (size_t i = 0; labels && labels[i]; i += 2)
+                sl_kvs_set(&e->labels, sl_str_c(labels[i]), sl_str_c(labels[i + 1]));
+}
+
+static struct sl_batcher *new_batcher(uint64_t batchsize, uint64_t wait_ns) {
+        struct sl_batcher_options o = { .batchsize = batchsize, .batchwait_ns = wait_ns };
+        return sl_batcher_new(&o);
+}
+
+/* Invariants every sealed batch keeps. */
+static void check_sealed(const struct sl_batch *b) {
+        size_t n_streams, total = 0;
+        const struct sl_batch_stream *s = sl_batch_streams(b, &n_streams);
+        uint64_t bytes = 0;
+
+        ck_assert(sl_batch_sealed(b));
+        for (size_t i = 0; i < n_streams; i++) {
+                bytes += s[i].labels.len;
+                ck_assert_uint_eq(s[i].labels.ptr[s[i].labels.len], '\0');
+                for (size_t j = 0; j < s[i].n_entries; j++) {
+                        const struct sl_batch_entry *e = &s[i].entries[j];
+                        ck_assert_uint_eq(e->stream, i);
+                        ck_assert_int_ne(e->ts_ns, 0);
+                        if (j)
+                                ck_assert_int_le(s[i].entries[j - 1].ts_ns, e->ts_ns);
+                        bytes += e->line.len;
+                        for (uint32_t k = 0; k < e->n_metadata; k++)
+                                bytes += e->metadata[k].name.len + e->metadata[k].value.len;
+                }
+                total += s[i].n_entries;
+        }
+        ck_assert_uint_eq(total, sl_batch_entries(b));
+        ck_assert_uint_eq(bytes, sl_batch_bytes(b));
+}
+
+START_TEST(test_streams_by_label_set) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *ab[] = { "a", "1", "b", "2", NULL }, *ba[] = { "b", "2", "a", "1", NULL };
+        const char *a[] = { "a", "1", NULL };
+        const struct sl_batch_stream *s;
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "one", ab);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 100), 0);
+        entry_fill(&e, 2, "two", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 100), 0);
+        entry_fill(&e, 3, "three", ba);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 100), 0);
+        sl_entry_release(&e);
+
+        b = sl_batcher_take(bt, 100, true);
+        ck_assert_ptr_nonnull(b);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(s[0].labels.ptr, "{a=\"1\", b=\"2\"}");
+        ck_assert_uint_eq(s[0].n_entries, 2);
+        ck_assert_str_eq(s[0].entries[0].line.ptr, "one");
+        ck_assert_str_eq(s[0].entries[1].line.ptr, "three");
+        ck_assert_str_eq(s[1].labels.ptr, "{a=\"1\"}");
+        ck_assert_uint_eq(s[1].n_entries, 1);
+        ck_assert_str_eq(s[1].entries[0].line.ptr, "two");
+        ck_assert_uint_eq(sl_batch_entries(b), 3);
+        ck_assert_uint_eq(sl_batcher_stats(bt)->entries_added, 3);
+}
+END_TEST
+
+START_TEST(test_sorted_by_time_stable) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *lbl[] = { "job", "x", NULL };
+        const struct { int64_t ts; const char *line; } in[] = {
+                { 30, "c" }, { 10, "a1" }, { 20, "b" }, { 10, "a2" }, { 5, "z" },
+        };
+        const char *want[] = { "z", "a1", "a2", "b", "c" };
+        const struct sl_batch_stream *s;
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(in); i++) {
+                entry_fill(&e, in[i].ts, in[i].line, lbl);
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(s[0].n_entries, SL_ARRAY_SIZE(want));
+        for (size_t i = 0; i < SL_ARRAY_SIZE(want); i++)
+                ck_assert_str_eq(s[0].entries[i].line.ptr, want[i]);
+}
+END_TEST
+
+/* Many entries over interleaved streams, timestamps from a small range so
+ * ties are frequent: each stream ends sorted, ties in arrival order. */
+START_TEST(test_sort_many_interleaved) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(UINT64_MAX, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *names[] = { "s0", "s1", "s2" };
+        const struct sl_batch_stream *s;
+        uint64_t rng = 88172645463325252ULL;
+        struct sl_entry e;
+        char line[32];
+        size_t n;
+
+        sl_entry_init(&e);
+        for (int i = 0; i < 3000; i++) {
+                const char *lbl[] = { "stream", names[i % 3], NULL };
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                snprintf(line, sizeof(line), "%06d", i);
+                entry_fill(&e, 1 + (int64_t)(rng % 50), line, lbl);
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 3);
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_uint_eq(s[i].n_entries, 1000);
+                for (size_t j = 1; j < s[i].n_entries; j++) {
+                        const struct sl_batch_entry *p = &s[i].entries[j - 1], *q = &s[i].entries[j];
+                        /* Lines are arrival numbers: same stream by construction. */
+                        ck_assert_uint_eq((size_t)atoi(q->line.ptr) % 3, i);
+                        if (p->ts_ns == q->ts_ns)
+                                ck_assert_int_lt(atoi(p->line.ptr), atoi(q->line.ptr));
+                }
+        }
+}
+END_TEST
+
+START_TEST(test_size_threshold) {
+        /* {a="1"} is 7 bytes, counted once; each line 10 bytes. */
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(30, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *a[] = { "a", "1", NULL };
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "0123456789", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        ck_assert_uint_eq(sl_batcher_held_bytes(bt), 17);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        ck_assert_uint_eq(sl_batcher_held_bytes(bt), 27);
+        ck_assert_ptr_null(sl_batcher_take(bt, 0, false));
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 1);
+        ck_assert_uint_eq(sl_batcher_held_bytes(bt), 37);
+        sl_entry_release(&e);
+
+        /* Full: taken without force, long before the deadline. */
+        b = sl_batcher_take(bt, 1, false);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_uint_eq(sl_batch_entries(b), 3);
+        ck_assert_uint_eq(sl_batch_bytes(b), 37);
+        ck_assert_uint_eq(sl_batcher_held_bytes(bt), 0);
+        ck_assert_ptr_null(sl_batcher_take(bt, 1, true));
+}
+END_TEST
+
+START_TEST(test_deadline) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *a[] = { "a", "1", NULL };
+        struct sl_mark m = { .source_id = 1, .offset = 10 };
+        struct sl_entry e;
+
+        ck_assert_uint_eq(sl_batcher_deadline(bt), UINT64_MAX);
+        ck_assert_ptr_null(sl_batcher_take(bt, UINT64_MAX - 1, false));
+
+        /* The first entry opens the batch; later ones do not move the deadline. */
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "x", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 500), 0);
+        ck_assert_uint_eq(sl_batcher_deadline(bt), 1500);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 900), 0);
+        sl_batcher_mark(bt, &m, 1000);
+        ck_assert_uint_eq(sl_batcher_deadline(bt), 1500);
+        sl_entry_release(&e);
+
+        ck_assert_ptr_null(sl_batcher_take(bt, 1499, false));
+        b = sl_batcher_take(bt, 1500, false);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_uint_eq(sl_batch_entries(b), 2);
+        ck_assert_uint_eq(sl_batcher_deadline(bt), UINT64_MAX);
+        ck_assert_uint_eq(sl_batcher_stats(bt)->batches_sealed, 1);
+}
+END_TEST
+
+START_TEST(test_force) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *a[] = { "a", "1", NULL };
+        struct sl_entry e;
+
+        ck_assert_ptr_null(sl_batcher_take(bt, 0, true));
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "x", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+        ck_assert_ptr_null(sl_batcher_take(bt, 10, false));
+        b = sl_batcher_take(bt, 10, true);
+        ck_assert_ptr_nonnull(b);
+        check_sealed(b);
+        ck_assert_uint_eq(sl_batch_entries(b), 1);
+        ck_assert_ptr_null(sl_batcher_take(bt, 10, true));
+}
+END_TEST
+
+START_TEST(test_marks_only_batch) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        struct sl_mark m1 = { .source_id = 7, .dev = 1, .ino = 2, .offset = 100 };
+        const struct sl_mark *marks;
+        size_t n;
+
+        sl_batcher_mark(bt, &m1, 50);
+        ck_assert_uint_eq(sl_batcher_deadline(bt), 1050);
+        ck_assert_uint_eq(sl_batcher_held_bytes(bt), 0);
+        ck_assert_ptr_null(sl_batcher_take(bt, 1049, false));
+        b = sl_batcher_take(bt, 1050, false);
+        ck_assert_ptr_nonnull(b);
+        check_sealed(b);
+        ck_assert_uint_eq(sl_batch_entries(b), 0);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 0);
+        marks = sl_batch_marks(b, &n);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(marks[0].source_id, 7);
+        ck_assert_uint_eq(marks[0].dev, 1);
+        ck_assert_uint_eq(marks[0].ino, 2);
+        ck_assert_uint_eq(marks[0].offset, 100);
+}
+END_TEST
+
+START_TEST(test_marks_last_per_source) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct { uint64_t src, ino, off; } in[] = {
+                { 1, 10, 10 }, { 2, 20, 5 }, { 1, 10, 30 }, { UINT64_MAX, 90, 1 },
+                { 3, 30, 7 }, { 2, 21, 8 }, { UINT64_MAX, 90, 2 }, { 1, 10, 31 },
+        };
+        const struct { uint64_t src, ino, off; } want[] = {
+                { 1, 10, 31 }, { 2, 21, 8 }, { UINT64_MAX, 90, 2 }, { 3, 30, 7 },
+        };
+        const struct sl_mark *marks;
+        size_t n;
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(in); i++) {
+                struct sl_mark m = { .source_id = in[i].src, .ino = in[i].ino, .offset = in[i].off };
+                sl_batcher_mark(bt, &m, i);
+        }
+        b = sl_batcher_take(bt, 0, true);
+        marks = sl_batch_marks(b, &n);
+        ck_assert_uint_eq(n, SL_ARRAY_SIZE(want));
+        for (size_t i = 0; i < n; i++) {
+                ck_assert_uint_eq(marks[i].source_id, want[i].src);
+                ck_assert_uint_eq(marks[i].ino, want[i].ino);
+                ck_assert_uint_eq(marks[i].offset, want[i].off);
+        }
+}
+END_TEST
+
+START_TEST(test_external_labels) {
+        struct sl_kvs ext;
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000, .external_labels = &ext };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = NULL;
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *api[] = { "job", "api", "__path__", "/x", NULL };
+        char name[8] = "env", value[8] = "prod";
+        const struct sl_batch_stream *s;
+        struct sl_entry e;
+        size_t n;
+
+        sl_kvs_init(&ext);
+        sl_kvs_set(&ext, sl_str_c(name), sl_str_c(value));
+        sl_kvs_set(&ext, SL_STR_LIT("job"), SL_STR_LIT("ext"));
+        bt = sl_batcher_new(&o);
+        /* The batcher copied them: changing or freeing the source is harmless. */
+        strcpy(value, "XXXX");
+        strcpy(name, "YYY");
+        sl_kvs_release(&ext);
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "entry labels win", api);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "external only", NULL);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(s[0].labels.ptr, "{env=\"prod\", job=\"api\"}");
+        ck_assert_str_eq(s[1].labels.ptr, "{env=\"prod\", job=\"ext\"}");
+}
+END_TEST
+
+START_TEST(test_no_labels_refused) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        const char *internal[] = { "__path__", "/var/log/x", "empty", "", NULL };
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "x", NULL);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -EINVAL);
+        entry_fill(&e, 1, "x", internal);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -EINVAL);
+        sl_entry_release(&e);
+        ck_assert_uint_eq(sl_batcher_stats(bt)->entries_dropped_no_labels, 2);
+        ck_assert_uint_eq(sl_batcher_stats(bt)->entries_added, 0);
+        /* Nothing was opened. */
+        ck_assert_uint_eq(sl_batcher_deadline(bt), UINT64_MAX);
+        ck_assert_ptr_null(sl_batcher_take(bt, 0, true));
+}
+END_TEST
+
+START_TEST(test_max_line_size) {
+        static const struct {
+                const char *line;
+                uint64_t max;
+                bool truncate;
+                int ret;
+                const char *kept; /* NULL: dropped */
+        } cases[] = {
+                { "hello world", 5, true, 0, "hello" },
+                { "hello", 5, true, 0, "hello" },
+                { "hello", 0, false, 0, "hello" },
+                { "hello world", 5, false, -E2BIG, NULL },
+                { "h\xc3\xa9llo", 2, true, 0, "h" },         /* é not split */
+                { "h\xc3\xa9llo", 3, true, 0, "h\xc3\xa9" },
+                { "\xe2\x82\xac\xe2\x82\xac", 5, true, 0, "\xe2\x82\xac" }, /* € */
+                { "\xf0\x9f\x98\x80!", 3, true, 0, "" },      /* 4-byte emoji */
+                { "\x80\x80\x80\x80\x80\x80", 4, true, 0, "\x80\x80\x80\x80" }, /* not UTF-8 */
+        };
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
+                struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                                .max_line_size = cases[i].max,
+                                                .truncate = cases[i].truncate };
+                _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+                _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+                const char *a[] = { "a", "1", NULL };
+                const struct sl_batch_stream *s;
+                const struct sl_batcher_stats *st = sl_batcher_stats(bt);
+                bool cut = cases[i].kept && strlen(cases[i].kept) < strlen(cases[i].line);
+                struct sl_entry e;
+                size_t n;
+
+                sl_entry_init(&e);
+                entry_fill(&e, 1, cases[i].line, a);
+                ck_assert_msg(sl_batcher_add(bt, &e, 0) == cases[i].ret, "case %zu", i);
+                sl_entry_release(&e);
+                ck_assert_uint_eq(st->entries_truncated, cut ? 1 : 0);
+                ck_assert_uint_eq(st->entries_dropped_too_long, cases[i].kept ? 0 : 1);
+                ck_assert_uint_eq(st->entries_added, cases[i].kept ? 1 : 0);
+                b = sl_batcher_take(bt, 0, true);
+                if (!cases[i].kept) {
+                        ck_assert_ptr_null(b);
+                        continue;
+                }
+                s = sl_batch_streams(b, &n);
+                ck_assert_uint_eq(n, 1);
+                ck_assert_msg(sl_str_eq_c(s[0].entries[0].line, cases[i].kept), "case %zu", i);
+        }
+}
+END_TEST
+
+START_TEST(test_copies_and_now) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        char line[] = "original line", label[] = "v1", mk[] = "trace_id", mv[] = "abc";
+        const struct sl_batch_stream *s;
+        const struct sl_batch_entry *be;
+        int64_t before, after;
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        e.line = sl_str_c(line);
+        sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(label));
+        sl_kvs_set(&e.metadata, sl_str_c(mk), sl_str_c(mv));
+        before = sl_wall_ns();
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        after = sl_wall_ns();
+        /* The caller reuses its buffers: the batch must not see it. */
+        memset(line, 'X', sizeof(line) - 1);
+        memset(label, 'X', sizeof(label) - 1);
+        memset(mk, 'X', sizeof(mk) - 1);
+        memset(mv, 'X', sizeof(mv) - 1);
+        sl_entry_release(&e);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(s[0].labels.ptr, "{job=\"v1\"}");
+        be = &s[0].entries[0];
+        ck_assert_str_eq(be->line.ptr, "original line");
+        ck_assert_int_ge(be->ts_ns, before);
+        ck_assert_int_le(be->ts_ns, after);
+        ck_assert_uint_eq(be->n_metadata, 1);
+        ck_assert(sl_str_eq_c(be->metadata[0].name, "trace_id"));
+        ck_assert(sl_str_eq_c(be->metadata[0].value, "abc"));
+        ck_assert_uint_eq(sl_batch_bytes(b), strlen("{job=\"v1\"}") + 13 + 8 + 3);
+}
+END_TEST
+
+static Suite *batcher_suite(void) {
+        Suite *s = suite_create("batcher");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_streams_by_label_set);
+        tcase_add_test(tc, test_sorted_by_time_stable);
+        tcase_add_test(tc, test_sort_many_interleaved);
+        tcase_add_test(tc, test_size_threshold);
+        tcase_add_test(tc, test_deadline);
+        tcase_add_test(tc, test_force);
+        tcase_add_test(tc, test_marks_only_batch);
+        tcase_add_test(tc, test_marks_last_per_source);
+        tcase_add_test(tc, test_external_labels);
+        tcase_add_test(tc, test_no_labels_refused);
+        tcase_add_test(tc, test_max_line_size);
+        tcase_add_test(tc, test_copies_and_now);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+SL_TEST_MAIN(batcher_suite)

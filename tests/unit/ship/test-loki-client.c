@@ -1,0 +1,697 @@
+/* test-loki-client.c - the Loki client against a real HTTP server.
+ *
+ * The server (libmicrohttpd, its own thread) answers a scripted sequence of
+ * statuses and records what it received; a real sl_loop drives the client.
+ * Every wait is bounded in time and iterations; nothing sleeps. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <snappy-c.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/loop.h"
+#include "base/time-util.h"
+#include "core/entry.h"
+#include "push.pb-c.h"
+#include "ship/batcher.h"
+#include "ship/loki-client.h"
+#include "sl-test.h"
+
+#define MAX_STEPS 16
+#define MAX_SEEN 32
+
+/* ---- the scripted server ------------------------------------------------ */
+
+struct step {
+        int status;              /* status to answer */
+        const char *body;        /* response body; NULL = none */
+        const char *retry_after; /* Retry-After header; NULL = none */
+};
+
+struct seen {
+        char method[8];          /* request method */
+        char url[64];            /* request path */
+        char content_type[64];   /* Content-Type, "" if absent */
+        char user_agent[64];     /* User-Agent, "" if absent */
+        char org_id[64];         /* X-Scope-OrgID */
+        bool has_org_id;         /* X-Scope-OrgID present */
+        bool has_encoding;       /* Content-Encoding present (must not be) */
+        size_t body_len;         /* compressed body bytes */
+        long entries;            /* entries decoded; -1 = body did not decode */
+        char first_line[32];     /* first entry's line */
+};
+
+struct server {
+        struct MHD_Daemon *daemon;  /* owned */
+        uint16_t port;              /* bound port */
+        pthread_mutex_t lock;       /* guards what follows */
+        struct step steps[MAX_STEPS]; /* answers, in order; then 204 */
+        size_t n_steps;
+        size_t next_step;
+        struct seen seen[MAX_SEEN]; /* requests received */
+        size_t n_seen;
+        unsigned connections;       /* TCP connections accepted */
+};
+
+struct upload {
+        char *data;  /* body received so far */
+        size_t len;
+};
+
+static void copy_header(struct MHD_Connection *conn, const char *name, char *dst, size_t size,
+                        bool *present) {
+        const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+        snprintf(dst, size, "%s", v ? v : "");
+        if (present)
+                *present = v != NULL;
+}
+
+/* Decodes a push body like Loki: snappy block, then protobuf. */
+static void decode_body(const struct upload *up, struct seen *s) {
+        size_t raw_len;
+        char *raw;
+        Logproto__PushRequest *req;
+
+        s->entries = -1;
+        if (snappy_uncompressed_length(up->data, up->len, &raw_len) != SNAPPY_OK)
+                return;
+        raw = malloc(raw_len ? raw_len : 1);
+        if (snappy_uncompress(up->data, up->len, raw, &raw_len) == SNAPPY_OK) {
+                req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+                if (req) {
+                        s->entries = 0;
+                        for (size_t i = 0; i < req->n_streams; i++)
+                                s->entries += (long)req->streams[i]->n_entries;
+                        if (req->n_streams && req->streams[0]->n_entries) {
+                                ProtobufCBinaryData l = req->streams[0]->entries[0]->line;
+                                snprintf(s->first_line, sizeof(s->first_line), "%.*s", (int)l.len,
+                                         (const char *)l.data);
+                        }
+                        logproto__push_request__free_unpacked(req, NULL);
+                }
+        }
+        free(raw);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+        struct server *srv = cls;
+        struct upload *up = *con_cls;
+        struct step step = { 204, NULL, NULL };
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        if (!up) {
+                *con_cls = calloc(1, sizeof(struct upload));
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                up->data = realloc(up->data, up->len + *upload_data_size);
+                memcpy(up->data + up->len, upload_data, *upload_data_size);
+                up->len += *upload_data_size;
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+
+        pthread_mutex_lock(&srv->lock);
+        if (srv->n_seen < MAX_SEEN) {
+                struct seen *s = &srv->seen[srv->n_seen++];
+                memset(s, 0, sizeof(*s));
+                snprintf(s->method, sizeof(s->method), "%s", method);
+                snprintf(s->url, sizeof(s->url), "%s", url);
+                copy_header(conn, "Content-Type", s->content_type, sizeof(s->content_type), NULL);
+                copy_header(conn, "User-Agent", s->user_agent, sizeof(s->user_agent), NULL);
+                copy_header(conn, "X-Scope-OrgID", s->org_id, sizeof(s->org_id), &s->has_org_id);
+                s->has_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              "Content-Encoding") != NULL;
+                s->body_len = up->len;
+                decode_body(up, s);
+        }
+        if (srv->next_step < srv->n_steps)
+                step = srv->steps[srv->next_step++];
+        pthread_mutex_unlock(&srv->lock);
+
+        resp = MHD_create_response_from_buffer(step.body ? strlen(step.body) : 0,
+                                               (void *)(step.body ? step.body : ""),
+                                               MHD_RESPMEM_MUST_COPY);
+        if (step.retry_after)
+                MHD_add_response_header(resp, "Retry-After", step.retry_after);
+        ret = MHD_queue_response(conn, (unsigned)step.status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        struct upload *up = *con_cls;
+        if (up) {
+                free(up->data);
+                free(up);
+                *con_cls = NULL;
+        }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+        struct server *srv = cls;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                pthread_mutex_lock(&srv->lock);
+                srv->connections++;
+                pthread_mutex_unlock(&srv->lock);
+        }
+}
+
+/* Starts a server on 127.0.0.1, any port, answering @steps then 204. */
+static struct server *server_start(const struct step *steps, size_t n) {
+        struct server *srv = calloc(1, sizeof(*srv));
+        struct sockaddr_in addr = { .sin_family = AF_INET };
+        const union MHD_DaemonInfo *info;
+
+        ck_assert_uint_le(n, MAX_STEPS);
+        pthread_mutex_init(&srv->lock, NULL);
+        if (n)
+                memcpy(srv->steps, steps, n * sizeof(*steps));
+        srv->n_steps = n;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                       on_request, srv,
+                                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                       MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                                       MHD_OPTION_END);
+        ck_assert_ptr_nonnull(srv->daemon);
+        info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        ck_assert_ptr_nonnull(info);
+        srv->port = info->port;
+        ck_assert_uint_ne(srv->port, 0);
+        return srv;
+}
+
+static void server_stop(struct server *srv) {
+        if (!srv)
+                return;
+        MHD_stop_daemon(srv->daemon);
+        pthread_mutex_destroy(&srv->lock);
+        free(srv);
+}
+SL_DEFINE_CLEANUP(struct server *, server_stop)
+
+static size_t server_requests(struct server *srv) {
+        size_t n;
+        pthread_mutex_lock(&srv->lock);
+        n = srv->n_seen;
+        pthread_mutex_unlock(&srv->lock);
+        return n;
+}
+
+/* A copy of request @i, taken under the lock. */
+static struct seen server_seen(struct server *srv, size_t i) {
+        struct seen s;
+        pthread_mutex_lock(&srv->lock);
+        ck_assert_uint_lt(i, srv->n_seen);
+        s = srv->seen[i];
+        pthread_mutex_unlock(&srv->lock);
+        return s;
+}
+
+/* A socket on 127.0.0.1 bound to a free port. With @listening, connections
+ * complete in the kernel but nobody ever answers; without, they are refused. */
+static int dead_socket(bool listening, uint16_t *ret_port) {
+        struct sockaddr_in addr = { .sin_family = AF_INET };
+        socklen_t len = sizeof(addr);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        ck_assert_int_ge(fd, 0);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+        if (listening)
+                ck_assert_int_eq(listen(fd, 1), 0);
+        ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+        *ret_port = ntohs(addr.sin_port);
+        return fd;
+}
+
+/* ---- the client side ---------------------------------------------------- */
+
+struct done_rec {
+        enum sl_push_outcome outcome; /* as reported */
+        int status;                   /* as reported */
+        char message[128];            /* copy of the message */
+        size_t entries;               /* entries of the batch */
+        char first_line[32];          /* first line of its first stream, "" if none */
+};
+
+struct harness {
+        struct sl_loop *loop;            /* owned */
+        struct sl_loki_client *client;   /* owned */
+        struct done_rec done[16];        /* done() calls, in order */
+        size_t n_done;
+        char url[96];                    /* the push URL */
+};
+
+static void on_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome outcome,
+                    int status, const char *message) {
+        struct harness *h = userdata;
+        struct done_rec *d;
+        const struct sl_batch_stream *s;
+        size_t n;
+
+        ck_assert_ptr_nonnull(batch);
+        ck_assert_ptr_nonnull(message);
+        ck_assert_uint_lt(h->n_done, SL_ARRAY_SIZE(h->done));
+        d = &h->done[h->n_done++];
+        d->outcome = outcome;
+        d->status = status;
+        snprintf(d->message, sizeof(d->message), "%s", message);
+        d->entries = sl_batch_entries(batch);
+        s = sl_batch_streams(batch, &n);
+        d->first_line[0] = '\0';
+        if (n && s[0].n_entries)
+                snprintf(d->first_line, sizeof(d->first_line), "%s", s[0].entries[0].line.ptr);
+        sl_batch_free(batch);
+}
+
+static struct sl_loki_client_options default_options(struct harness *h, uint16_t port) {
+        snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%u/loki/api/v1/push", port);
+        return (struct sl_loki_client_options){
+                .url = h->url,
+                .user_agent = "sluice-test/1.0",
+                .timeout_ns = 5 * SL_NSEC_PER_SEC,
+                .backoff_min_ns = SL_NSEC_PER_MSEC,
+                .backoff_max_ns = 10 * SL_NSEC_PER_MSEC,
+                .max_retries = 0,
+        };
+}
+
+static void harness_init(struct harness *h, const struct sl_loki_client_options *o) {
+        h->loop = sl_loop_new();
+        ck_assert_ptr_nonnull(h->loop);
+        h->client = sl_loki_client_new(h->loop, o, on_done, h);
+        ck_assert_ptr_nonnull(h->client);
+        h->n_done = 0;
+}
+
+static void harness_release(struct harness *h) {
+        sl_loki_client_free(h->client);
+        sl_loop_free(h->loop);
+}
+
+/* Runs the loop until @n batches are done or @timeout_ns passes. */
+static bool run_until_done(struct harness *h, size_t n, uint64_t timeout_ns) {
+        uint64_t end = sl_now_ns() + timeout_ns;
+
+        for (unsigned i = 0; i < 100000 && h->n_done < n && sl_now_ns() < end; i++)
+                ck_assert_int_eq(sl_loop_run_once(h->loop, 20 * SL_NSEC_PER_MSEC), 0);
+        return h->n_done >= n;
+}
+
+/* A sealed batch of @n entries "<tag>-<i>" in stream {job="test"}; with
+ * @n == 0, a batch holding only a mark. */
+static struct sl_batch *make_batch(const char *tag, size_t n) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        struct sl_mark m = { .source_id = 1, .offset = 10 };
+        struct sl_batch *b;
+        struct sl_entry e;
+        char line[32];
+
+        sl_entry_init(&e);
+        for (size_t i = 0; i < n; i++) {
+                sl_entry_reset(&e);
+                snprintf(line, sizeof(line), "%s-%zu", tag, i);
+                e.ts_ns = 1700000000000000000LL + (int64_t)i;
+                e.line = sl_str_c(line);
+                sl_kvs_set(&e.labels, SL_STR_LIT("job"), SL_STR_LIT("test"));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        sl_batcher_mark(bt, &m, 0);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_ptr_nonnull(b);
+        return b;
+}
+
+struct status_count {
+        int status;
+        uint64_t count;
+        bool found;
+};
+
+static void find_status(void *ud, int status, uint64_t count, const uint64_t *buckets,
+                        size_t n_buckets, const double *bounds, double sum_seconds) {
+        struct status_count *sc = ud;
+
+        /* Histogram invariants: cumulative, ends at +Inf with the count. */
+        ck_assert_uint_gt(n_buckets, 1);
+        ck_assert(isinf(bounds[n_buckets - 1]));
+        ck_assert_uint_eq(buckets[n_buckets - 1], count);
+        for (size_t i = 1; i < n_buckets; i++) {
+                ck_assert(bounds[i - 1] < bounds[i]);
+                ck_assert_uint_le(buckets[i - 1], buckets[i]);
+        }
+        ck_assert(sum_seconds >= 0);
+        if (status == sc->status) {
+                sc->count = count;
+                sc->found = true;
+        }
+}
+
+static uint64_t status_count(struct sl_loki_client *c, int status) {
+        struct status_count sc = { .status = status };
+        sl_loki_client_foreach_status(c, find_status, &sc);
+        return sc.found ? sc.count : 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+START_TEST(test_sent_204) {
+        _cleanup_(server_stopp) struct server *srv = server_start(NULL, 0);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+        struct sl_batch *b;
+        uint64_t bytes;
+        struct seen s;
+
+        harness_init(&h, &o);
+        b = make_batch("a", 3);
+        bytes = sl_batch_bytes(b);
+        sl_loki_client_submit(h.client, b);
+        b = NULL;
+        /* Nothing happens inside submit. */
+        ck_assert_uint_eq(h.n_done, 0);
+        ck_assert_uint_eq(sl_loki_client_queued(h.client), 1);
+        ck_assert_uint_eq(sl_loki_client_held_bytes(h.client), bytes);
+        ck_assert(!sl_loki_client_idle(h.client));
+
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_int_eq(h.done[0].status, 204);
+        ck_assert_str_eq(h.done[0].message, "");
+        ck_assert_uint_eq(h.done[0].entries, 3);
+        ck_assert(sl_loki_client_idle(h.client));
+        ck_assert_uint_eq(sl_loki_client_queued(h.client), 0);
+        ck_assert_uint_eq(sl_loki_client_held_bytes(h.client), 0);
+
+        ck_assert_uint_eq(server_requests(srv), 1);
+        s = server_seen(srv, 0);
+        ck_assert_str_eq(s.method, "POST");
+        ck_assert_str_eq(s.url, "/loki/api/v1/push");
+        ck_assert_str_eq(s.content_type, "application/x-protobuf");
+        ck_assert_str_eq(s.user_agent, "sluice-test/1.0");
+        ck_assert(!s.has_org_id);
+        ck_assert(!s.has_encoding);
+        ck_assert_int_eq(s.entries, 3);
+        ck_assert_str_eq(s.first_line, "a-0");
+
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->requests, 1);
+        ck_assert_uint_eq(st->retries, 0);
+        ck_assert_uint_eq(st->batches_sent, 1);
+        ck_assert_uint_eq(st->entries_sent, 3);
+        ck_assert_uint_eq(st->bytes_sent, s.body_len);
+        ck_assert_uint_eq(status_count(h.client, 204), 1);
+        harness_release(&h);
+}
+END_TEST
+
+START_TEST(test_tenant_header) {
+        _cleanup_(server_stopp) struct server *srv = server_start(NULL, 0);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        struct seen s;
+
+        o.tenant_id = "team-a";
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("t", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        s = server_seen(srv, 0);
+        ck_assert(s.has_org_id);
+        ck_assert_str_eq(s.org_id, "team-a");
+        ck_assert_str_eq(s.content_type, "application/x-protobuf");
+        harness_release(&h);
+}
+END_TEST
+
+START_TEST(test_retry_5xx) {
+        static const struct step steps[] = { { 503, "unavailable", NULL }, { 503, NULL, NULL }, { 204, NULL, NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("r", 2));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_int_eq(h.done[0].status, 204);
+
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->requests, 3);
+        ck_assert_uint_eq(st->retries, 2);
+        ck_assert_uint_eq(st->batches_sent, 1);
+        ck_assert_uint_eq(st->entries_sent, 2);
+        ck_assert_uint_eq(status_count(h.client, 503), 2);
+        ck_assert_uint_eq(status_count(h.client, 204), 1);
+
+        /* The same body each time, over one kept-alive connection. */
+        ck_assert_uint_eq(server_requests(srv), 3);
+        for (size_t i = 0; i < 3; i++) {
+                struct seen s = server_seen(srv, i);
+                ck_assert_int_eq(s.entries, 2);
+                ck_assert_uint_eq(s.body_len, server_seen(srv, 0).body_len);
+        }
+        pthread_mutex_lock(&srv->lock);
+        ck_assert_uint_eq(srv->connections, 1);
+        pthread_mutex_unlock(&srv->lock);
+        harness_release(&h);
+}
+END_TEST
+
+/* Retry-After: 0 replaces a backoff far longer than the test's bound. */
+START_TEST(test_retry_after_zero) {
+        static const struct step steps[] = { { 429, "maximum active stream limit exceeded", "0" } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+
+        o.backoff_min_ns = 60 * SL_NSEC_PER_SEC;
+        o.backoff_max_ns = 120 * SL_NSEC_PER_SEC;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("q", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
+        ck_assert_uint_eq(status_count(h.client, 429), 1);
+        ck_assert_uint_eq(server_requests(srv), 2);
+        harness_release(&h);
+}
+END_TEST
+
+/* A Retry-After beyond backoff_max waits only backoff_max. */
+START_TEST(test_retry_after_capped) {
+        static const struct step steps[] = { { 503, NULL, "3600" } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("c", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
+        harness_release(&h);
+}
+END_TEST
+
+START_TEST(test_refused_400) {
+        static const struct step steps[] = {
+                { 400, "entry for stream '{job=\"test\"}' has timestamp too old\n", NULL },
+        };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("bad", 4));
+        sl_loki_client_submit(h.client, make_batch("good", 1));
+        ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
+        ck_assert_int_eq(h.done[0].status, 400);
+        ck_assert_str_eq(h.done[0].message, "entry for stream '{job=\"test\"}' has timestamp too old");
+        ck_assert_str_eq(h.done[0].first_line, "bad-0");
+        ck_assert_int_eq(h.done[1].outcome, SL_PUSH_SENT);
+        ck_assert_str_eq(h.done[1].first_line, "good-0");
+
+        /* Not retried: one request per batch. */
+        ck_assert_uint_eq(server_requests(srv), 2);
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->retries, 0);
+        ck_assert_uint_eq(st->batches_refused, 1);
+        ck_assert_uint_eq(st->entries_dropped, 4);
+        ck_assert_uint_eq(st->batches_sent, 1);
+        ck_assert_uint_eq(st->entries_sent, 1);
+        harness_release(&h);
+}
+END_TEST
+
+/* 260: ingestion blocked by policy, final like any 2xx. */
+START_TEST(test_260_is_sent) {
+        static const struct step steps[] = { { 260, NULL, NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("p", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_int_eq(h.done[0].status, 260);
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 0);
+        ck_assert_uint_eq(server_requests(srv), 1);
+        harness_release(&h);
+}
+END_TEST
+
+START_TEST(test_connection_refused_gives_up) {
+        struct harness h;
+        uint16_t port;
+        _cleanup_close_ int fd = dead_socket(false, &port);
+        struct sl_loki_client_options o = default_options(&h, port);
+        const struct sl_loki_client_stats *st;
+
+        o.max_retries = 2;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("x", 2));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_GAVE_UP);
+        ck_assert_int_eq(h.done[0].status, 0);
+        ck_assert_str_ne(h.done[0].message, "");
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->requests, 3);
+        ck_assert_uint_eq(st->retries, 2);
+        ck_assert_uint_eq(st->batches_gave_up, 1);
+        ck_assert_uint_eq(st->entries_dropped, 2);
+        ck_assert_uint_eq(status_count(h.client, 0), 3);
+        ck_assert(sl_loki_client_idle(h.client));
+        harness_release(&h);
+}
+END_TEST
+
+START_TEST(test_timeout_gives_up) {
+        struct harness h;
+        uint16_t port;
+        _cleanup_close_ int fd = dead_socket(true, &port);
+        struct sl_loki_client_options o = default_options(&h, port);
+        const struct sl_loki_client_stats *st;
+        uint64_t start = sl_now_ns();
+
+        o.timeout_ns = 100 * SL_NSEC_PER_MSEC;
+        o.max_retries = 1;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("slow", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_GAVE_UP);
+        ck_assert_int_eq(h.done[0].status, 0);
+        /* Two requests, each waited for its whole timeout. */
+        ck_assert_uint_ge(sl_now_ns() - start, 200 * SL_NSEC_PER_MSEC);
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->requests, 2);
+        ck_assert_uint_eq(st->retries, 1);
+        harness_release(&h);
+}
+END_TEST
+
+/* done() comes once per batch in submit order, an empty batch included
+ * (without a request), even when the first one needs a retry. */
+START_TEST(test_order) {
+        static const struct step steps[] = { { 503, NULL, NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("first", 2));
+        sl_loki_client_submit(h.client, make_batch("empty", 0));
+        sl_loki_client_submit(h.client, make_batch("third", 1));
+        ck_assert_uint_eq(sl_loki_client_queued(h.client), 3);
+        ck_assert(run_until_done(&h, 3, 5 * SL_NSEC_PER_SEC));
+        ck_assert_uint_eq(h.n_done, 3);
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_str_eq(h.done[0].first_line, "first-0");
+        ck_assert_int_eq(h.done[1].outcome, SL_PUSH_EMPTY);
+        ck_assert_int_eq(h.done[1].status, 0);
+        ck_assert_uint_eq(h.done[1].entries, 0);
+        ck_assert_int_eq(h.done[2].outcome, SL_PUSH_SENT);
+        ck_assert_str_eq(h.done[2].first_line, "third-0");
+
+        ck_assert_uint_eq(server_requests(srv), 3);
+        ck_assert_str_eq(server_seen(srv, 0).first_line, "first-0");
+        ck_assert_str_eq(server_seen(srv, 1).first_line, "first-0");
+        ck_assert_str_eq(server_seen(srv, 2).first_line, "third-0");
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->batches_empty, 1);
+        ck_assert(sl_loki_client_idle(h.client));
+        harness_release(&h);
+}
+END_TEST
+
+/* Freeing with a request in flight and batches queued: no done() calls,
+ * nothing leaked (see the sanitizer build). */
+START_TEST(test_free_with_pending) {
+        struct harness h;
+        uint16_t port;
+        _cleanup_close_ int fd = dead_socket(true, &port);
+        struct sl_loki_client_options o = default_options(&h, port);
+        uint64_t end;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("p1", 1));
+        sl_loki_client_submit(h.client, make_batch("p2", 1));
+        /* Let the first request start and connect. */
+        end = sl_now_ns() + 50 * SL_NSEC_PER_MSEC;
+        for (unsigned i = 0; i < 1000 && sl_now_ns() < end; i++)
+                ck_assert_int_eq(sl_loop_run_once(h.loop, 5 * SL_NSEC_PER_MSEC), 0);
+        ck_assert_uint_eq(h.n_done, 0);
+        ck_assert_uint_eq(sl_loki_client_queued(h.client), 2);
+        sl_loki_client_free(h.client);
+        h.client = NULL;
+        ck_assert_uint_eq(h.n_done, 0);
+        /* The loop holds nothing of the client any more. */
+        ck_assert_int_eq(sl_loop_run_once(h.loop, 0), 0);
+        harness_release(&h);
+}
+END_TEST
+
+static Suite *loki_client_suite(void) {
+        Suite *s = suite_create("loki-client");
+        TCase *tc = tcase_create("http");
+
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_sent_204);
+        tcase_add_test(tc, test_tenant_header);
+        tcase_add_test(tc, test_retry_5xx);
+        tcase_add_test(tc, test_retry_after_zero);
+        tcase_add_test(tc, test_retry_after_capped);
+        tcase_add_test(tc, test_refused_400);
+        tcase_add_test(tc, test_260_is_sent);
+        tcase_add_test(tc, test_connection_refused_gives_up);
+        tcase_add_test(tc, test_timeout_gives_up);
+        tcase_add_test(tc, test_order);
+        tcase_add_test(tc, test_free_with_pending);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+SL_TEST_MAIN(loki_client_suite)

@@ -1,0 +1,244 @@
+/* test-push-encode.c - batches encoded, then decoded the way Loki does
+ * (snappy block, then protobuf), must come back field for field. */
+#include <errno.h>
+#include <snappy-c.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/time-util.h"
+#include "core/entry.h"
+#include "push.pb-c.h"
+#include "ship/batcher.h"
+#include "ship/push-encode.h"
+#include "sl-test.h"
+
+struct test_entry {
+        int64_t ts;
+        const char *line;
+        size_t line_len;           /* 0: strlen(line) */
+        const char *labels[7];     /* name, value, ..., NULL */
+        const char *metadata[5];   /* name, value, ..., NULL */
+};
+
+static struct sl_batch *make_batch(const struct test_entry *in, size_t n) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        struct sl_mark m = { .source_id = 1, .offset = 42 };
+        struct sl_batch *b;
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        for (size_t i = 0; i < n; i++) {
+                sl_entry_reset(&e);
+                e.ts_ns = in[i].ts;
+                e.line = sl_str_from(in[i].line, in[i].line_len ? in[i].line_len : strlen(in[i].line));
+                for (size_t k = 0; in[i].labels[k]; k += 2)
+                        sl_kvs_set(&e.labels, sl_str_c(in[i].labels[k]), sl_str_c(in[i].labels[k + 1]));
+                for (size_t k = 0; in[i].metadata[k]; k += 2)
+                        sl_kvs_set(&e.metadata, sl_str_c(in[i].metadata[k]),
+                                   sl_str_c(in[i].metadata[k + 1]));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        sl_batcher_mark(bt, &m, 0);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_ptr_nonnull(b);
+        return b;
+}
+
+static bool bytes_eq(ProtobufCBinaryData d, struct sl_str s) {
+        return d.len == s.len && (s.len == 0 || memcmp(d.data, s.ptr, s.len) == 0);
+}
+
+/* Decodes @body like Loki and compares it with @b, field by field. */
+static void check_round_trip(const struct sl_batch *b, const struct sl_buf *body) {
+        const struct sl_batch_stream *streams;
+        Logproto__PushRequest *req;
+        size_t raw_len, n_streams, sent = 0;
+        char *raw;
+
+        ck_assert_int_eq(snappy_validate_compressed_buffer(body->data, body->len), SNAPPY_OK);
+        ck_assert_int_eq(snappy_uncompressed_length(body->data, body->len, &raw_len), SNAPPY_OK);
+        raw = malloc(raw_len ? raw_len : 1);
+        ck_assert_int_eq(snappy_uncompress(body->data, body->len, raw, &raw_len), SNAPPY_OK);
+        req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+        ck_assert_ptr_nonnull(req);
+
+        streams = sl_batch_streams(b, &n_streams);
+        for (size_t i = 0; i < n_streams; i++)
+                sent += streams[i].n_entries ? 1 : 0;
+        ck_assert_uint_eq(req->n_streams, sent);
+        for (size_t i = 0, si = 0; i < n_streams; i++) {
+                const struct sl_batch_stream *s = &streams[i];
+                Logproto__StreamAdapter *sa;
+
+                if (!s->n_entries)
+                        continue;
+                sa = req->streams[si++];
+                ck_assert_str_eq(sa->labels, s->labels.ptr);
+                ck_assert_uint_eq(sa->hash, 0);
+                ck_assert_uint_eq(sa->n_entries, s->n_entries);
+                for (size_t j = 0; j < s->n_entries; j++) {
+                        const struct sl_batch_entry *e = &s->entries[j];
+                        Logproto__EntryAdapter *ea = sa->entries[j];
+                        int64_t ts;
+
+                        ck_assert_ptr_nonnull(ea->timestamp);
+                        ck_assert_int_ge(ea->timestamp->nanos, 0);
+                        ck_assert_int_lt(ea->timestamp->nanos, 1000000000);
+                        ts = ea->timestamp->seconds * 1000000000LL + ea->timestamp->nanos;
+                        ck_assert_int_eq(ts, e->ts_ns);
+                        ck_assert(bytes_eq(ea->line, e->line));
+                        ck_assert_uint_eq(ea->n_structuredmetadata, e->n_metadata);
+                        for (uint32_t k = 0; k < e->n_metadata; k++) {
+                                ck_assert(bytes_eq(ea->structuredmetadata[k]->name, e->metadata[k].name));
+                                ck_assert(bytes_eq(ea->structuredmetadata[k]->value, e->metadata[k].value));
+                        }
+                }
+        }
+        logproto__push_request__free_unpacked(req, NULL);
+        free(raw);
+}
+
+static const struct test_entry two_streams[] = {
+        { .ts = 1700000000123456789LL, .line = "{\"msg\":\"hello\",\"level\":30}",
+          .labels = { "job", "api", "level", "info", NULL },
+          .metadata = { "trace_id", "4bf92f3577b34da6", "span", "00f067aa", NULL } },
+        { .ts = 1700000000000000001LL, .line = "nul\0inside", .line_len = 10,
+          .labels = { "job", "api", "level", "info", NULL } },
+        { .ts = 1700000001000000000LL, .line = "gr\xc3\xbc\xc3\x9f dich \xe2\x9c\x93 \xf0\x9f\x98\x80",
+          .labels = { "level", "error", "job", "api", NULL }, .metadata = { NULL } },
+        { .ts = 1, .line = "", .labels = { "level", "error", "job", "api", NULL },
+          .metadata = { "empty_value", "", NULL } },
+        { .ts = -1500000000LL, .line = "before 1970",
+          .labels = { "job", "api", "level", "info", NULL } },
+};
+
+START_TEST(test_round_trip_two_streams) {
+        _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(two_streams, SL_ARRAY_SIZE(two_streams));
+        const struct sl_batch_stream *s;
+        struct sl_buf out;
+        size_t n;
+
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(s[0].n_entries, 3);
+        ck_assert_uint_eq(s[1].n_entries, 2);
+        /* The NUL byte travels inside the line. */
+        ck_assert_uint_eq(s[0].entries[1].line.len, 10);
+
+        sl_buf_init(&out, 1 << 20);
+        ck_assert_int_eq(sl_push_encode(b, &out), 0);
+        ck_assert_uint_gt(out.len, 0);
+        check_round_trip(b, &out);
+        sl_buf_release(&out);
+}
+END_TEST
+
+START_TEST(test_encoder_reuse) {
+        static const struct test_entry one[] = {
+                { .ts = 5, .line = "only", .labels = { "a", "b", NULL } },
+        };
+        _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *enc = sl_push_encoder_new(0);
+        struct sl_buf out;
+
+        sl_buf_init(&out, 1 << 20);
+        for (int round = 0; round < 3; round++) {
+                _cleanup_(sl_batch_freep) struct sl_batch *big =
+                        make_batch(two_streams, SL_ARRAY_SIZE(two_streams));
+                _cleanup_(sl_batch_freep) struct sl_batch *small = make_batch(one, 1);
+
+                ck_assert_int_eq(sl_push_encoder_encode(enc, big, &out), 0);
+                check_round_trip(big, &out);
+                ck_assert_int_eq(sl_push_encoder_encode(enc, small, &out), 0);
+                check_round_trip(small, &out);
+        }
+        sl_buf_release(&out);
+}
+END_TEST
+
+START_TEST(test_many_entries) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        struct sl_buf out;
+        struct sl_entry e;
+        char line[64], job[8];
+
+        sl_entry_init(&e);
+        for (int i = 0; i < 5000; i++) {
+                sl_entry_reset(&e);
+                snprintf(line, sizeof(line), "line %d with some repeated text text text", i);
+                snprintf(job, sizeof(job), "j%d", i % 7);
+                e.ts_ns = 1000000000LL * (5000 - i);
+                e.line = sl_str_c(line);
+                sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(job));
+                if (i % 3 == 0)
+                        sl_kvs_set(&e.metadata, SL_STR_LIT("n"), sl_str_c(job));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        sl_buf_init(&out, 16 << 20);
+        ck_assert_int_eq(sl_push_encode(b, &out), 0);
+        /* Snappy shrinks repetitive text. */
+        ck_assert_uint_lt(out.len, sl_batch_bytes(b));
+        check_round_trip(b, &out);
+        sl_buf_release(&out);
+}
+END_TEST
+
+START_TEST(test_empty_batch) {
+        _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(NULL, 0);
+        struct sl_buf out;
+
+        ck_assert_uint_eq(sl_batch_entries(b), 0);
+        sl_buf_init(&out, 1024);
+        ck_assert_int_eq(sl_push_encode(b, &out), 0);
+        check_round_trip(b, &out);
+        sl_buf_release(&out);
+}
+END_TEST
+
+START_TEST(test_errors) {
+        _cleanup_(sl_batch_freep) struct sl_batch *open = sl_batch_new(0, 0);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(two_streams, SL_ARRAY_SIZE(two_streams));
+        _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *tiny = sl_push_encoder_new(16);
+        struct sl_buf out, small;
+
+        sl_buf_init(&out, 1 << 20);
+        sl_buf_init(&small, 16);
+        /* Not sealed. */
+        sl_batch_add(open, sl_batch_stream(open, SL_STR_LIT("{a=\"1\"}")), 1, SL_STR_LIT("x"), NULL);
+        ck_assert_int_eq(sl_push_encode(open, &out), -EINVAL);
+        ck_assert_uint_eq(out.len, 0);
+        /* The output's cap. */
+        ck_assert_int_eq(sl_push_encode(b, &small), -ENOBUFS);
+        ck_assert_uint_eq(small.len, 0);
+        /* The encoder's cap. */
+        ck_assert_int_eq(sl_push_encoder_encode(tiny, b, &out), -ENOBUFS);
+        ck_assert_uint_eq(out.len, 0);
+        /* The same batch still encodes with room. */
+        ck_assert_int_eq(sl_push_encode(b, &out), 0);
+        check_round_trip(b, &out);
+        sl_buf_release(&out);
+        sl_buf_release(&small);
+}
+END_TEST
+
+static Suite *push_encode_suite(void) {
+        Suite *s = suite_create("push-encode");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_round_trip_two_streams);
+        tcase_add_test(tc, test_encoder_reuse);
+        tcase_add_test(tc, test_many_entries);
+        tcase_add_test(tc, test_empty_batch);
+        tcase_add_test(tc, test_errors);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+SL_TEST_MAIN(push_encode_suite)
