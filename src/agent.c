@@ -186,7 +186,9 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         mark = (struct sl_mark){ .source_id = file->id, .dev = file->dev, .ino = file->ino,
                                  .offset = end_offset };
         if (verdict == SL_STAGE_HOLD) {
-                uint64_t start = end_offset - line.len - 1;
+                /* Where this line began (a piece cut by the tailer reports its
+                 * line's start as end_offset already: never go below 0). */
+                uint64_t start = end_offset > line.len ? end_offset - line.len - 1 : 0;
                 a->entries_held++;
                 if (!sl_u64map_get(&a->holding, file->id, &hold_from)) {
                         sl_u64map_put(&a->holding, file->id, start);
@@ -403,7 +405,7 @@ static void on_signal(int fd, uint32_t events, void *userdata) {
                 if (!a->stopping) {
                         sl_log_info("stopping: sending what is held, then saving positions",
                                     "signal=%s deadline_ms=%" PRIu64, strsignal((int)si.ssi_signo),
-                                    a->config->server.graceful_shutdown_timeout_ns / SL_NSEC_PER_MSEC);
+                                    (uint64_t)(a->config->server.graceful_shutdown_timeout_ns / SL_NSEC_PER_MSEC));
                         begin_shutdown(a);
                 } else {
                         sl_log_warn("second stop signal: exiting now; unsent lines will be read again at the next start",

@@ -1,1 +1,416 @@
-/* placeholder: not written yet */
+/* positions.c - see positions.h. */
+#include "tail/positions.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/fs-util.h"
+#include "base/xalloc.h"
+#include "tail/tail-map.h"
+
+#define POSITIONS_HEADER "# sluice positions v1"
+#define POSITIONS_HEADER_ANY "# sluice positions v"
+/* Far above what hundreds of files take (a line is ~100 bytes); past it the
+ * file is not ours. */
+#define POSITIONS_MAX_BYTES (64u << 20)
+
+struct pos_entry {
+        uint64_t dev;      /* device of the file */
+        uint64_t ino;      /* inode of the file */
+        uint64_t offset;   /* acknowledged offset: resume here */
+        char *path;        /* owned; last path the file was followed by */
+        bool active;       /* the tailer has the file open (not saved) */
+};
+
+struct sl_positions {
+        char *filename;           /* owned; where load reads and save writes */
+        struct sl_tail_map map;   /* (dev, ino) -> struct pos_entry (owned) */
+        bool dirty;               /* entries changed since the last save or load */
+        bool has_error;           /* the last load failed */
+        unsigned error_line;      /* line of the last load error, 0: none */
+        char error[192];          /* text of the last load error */
+};
+
+static void entry_free(struct pos_entry *e) {
+        if (!e)
+                return;
+        free(e->path);
+        free(e);
+}
+
+/* Frees every entry of @map and the map's slots. */
+static void map_clear(struct sl_tail_map *map) {
+        size_t cursor = 0;
+        struct pos_entry *e;
+
+        while ((e = sl_tail_map_next(map, &cursor)))
+                entry_free(e);
+        sl_tail_map_release(map);
+}
+
+struct sl_positions *sl_positions_new(const char *filename) {
+        struct sl_positions *p = sl_xnew(struct sl_positions);
+
+        p->filename = sl_xstrdup(filename);
+        sl_tail_map_init(&p->map);
+        return p;
+}
+
+void sl_positions_free(struct sl_positions *p) {
+        if (!p)
+                return;
+        map_clear(&p->map);
+        free(p->filename);
+        free(p);
+}
+
+const char *sl_positions_error(const struct sl_positions *p) {
+        return p->has_error ? p->error : NULL;
+}
+
+unsigned sl_positions_error_line(const struct sl_positions *p) {
+        return p->has_error ? p->error_line : 0;
+}
+
+/* Records the reason of a failed load and returns @r. */
+__attribute__((format(printf, 4, 5)))
+static int load_error(struct sl_positions *p, int r, unsigned line, const char *fmt, ...) {
+        va_list ap;
+        int n = 0;
+
+        if (line)
+                n = snprintf(p->error, sizeof(p->error), "line %u: ", line);
+        va_start(ap, fmt);
+        vsnprintf(p->error + n, sizeof(p->error) - (size_t)n, fmt, ap);
+        va_end(ap);
+        p->has_error = true;
+        p->error_line = line;
+        return r;
+}
+
+/* Parses an unsigned decimal from the front of [*@s, @end), up to a space.
+ * Returns false unless there is at least one digit and no overflow. */
+static bool parse_u64(const char **s, const char *end, uint64_t *ret) {
+        const char *q = *s;
+        uint64_t v = 0;
+
+        if (q == end || *q < '0' || *q > '9')
+                return false;
+        for (; q < end && *q >= '0' && *q <= '9'; q++) {
+                unsigned d = (unsigned)(*q - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return false;
+                v = v * 10 + d;
+        }
+        *s = q;
+        *ret = v;
+        return true;
+}
+
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Decodes the escaped path in [@s, @end) into a new string, or NULL when it
+ * has a bad escape or a raw control byte (which save never writes). */
+static char *unescape_path(const char *s, const char *end) {
+        _cleanup_free_ char *out = sl_xmalloc((size_t)(end - s) + 1);
+        size_t n = 0;
+
+        while (s < end) {
+                unsigned char c = (unsigned char)*s++;
+                if (c < 0x20 || c == 0x7f)
+                        return NULL;
+                if (c != '\\') {
+                        out[n++] = (char)c;
+                        continue;
+                }
+                if (s == end)
+                        return NULL;
+                c = (unsigned char)*s++;
+                if (c == '\\') {
+                        out[n++] = '\\';
+                } else if (c == 'n') {
+                        out[n++] = '\n';
+                } else if (c == 'x') {
+                        int hi, lo;
+                        if (end - s < 2)
+                                return NULL;
+                        hi = hex_digit(s[0]);
+                        lo = hex_digit(s[1]);
+                        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                                return NULL;
+                        out[n++] = (char)(hi << 4 | lo);
+                        s += 2;
+                } else {
+                        return NULL;
+                }
+        }
+        out[n] = '\0';
+        return TAKE_PTR(out);
+}
+
+/* Parses one entry line [@s, @end) (no '\n') into @map. Returns 0 or
+ * -EBADMSG with the reason recorded for line @lineno. */
+static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, unsigned lineno,
+                       const char *s, const char *end) {
+        struct pos_entry *e;
+        uint64_t dev, ino, offset;
+        char *path;
+
+        if (!parse_u64(&s, end, &dev) || s == end || *s++ != ' ')
+                return load_error(p, -EBADMSG, lineno, "device is not a number");
+        if (!parse_u64(&s, end, &ino) || s == end || *s++ != ' ')
+                return load_error(p, -EBADMSG, lineno, "inode is not a number");
+        if (!parse_u64(&s, end, &offset) || s == end || *s++ != ' ')
+                return load_error(p, -EBADMSG, lineno, "offset is not a number");
+        if (s == end)
+                return load_error(p, -EBADMSG, lineno, "path is missing");
+        path = unescape_path(s, end);
+        if (!path)
+                return load_error(p, -EBADMSG, lineno, "path has a bad escape or control byte");
+        if (sl_tail_map_get(map, dev, ino)) {
+                free(path);
+                return load_error(p, -EBADMSG, lineno,
+                                  "device %" PRIu64 " inode %" PRIu64 " is listed twice", dev, ino);
+        }
+        e = sl_xnew(struct pos_entry);
+        *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .path = path };
+        sl_tail_map_put(map, dev, ino, e);
+        return 0;
+}
+
+/* Parses the whole file content into @map. Returns 0 or -EBADMSG. */
+static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *data, size_t len) {
+        const char *s = data, *end = data + len;
+        unsigned lineno = 0;
+
+        while (s < end) {
+                const char *nl = memchr(s, '\n', (size_t)(end - s));
+                int r;
+
+                lineno++;
+                if (!nl)
+                        return load_error(p, -EBADMSG, lineno, "no newline at the end (truncated?)");
+                if (lineno == 1) {
+                        size_t n = (size_t)(nl - s);
+                        if (n == strlen(POSITIONS_HEADER) && memcmp(s, POSITIONS_HEADER, n) == 0) {
+                                /* ours */
+                        } else if (n > strlen(POSITIONS_HEADER_ANY) &&
+                                   memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
+                                return load_error(p, -EBADMSG, lineno,
+                                                  "unsupported version (this sluice reads v1)");
+                        } else {
+                                return load_error(p, -EBADMSG, lineno,
+                                                  "not a sluice positions file (expected \"%s\")",
+                                                  POSITIONS_HEADER);
+                        }
+                } else if (*s != '#') {
+                        r = parse_entry(p, map, lineno, s, nl);
+                        if (r < 0)
+                                return r;
+                }
+                s = nl + 1;
+        }
+        if (lineno == 0)
+                return load_error(p, -EBADMSG, 0, "empty file (expected \"%s\")", POSITIONS_HEADER);
+        return 0;
+}
+
+int sl_positions_load(struct sl_positions *p) {
+        _cleanup_free_ char *data = NULL;
+        struct sl_tail_map map;
+        size_t len;
+        int r;
+
+        p->has_error = false;
+        p->error_line = 0;
+        r = sl_read_file(p->filename, POSITIONS_MAX_BYTES, &data, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EFBIG)
+                return load_error(p, -EBADMSG, 0, "larger than %u bytes", POSITIONS_MAX_BYTES);
+        if (r < 0)
+                return load_error(p, r, 0, "cannot read: %s", strerror(-r));
+
+        sl_tail_map_init(&map);
+        r = parse(p, &map, data, len);
+        if (r < 0) {
+                map_clear(&map);
+                return r;
+        }
+        map_clear(&p->map);
+        p->map = map;
+        p->dirty = false;
+        return 0;
+}
+
+/* Writes @path so that unescape_path() gives it back. */
+static int escape_path(struct sl_buf *b, const char *path) {
+        int r = 0;
+
+        for (const unsigned char *c = (const unsigned char *)path; *c && r >= 0; c++) {
+                if (*c == '\\')
+                        r = sl_buf_append(b, "\\\\", 2);
+                else if (*c == '\n')
+                        r = sl_buf_append(b, "\\n", 2);
+                else if (*c < 0x20 || *c == 0x7f)
+                        r = sl_buf_printf(b, "\\x%02x", *c);
+                else
+                        r = sl_buf_putc(b, (char)*c);
+        }
+        return r;
+}
+
+/* Sorted by path, then identity, so the file reads well and diffs small. */
+static int entry_cmp(const void *x, const void *y) {
+        const struct pos_entry *a = *(const struct pos_entry *const *)x;
+        const struct pos_entry *b = *(const struct pos_entry *const *)y;
+        int c = strcmp(a->path, b->path);
+
+        if (c)
+                return c;
+        if (a->dev != b->dev)
+                return a->dev < b->dev ? -1 : 1;
+        if (a->ino != b->ino)
+                return a->ino < b->ino ? -1 : 1;
+        return 0;
+}
+
+int sl_positions_save(struct sl_positions *p) {
+        _cleanup_free_ struct pos_entry **sorted = NULL;
+        struct sl_buf b;
+        struct pos_entry *e;
+        size_t n = 0, cursor = 0;
+        int r;
+
+        if (!p->dirty)
+                return 0;
+        sorted = sl_xcalloc(p->map.len ? p->map.len : 1, sizeof(*sorted));
+        while ((e = sl_tail_map_next(&p->map, &cursor)))
+                sorted[n++] = e;
+        qsort(sorted, n, sizeof(*sorted), entry_cmp);
+
+        sl_buf_init(&b, POSITIONS_MAX_BYTES);
+        r = sl_buf_printf(&b, "%s\n# device inode offset path\n", POSITIONS_HEADER);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                e = sorted[i];
+                r = sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " ", e->dev, e->ino,
+                                  e->offset);
+                if (r >= 0)
+                        r = escape_path(&b, e->path);
+                if (r >= 0)
+                        r = sl_buf_putc(&b, '\n');
+        }
+        if (r >= 0)
+                r = sl_write_atomic(p->filename, b.data, b.len);
+        sl_buf_release(&b);
+        if (r < 0)
+                return r;
+        p->dirty = false;
+        return 0;
+}
+
+bool sl_positions_get(const struct sl_positions *p, uint64_t dev, uint64_t ino,
+                      uint64_t *ret_offset) {
+        const struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e)
+                return false;
+        *ret_offset = e->offset;
+        return true;
+}
+
+void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
+                        uint64_t offset) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e) {
+                e = sl_xnew(struct pos_entry);
+                *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset,
+                                         .path = sl_xstrdup(path) };
+                sl_tail_map_put(&p->map, dev, ino, e);
+                p->dirty = true;
+        } else {
+                if (strcmp(e->path, path) != 0) {
+                        free(e->path);
+                        e->path = sl_xstrdup(path);
+                        p->dirty = true;
+                }
+                if (e->offset != offset) {
+                        e->offset = offset;
+                        p->dirty = true;
+                }
+        }
+        e->active = true;
+}
+
+void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t offset) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e && offset > e->offset) {
+                e->offset = offset;
+                p->dirty = true;
+        }
+}
+
+void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e && e->offset != 0) {
+                e->offset = 0;
+                p->dirty = true;
+        }
+}
+
+void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e)
+                e->active = false;
+}
+
+/* Whether an inactive entry's path no longer leads to its file. */
+static bool entry_is_stale(const struct pos_entry *e) {
+        struct stat st;
+
+        if (stat(e->path, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR;
+        return (uint64_t)st.st_dev != e->dev || (uint64_t)st.st_ino != e->ino;
+}
+
+void sl_positions_prune(struct sl_positions *p) {
+        _cleanup_free_ struct pos_entry **stale = NULL;
+        struct pos_entry *e;
+        size_t n = 0, cursor = 0;
+
+        if (p->map.len == 0)
+                return;
+        stale = sl_xcalloc(p->map.len, sizeof(*stale));
+        while ((e = sl_tail_map_next(&p->map, &cursor))) {
+                if (!e->active && entry_is_stale(e))
+                        stale[n++] = e;
+        }
+        for (size_t i = 0; i < n; i++) {
+                sl_tail_map_remove(&p->map, stale[i]->dev, stale[i]->ino);
+                entry_free(stale[i]);
+        }
+        if (n)
+                p->dirty = true;
+}
+
+size_t sl_positions_count(const struct sl_positions *p) {
+        return p->map.len;
+}

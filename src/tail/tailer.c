@@ -1,1 +1,629 @@
-/* placeholder: not written yet */
+/* tailer.c - see tailer.h.
+ *
+ * Files are kept in an array (the round-robin order) and indexed by
+ * (device, inode); inotify watch descriptors are indexed to their record: a
+ * directory watch names the globs to rescan, a file watch its file. Events
+ * only set flags; process_events then rescans the flagged globs first (so a
+ * renamed file is found under its new name) and checks the flagged files
+ * second. Reading happens only in sl_tailer_read(), where a sink is at hand,
+ * which is also why files are released there.
+ */
+#include "tail/tailer.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs-util.h"
+#include "base/xalloc.h"
+#include "tail/tail-file.h"
+#include "tail/tail-map.h"
+
+#define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)
+#define FILE_EVENTS (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
+
+struct tail_glob {
+        char *pattern;               /* owned; the glob(3) pattern */
+        void *target;                /* borrowed; handed out with the files it opens */
+        bool rescan;                 /* a directory event asked for a rescan */
+        bool unwatched;              /* a directory of it has no watch: poll rescans it */
+};
+
+struct tail_watch {
+        int wd;                      /* inotify watch descriptor */
+        struct sl_tail_file *file;   /* borrowed; the file watched, NULL for a directory */
+        size_t *globs;               /* owned; directory: indices of globs to rescan */
+        size_t n_globs;              /* entries used in globs */
+        size_t cap_globs;            /* entries allocated in globs */
+};
+
+struct sl_tailer {
+        struct sl_tailer_options opts;      /* copy, defaults filled in */
+        struct sl_positions *positions;     /* borrowed */
+        int inotify_fd;                     /* owned; -1: poll mode */
+        struct tail_glob *globs;            /* owned array */
+        size_t n_globs;                     /* globs used */
+        size_t cap_globs;                   /* globs allocated */
+        bool scanned;                       /* the first scan happened: no more globs */
+        struct sl_tail_file **files;        /* owned files, in round-robin order */
+        size_t n_files;                     /* files used */
+        size_t cap_files;                   /* files allocated */
+        size_t cursor;                      /* index of the next file to read */
+        struct sl_tail_map by_id;           /* (dev, ino) -> file in files */
+        struct sl_tail_map watches;         /* (wd, 0) -> struct tail_watch, owned */
+        uint64_t last_id;                   /* id of the last file opened */
+        sl_tail_release_fn release_fn;      /* may be NULL */
+        void *release_userdata;             /* borrowed, passed to release_fn */
+        struct sl_tailer_stats stats;       /* counters since new */
+};
+
+struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
+                                struct sl_positions *positions) {
+        struct sl_tailer *t = sl_xnew(struct sl_tailer);
+
+        t->opts = *opts;
+        if (t->opts.read_size == 0)
+                t->opts.read_size = SL_TAILER_READ_SIZE_DEFAULT;
+        if (t->opts.max_line_size == 0)
+                t->opts.max_line_size = SL_TAILER_MAX_LINE_SIZE_DEFAULT;
+        t->positions = positions;
+        t->inotify_fd = -1;
+        if (!t->opts.poll)
+                t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        sl_tail_map_init(&t->by_id);
+        sl_tail_map_init(&t->watches);
+        return t;
+}
+
+static void watch_free(struct tail_watch *w) {
+        if (!w)
+                return;
+        free(w->globs);
+        free(w);
+}
+
+void sl_tailer_free(struct sl_tailer *t) {
+        struct tail_watch *w;
+        size_t cursor = 0;
+
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_files; i++)
+                sl_tail_file_free(t->files[i]);
+        free(t->files);
+        sl_tail_map_release(&t->by_id);
+        while ((w = sl_tail_map_next(&t->watches, &cursor)))
+                watch_free(w);
+        sl_tail_map_release(&t->watches);
+        for (size_t i = 0; i < t->n_globs; i++)
+                free(t->globs[i].pattern);
+        free(t->globs);
+        if (t->inotify_fd >= 0)
+                close(t->inotify_fd);
+        free(t);
+}
+
+int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target) {
+        if (!glob || !*glob)
+                return -EINVAL;
+        if (t->scanned)
+                return -EBUSY;
+        sl_xgrow((void **)&t->globs, sizeof(*t->globs), &t->cap_globs, t->n_globs + 1);
+        t->globs[t->n_globs++] = (struct tail_glob){ .pattern = sl_xstrdup(glob), .target = target };
+        return 0;
+}
+
+void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata) {
+        t->release_fn = fn;
+        t->release_userdata = userdata;
+}
+
+int sl_tailer_fd(const struct sl_tailer *t) {
+        return t->inotify_fd;
+}
+
+const struct sl_tailer_stats *sl_tailer_stats(const struct sl_tailer *t) {
+        return &t->stats;
+}
+
+size_t sl_tailer_active_files(const struct sl_tailer *t) {
+        return t->n_files;
+}
+
+void sl_tailer_foreach_file(const struct sl_tailer *t,
+                            void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                const struct sl_tail_file *f = t->files[i];
+                struct sl_tail_file_stat s = { .path = f->open_path, .offset = f->read_pos,
+                                               .size = f->size };
+                fn(ud, &s);
+        }
+}
+
+/* ---- watches ------------------------------------------------------------ */
+
+/* Watches directory @dir for entries coming and going, on behalf of glob
+ * @gi. Returns 0 or -errno (ENOENT: not there yet; ENOSPC: out of watches). */
+static int watch_dir(struct sl_tailer *t, const char *dir, size_t gi) {
+        struct tail_watch *w;
+        int wd;
+
+        wd = inotify_add_watch(t->inotify_fd, dir, DIR_EVENTS | IN_ONLYDIR);
+        if (wd < 0)
+                return -errno;
+        w = sl_tail_map_get(&t->watches, (uint64_t)wd, 0);
+        if (!w) {
+                w = sl_xnew(struct tail_watch);
+                w->wd = wd;
+                sl_tail_map_put(&t->watches, (uint64_t)wd, 0, w);
+        }
+        if (w->file)
+                return -ENOTDIR;
+        for (size_t i = 0; i < w->n_globs; i++)
+                if (w->globs[i] == gi)
+                        return 0;
+        sl_xgrow((void **)&w->globs, sizeof(*w->globs), &w->cap_globs, w->n_globs + 1);
+        w->globs[w->n_globs++] = gi;
+        return 0;
+}
+
+static bool has_magic(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+/* Watches the directories glob @gi can match files in: its directory part
+ * when that is plain; else every directory the directory part matches, plus
+ * the deepest plain ancestor so new subdirectories are noticed. Deeper new
+ * directories are found by the agent's periodic rescan. A glob with a
+ * directory left unwatched is rescanned by sl_tailer_poll(). */
+static void watch_glob_dirs(struct sl_tailer *t, size_t gi) {
+        struct tail_glob *g = &t->globs[gi];
+        _cleanup_free_ char *dirpat = sl_path_dirname(g->pattern);
+        bool ok = true;
+
+        if (!has_magic(dirpat)) {
+                ok = watch_dir(t, dirpat, gi) >= 0;
+        } else {
+                _cleanup_free_ char *prefix = NULL;
+                size_t magic = strcspn(dirpat, "*?[");
+                char *slash = memrchr(dirpat, '/', magic);
+                glob_t gl;
+
+                if (!slash)
+                        prefix = sl_xstrdup(".");
+                else if (slash == dirpat)
+                        prefix = sl_xstrdup("/");
+                else
+                        prefix = sl_xstrndup(dirpat, (size_t)(slash - dirpat));
+                ok = watch_dir(t, prefix, gi) >= 0;
+                if (glob(dirpat, GLOB_ONLYDIR, NULL, &gl) == 0) {
+                        for (size_t i = 0; i < gl.gl_pathc; i++) {
+                                int r = watch_dir(t, gl.gl_pathv[i], gi);
+                                /* Not a directory after all: nothing to watch. */
+                                if (r < 0 && r != -ENOTDIR)
+                                        ok = false;
+                        }
+                        globfree(&gl);
+                }
+        }
+        g->unwatched = !ok;
+}
+
+/* When matched @path is a symlink (Kubernetes' /var/log/containers), also
+ * watches the directory of the file it leads to, on behalf of glob @gi: that
+ * is where the file is rotated and its successor created. */
+static void watch_link_target_dir(struct sl_tailer *t, const char *path, size_t gi) {
+        _cleanup_free_ char *real = NULL, *real_dir = NULL;
+        struct stat st;
+
+        if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+                return;
+        real = realpath(path, NULL);
+        if (!real)
+                return;
+        real_dir = sl_path_dirname(real);
+        (void)watch_dir(t, real_dir, gi);
+}
+
+/* Watches open file @f by its fd, so the watch is on the file we read even
+ * if its path has moved on. On failure (ENOSPC) the file is left to
+ * sl_tailer_poll(). */
+static void watch_file(struct sl_tailer *t, struct sl_tail_file *f) {
+        struct tail_watch *w;
+        char proc[64];
+        int wd;
+
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+        wd = inotify_add_watch(t->inotify_fd, proc, FILE_EVENTS);
+        if (wd < 0 && errno == ENOENT) /* no /proc: the path is the next best thing */
+                wd = inotify_add_watch(t->inotify_fd, f->open_path, FILE_EVENTS);
+        if (wd < 0)
+                return;
+        if (sl_tail_map_get(&t->watches, (uint64_t)wd, 0))
+                return;
+        w = sl_xnew(struct tail_watch);
+        w->wd = wd;
+        w->file = f;
+        sl_tail_map_put(&t->watches, (uint64_t)wd, 0, w);
+        f->watch = w;
+}
+
+static void unwatch_file(struct sl_tailer *t, struct sl_tail_file *f) {
+        struct tail_watch *w = f->watch;
+
+        if (!w)
+                return;
+        inotify_rm_watch(t->inotify_fd, w->wd);
+        sl_tail_map_remove(&t->watches, (uint64_t)w->wd, 0);
+        watch_free(w);
+        f->watch = NULL;
+}
+
+/* ---- opening and scanning ----------------------------------------------- */
+
+/* Whether @path leads to @f's file now. */
+static bool path_names(const char *path, const struct sl_tail_file *f) {
+        struct stat st;
+
+        return stat(path, &st) == 0 && (uint64_t)st.st_dev == f->info.dev &&
+               (uint64_t)st.st_ino == f->info.ino;
+}
+
+/* A scan matched @path, which leads to followed file @f. When @f's last name
+ * no longer leads to it, @f was renamed within the globs: it keeps being
+ * followed under @path, and its position entry records the new name. */
+static void found_under(struct sl_tailer *t, struct sl_tail_file *f, const char *path) {
+        uint64_t acked;
+
+        f->suspect = false;
+        if (strcmp(f->cur_path, path) == 0 || path_names(f->cur_path, f))
+                return;
+        free(f->cur_path);
+        f->cur_path = sl_xstrdup(path);
+        f->gone = false;
+        t->stats.rotations++;
+        if (sl_positions_get(t->positions, f->info.dev, f->info.ino, &acked))
+                sl_positions_track(t->positions, f->info.dev, f->info.ino, path, acked);
+}
+
+/* Opens @path, matched by glob @gi, unless its file is followed already.
+ * Returns 1 when a file was opened, 0 when not, or -errno. */
+static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
+        _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
+        struct sl_tail_file *known;
+        uint64_t offset = 0;
+        int r;
+
+        r = sl_tail_file_open(path, t->opts.max_line_size + t->opts.read_size, &f);
+        if (r < 0) {
+                /* Gone between glob and open, or not a regular file: no error. */
+                if (r == -ENOENT || r == -EINVAL)
+                        return 0;
+                t->stats.open_errors++;
+                return r;
+        }
+        known = sl_tail_map_get(&t->by_id, f->info.dev, f->info.ino);
+        if (known) {
+                found_under(t, known, path);
+                return 0;
+        }
+        if (!sl_positions_get(t->positions, f->info.dev, f->info.ino, &offset) ||
+            !sl_tail_file_offset_valid(f, offset))
+                offset = 0;
+        sl_tail_file_seek(f, offset);
+        sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset);
+
+        f->info.id = ++t->last_id;
+        f->info.target = t->globs[gi].target;
+        f->glob = gi;
+        sl_xgrow((void **)&t->files, sizeof(*t->files), &t->cap_files, t->n_files + 1);
+        t->files[t->n_files++] = f;
+        sl_tail_map_put(&t->by_id, f->info.dev, f->info.ino, f);
+        t->stats.files_opened++;
+        if (t->inotify_fd >= 0) {
+                watch_file(t, f);
+                watch_link_target_dir(t, path, gi);
+        }
+        TAKE_PTR(f);
+        return 1;
+}
+
+/* Expands glob @gi: opens new files, notices followed files under new names.
+ * Returns the number of files opened or -errno. */
+static int scan_glob(struct sl_tailer *t, size_t gi) {
+        struct tail_glob *g = &t->globs[gi];
+        int r, opened = 0, ret = 0;
+        glob_t gl;
+
+        g->rescan = false;
+        if (t->inotify_fd >= 0)
+                watch_glob_dirs(t, gi);
+        r = glob(g->pattern, 0, NULL, &gl);
+        if (r == GLOB_NOMATCH)
+                return 0;
+        if (r != 0) {
+                globfree(&gl);
+                return r == GLOB_NOSPACE ? -ENOMEM : -EIO;
+        }
+        for (size_t i = 0; i < gl.gl_pathc; i++) {
+                const char *path = gl.gl_pathv[i];
+                struct sl_tail_file *f;
+                struct stat st;
+
+                if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                f = sl_tail_map_get(&t->by_id, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+                if (f) {
+                        found_under(t, f, path);
+                        continue;
+                }
+                r = open_file(t, path, gi);
+                if (r > 0)
+                        opened++;
+                else if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        globfree(&gl);
+        /* An unreadable file is retried by the next scan; the others count. */
+        return opened > 0 || ret == 0 ? opened : ret;
+}
+
+static int scan_all(struct sl_tailer *t) {
+        int opened = 0, ret = 0;
+
+        for (size_t i = 0; i < t->n_globs; i++) {
+                int r = scan_glob(t, i);
+                if (r >= 0)
+                        opened += r;
+                else if (ret == 0)
+                        ret = r;
+        }
+        return ret < 0 && opened == 0 ? ret : opened;
+}
+
+int sl_tailer_scan(struct sl_tailer *t) {
+        t->scanned = true;
+        return scan_all(t);
+}
+
+/* ---- noticing changes --------------------------------------------------- */
+
+/* fstat()s @f and acts on truncation and deletion; with @name, also looks
+ * whether its name still leads to it. Returns whether it does not (the
+ * file was renamed, or deleted and replaced). */
+static bool check_file(struct sl_tailer *t, struct sl_tail_file *f, bool name) {
+        int flags = sl_tail_file_refresh(f);
+
+        if (flags < 0) {
+                f->gone = true;
+                f->broken = true;
+                return false;
+        }
+        if (flags & SL_TAIL_FILE_TRUNCATED) {
+                t->stats.truncations++;
+                sl_positions_reset(t->positions, f->info.dev, f->info.ino);
+        }
+        if (flags & SL_TAIL_FILE_UNLINKED) {
+                f->gone = true;
+                return false;
+        }
+        if (!name || f->gone || path_names(f->cur_path, f))
+                return false;
+        f->suspect = true;
+        return true;
+}
+
+/* Checks the files flagged by events (or all): a file whose name leads
+ * elsewhere was renamed; unless a scan finds it under a name the globs
+ * match (@fresh: every glob was just scanned), it is gone. */
+static void check_files(struct sl_tailer *t, bool all, bool fresh) {
+        bool any_suspect = false;
+
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                if (all || f->check || f->check_name)
+                        any_suspect |= check_file(t, f, all || f->check_name);
+                f->check = f->check_name = false;
+        }
+        if (!any_suspect)
+                return;
+        if (!fresh)
+                (void)scan_all(t);
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                if (f->suspect) {
+                        f->suspect = false;
+                        f->gone = true;
+                        t->stats.rotations++;
+                }
+        }
+}
+
+/* Acts on one inotify event: flags the globs to rescan or the file to check. */
+static void handle_event(struct sl_tailer *t, const struct inotify_event *ev) {
+        struct tail_watch *w = sl_tail_map_get(&t->watches, (uint64_t)ev->wd, 0);
+
+        if (!w)
+                return;
+        if (w->file) {
+                /* Growth or truncation needs a look at the size; a rename,
+                 * a link count change or deletion also at the name. */
+                w->file->check = true;
+                if (ev->mask & (IN_MOVE_SELF | IN_ATTRIB | IN_DELETE_SELF | IN_IGNORED))
+                        w->file->check_name = true;
+        } else {
+                for (size_t i = 0; i < w->n_globs; i++)
+                        t->globs[w->globs[i]].rescan = true;
+        }
+        if (ev->mask & IN_IGNORED) {
+                /* The kernel dropped the watch (directory removed, file
+                 * system unmounted): forget it; a rescan watches again. */
+                if (w->file)
+                        w->file->watch = NULL;
+                sl_tail_map_remove(&t->watches, (uint64_t)w->wd, 0);
+                watch_free(w);
+        }
+}
+
+int sl_tailer_process_events(struct sl_tailer *t) {
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool overflow = false;
+        size_t rescanned = 0;
+
+        if (t->inotify_fd < 0)
+                return 0;
+        for (;;) {
+                ssize_t n = read(t->inotify_fd, buf, sizeof(buf));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                break;
+                        return -errno;
+                }
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+                        if (ev->mask & IN_Q_OVERFLOW)
+                                overflow = true;
+                        else
+                                handle_event(t, ev);
+                        p += sizeof(*ev) + ev->len;
+                }
+        }
+        for (size_t i = 0; i < t->n_globs; i++) {
+                if (overflow || t->globs[i].rescan) {
+                        (void)scan_glob(t, i);
+                        rescanned++;
+                }
+        }
+        check_files(t, overflow, t->n_globs > 0 && rescanned == t->n_globs);
+        return 0;
+}
+
+void sl_tailer_poll(struct sl_tailer *t) {
+        size_t rescanned = 0;
+
+        for (size_t i = 0; i < t->n_globs; i++) {
+                if (t->inotify_fd < 0 || t->globs[i].unwatched) {
+                        (void)scan_glob(t, i);
+                        rescanned++;
+                }
+        }
+        check_files(t, true, t->n_globs > 0 && rescanned == t->n_globs);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+bool sl_tailer_has_pending(const struct sl_tailer *t) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                const struct sl_tail_file *f = t->files[i];
+                if (f->gone || sl_tail_file_has_unread(f))
+                        return true;
+        }
+        return false;
+}
+
+/* Closes files[@i] for good: hands out its last bytes, tells the release
+ * callback and the positions. The next file moves to index @i. */
+static void release_file(struct sl_tailer *t, size_t i, const struct sl_tail_reader *reader) {
+        struct sl_tail_file *f = t->files[i];
+
+        sl_tail_file_flush(f, reader);
+        if (t->release_fn)
+                t->release_fn(t->release_userdata, &f->info);
+        sl_positions_release(t->positions, f->info.dev, f->info.ino);
+        unwatch_file(t, f);
+        sl_tail_map_remove(&t->by_id, f->info.dev, f->info.ino);
+        memmove(&t->files[i], &t->files[i + 1], (t->n_files - i - 1) * sizeof(*t->files));
+        t->n_files--;
+        if (t->cursor > i)
+                t->cursor--;
+        t->stats.files_released++;
+        sl_tail_file_free(f);
+}
+
+/* files[@i] is gone and nothing is known to be unread: looks once more for
+ * bytes written just before it went, and releases it if there are none (or
+ * it cannot be read).
+ * Returns whether it was released. */
+static bool finish_gone(struct sl_tailer *t, size_t i, const struct sl_tail_reader *reader) {
+        struct sl_tail_file *f = t->files[i];
+
+        if (!f->broken)
+                (void)check_file(t, f, false);
+        if (sl_tail_file_has_unread(f) && !f->broken)
+                return false;
+        release_file(t, i, reader);
+        return true;
+}
+
+/* Reads one block of @f; returns the bytes read. */
+static size_t read_block(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *reader) {
+        ssize_t n = sl_tail_file_read(f, max, reader);
+
+        if (n < 0) {
+                /* An I/O error: wait for the next event or poll (a gone
+                 * file is released: it will not get better). */
+                f->size = f->read_pos;
+                f->broken = true;
+                return 0;
+        }
+        f->broken = false;
+        return (size_t)n;
+}
+
+size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, void *userdata) {
+        const struct sl_tail_reader reader = {
+                .read_size = t->opts.read_size,
+                .max_line_size = t->opts.max_line_size,
+                .sink = sink,
+                .userdata = userdata,
+                .stats = &t->stats,
+        };
+        size_t total = 0, idle = 0;
+
+        /* Gone files first, to their end: a rotated file's last lines come
+         * before those of its successor, and its fd is closed soon. */
+        for (size_t i = 0; i < t->n_files && total < budget;) {
+                struct sl_tail_file *f = t->files[i];
+                size_t n = 1;
+
+                if (!f->gone) {
+                        i++;
+                        continue;
+                }
+                while (n > 0 && total < budget && sl_tail_file_has_unread(f)) {
+                        n = read_block(f, budget - total, &reader);
+                        total += n;
+                }
+                if (sl_tail_file_has_unread(f) || !finish_gone(t, i, &reader))
+                        i++;
+        }
+
+        /* Then one block per file in turn, until the budget is spent or a
+         * whole round found nothing to read. */
+        while (t->n_files > 0 && total < budget && idle < t->n_files) {
+                struct sl_tail_file *f;
+                size_t n = 0;
+
+                if (t->cursor >= t->n_files)
+                        t->cursor = 0;
+                f = t->files[t->cursor];
+                if (sl_tail_file_has_unread(f)) {
+                        n = read_block(f, budget - total, &reader);
+                        total += n;
+                }
+                if (f->gone && !sl_tail_file_has_unread(f) && finish_gone(t, t->cursor, &reader)) {
+                        idle = 0;
+                        continue;
+                }
+                idle = n > 0 ? 0 : idle + 1;
+                t->cursor++;
+        }
+        return total;
+}

@@ -1,0 +1,162 @@
+/* tail-file.c - see tail-file.h. */
+#include "tail/tail-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/xalloc.h"
+#include "tail/line-split.h"
+
+int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **ret) {
+        _cleanup_close_ int fd = -1;
+        struct sl_tail_file *f;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+
+        f = sl_xnew(struct sl_tail_file);
+        f->open_path = sl_xstrdup(path);
+        f->cur_path = sl_xstrdup(path);
+        f->fd = TAKE_FD(fd);
+        f->info.path = f->open_path;
+        f->info.dev = (uint64_t)st.st_dev;
+        f->info.ino = (uint64_t)st.st_ino;
+        f->size = (uint64_t)st.st_size;
+        sl_buf_init(&f->buf, buf_cap);
+        *ret = f;
+        return 0;
+}
+
+void sl_tail_file_free(struct sl_tail_file *f) {
+        if (!f)
+                return;
+        if (f->fd >= 0)
+                close(f->fd);
+        sl_buf_release(&f->buf);
+        free(f->open_path);
+        free(f->cur_path);
+        free(f);
+}
+
+bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset) {
+        char c;
+        ssize_t n;
+
+        if (offset == 0)
+                return true;
+        if (offset > f->size)
+                return false;
+        do
+                n = pread(f->fd, &c, 1, (off_t)(offset - 1));
+        while (n < 0 && errno == EINTR);
+        return n == 1 && c == '\n';
+}
+
+void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset) {
+        f->read_pos = offset;
+        f->line_start = offset;
+        sl_buf_reset(&f->buf);
+}
+
+int sl_tail_file_refresh(struct sl_tail_file *f) {
+        struct stat st;
+        int flags = 0;
+
+        if (fstat(f->fd, &st) < 0)
+                return -errno;
+        if ((uint64_t)st.st_size < f->read_pos) {
+                sl_tail_file_seek(f, 0);
+                flags |= SL_TAIL_FILE_TRUNCATED;
+        }
+        f->size = (uint64_t)st.st_size;
+        if (st.st_nlink == 0)
+                flags |= SL_TAIL_FILE_UNLINKED;
+        return flags;
+}
+
+static void emit(struct sl_tail_file *f, const struct sl_tail_reader *r, struct sl_str line,
+                 uint64_t end_offset) {
+        r->stats->lines_read++;
+        r->sink(r->userdata, &f->info, line, end_offset);
+}
+
+/* Hands out the complete lines in the buffer, and pieces of a line longer
+ * than max_line_size; keeps the partial line (at most max_line_size bytes). */
+static void split(struct sl_tail_file *f, const struct sl_tail_reader *r) {
+        const char *data = f->buf.data;
+        uint64_t base = f->read_pos - f->buf.len;
+        size_t len = f->buf.len, max = r->max_line_size, pos = 0;
+
+        while (pos < len) {
+                size_t avail = len - pos, n;
+                struct sl_str line;
+
+                /* Looking no further than a longest line plus its '\n'
+                 * finds the lines to cut as early as the ones to keep, and
+                 * a cut is made only where a byte other than '\n' follows,
+                 * so the rest of a cut line is never empty. */
+                n = sl_line_next(data + pos, SL_MIN(avail, max + 1), &line);
+                if (n > 0) {
+                        emit(f, r, line, base + pos + n);
+                        pos += n;
+                        f->line_start = base + pos;
+                        continue;
+                }
+                if (avail <= max)
+                        break;
+                r->stats->lines_split++;
+                emit(f, r, sl_str_from(data + pos, max), f->line_start);
+                pos += max;
+        }
+        sl_buf_consume(&f->buf, pos);
+}
+
+ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r) {
+        uint64_t unread = sl_tail_file_has_unread(f) ? f->size - f->read_pos : 0;
+        size_t want = SL_MIN(r->read_size, max);
+        ssize_t n;
+        int rr;
+
+        if ((uint64_t)want > unread)
+                want = (size_t)unread;
+        if (want == 0)
+                return 0;
+        rr = sl_buf_reserve(&f->buf, want);
+        if (rr < 0)
+                return rr;
+        do
+                n = pread(f->fd, f->buf.data + f->buf.len, want, (off_t)f->read_pos);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0) {
+                /* Shorter than fstat said: truncated, which the next
+                 * refresh will tell. Nothing is known to be unread now. */
+                f->size = f->read_pos;
+                return 0;
+        }
+        f->buf.len += (size_t)n;
+        f->buf.data[f->buf.len] = '\0';
+        f->read_pos += (uint64_t)n;
+        r->stats->bytes_read += (uint64_t)n;
+        split(f, r);
+        return n;
+}
+
+void sl_tail_file_flush(struct sl_tail_file *f, const struct sl_tail_reader *r) {
+        if (f->buf.len == 0)
+                return;
+        emit(f, r, sl_buf_str(&f->buf), f->read_pos);
+        sl_buf_reset(&f->buf);
+        f->line_start = f->read_pos;
+}

@@ -1,0 +1,93 @@
+/* tail-file.h - struct sl_tail_file, one followed file: its fd, identity,
+ * read buffer and offsets, and how it is read and split into lines.
+ *
+ * Internal to the tail layer: the tailer owns every sl_tail_file and decides
+ * when to open, refresh, read and release it; this module knows nothing of
+ * globs, inotify or positions.
+ *
+ * Owns: the fd, the read buffer, both path copies.
+ * Calling sequence: sl_tail_file_open(), sl_tail_file_seek() (where to
+ * start), then any number of sl_tail_file_refresh() / sl_tail_file_read(),
+ * sl_tail_file_flush() before a release, sl_tail_file_free().
+ *
+ * Offsets: read_pos is where the next read starts; the buffer holds the
+ * bytes [read_pos - buf.len, read_pos), always less than max_line_size of
+ * them between reads (a partial line), and line_start (<= read_pos - buf.len)
+ * is the offset just after the last '\n' handed out.
+ * Threading: loop thread only.
+ */
+#ifndef SL_TAIL_TAIL_FILE_H
+#define SL_TAIL_TAIL_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "tail/tailer.h"
+
+struct sl_tail_file {
+        struct sl_tail_file_info info; /* what sinks see; info.path is open_path */
+        char *open_path;           /* owned; the path the file was opened by */
+        char *cur_path;            /* owned; the matched name it was last seen under */
+        int fd;                    /* owned; O_RDONLY */
+        uint64_t read_pos;         /* file offset of the next read */
+        uint64_t size;             /* file size last seen (fstat, or a read past it) */
+        uint64_t line_start;       /* offset after the last '\n' handed out */
+        struct sl_buf buf;         /* owned; read but not handed out: a partial line */
+        /* Bookkeeping of the tailer, untouched here: */
+        size_t glob;               /* index of the glob that opened it */
+        void *watch;               /* the tailer's inotify watch record, or NULL */
+        bool gone;                 /* deleted or renamed away: release at its end */
+        bool check;                /* an event asked for a look at its size */
+        bool check_name;           /* an event asked whether cur_path still leads to it */
+        bool broken;               /* the last read failed (EIO...) */
+        bool suspect;              /* cur_path names another file: renamed? */
+};
+
+/* How sl_tail_file_read() hands out lines. */
+struct sl_tail_reader {
+        size_t read_size;                /* most bytes per read(2) */
+        size_t max_line_size;            /* longest piece handed out without '\n' */
+        sl_tail_sink_fn sink;            /* receives every line */
+        void *userdata;                  /* passed to sink */
+        struct sl_tailer_stats *stats;   /* lines_read, bytes_read, lines_split */
+};
+
+enum sl_tail_file_change {
+        SL_TAIL_FILE_TRUNCATED = 1 << 0, /* size fell below read_pos: now reading from 0 */
+        SL_TAIL_FILE_UNLINKED  = 1 << 1, /* no name left (st_nlink == 0) */
+};
+
+/* Opens @path for reading (O_CLOEXEC) and fstat()s it. Returns 0 with a new
+ * file positioned at 0 (info.id and info.target left 0/NULL for the caller),
+ * -EINVAL when it is not a regular file, or -errno. @buf_cap is the read
+ * buffer's cap: at least max_line_size + read_size. */
+int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **ret);
+void sl_tail_file_free(struct sl_tail_file *f);
+SL_DEFINE_CLEANUP(struct sl_tail_file *, sl_tail_file_free)
+
+/* Whether @offset is a place to resume: within the file and just after a
+ * '\n' (or 0). */
+bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset);
+/* Starts reading at @offset, dropping anything buffered. */
+void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset);
+
+/* fstat()s the file: updates size, handles truncation (reading again from 0)
+ * and reports what changed as enum sl_tail_file_change flags; -errno when
+ * fstat fails. */
+int sl_tail_file_refresh(struct sl_tail_file *f);
+/* Whether bytes are known to be unread. */
+static inline bool sl_tail_file_has_unread(const struct sl_tail_file *f) {
+        return f->size > f->read_pos;
+}
+
+/* Reads one block of at most min(read_size, @max) bytes (and no more than
+ * known to be there) and hands out every complete line. Returns the bytes
+ * read (0 at the end of the file) or -errno. */
+ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r);
+/* Hands out what is buffered (a last line without '\n'), if anything. */
+void sl_tail_file_flush(struct sl_tail_file *f, const struct sl_tail_reader *r);
+
+#endif

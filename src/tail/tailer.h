@@ -1,0 +1,154 @@
+/* tailer.h - follow the files matched by the scrape globs, by device+inode,
+ * and hand out their complete lines.
+ *
+ * Owns: the inotify fd and its watches (each glob's directories, each open
+ * file), every followed file (fd, identity, read buffer, offsets), copies of
+ * the globs and options.
+ * Borrows: the positions (must outlive the tailer): read when a file is opened
+ * (sl_positions_get, then sl_positions_track), told when a file is truncated
+ * (sl_positions_reset), renamed within the globs (sl_positions_track with the
+ * acked offset) or released (sl_positions_release). The tailer never acks:
+ * the agent does, once lines are shipped. Also borrows each glob's @target.
+ *
+ * Calling sequence:
+ *   sl_tailer_new()             copies the options; opens the inotify fd
+ *   sl_tailer_add_glob() ...    every glob, before the first scan
+ *   sl_tailer_set_release_cb()  optional
+ *   sl_tailer_scan()            opens the matched files; again on a rescan timer
+ *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
+ *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
+ *   sl_tailer_read()            while sl_tailer_has_pending() (and downstream has room)
+ *   sl_tailer_free()            closes everything; NULL is a no-op
+ *
+ * Following: a file is followed by its fd, so a file renamed away (rotation)
+ * is read to its end and then released; the path's new file is opened by the
+ * rescan its directory event triggers, from offset 0. A file renamed to a
+ * name the globs still match keeps being followed (no release, no re-read).
+ * The same device+inode under two matched names is followed once. A file
+ * whose size falls below the read offset was truncated (copytruncate): it is
+ * read again from 0. A deleted file is read to its end, then released.
+ *
+ * Offsets: a file opened for the first time is read from its first byte. A
+ * saved position is used only if it is within the file and follows a '\n';
+ * otherwise the file is read from 0 (at least once beats never).
+ *
+ * Lines: a line is handed out once its '\n' has been read. A line longer than
+ * max_line_size is handed out in pieces of max_line_size bytes as they arrive
+ * (each counted in lines_split), then its remainder (1 to max_line_size
+ * bytes) as a line; the buffer never holds more than max_line_size +
+ * read_size bytes. Files that are gone (rotated away, deleted) are read
+ * first, so their last lines come before those of the file replacing them.
+ * When a released file ends without a '\n', its last bytes are handed out as
+ * a final line.
+ *
+ * Threading: loop thread only. Sinks and the release callback must not call
+ * back into the tailer.
+ */
+#ifndef SL_TAIL_TAILER_H
+#define SL_TAIL_TAILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/cleanup.h"
+#include "base/str.h"
+#include "tail/positions.h"
+
+#define SL_TAILER_READ_SIZE_DEFAULT (256u << 10)
+#define SL_TAILER_MAX_LINE_SIZE_DEFAULT (256u << 10)
+
+struct sl_tailer_options {
+        size_t read_size;          /* bytes per read(2); 0: SL_TAILER_READ_SIZE_DEFAULT */
+        size_t max_line_size;      /* a line longer than this without '\n' is handed out in
+                                    * pieces of this size (counted as split);
+                                    * 0: SL_TAILER_MAX_LINE_SIZE_DEFAULT */
+        bool poll;                 /* no inotify: stat() files each sl_tailer_poll() */
+};
+
+/* What the sink learns about a line's file. Valid (and its path) until the
+ * sink or release callback returns. */
+struct sl_tail_file_info {
+        uint64_t id;               /* unique per opened file in this process, never
+                                    * reused (from 1): the entry's source_id */
+        const char *path;          /* borrowed; the path it was opened by (stays the
+                                    * same when the file is renamed) */
+        uint64_t dev;              /* device of the file */
+        uint64_t ino;              /* inode of the file */
+        void *target;              /* borrowed; userdata of the glob that matched */
+};
+
+/* Called per line. @line is borrowed until return. @end_offset is the file
+ * offset just after the line's '\n': the position to ack once the line is
+ * shipped. For a piece of a line longer than max_line_size it is the offset
+ * where that line starts (a position never points into a line; a restart
+ * reads a split line again whole), for the final bytes of a released file
+ * without '\n' the file's end. */
+typedef void (*sl_tail_sink_fn)(void *userdata, const struct sl_tail_file_info *file,
+                                struct sl_str line, uint64_t end_offset);
+/* Called when a file is released (deleted or rotated away, and read to its
+ * end): stages forget state for file->id, which is never seen again. */
+typedef void (*sl_tail_release_fn)(void *userdata, const struct sl_tail_file_info *file);
+
+struct sl_tailer;
+
+/* A new tailer with a copy of @opts; borrows @positions. Never NULL. If
+ * inotify cannot be set up (EMFILE...) it works as in poll mode. */
+struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
+                                struct sl_positions *positions);
+void sl_tailer_free(struct sl_tailer *t);
+SL_DEFINE_CLEANUP(struct sl_tailer *, sl_tailer_free)
+
+/* Adds a glob(3) pattern (copied); files it matches carry @target (borrowed).
+ * Returns 0, -EINVAL for an empty pattern, -EBUSY after the first scan. */
+int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target);
+void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata);
+
+/* Expands every glob, opens the regular files not yet followed and (inotify
+ * mode) watches their directories. Returns the number of files opened, or
+ * -errno when a glob could not be expanded (the other globs are still done). */
+int sl_tailer_scan(struct sl_tailer *t);
+/* The inotify fd to register for EPOLLIN (borrowed); -1 in poll mode. */
+int sl_tailer_fd(const struct sl_tailer *t);
+/* Drains the inotify events without blocking: rescans globs whose
+ * directories changed, notes growth, truncation, rotation and deletion of
+ * open files. Returns 0 or -errno (reading the fd failed). */
+int sl_tailer_process_events(struct sl_tailer *t);
+/* The same by stat(): fstat every open file, and rescan the globs that have
+ * no directory watch (all of them in poll mode). For poll mode, and as a
+ * safety net for lost events. */
+void sl_tailer_poll(struct sl_tailer *t);
+/* True when a file is known to have unread bytes, or a file is waiting to be
+ * released (both go away with sl_tailer_read()): never true for nothing. */
+bool sl_tailer_has_pending(const struct sl_tailer *t);
+/* Reads up to about @budget bytes, one read_size block per file in turn, and
+ * hands every complete line to @sink; releases files that are gone and read
+ * to their end. Returns the number of bytes read. */
+size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, void *userdata);
+
+struct sl_tailer_stats {
+        uint64_t lines_read;       /* lines (and pieces of lines) handed to sinks */
+        uint64_t bytes_read;       /* bytes read from files */
+        uint64_t files_opened;     /* files opened */
+        uint64_t files_released;   /* files released (deleted or rotated away) */
+        uint64_t truncations;      /* files found truncated and read again from 0 */
+        uint64_t rotations;        /* followed files found renamed */
+        uint64_t lines_split;      /* pieces of lines longer than max_line_size */
+        uint64_t open_errors;      /* failed opens of matched files (EACCES...; each scan
+                                    * tries again) */
+};
+/* Borrowed, live: valid until sl_tailer_free(). */
+const struct sl_tailer_stats *sl_tailer_stats(const struct sl_tailer *t);
+
+/* Per-file view for metrics; path borrowed for the duration of the callback. */
+struct sl_tail_file_stat {
+        const char *path;          /* the path the file was opened by */
+        uint64_t offset;           /* bytes read so far (file offset) */
+        uint64_t size;             /* file size last seen */
+};
+void sl_tailer_foreach_file(const struct sl_tailer *t,
+                            void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud);
+/* The number of files open. */
+size_t sl_tailer_active_files(const struct sl_tailer *t);
+
+#endif
