@@ -1,1 +1,484 @@
-/* placeholder: not written yet */
+/* stage-docker.c - the `docker` stage: unwraps Docker's json-file records.
+ *
+ * Each line Docker writes is {"log":"<text>\n","stream":"stdout","time":"<RFC
+ * 3339 ns>"}. The stage makes <text> (without its "\n") the line, `time` the
+ * entry's timestamp and `stream` a label (and an extracted value). It reads
+ * the object with a scanner of its own instead of a JSON library: the line
+ * is a slice of the input when `log` holds no escape but its final "\n",
+ * which is the common case, and only escaped text is decoded, into the
+ * entry's arena.
+ *
+ * Docker splits messages longer than 16 KiB into pieces; every piece but the
+ * last lacks the final "\n". Pieces are joined per source in a buffer the
+ * context owns (HOLD until the last one comes); the joined line stays valid
+ * until the next call for that source, and carries the first piece's time.
+ * The buffer is capped (SPLIT_CAP): past it, what is held is shipped as one
+ * entry and the next piece starts a new message.
+ *
+ * A record that is not such an object (plain text, truncated JSON, no
+ * `log`, a bad escape) is kept exactly as it came.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "base/u64map.h"
+#include "base/xalloc.h"
+#include "stages/stage-registry.h"
+#include "stages/time-parse.h"
+
+/* Most bytes of a split message held before it is shipped as it is. */
+#define SPLIT_CAP (1024 * 1024)
+/* Room over the cap for the piece that crosses it (Docker's are 16 KiB). */
+#define SPLIT_SLACK (64 * 1024)
+
+/* A JSON string as it appears in the record, quotes excluded. */
+struct raw_string {
+        const char *ptr;      /* first byte after the opening quote */
+        size_t len;           /* bytes before the closing quote */
+        const char *first_bs; /* first backslash inside, or NULL */
+};
+
+/* The members of a record the stage uses. */
+struct record {
+        struct raw_string log;    /* the text (with its "\n" when complete) */
+        struct raw_string stream; /* "stdout" / "stderr" */
+        struct raw_string time;   /* RFC 3339 with nanoseconds */
+        bool has_log;             /* `log` was present and a string */
+        bool has_stream;          /* `stream` was present and a string */
+        bool has_time;            /* `time` was present and a string */
+};
+
+/* Pieces of a split message from one source. */
+struct pending {
+        uint64_t source_id; /* the source the pieces come from */
+        struct sl_buf buf;  /* owned: the pieces joined so far */
+        int64_t ts_ns;      /* time of the first piece; 0 if it had none */
+        bool shipped;       /* buf holds a message already handed out: it
+                             * stays valid until the next call for source_id */
+};
+
+struct docker_ctx {
+        struct pending *pending; /* owned array: sources with a buffer */
+        size_t n_pending;        /* items in use */
+        size_t cap_pending;      /* items allocated */
+        struct sl_u64map index;  /* source_id -> position in pending[] */
+};
+
+static const char *skip_ws(const char *p, const char *end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+                p++;
+        return p;
+}
+
+/* Scans the string whose opening quote is at @p. Returns the byte after the
+ * closing quote, or NULL if the string is not valid (unterminated, a raw
+ * control byte, a backslash at the end). Escapes are checked when decoded. */
+static const char *scan_string(const char *p, const char *end, struct raw_string *ret) {
+        const char *start = ++p, *first_bs = NULL;
+
+        for (; p < end; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c == '"') {
+                        *ret = (struct raw_string){ start, (size_t)(p - start), first_bs };
+                        return p + 1;
+                }
+                if (c == '\\') {
+                        if (!first_bs)
+                                first_bs = p;
+                        if (++p >= end)
+                                return NULL;
+                } else if (c < 0x20) {
+                        return NULL;
+                }
+        }
+        return NULL;
+}
+
+/* Skips one JSON value the stage does not use. Nested containers are only
+ * checked for balance: the record is Docker's, the nesting never used. */
+static const char *skip_value(const char *p, const char *end) {
+        struct raw_string ignored;
+        size_t depth = 0;
+
+        if (p >= end)
+                return NULL;
+        if (*p == '"')
+                return scan_string(p, end, &ignored);
+        if (*p != '{' && *p != '[') {
+                const char *start = p;
+                while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                                   *p == '-' || *p == '+' || *p == '.' || *p == 'E'))
+                        p++;
+                return p > start ? p : NULL;
+        }
+        for (; p < end; p++) {
+                if (*p == '"') {
+                        p = scan_string(p, end, &ignored);
+                        if (!p)
+                                return NULL;
+                        p--;
+                } else if (*p == '{' || *p == '[') {
+                        depth++;
+                } else if (*p == '}' || *p == ']') {
+                        if (--depth == 0)
+                                return p + 1;
+                }
+        }
+        return NULL;
+}
+
+static bool key_is(const struct raw_string *k, const char *name, size_t len) {
+        return !k->first_bs && k->len == len && memcmp(k->ptr, name, len) == 0;
+}
+
+/* Reads a whole line as a Docker record. False when it is not one. */
+static bool parse_record(struct sl_str line, struct record *rec) {
+        const char *p = line.ptr, *end = line.ptr + line.len;
+
+        memset(rec, 0, sizeof(*rec));
+        if (!p)
+                return false;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '{')
+                return false;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}') {
+                p++;
+        } else {
+                for (;;) {
+                        struct raw_string key, value;
+
+                        if (p >= end || *p != '"')
+                                return false;
+                        p = scan_string(p, end, &key);
+                        if (!p)
+                                return false;
+                        p = skip_ws(p, end);
+                        if (p >= end || *p != ':')
+                                return false;
+                        p = skip_ws(p + 1, end);
+                        if (p >= end)
+                                return false;
+                        if (*p == '"') {
+                                p = scan_string(p, end, &value);
+                                if (!p)
+                                        return false;
+                                /* A repeated key: the last one wins, as in Go. */
+                                if (key_is(&key, "log", 3)) {
+                                        rec->log = value;
+                                        rec->has_log = true;
+                                } else if (key_is(&key, "stream", 6)) {
+                                        rec->stream = value;
+                                        rec->has_stream = true;
+                                } else if (key_is(&key, "time", 4)) {
+                                        rec->time = value;
+                                        rec->has_time = true;
+                                }
+                        } else {
+                                if (key_is(&key, "log", 3))
+                                        rec->has_log = false;
+                                p = skip_value(p, end);
+                                if (!p)
+                                        return false;
+                        }
+                        p = skip_ws(p, end);
+                        if (p < end && *p == ',') {
+                                p = skip_ws(p + 1, end);
+                                continue;
+                        }
+                        if (p < end && *p == '}') {
+                                p++;
+                                break;
+                        }
+                        return false;
+                }
+        }
+        return skip_ws(p, end) == end && rec->has_log;
+}
+
+static int hex4(const char *p, const char *end, uint32_t *ret) {
+        uint32_t v = 0;
+
+        if (end - p < 4)
+                return -EINVAL;
+        for (int i = 0; i < 4; i++) {
+                char c = p[i];
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= (uint32_t)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v |= (uint32_t)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v |= (uint32_t)(c - 'A' + 10);
+                else
+                        return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+static char *put_utf8(char *o, uint32_t cp) {
+        if (cp < 0x80) {
+                *o++ = (char)cp;
+        } else if (cp < 0x800) {
+                *o++ = (char)(0xc0 | (cp >> 6));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+                *o++ = (char)(0xe0 | (cp >> 12));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+                *o++ = (char)(0xf0 | (cp >> 18));
+                *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+        return o;
+}
+
+/* Decodes the JSON escapes of @s into @out (at least s->len bytes: no escape
+ * grows). Lone surrogates become U+FFFD, as Go's decoder does. Returns the
+ * decoded length or -EINVAL on a bad escape. */
+static ssize_t unescape(const struct raw_string *s, char *out) {
+        const char *p = s->ptr, *end = s->ptr + s->len;
+        char *o = out;
+
+        while (p < end) {
+                const char *bs = memchr(p, '\\', (size_t)(end - p));
+                uint32_t cp, lo;
+
+                if (!bs)
+                        bs = end;
+                memcpy(o, p, (size_t)(bs - p));
+                o += bs - p;
+                p = bs;
+                if (p >= end)
+                        break;
+                if (p + 1 >= end)
+                        return -EINVAL;
+                switch (p[1]) {
+                case '"': *o++ = '"'; break;
+                case '\\': *o++ = '\\'; break;
+                case '/': *o++ = '/'; break;
+                case 'b': *o++ = '\b'; break;
+                case 'f': *o++ = '\f'; break;
+                case 'n': *o++ = '\n'; break;
+                case 'r': *o++ = '\r'; break;
+                case 't': *o++ = '\t'; break;
+                case 'u':
+                        if (hex4(p + 2, end, &cp) < 0)
+                                return -EINVAL;
+                        p += 4;
+                        if (cp >= 0xd800 && cp <= 0xdbff) {
+                                if (end - p >= 8 && p[2] == '\\' && p[3] == 'u' &&
+                                    hex4(p + 4, end, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+                                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                                        p += 6;
+                                } else {
+                                        cp = 0xfffd;
+                                }
+                        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                                cp = 0xfffd;
+                        }
+                        o = put_utf8(o, cp);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+                p += 2;
+        }
+        return o - out;
+}
+
+/* The text of @s: a slice of the record when it has no escape, else decoded
+ * into @arena. Returns 0 or -EINVAL on a bad escape. */
+static int decode_string(const struct raw_string *s, struct sl_arena *arena, struct sl_str *ret) {
+        char *out;
+        ssize_t n;
+
+        if (!s->first_bs) {
+                *ret = sl_str_from(s->ptr, s->len);
+                return 0;
+        }
+        out = sl_arena_alloc(arena, s->len + 1);
+        n = unescape(s, out);
+        if (n < 0)
+                return (int)n;
+        *ret = sl_str_from(out, (size_t)n);
+        return 0;
+}
+
+/* The `log` text without its "\n", and whether it had one (the message, or
+ * its last piece, is complete). The usual record, whose only escape is the
+ * final "\n", is not copied. */
+static int decode_log(const struct raw_string *s, struct sl_arena *arena, struct sl_str *ret,
+                      bool *ret_complete) {
+        struct sl_str text = SL_STR_NULL;
+        int r;
+
+        if (s->first_bs && s->first_bs == s->ptr + s->len - 2 && s->ptr[s->len - 1] == 'n') {
+                *ret = sl_str_from(s->ptr, s->len - 2);
+                *ret_complete = true;
+                return 0;
+        }
+        r = decode_string(s, arena, &text);
+        if (r < 0)
+                return r;
+        *ret_complete = text.len > 0 && text.ptr[text.len - 1] == '\n';
+        if (*ret_complete)
+                text.len--;
+        *ret = text;
+        return 0;
+}
+
+static struct pending *find_pending(struct docker_ctx *ctx, uint64_t source_id) {
+        uint64_t i;
+
+        if (ctx->n_pending == 0 || source_id == UINT64_MAX ||
+            !sl_u64map_get(&ctx->index, source_id, &i))
+                return NULL;
+        return &ctx->pending[i];
+}
+
+static struct pending *add_pending(struct docker_ctx *ctx, uint64_t source_id) {
+        struct pending *pd;
+
+        sl_xgrow((void **)&ctx->pending, sizeof(*ctx->pending), &ctx->cap_pending,
+                 ctx->n_pending + 1);
+        pd = &ctx->pending[ctx->n_pending];
+        *pd = (struct pending){ .source_id = source_id };
+        sl_buf_init(&pd->buf, SPLIT_CAP + SPLIT_SLACK);
+        sl_u64map_put(&ctx->index, source_id, ctx->n_pending);
+        ctx->n_pending++;
+        return pd;
+}
+
+/* Frees @pd's buffer and fills its place with the last slot. */
+static void remove_pending(struct docker_ctx *ctx, struct pending *pd) {
+        size_t i = (size_t)(pd - ctx->pending), last = ctx->n_pending - 1;
+
+        sl_buf_release(&pd->buf);
+        sl_u64map_del(&ctx->index, pd->source_id);
+        if (i != last) {
+                ctx->pending[i] = ctx->pending[last];
+                sl_u64map_put(&ctx->index, ctx->pending[i].source_id, i);
+        }
+        ctx->n_pending--;
+}
+
+/* Hands the joined message out as @e's line. */
+static void ship_pending(struct pending *pd, struct sl_entry *e) {
+        e->line = sl_buf_str(&pd->buf);
+        if (pd->ts_ns)
+                e->ts_ns = pd->ts_ns;
+        pd->shipped = true;
+}
+
+static int docker_process(void *userdata, struct sl_entry *e) {
+        struct docker_ctx *ctx = userdata;
+        struct record rec;
+        struct sl_str text = SL_STR_NULL, stream = SL_STR_NULL;
+        struct pending *pd;
+        bool complete;
+        int64_t ts = 0;
+        int r;
+
+        if (!parse_record(e->line, &rec))
+                return SL_STAGE_KEEP;
+        if (decode_log(&rec.log, &e->arena, &text, &complete) < 0)
+                return SL_STAGE_KEEP;
+        if (rec.has_stream && decode_string(&rec.stream, &e->arena, &stream) < 0)
+                stream = SL_STR_NULL;
+        if (rec.has_time && !rec.time.first_bs)
+                (void)sl_time_parse_rfc3339(sl_str_from(rec.time.ptr, rec.time.len), &ts);
+
+        pd = find_pending(ctx, e->source_id);
+        if (pd && pd->shipped) {
+                /* The message handed out last time is no longer borrowed. */
+                if (complete) {
+                        remove_pending(ctx, pd);
+                        pd = NULL;
+                } else {
+                        sl_buf_reset(&pd->buf);
+                        pd->shipped = false;
+                }
+        }
+
+        if (!complete) {
+                if (!pd)
+                        pd = add_pending(ctx, e->source_id);
+                if (pd->buf.len == 0)
+                        pd->ts_ns = ts;
+                r = sl_buf_append_str(&pd->buf, text);
+                if (r < 0)
+                        return r;
+                if (pd->buf.len <= SPLIT_CAP)
+                        return SL_STAGE_HOLD;
+                ship_pending(pd, e);
+        } else if (pd && pd->buf.len > 0) {
+                r = sl_buf_append_str(&pd->buf, text);
+                if (r < 0) {
+                        /* Cannot join: what was held is lost, this record
+                         * goes on as it came. */
+                        remove_pending(ctx, pd);
+                        return r;
+                }
+                if (!pd->ts_ns)
+                        pd->ts_ns = ts;
+                ship_pending(pd, e);
+        } else {
+                e->line = text;
+                if (ts)
+                        e->ts_ns = ts;
+        }
+        if (stream.len) {
+                sl_kvs_set(&e->labels, SL_STR_LIT("stream"), stream);
+                sl_kvs_set(&e->extracted, SL_STR_LIT("stream"), stream);
+        }
+        return SL_STAGE_KEEP;
+}
+
+static void docker_forget(void *userdata, uint64_t source_id) {
+        struct docker_ctx *ctx = userdata;
+        struct pending *pd = find_pending(ctx, source_id);
+
+        if (pd)
+                remove_pending(ctx, pd);
+}
+
+static void docker_destroy(void *userdata) {
+        struct docker_ctx *ctx = userdata;
+
+        if (!ctx)
+                return;
+        for (size_t i = 0; i < ctx->n_pending; i++)
+                sl_buf_release(&ctx->pending[i].buf);
+        free(ctx->pending);
+        sl_u64map_release(&ctx->index);
+        free(ctx);
+}
+
+static int docker_create(const struct sl_yaml_node *node, const char *path,
+                         struct sl_cfg_error *err, void **ret_ctx) {
+        struct docker_ctx *ctx = sl_xnew(struct docker_ctx);
+
+        sl_u64map_init(&ctx->index);
+        *ret_ctx = ctx;
+        return 0;
+}
+
+static const char *const docker_keys[] = { NULL };
+
+const struct sl_stage_type sl_stage_docker = {
+        .name = "docker",
+        .help = "unwrap Docker json-file records: log -> line, time -> timestamp, stream -> label",
+        .keys = docker_keys,
+        .create = docker_create,
+        .process = docker_process,
+        .forget = docker_forget,
+        .destroy = docker_destroy,
+};

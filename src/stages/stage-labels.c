@@ -1,1 +1,55 @@
-/* placeholder: not written yet */
+/* stage-labels.c - the `labels` stage: makes extracted values stream labels.
+ *
+ * Config (as Promtail's): a map `label_name: extracted_name`; an empty value
+ * means the same name (`labels: {level:}`). Names are checked at load
+ * ([a-zA-Z_][a-zA-Z0-9_]*). A name whose value was not extracted for an
+ * entry is left as it is. Every label is a new stream in Loki: keep to
+ * values with few distinct spellings (level, not trace_id).
+ */
+#include <stdlib.h>
+
+#include "base/xalloc.h"
+#include "stages/stage-registry.h"
+#include "stages/stage-util.h"
+
+static int labels_process(void *userdata, struct sl_entry *e) {
+        const struct sl_stage_pairs *pairs = userdata;
+
+        for (size_t i = 0; i < pairs->n; i++) {
+                const struct sl_str *v = sl_kvs_get(&e->extracted, pairs->items[i].value_s);
+                if (v)
+                        sl_kvs_set(&e->labels, pairs->items[i].name_s, *v);
+        }
+        return SL_STAGE_KEEP;
+}
+
+static void labels_destroy(void *userdata) {
+        struct sl_stage_pairs *pairs = userdata;
+
+        if (!pairs)
+                return;
+        sl_stage_pairs_release(pairs);
+        free(pairs);
+}
+
+static int labels_create(const struct sl_yaml_node *node, const char *path,
+                         struct sl_cfg_error *err, void **ret_ctx) {
+        struct sl_stage_pairs pairs;
+        int r;
+
+        r = sl_stage_pairs_read(node, path, SL_STAGE_PAIRS_LABEL_NAMES, &pairs, err);
+        if (r < 0)
+                return r;
+        *ret_ctx = sl_xnew(struct sl_stage_pairs);
+        *(struct sl_stage_pairs *)*ret_ctx = pairs;
+        return 0;
+}
+
+const struct sl_stage_type sl_stage_labels = {
+        .name = "labels",
+        .help = "set stream labels from extracted values (label: extracted name)",
+        .keys = NULL, /* free-form: label names */
+        .create = labels_create,
+        .process = labels_process,
+        .destroy = labels_destroy,
+};

@@ -1,0 +1,92 @@
+/* stage-test.h - what the stage tests share: a pipeline built from YAML
+ * text, one entry run through it, and assertions on slices.
+ *
+ * Header-only (static functions) so each test stays one file linked against
+ * the stages library. The YAML document is freed as soon as the pipeline is
+ * built: stages copy what they keep, and the tests prove it.
+ */
+#ifndef SL_STAGE_TEST_H
+#define SL_STAGE_TEST_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/yaml-doc.h"
+#include "core/entry.h"
+#include "stages/stage-registry.h"
+
+/* Builds the pipeline whose pipeline_stages list is @yaml; fails the test
+ * with the formatted error if it cannot. */
+static inline struct sl_pipeline *st_pipeline(const char *yaml) {
+        struct sl_yaml_doc *doc = NULL;
+        struct sl_pipeline *p = NULL;
+        struct sl_cfg_error err;
+        char msg[1024];
+        int r;
+
+        memset(&err, 0, sizeof(err));
+        r = sl_yaml_doc_parse("test.yaml", yaml, strlen(yaml), &doc, &err);
+        if (r == 0)
+                r = sl_stages_pipeline_new(doc->root, "test.yaml", &err, &p);
+        sl_cfg_error_format(&err, msg, sizeof(msg));
+        ck_assert_msg(r == 0, "pipeline refused: %s", msg);
+        sl_yaml_doc_free(doc);
+        return p;
+}
+
+/* Expects @yaml to be refused; returns the formatted error in @out. */
+static inline void st_pipeline_fails(const char *yaml, struct sl_cfg_error *err, char *out,
+                                     size_t size) {
+        struct sl_yaml_doc *doc = NULL;
+        struct sl_pipeline *p = NULL;
+        int r;
+
+        memset(err, 0, sizeof(*err));
+        r = sl_yaml_doc_parse("test.yaml", yaml, strlen(yaml), &doc, err);
+        ck_assert_msg(r == 0, "YAML did not parse: %s", err->msg);
+        r = sl_stages_pipeline_new(doc->root, "test.yaml", err, &p);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_ptr_null(p);
+        sl_cfg_error_format(err, out, size);
+        sl_yaml_doc_free(doc);
+}
+
+/* Resets @e, gives it @line (borrowed) from @source and runs it through @p. */
+static inline int st_run_n(struct sl_pipeline *p, struct sl_entry *e, uint64_t source,
+                           const char *line, size_t len) {
+        sl_entry_reset(e);
+        e->source_id = source;
+        e->line = sl_str_from(line, len);
+        return sl_pipeline_run(p, e);
+}
+
+static inline int st_run(struct sl_pipeline *p, struct sl_entry *e, uint64_t source,
+                         const char *line) {
+        return st_run_n(p, e, source, line, strlen(line));
+}
+
+#define st_assert_str(s, want)                                                        \
+        do {                                                                          \
+                struct sl_str _s = (s);                                               \
+                const char *_w = (want);                                              \
+                ck_assert_msg(sl_str_eq_c(_s, _w), "got \"%.*s\" (%zu bytes), want \"%s\"", \
+                              (int)_s.len, _s.ptr ? _s.ptr : "", _s.len, _w);         \
+        } while (0)
+
+/* Asserts that @kvs maps @name to @want (or has no @name when want is NULL). */
+#define st_assert_kv(kvs, name, want)                                                 \
+        do {                                                                          \
+                const struct sl_str *_v = sl_kvs_get((kvs), sl_str_c(name));          \
+                const char *_w2 = (want);                                             \
+                if (!_w2)                                                             \
+                        ck_assert_msg(_v == NULL, "%s is set to \"%.*s\"", (name),    \
+                                      _v ? (int)_v->len : 0, _v ? _v->ptr : "");      \
+                else {                                                                \
+                        ck_assert_msg(_v != NULL, "%s is not set", (name));           \
+                        st_assert_str(*_v, _w2);                                      \
+                }                                                                     \
+        } while (0)
+
+#endif

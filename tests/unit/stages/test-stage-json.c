@@ -1,0 +1,277 @@
+/* test-stage-json.c - the json stage: keys and dotted paths, value texts,
+ * source, malformed lines, arena allocation, config errors. */
+#include <check.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "sl-test.h"
+#include "stage-test.h"
+
+static struct sl_entry e;
+
+static void setup(void) {
+        sl_entry_init(&e);
+}
+
+static void teardown(void) {
+        sl_entry_release(&e);
+}
+
+static const char *const pino_line =
+        "{\"level\":30,\"time\":1700000000123,\"pid\":7,\"hostname\":\"api-1\","
+        "\"req\":{\"method\":\"GET\",\"url\":\"/users?id=1\",\"headers\":{\"host\":\"x.io\"}},"
+        "\"msg\":\"request completed\",\"ok\":true,\"bad\":false,\"none\":null,"
+        "\"ratio\":0.1,\"big\":1e3,\"neg\":-5,\"half\":1.5,"
+        "\"tags\":[\"a\",1,null,{\"k\":\"v\"}],\"obj\":{\"b\":1, \"c\" : [1,\"x\"]},"
+        "\"esc\":\"caf\\u00e9 \\\"q\\\"\",\"nul\":\"a\\u0000b\",\"@t\":\"at\"}";
+
+START_TEST(top_level_and_dotted) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json:\n"
+                "    expressions:\n"
+                "      level:\n"
+                "      time: ''\n"
+                "      msg: msg\n"
+                "      method: req.method\n"
+                "      host: req.headers.host\n"
+                "      missing: req.nope\n"
+                "      through_string: msg.x\n"
+                "      at: '\"@t\"'\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1, pino_line), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "level", "30");
+        st_assert_kv(&e.extracted, "time", "1700000000123");
+        st_assert_kv(&e.extracted, "msg", "request completed");
+        st_assert_kv(&e.extracted, "method", "GET");
+        st_assert_kv(&e.extracted, "host", "x.io");
+        st_assert_kv(&e.extracted, "missing", NULL);
+        st_assert_kv(&e.extracted, "through_string", NULL);
+        st_assert_kv(&e.extracted, "at", "at");
+        /* The line is untouched. */
+        ck_assert_ptr_eq(e.line.ptr, pino_line);
+        ck_assert_uint_eq(e.line.len, strlen(pino_line));
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(value_texts) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json:\n"
+                "    expressions: {ok: , bad: , none: , ratio: , big: , neg: , half: , tags: ,"
+                " obj: , esc: , nul: , req: }\n");
+        const struct sl_str *v;
+
+        ck_assert_int_eq(st_run(p, &e, 1, pino_line), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "ok", "true");
+        st_assert_kv(&e.extracted, "bad", "false");
+        st_assert_kv(&e.extracted, "none", NULL);
+        st_assert_kv(&e.extracted, "ratio", "0.1");
+        st_assert_kv(&e.extracted, "big", "1000");
+        st_assert_kv(&e.extracted, "neg", "-5");
+        st_assert_kv(&e.extracted, "half", "1.5");
+        st_assert_kv(&e.extracted, "tags", "[\"a\",1,null,{\"k\":\"v\"}]");
+        st_assert_kv(&e.extracted, "obj", "{\"b\":1,\"c\":[1,\"x\"]}");
+        st_assert_kv(&e.extracted, "req",
+                     "{\"method\":\"GET\",\"url\":\"/users?id=1\",\"headers\":{\"host\":\"x.io\"}}");
+        st_assert_kv(&e.extracted, "esc", "caf\xc3\xa9 \"q\"");
+        v = sl_kvs_get(&e.extracted, SL_STR_LIT("nul"));
+        ck_assert_ptr_nonnull(v);
+        ck_assert_uint_eq(v->len, 3);
+        ck_assert_mem_eq(v->ptr, "a\0b", 3);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+static const struct {
+        const char *json;
+        const char *want;
+} real_cases[] = {
+        { "0.1", "0.1" },         { "1e3", "1000" },       { "1.5", "1.5" },
+        { "-0.25", "-0.25" },     { "123.456", "123.456" }, { "2.5e-5", "0.000025" },
+        { "1e21", "1e+21" },      { "1.5e-7", "1.5e-07" },  { "3.0", "3" },
+        { "1700000000.123", "1700000000.123" }, { "0.30000000000000004", "0.30000000000000004" },
+};
+
+START_TEST(reals) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {v: }}\n");
+        char line[64];
+
+        snprintf(line, sizeof(line), "{\"v\":%s}", real_cases[_i].json);
+        ck_assert_int_eq(st_run(p, &e, 1, line), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "v", real_cases[_i].want);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(values_live_in_the_arena) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {msg: , obj: , level: }}\n");
+        json_malloc_t m;
+        json_free_t f;
+
+        ck_assert_int_eq(st_run(p, &e, 1, pino_line), SL_STAGE_KEEP);
+        /* Strings jansson built, dumps and numbers: all in the entry's arena. */
+        ck_assert(sl_arena_owns(&e.arena, sl_kvs_get(&e.extracted, SL_STR_LIT("msg"))->ptr));
+        ck_assert(sl_arena_owns(&e.arena, sl_kvs_get(&e.extracted, SL_STR_LIT("obj"))->ptr));
+        ck_assert(sl_arena_owns(&e.arena, sl_kvs_get(&e.extracted, SL_STR_LIT("level"))->ptr));
+        json_get_alloc_funcs(&m, &f);
+        ck_assert_ptr_ne((void *)m, (void *)malloc);
+
+        /* Outside a parse jansson still works on the heap. */
+        {
+                json_t *o = json_pack("{s:s, s:[i,i]}", "a", "b", "c", 1, 2);
+                char *text = json_dumps(o, JSON_COMPACT);
+                ck_assert_str_eq(text, "{\"a\":\"b\",\"c\":[1,2]}");
+                free(text);
+                json_decref(o);
+        }
+        /* Reuse: the next entry reuses the arena's chunks. */
+        for (int i = 0; i < 100; i++) {
+                ck_assert_int_eq(st_run(p, &e, 1, pino_line), SL_STAGE_KEEP);
+                st_assert_kv(&e.extracted, "msg", "request completed");
+        }
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(huge_integer_is_not_malformed) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {id: , msg: }, drop_malformed: true}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"id\":123456789012345678901234567890,\"msg\":\"m\"}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "msg", "m");
+        ck_assert_ptr_nonnull(sl_kvs_get(&e.extracted, SL_STR_LIT("id")));
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(source_parses_an_extracted_value) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {payload: , outer: }}\n"
+                "- json: {expressions: {user: u.name}, source: payload}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"outer\":1,\"payload\":\"{\\\"u\\\":{\\\"name\\\":\\\"ann\\\"}}\"}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "user", "ann");
+        /* Source absent: nothing happens, nothing is dropped. */
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"outer\":1}"), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "outer", "1");
+        st_assert_kv(&e.extracted, "user", NULL);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+static const char *const malformed_cases[] = {
+        "plain text line",
+        "",
+        "{\"level\":30,",
+        "{\"level\":30}}",
+        "[1,2,3]",
+        "42",
+        "\"just a string\"",
+        "{'single':1}",
+        "{\"a\":NaN}",
+};
+
+START_TEST(malformed_kept) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {level: }}\n");
+        const char *in = malformed_cases[_i];
+
+        ck_assert_int_eq(st_run(p, &e, 1, in), SL_STAGE_KEEP);
+        ck_assert_ptr_eq(e.line.ptr, in);
+        ck_assert_uint_eq(e.line.len, strlen(in));
+        ck_assert_uint_eq(e.extracted.len, 0);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+struct drops {
+        char reason[4][32];
+        uint64_t count[4];
+        int n;
+};
+
+static void collect(void *ud, const char *reason, uint64_t count) {
+        struct drops *d = ud;
+
+        ck_assert_int_lt(d->n, 4);
+        snprintf(d->reason[d->n], sizeof(d->reason[0]), "%s", reason);
+        d->count[d->n++] = count;
+}
+
+START_TEST(malformed_dropped) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {level: }, drop_malformed: true}\n");
+        struct drops d = { 0 };
+
+        for (size_t i = 0; i < sizeof(malformed_cases) / sizeof(malformed_cases[0]); i++) {
+                ck_assert_int_eq(st_run(p, &e, 1, malformed_cases[i]), SL_STAGE_DROP);
+                ck_assert_str_eq(e.drop_reason, "malformed_json");
+        }
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"level\":40}"), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "level", "40");
+        sl_pipeline_foreach_drop(p, collect, &d);
+        ck_assert_int_eq(d.n, 1);
+        ck_assert_str_eq(d.reason[0], "malformed_json");
+        ck_assert_uint_eq(d.count[0], sizeof(malformed_cases) / sizeof(malformed_cases[0]));
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(config_errors) {
+        static const struct {
+                const char *yaml;
+                const char *key;
+                const char *msg_part;
+        } cases[] = {
+                { "- json: {}\n", "pipeline_stages[0].json.expressions", "at least one" },
+                { "- json: {source: x}\n", "pipeline_stages[0].json.expressions", "at least one" },
+                { "- json: {expressions: [a, b]}\n", "pipeline_stages[0].json.expressions", "map" },
+                { "- json: {expressions: {a: 'b[0]'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "unsupported expression" },
+                { "- json: {expressions: {a: 'b | c'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "unsupported expression" },
+                { "- json: {expressions: {a: 'b.'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "unsupported expression" },
+                { "- json: {expressions: {a: '\"\"'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "unsupported expression" },
+                { "- json: {expressions: {a: {b: c}}}\n", "pipeline_stages[0].json.expressions.a",
+                  "expected an expression" },
+                { "- json: {expressions: {a: }, drop_malformed: maybe}\n",
+                  "pipeline_stages[0].json.drop_malformed", "true or false" },
+                { "- json: {expressions: {a: }, sources: x}\n", "pipeline_stages[0].json.sources",
+                  "unknown key" },
+        };
+        struct sl_cfg_error err;
+        char msg[1024];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                st_pipeline_fails(cases[i].yaml, &err, msg, sizeof(msg));
+                ck_assert_msg(strcmp(err.key, cases[i].key) == 0, "case %zu: %s", i, msg);
+                ck_assert_msg(strstr(err.msg, cases[i].msg_part) != NULL, "case %zu: %s", i, msg);
+                ck_assert_msg(err.line == 1 && strcmp(err.file, "test.yaml") == 0, "case %zu: %s",
+                              i, msg);
+        }
+}
+END_TEST
+
+static Suite *json_suite(void) {
+        Suite *s = suite_create("stage-json");
+        TCase *tc = tcase_create("json");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, top_level_and_dotted);
+        tcase_add_test(tc, value_texts);
+        tcase_add_loop_test(tc, reals, 0, (int)(sizeof(real_cases) / sizeof(real_cases[0])));
+        tcase_add_test(tc, values_live_in_the_arena);
+        tcase_add_test(tc, huge_integer_is_not_malformed);
+        tcase_add_test(tc, source_parses_an_extracted_value);
+        tcase_add_loop_test(tc, malformed_kept, 0,
+                            (int)(sizeof(malformed_cases) / sizeof(malformed_cases[0])));
+        tcase_add_test(tc, malformed_dropped);
+        tcase_add_test(tc, config_errors);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+SL_TEST_MAIN(json_suite)
