@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -472,13 +473,23 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
         struct metrics_ctx *m = userdata;
         char code[16];
         const char *labels[] = { "host", m->client_url, "status_code", code, NULL };
-        (void)count;
+        uint64_t counts[SL_HISTOGRAM_MAX_BUCKETS + 1];
+        size_t n_bounds;
+
         if (status > 0)
                 snprintf(code, sizeof(code), "%d", status);
         else
                 snprintf(code, sizeof(code), "error");
-        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, buckets,
-                          n_buckets, sum_seconds);
+        /* The client counts cumulatively with +Inf as its last bound; the
+         * writer takes per-bucket counts and finite bounds. */
+        n_bounds = n_buckets && isinf(bounds[n_buckets - 1]) ? n_buckets - 1 : n_buckets;
+        if (n_bounds > SL_HISTOGRAM_MAX_BUCKETS)
+                return;
+        for (size_t i = 0; i < n_bounds; i++)
+                counts[i] = buckets[i] - (i ? buckets[i - 1] : 0);
+        counts[n_bounds] = count - (n_bounds ? buckets[n_bounds - 1] : 0);
+        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, counts,
+                          n_bounds, sum_seconds);
 }
 
 static void render_metrics(void *userdata, struct sl_buf *out) {
@@ -511,7 +522,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         sl_expo_family(&w, "sluice_file_truncations_total", "counter", "Files truncated below the read offset and read again from the start.");
         sl_expo_sample_u64(&w, "sluice_file_truncations_total", NULL, ts->truncations);
 
-        sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by job and reason.");
+        sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
                 sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
@@ -519,9 +530,10 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
                 const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
-                const char *too_long[] = { "job", "", "reason", "line_too_long", NULL };
-                const char *refused[] = { "job", "", "reason", "loki_refused", NULL };
-                const char *no_labels[] = { "job", "", "reason", "no_labels", NULL };
+                const char *url = a->clients[i].config->url;
+                const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
+                const char *refused[] = { "host", url, "reason", "loki_refused", NULL };
+                const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", too_long,
                                    bs->entries_dropped_too_long);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", no_labels,
@@ -832,6 +844,8 @@ int sl_agent_run(struct sl_agent *a) {
                 }
                 if (!a->stopping && has_room(a))
                         sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+                if (a->opts.dry_run)
+                        fflush(stdout);
         }
         if (a->opts.dry_run)
                 fflush(stdout);

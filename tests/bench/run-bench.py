@@ -12,6 +12,7 @@ Usage: run-bench.py BUILD_DIR [LINES] [CONTAINERS]
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,9 +57,12 @@ def main():
             harness.write_config(config, rx.url, os.path.join(tmp, "positions.yaml"),
                                  [(os.path.join(logs, "*", "*-json.log"), {"job": "w40k"})],
                                  extra_client={"batchwait": "1s", "batchsize": 1048576})
-            text = open(config).read().replace("  - job_name: w40k\n",
-                                               "  - job_name: w40k\n    pipeline: pino\n", 1)
-            open(config, "w").write(text)
+            with open(config) as f:
+                text, n = re.subn(r'(?m)^(  - job_name: "?w40k"?)$', r"\1\n    pipeline: pino",
+                                  f.read(), count=1)
+            assert n == 1, "no job_name line in the generated config"
+            with open(config, "w") as f:
+                f.write(text)
             start = time.monotonic()
             with harness.Sluice(build, config,
                                 args=["-pipelines.dir=" + os.path.join(SOURCE, "pipelines")]) as agent:
