@@ -38,9 +38,16 @@ fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export SLUICE_DEMO_DIR="$demo" SLUICE_HTTP_PORT="$port"
-build/src/sluice -config.file conf/demo.yaml -config.expand-env=true 2>"$demo/sluice.log" &
+build/src/sluice -config.file conf/demo.yaml -config.expand-env=true -pipelines.dir pipelines \
+  2>"$demo/sluice.log" &
 sluice_pid=$!
 pids+=($sluice_pid)
+for _ in $(seq 100); do
+  kill -0 "$sluice_pid" 2>/dev/null || { echo "sluice did not start:"; cat "$demo/sluice.log"; exit 1; }
+  python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/ready', timeout=1)" \
+    2>/dev/null && break
+  sleep 0.1
+done
 echo "==> sluice runs (log: $demo/sluice.log); metrics at http://127.0.0.1:$port/metrics"
 echo "==> writing $seconds s of sample container logs under $demo/containers"
 stats=$(python3 scripts/demo-logs.py "$demo/containers" "$seconds")
