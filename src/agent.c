@@ -39,6 +39,55 @@
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
 #define MAX_CLIENTS 16
 
+/* What Loki refused a batch for, read from its status and message, so each
+ * kind is logged (rate-limited) and counted on its own. The names follow the
+ * `reason` label of Loki's loki_discarded_samples_total where one exists. */
+enum refusal_kind {
+        REFUSED_TOO_OLD,
+        REFUSED_OUT_OF_ORDER,
+        REFUSED_TOO_NEW,
+        REFUSED_LINE_TOO_LONG,
+        REFUSED_METADATA,
+        REFUSED_LABELS,
+        REFUSED_TOO_LARGE,
+        REFUSED_NO_STREAMS,
+        REFUSED_OTHER,
+        REFUSAL_KINDS,
+};
+
+static const char *const refusal_reason[REFUSAL_KINDS] = {
+        [REFUSED_TOO_OLD] = "loki_too_old",
+        [REFUSED_OUT_OF_ORDER] = "loki_out_of_order",
+        [REFUSED_TOO_NEW] = "loki_too_new",
+        [REFUSED_LINE_TOO_LONG] = "loki_line_too_long",
+        [REFUSED_METADATA] = "loki_structured_metadata",
+        [REFUSED_LABELS] = "loki_invalid_labels",
+        [REFUSED_TOO_LARGE] = "loki_too_large",
+        [REFUSED_NO_STREAMS] = "loki_no_valid_streams",
+        [REFUSED_OTHER] = "loki_refused",
+};
+
+static enum refusal_kind classify_refusal(int status, const char *message) {
+        if (strstr(message, "too old"))
+                return REFUSED_TOO_OLD;
+        if (strstr(message, "out of order") || strstr(message, "too far behind"))
+                return REFUSED_OUT_OF_ORDER;
+        if (strstr(message, "too new") || strstr(message, "in the future"))
+                return REFUSED_TOO_NEW;
+        if (strstr(message, "structured metadata"))
+                return REFUSED_METADATA;
+        if (strstr(message, "max entry size") || strstr(message, "line too long") ||
+            strstr(message, "line size"))
+                return REFUSED_LINE_TOO_LONG;
+        if (strstr(message, "label"))
+                return REFUSED_LABELS;
+        if (status == 413)
+                return REFUSED_TOO_LARGE;
+        if (status == 422)
+                return REFUSED_NO_STREAMS;
+        return REFUSED_OTHER;
+}
+
 struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
@@ -60,8 +109,9 @@ struct client {
         struct sl_timer batch_timer;      /* seals the open batch at its deadline */
         struct sl_u64map acked;           /* source id → offset acked by this client
                                            * (used only with several clients) */
-        uint64_t last_refusal_log_ns;     /* rate limit for logging Loki's refusals */
-        int last_refusal_status;
+        uint64_t refused[REFUSAL_KINDS];  /* entries Loki refused for good, by kind */
+        uint64_t gave_up;                 /* entries dropped after max_retries */
+        uint64_t last_log_ns[REFUSAL_KINDS]; /* rate limit for logging each kind */
 };
 
 struct sl_agent {
@@ -273,18 +323,21 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
         case SL_PUSH_SENT:
         case SL_PUSH_EMPTY:
                 break;
-        case SL_PUSH_REFUSED:
+        case SL_PUSH_REFUSED: {
                 /* Loki refused for good: retrying cannot help. Log once per kind a minute. */
-                if (status != c->last_refusal_status ||
-                    now - c->last_refusal_log_ns >= REFUSAL_LOG_PERIOD_NS) {
+                enum refusal_kind kind = classify_refusal(status, message);
+                c->refused[kind] += sl_batch_entries(batch);
+                if (!c->last_log_ns[kind] || now - c->last_log_ns[kind] >= REFUSAL_LOG_PERIOD_NS) {
                         sl_log_warn("Loki refused a batch; its entries are dropped",
-                                    "url=\"%s\" status=%d entries=%zu loki_message=\"%.300s\"",
-                                    c->config->url, status, sl_batch_entries(batch), message);
-                        c->last_refusal_status = status;
-                        c->last_refusal_log_ns = now;
+                                    "url=\"%s\" status=%d reason=%s entries=%zu loki_message=\"%.300s\"",
+                                    c->config->url, status, refusal_reason[kind],
+                                    sl_batch_entries(batch), message);
+                        c->last_log_ns[kind] = now;
                 }
                 break;
+        }
         case SL_PUSH_GAVE_UP:
+                c->gave_up += sl_batch_entries(batch);
                 sl_log_error("giving up on a batch after max_retries; its entries are dropped",
                              "url=\"%s\" status=%d entries=%zu max_retries=%" PRIu64,
                              c->config->url, status, sl_batch_entries(batch),
@@ -529,16 +582,21 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
-                const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
                 const char *url = a->clients[i].config->url;
                 const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
-                const char *refused[] = { "host", url, "reason", "loki_refused", NULL };
+                const char *gave_up[] = { "host", url, "reason", "max_retries", NULL };
                 const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", too_long,
                                    bs->entries_dropped_too_long);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", no_labels,
                                    bs->entries_dropped_no_labels);
-                sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused, cs->entries_dropped);
+                sl_expo_sample_u64(&w, "sluice_dropped_entries_total", gave_up,
+                                   a->clients[i].gave_up);
+                for (int k = 0; k < REFUSAL_KINDS; k++) {
+                        const char *refused[] = { "host", url, "reason", refusal_reason[k], NULL };
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused,
+                                           a->clients[i].refused[k]);
+                }
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
         for (size_t i = 0; i < a->n_clients; i++) {

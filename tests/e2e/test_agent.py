@@ -198,9 +198,10 @@ class AgentTest(unittest.TestCase):
         self.assertEqual([json.loads(e["line"])["msg"] for e in entries],
                          ["later %d" % i for i in range(5)])
         refused = sum(v for (n, labels), v in m.items() if n == "sluice_dropped_entries_total"
-                      and ("reason", "loki_refused") in labels)
+                      and ("reason", "loki_out_of_order") in labels)
         self.assertEqual(refused, 1)
         self.assertIn("Loki refused a batch", log)
+        self.assertIn("reason=loki_out_of_order", log)
 
     def test_restart_resumes_from_positions(self):
         """SIGTERM saves positions; a restart ships only what was written since."""
