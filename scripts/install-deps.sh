@@ -8,7 +8,7 @@ packages=(
   libcurl4-openssl-dev libsnappy-dev libprotobuf-c-dev protobuf-c-compiler
   libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev
   check libsubunit-dev
-  python3 ca-certificates
+  python3 python3-yaml ca-certificates
 )
 
 missing=()
