@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds with warnings as errors,
-# runs the whole suite (unit, golden, end-to-end, fault), then builds the
-# unit tests again with AddressSanitizer and UndefinedBehaviorSanitizer and
-# runs them there too.
+# runs the whole suite (unit, golden, end-to-end, fault), then builds again
+# with AddressSanitizer and UndefinedBehaviorSanitizer and runs the unit and
+# end-to-end tests there too (the agent itself runs sanitized in those).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +24,4 @@ meson test -C build --print-errorlogs
 setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-sanitize
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  meson test -C build-sanitize --suite unit --print-errorlogs
+  meson test -C build-sanitize --suite unit --suite e2e --print-errorlogs
