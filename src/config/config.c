@@ -35,7 +35,7 @@
 #define DEFAULT_POLL_PERIOD_NS (250 * NS_PER_MSEC)
 /* Loki's distributor default: "256KB", which flagext.ByteSize reads as 256000. */
 #define DEFAULT_MAX_LINE_SIZE 256000
-#define DEFAULT_MAX_BUFFERED_BYTES (64ULL << 20)
+#define DEFAULT_MAX_BUFFERED_BYTES (16ULL << 20)
 #define DEFAULT_PIPELINES_DIR "/etc/sluice/pipelines"
 
 #define NS_PER_MSEC 1000000ULL

@@ -95,7 +95,7 @@ struct sl_config {
         struct {
                 uint64_t max_line_size;        /* limits_config.max_line_size; 0: no limit (default 256KB) */
                 bool max_line_size_truncate;   /* truncate instead of drop */
-                uint64_t max_buffered_bytes;   /* stop reading above this much held in memory; default 64MB */
+                uint64_t max_buffered_bytes;   /* stop reading above this much held in memory; default 16MiB */
         } limits;
         struct sl_client_config *clients;      /* owned, at least one */
         size_t n_clients;

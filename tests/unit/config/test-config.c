@@ -210,7 +210,7 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert(!c->limits.max_line_size_truncate);
-        ck_assert_uint_eq(c->limits.max_buffered_bytes, 64ULL << 20);
+        ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
 
         ck_assert_uint_eq(c->n_clients, 1);
         ck_assert_str_eq(cl->url, "http://loki:3100/loki/api/v1/push");
@@ -574,7 +574,7 @@ START_TEST(test_shipped_example) {
         ck_assert_uint_eq(c->target.sync_period_ns, 5 * SEC);
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
-        ck_assert_uint_eq(c->limits.max_buffered_bytes, 64ULL << 20);
+        ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
 }
 END_TEST
 
