@@ -324,25 +324,28 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
         case SL_PUSH_EMPTY:
                 break;
         case SL_PUSH_REFUSED: {
-                /* Loki refused for good: retrying cannot help. Log once per kind a minute. */
+                /* Loki refused for good: retrying cannot help. Log once per kind a
+                 * minute. A batch split after a 413 may be refused only in part:
+                 * count what was refused, under the kind of the first refusal. */
                 enum refusal_kind kind = classify_refusal(status, message);
-                c->refused[kind] += sl_batch_entries(batch);
+                uint64_t dropped = sl_loki_client_last_report(c->loki)->entries_refused;
+                c->refused[kind] += dropped;
                 if (!c->last_log_ns[kind] || now - c->last_log_ns[kind] >= REFUSAL_LOG_PERIOD_NS) {
                         sl_log_warn("Loki refused a batch; its entries are dropped",
-                                    "url=\"%s\" status=%d reason=%s entries=%zu loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind],
-                                    sl_batch_entries(batch), message);
+                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " loki_message=\"%.300s\"",
+                                    c->config->url, status, refusal_reason[kind], dropped, message);
                         c->last_log_ns[kind] = now;
                 }
                 break;
         }
-        case SL_PUSH_GAVE_UP:
-                c->gave_up += sl_batch_entries(batch);
+        case SL_PUSH_GAVE_UP: {
+                uint64_t dropped = sl_loki_client_last_report(c->loki)->entries_gave_up;
+                c->gave_up += dropped;
                 sl_log_error("giving up on a batch after max_retries; its entries are dropped",
-                             "url=\"%s\" status=%d entries=%zu max_retries=%" PRIu64,
-                             c->config->url, status, sl_batch_entries(batch),
-                             c->config->max_retries);
+                             "url=\"%s\" status=%d entries=%" PRIu64 " max_retries=%" PRIu64,
+                             c->config->url, status, dropped, c->config->max_retries);
                 break;
+        }
         }
         /* Sent, refused or given up on: either way these lines are done with. */
         ack_marks(c, batch);
@@ -628,6 +631,18 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 const char *labels[] = { "host", a->clients[i].config->url, NULL };
                 sl_expo_sample_u64(&w, "sluice_batches_pending", labels,
                                    sl_loki_client_queued(a->clients[i].loki));
+        }
+        sl_expo_family(&w, "sluice_oldest_unacked_entry_age_seconds", "gauge",
+                       "Age of the oldest entry read but not yet acknowledged by Loki, per client (0 when none).");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                uint64_t oldest = SL_MIN(sl_batcher_oldest_ns(a->clients[i].batcher),
+                                         sl_loki_client_oldest_ns(a->clients[i].loki));
+                uint64_t now = sl_now_ns();
+                sl_expo_sample_f64(&w, "sluice_oldest_unacked_entry_age_seconds", labels,
+                                   oldest == UINT64_MAX || oldest > now
+                                           ? 0.0
+                                           : (double)(now - oldest) / (double)SL_NSEC_PER_SEC);
         }
         sl_expo_family(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.");
         sl_expo_sample_u64(&w, "sluice_buffered_bytes", NULL, held_bytes(a));

@@ -29,6 +29,7 @@ struct sl_batch {
         size_t cap_marks;                /* marks allocated */
         struct sl_u64map by_source;      /* source_id -> index in marks; open only */
         uint64_t bytes;                  /* see sl_batch_bytes() */
+        uint64_t created_ns;             /* monotonic time the batch was opened; 0 = unset */
         bool sealed;                     /* immutable from now on */
 };
 
@@ -138,6 +139,11 @@ void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m) {
         b->n_marks++;
 }
 
+void sl_batch_set_created_ns(struct sl_batch *b, uint64_t now_ns) {
+        assert(!b->sealed);
+        b->created_ns = now_ns;
+}
+
 static bool sorted_by_time(const struct sl_batch_entry *a, size_t n) {
         for (size_t i = 1; i < n; i++)
                 if (a[i].ts_ns < a[i - 1].ts_ns)
@@ -240,4 +246,12 @@ const struct sl_batch_stream *sl_batch_streams(const struct sl_batch *b, size_t 
 const struct sl_mark *sl_batch_marks(const struct sl_batch *b, size_t *ret_n) {
         *ret_n = b->n_marks;
         return b->marks;
+}
+
+uint64_t sl_batch_created_ns(const struct sl_batch *b) {
+        return b->created_ns;
+}
+
+uint64_t sl_batch_oldest_ns(const struct sl_batch *b) {
+        return b->n_entries ? b->created_ns : UINT64_MAX;
 }

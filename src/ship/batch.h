@@ -14,6 +14,7 @@
  *     sl_batch_stream()        the index of a label set's stream, added if new
  *     sl_batch_add()           copies one entry into a stream
  *     sl_batch_mark()          keeps the last mark of a source
+ *     sl_batch_set_created_ns() when the batch was opened (monotonic)
  *     sl_batch_seal()          sorts each stream by time; the batch is immutable
  *   reading (push-encode, loki-client, agent): any of the const getters
  *   sl_batch_free()            by its one owner; NULL is a no-op
@@ -81,6 +82,11 @@ void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_
  * same source (kept at its first place). Not after sealing. */
 void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m);
 
+/* Records @now_ns (CLOCK_MONOTONIC) as the time the batch was opened, i.e.
+ * when the first line whose entry or mark it carries was read. Not after
+ * sealing. */
+void sl_batch_set_created_ns(struct sl_batch *b, uint64_t now_ns);
+
 /* Sorts every stream's entries by timestamp (stable) and makes the batch
  * immutable. Idempotent. */
 void sl_batch_seal(struct sl_batch *b);
@@ -98,6 +104,14 @@ uint64_t sl_batch_bytes(const struct sl_batch *b);
 const struct sl_batch_stream *sl_batch_streams(const struct sl_batch *b, size_t *ret_n);
 /* The marks, one per source, borrowed like the streams. */
 const struct sl_mark *sl_batch_marks(const struct sl_batch *b, size_t *ret_n);
+/* The creation time set by sl_batch_set_created_ns(); 0 if never set. */
+uint64_t sl_batch_created_ns(const struct sl_batch *b);
+/* The monotonic time since which the batch holds an entry not yet
+ * acknowledged: its creation time when it has entries, UINT64_MAX when it
+ * has none. The creation time may precede the first entry by at most
+ * batchwait (a batch opened by a dropped line's mark); that line's position
+ * is not acknowledged before the batch is either, so the age is honest. */
+uint64_t sl_batch_oldest_ns(const struct sl_batch *b);
 
 void sl_batch_free(struct sl_batch *b);
 SL_DEFINE_CLEANUP(struct sl_batch *, sl_batch_free)

@@ -61,6 +61,7 @@ static struct sl_batch *open_batch(struct sl_batcher *b, uint64_t now_ns) {
         if (!b->open) {
                 b->open = sl_batch_new(b->chunk_size, b->entries_hint);
                 b->opened_ns = now_ns;
+                sl_batch_set_created_ns(b->open, now_ns);
         }
         return b->open;
 }
@@ -137,6 +138,10 @@ struct sl_batch *sl_batcher_take(struct sl_batcher *b, uint64_t now_ns, bool for
         b->stats.batches_sealed++;
         b->open = NULL;
         return batch;
+}
+
+uint64_t sl_batcher_oldest_ns(const struct sl_batcher *b) {
+        return b->open ? sl_batch_oldest_ns(b->open) : UINT64_MAX;
 }
 
 uint64_t sl_batcher_held_bytes(const struct sl_batcher *b) {

@@ -23,6 +23,7 @@
  *   sl_batcher_mark()      per line read, after add (or instead of it)
  *   sl_batcher_deadline()  when to call take next (UINT64_MAX: nothing open)
  *   sl_batcher_take()      the sealed batch, or NULL when not due
+ *   sl_batcher_oldest_ns() for the lag gauge: since when an entry waits here
  *   sl_batcher_free()      frees the open batch too; NULL is a no-op
  *
  * Hot path: adding an entry copies its bytes into the batch's arena; once
@@ -92,6 +93,12 @@ uint64_t sl_batcher_deadline(const struct sl_batcher *b);
  * batch is open, NULL. A batch with marks and no entries is returned too: it
  * carries positions. */
 struct sl_batch *sl_batcher_take(struct sl_batcher *b, uint64_t now_ns, bool force);
+
+/* The monotonic time since which the open batch holds an entry (see
+ * sl_batch_oldest_ns()); UINT64_MAX when no batch with entries is open.
+ * Together with sl_loki_client_oldest_ns() it gives the age of the oldest
+ * entry not yet acknowledged by Loki. */
+uint64_t sl_batcher_oldest_ns(const struct sl_batcher *b);
 
 /* Bytes held by the open batch (see sl_batch_bytes()); 0 if none. */
 uint64_t sl_batcher_held_bytes(const struct sl_batcher *b);

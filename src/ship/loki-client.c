@@ -16,10 +16,10 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "ship/push-encode.h"
+#include "ship/retry-after.h"
 
 #define BODY_MAX (256u * 1024u * 1024u)    /* largest compressed body */
 #define MESSAGE_MAX 1024u                  /* response text kept */
-#define RETRY_AFTER_MAX_S (7 * 24 * 3600)  /* parsing stops growing here */
 
 static const double duration_bounds[] = {
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, INFINITY,
@@ -34,16 +34,22 @@ struct status_stat {
 };
 
 enum state {
-        STATE_IDLE,    /* no request: the head batch, if any, is not started */
+        STATE_IDLE,    /* no request: the head batch's next part, if any, is not started */
         STATE_SENDING, /* the easy handle is in the multi handle */
-        STATE_WAITING, /* the head batch waits for retry_timer */
+        STATE_WAITING, /* the part in flight waits for retry_timer */
+};
+
+/* A range of the head batch's entries, numbered as push-encode.h does. */
+struct part {
+        size_t first; /* index of its first entry */
+        size_t count; /* entries in it; at least 1 */
 };
 
 struct sl_loki_client {
         struct sl_loop *loop;            /* borrowed; outlives the client */
         sl_push_done_fn done;            /* called once per batch */
         void *userdata;                  /* borrowed, passed to done */
-        uint64_t max_retries;            /* 0 = forever */
+        uint64_t max_retries;            /* 0 = until success */
         bool curl_global;                /* curl_global_init() succeeded: clean up once */
         CURLM *multi;                    /* owned */
         CURL *easy;                      /* owned; reused for every request */
@@ -53,21 +59,34 @@ struct sl_loki_client {
         size_t cap_fds;                  /* items allocated in fds */
         struct sl_timer curl_timer;      /* curl's own timeout */
         struct sl_timer retry_timer;     /* end of the wait before a retry */
-        struct sl_timer kick_timer;      /* starts the next batch from the loop */
+        struct sl_timer kick_timer;      /* starts the next part or batch from the loop */
         struct sl_batch **queue;         /* owned ring of owned batches, head in flight */
         size_t q_first;                  /* index of the head in queue */
         size_t q_len;                    /* batches queued */
         size_t q_cap;                    /* slots in queue */
         uint64_t held_bytes;             /* sl_batch_bytes() of the queued batches */
-        enum state state;                /* what the head batch is doing */
+        enum state state;                /* what the head batch's part in flight is doing */
+        bool head_started;               /* parts and head report are set for the head */
+        struct part *parts;              /* owned stack: the head's parts still to send,
+                                          * the one in flight (or next) on top */
+        size_t n_parts;                  /* parts on the stack */
+        size_t cap_parts;                /* items allocated in parts */
+        struct sl_push_report head;      /* what became of the head batch so far */
+        int head_status;                 /* status to report for the head (see done()) */
+        char head_message[MESSAGE_MAX + 1]; /* message to report for the head */
+        bool head_refused;               /* a part of the head was refused: keep the first */
+        struct sl_push_report last;      /* report of the batch done last */
+        int refusal_status;              /* status of the latest refusal; 0 = none */
+        char refusal_message[MESSAGE_MAX + 1]; /* its message */
         struct sl_push_encoder *enc;     /* owned */
-        struct sl_buf body;              /* owned: encoded head batch, capped */
+        struct sl_buf body;              /* owned: encoded part in flight, capped */
         struct sl_buf response;          /* owned: start of the answer's body, capped */
         char curl_error[CURL_ERROR_SIZE];/* curl's text for the last failure */
-        int64_t retry_after_s;           /* the answer's Retry-After; -1 = none */
-        uint64_t head_retries;           /* retries made for the head batch */
+        struct sl_retry_after retry_after; /* the answer's Retry-After; kind NONE = none */
+        int64_t server_date_s;           /* the answer's Date in Unix seconds; -1 = none */
+        uint64_t head_retries;           /* retries made for the part in flight */
         uint64_t started_ns;             /* when the current request started */
-        struct sl_backoff backoff;       /* wait before retries of the head batch */
+        struct sl_backoff backoff;       /* wait before retries of the part in flight */
         struct sl_loki_client_stats stats; /* counters */
         struct status_stat *statuses;    /* owned array, one per status seen */
         size_t n_statuses;               /* statuses seen */
@@ -102,6 +121,57 @@ static struct sl_batch *queue_pop(struct sl_loki_client *c) {
         return batch;
 }
 
+/* ---- the head batch's parts ---------------------------------------------- */
+
+static void parts_push(struct sl_loki_client *c, size_t first, size_t count) {
+        sl_xgrow((void **)&c->parts, sizeof(*c->parts), &c->cap_parts, c->n_parts + 1);
+        c->parts[c->n_parts++] = (struct part){ first, count };
+}
+
+/* Replaces the top part by its two halves, the first half on top, so the
+ * entries still go out in order. The part must hold 2 entries or more. */
+static void parts_split(struct sl_loki_client *c) {
+        struct part p = c->parts[--c->n_parts];
+        size_t half = p.count / 2;
+
+        parts_push(c, p.first + half, p.count - half);
+        parts_push(c, p.first, half);
+        c->head.splits++;
+        c->stats.splits++;
+}
+
+/* Sets the message reported for the head batch (see done()). */
+static void set_head_message(struct sl_loki_client *c, int status, const char *message) {
+        c->head_status = status;
+        snprintf(c->head_message, sizeof(c->head_message), "%s", message);
+}
+
+/* The top part was accepted by Loki. */
+static void part_sent(struct sl_loki_client *c, int status, const char *message) {
+        struct part p = c->parts[--c->n_parts];
+
+        c->head.entries_sent += p.count;
+        c->stats.entries_sent += p.count;
+        c->stats.bytes_sent += c->body.len;
+        if (!c->head_refused)
+                set_head_message(c, status, message);
+}
+
+/* The top part was refused for good: its entries are dropped. The first
+ * refusal of a batch is the one reported with it. */
+static void part_refused(struct sl_loki_client *c, int status, const char *message) {
+        struct part p = c->parts[--c->n_parts];
+
+        c->head.entries_refused += p.count;
+        c->stats.entries_refused += p.count;
+        c->stats.entries_dropped += p.count;
+        c->refusal_status = status;
+        snprintf(c->refusal_message, sizeof(c->refusal_message), "%s", message);
+        if (!c->head_refused)
+                set_head_message(c, status, message);
+        c->head_refused = true;
+}
+
 /* ---- counters -------------------------------------------------------------- */
 
 static void record_status(struct sl_loki_client *c, int status, uint64_t duration_ns) {
@@ -126,27 +196,26 @@ static void record_status(struct sl_loki_client *c, int status, uint64_t duratio
 
 /* ---- completing a batch ------------------------------------------------------ */
 
-/* Pops the head batch and hands it to done(). The client is consistent (idle,
- * head removed) before done() runs, so done() may submit. */
-static void complete(struct sl_loki_client *c, enum sl_push_outcome outcome, int status,
-                     const char *message) {
+/* Pops the head batch and hands it to done() with @outcome and the head's
+ * status and message. The client is consistent (idle, head removed, report
+ * kept in c->last) before done() runs, so done() may submit. */
+static void complete(struct sl_loki_client *c, enum sl_push_outcome outcome) {
         struct sl_batch *batch = queue_pop(c);
-        uint64_t entries = sl_batch_entries(batch);
 
         c->held_bytes -= sl_batch_bytes(batch);
         c->state = STATE_IDLE;
+        c->head_started = false;
+        c->n_parts = 0;
+        c->last = c->head;
         switch (outcome) {
         case SL_PUSH_SENT:
                 c->stats.batches_sent++;
-                c->stats.entries_sent += entries;
                 break;
         case SL_PUSH_REFUSED:
                 c->stats.batches_refused++;
-                c->stats.entries_dropped += entries;
                 break;
         case SL_PUSH_GAVE_UP:
                 c->stats.batches_gave_up++;
-                c->stats.entries_dropped += entries;
                 break;
         case SL_PUSH_EMPTY:
                 c->stats.batches_empty++;
@@ -154,7 +223,20 @@ static void complete(struct sl_loki_client *c, enum sl_push_outcome outcome, int
         }
         if (c->q_len)
                 sl_loop_timer_arm(c->loop, &c->kick_timer, 0);
-        c->done(c->userdata, batch, outcome, status, message);
+        c->done(c->userdata, batch, outcome, c->head_status, c->head_message);
+}
+
+/* Gives up the head batch: the part in flight and those not sent yet. */
+static void give_up(struct sl_loki_client *c, int status, const char *message) {
+        uint64_t left = 0;
+
+        for (size_t i = 0; i < c->n_parts; i++)
+                left += c->parts[i].count;
+        c->head.entries_gave_up += left;
+        c->stats.entries_gave_up += left;
+        c->stats.entries_dropped += left;
+        set_head_message(c, status, message);
+        complete(c, SL_PUSH_GAVE_UP);
 }
 
 /* Errors that no retry can cure: the URL itself is unusable. */
@@ -184,19 +266,24 @@ static const char *response_text(struct sl_loki_client *c) {
         return r->data;
 }
 
+/* Arms the retry of the part in flight: the backoff's wait, or the one the
+ * answer's Retry-After asked for (capped by backoff_max) instead. */
 static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
         uint64_t wait = sl_backoff_next(&c->backoff);
 
-        if (c->retry_after_s >= 0)
-                wait = SL_MIN((uint64_t)c->retry_after_s * SL_NSEC_PER_SEC, c->backoff.max_ns);
+        if (c->retry_after.kind != SL_RETRY_AFTER_NONE)
+                wait = sl_retry_after_wait_ns(&c->retry_after, c->server_date_s, sl_wall_ns(),
+                                              c->backoff.max_ns);
         c->head_retries++;
         c->stats.retries++;
         c->state = STATE_WAITING;
         sl_loop_timer_arm(c->loop, &c->retry_timer, now_ns + wait);
 }
 
-/* Decides what the end of a request means for the head batch: @result is
- * curl's, @status the HTTP status (meaningful when @result is CURLE_OK). */
+static void process_queue(struct sl_loki_client *c);
+
+/* Decides what the end of a request means for the part in flight: @result
+ * is curl's, @status the HTTP status (meaningful when @result is CURLE_OK). */
 static void finish_request(struct sl_loki_client *c, CURLcode result, long status) {
         uint64_t now = sl_now_ns();
         bool answered = result == CURLE_OK;
@@ -205,6 +292,7 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
 
         c->state = STATE_IDLE;
         c->stats.requests++;
+        c->head.requests++;
         record_status(c, code, now - c->started_ns);
         if (answered)
                 message = response_text(c);
@@ -212,19 +300,20 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
                 message = c->curl_error[0] ? c->curl_error : curl_easy_strerror(result);
 
         if (answered && code >= 200 && code < 300) {
-                c->stats.bytes_sent += c->body.len;
-                complete(c, SL_PUSH_SENT, code, message);
+                part_sent(c, code, message);
+        } else if (answered && code == 413 && c->parts[c->n_parts - 1].count > 1) {
+                parts_split(c);
+        } else if (answered ? (code == 429 || (code >= 500 && code < 600))
+                            : curl_error_retryable(result)) {
+                if (c->max_retries && c->head_retries >= c->max_retries)
+                        give_up(c, code, message);
+                else
+                        schedule_retry(c, now);
                 return;
+        } else {
+                part_refused(c, code, message);
         }
-        if (answered ? (code == 429 || (code >= 500 && code < 600)) : curl_error_retryable(result)) {
-                if (c->max_retries && c->head_retries >= c->max_retries) {
-                        complete(c, SL_PUSH_GAVE_UP, code, message);
-                        return;
-                }
-                schedule_retry(c, now);
-                return;
-        }
-        complete(c, SL_PUSH_REFUSED, code, message);
+        process_queue(c);
 }
 
 /* ---- driving curl from the loop ------------------------------------------------ */
@@ -251,7 +340,8 @@ static void start_request(struct sl_loki_client *c) {
         CURLMcode mc;
 
         sl_buf_reset(&c->response);
-        c->retry_after_s = -1;
+        c->retry_after.kind = SL_RETRY_AFTER_NONE;
+        c->server_date_s = -1;
         c->curl_error[0] = '\0';
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body.data);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
@@ -264,21 +354,41 @@ static void start_request(struct sl_loki_client *c) {
         }
 }
 
-/* Starts the head batch, completing empty (and unencodable) ones on the way. */
+/* Moves the head batch on while no request is in flight: sets up its parts
+ * when it becomes the head, completes it once no part is left (empty
+ * batches at once, without a request), and starts the next part. A part
+ * too large to encode is split like one Loki answered 413 for. */
 static void process_queue(struct sl_loki_client *c) {
         struct sl_batch *batch;
+        struct part *p;
         int r;
 
         while (c->state == STATE_IDLE && (batch = queue_head(c))) {
-                if (sl_batch_entries(batch) == 0) {
-                        complete(c, SL_PUSH_EMPTY, 0, "");
+                if (!c->head_started) {
+                        c->head_started = true;
+                        c->head = (struct sl_push_report){ 0 };
+                        c->head_refused = false;
+                        set_head_message(c, 0, "");
+                        c->n_parts = 0;
+                        if (sl_batch_entries(batch) == 0) {
+                                complete(c, SL_PUSH_EMPTY);
+                                continue;
+                        }
+                        parts_push(c, 0, sl_batch_entries(batch));
+                }
+                if (c->n_parts == 0) {
+                        complete(c, c->head_refused ? SL_PUSH_REFUSED : SL_PUSH_SENT);
                         continue;
                 }
-                r = sl_push_encoder_encode(c->enc, batch, &c->body);
+                p = &c->parts[c->n_parts - 1];
+                r = sl_push_encoder_encode_range(c->enc, batch, p->first, p->count, &c->body);
+                if (r == -ENOBUFS && p->count > 1) {
+                        parts_split(c);
+                        continue;
+                }
                 if (r < 0) {
-                        complete(c, SL_PUSH_REFUSED, 0,
-                                 r == -ENOBUFS ? "batch too large to encode"
-                                               : "batch cannot be encoded");
+                        part_refused(c, 0, r == -ENOBUFS ? "batch too large to encode"
+                                                         : "batch cannot be encoded");
                         continue;
                 }
                 c->head_retries = 0;
@@ -374,29 +484,35 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
         return len;
 }
 
-/* Keeps the Retry-After header's value when it is in seconds. */
+/* The header's value after "@name:" in the header line @p, @len bytes
+ * (CRLF included); false when the line is another header. */
+static bool header_value(const char *p, size_t len, const char *name, struct sl_str *ret) {
+        size_t n = strlen(name);
+
+        if (len <= n || p[n] != ':' || strncasecmp(p, name, n) != 0)
+                return false;
+        *ret = sl_str_from(p + n + 1, len - n - 1);
+        return true;
+}
+
+/* Keeps the answer's Retry-After (either form) and Date. */
 static size_t on_header(char *p, size_t size, size_t n, void *userdata) {
-        static const char name[] = "Retry-After:";
         struct sl_loki_client *c = userdata;
-        size_t len = size * n, i = sizeof(name) - 1;
-        int64_t v = 0;
-        bool digits = false;
+        size_t len = size * n;
+        int64_t now_s = sl_wall_ns() / (int64_t)SL_NSEC_PER_SEC, date;
+        struct sl_str v;
 
         if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-                c->retry_after_s = -1;   /* a new answer starts */
-                return len;
+                /* A new answer starts (after a 1xx, say). */
+                c->retry_after.kind = SL_RETRY_AFTER_NONE;
+                c->server_date_s = -1;
+        } else if (header_value(p, len, "Retry-After", &v)) {
+                if (sl_retry_after_parse(v, now_s, &c->retry_after) < 0)
+                        c->retry_after.kind = SL_RETRY_AFTER_NONE;
+        } else if (header_value(p, len, "Date", &v)) {
+                if (sl_http_date_parse(v, now_s, &date) == 0)
+                        c->server_date_s = date;
         }
-        if (len <= i || strncasecmp(p, name, i) != 0)
-                return len;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-                i++;
-        for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-                digits = true;
-                if (v < RETRY_AFTER_MAX_S)
-                        v = v * 10 + (p[i] - '0');
-        }
-        if (digits)
-                c->retry_after_s = SL_MIN(v, (int64_t)RETRY_AFTER_MAX_S);
         return len;
 }
 
@@ -455,6 +571,7 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         c->done = done;
         c->userdata = userdata;
         c->max_retries = opts->max_retries;
+        c->server_date_s = -1;
         sl_timer_init(&c->curl_timer, on_curl_timer, c);
         sl_timer_init(&c->retry_timer, on_retry, c);
         sl_timer_init(&c->kick_timer, on_kick, c);
@@ -504,6 +621,7 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         free(c->queue);
         free(c->fds);
         free(c->statuses);
+        free(c->parts);
         sl_push_encoder_free(c->enc);
         sl_buf_release(&c->body);
         sl_buf_release(&c->response);
@@ -531,6 +649,26 @@ bool sl_loki_client_idle(const struct sl_loki_client *c) {
 
 const struct sl_loki_client_stats *sl_loki_client_stats(const struct sl_loki_client *c) {
         return &c->stats;
+}
+
+const struct sl_push_report *sl_loki_client_last_report(const struct sl_loki_client *c) {
+        return &c->last;
+}
+
+const char *sl_loki_client_last_refusal(const struct sl_loki_client *c, int *ret_status) {
+        if (ret_status)
+                *ret_status = c->refusal_status;
+        return c->refusal_message;
+}
+
+uint64_t sl_loki_client_oldest_ns(const struct sl_loki_client *c) {
+        uint64_t oldest = UINT64_MAX;
+
+        /* Batches are opened in submit order, so the head is the oldest
+         * but for a batch without entries; the queue is short. */
+        for (size_t i = 0; i < c->q_len; i++)
+                oldest = SL_MIN(oldest, sl_batch_oldest_ns(c->queue[(c->q_first + i) % c->q_cap]));
+        return oldest;
 }
 
 void sl_loki_client_foreach_status(const struct sl_loki_client *c, sl_loki_status_fn fn,

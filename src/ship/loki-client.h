@@ -2,35 +2,51 @@
  *
  * Batches are sent one at a time, in submit order (one push in flight, as
  * Promtail does), so acknowledgements come back in order and each stream's
- * entries reach Loki in order. Each batch is encoded once (push-encode.h)
- * and POSTed with Content-Type: application/x-protobuf, the User-Agent, and
- * X-Scope-OrgID when a tenant is set. Loki's answer decides:
- *   any 2xx (also 260, "blocked by policy": final)      -> SL_PUSH_SENT
- *   429, 5xx, connection errors, timeouts               -> the same body is
- *       sent again after a backoff (sl_backoff; a Retry-After header in
- *       seconds replaces the wait, capped by backoff_max); when the
- *       max_retries-th retry fails too                  -> SL_PUSH_GAVE_UP
- *   any other status, never retried (a 400 may mean Loki stored part of
- *       the batch; 413 is not split), or a URL curl cannot use
- *                                                       -> SL_PUSH_REFUSED
- *   a batch without entries, with no request            -> SL_PUSH_EMPTY
+ * entries reach Loki in order. A batch is sent as one part, its whole range
+ * of entries, unless Loki finds the body too large: then that part is
+ * split in two halves, sent one after the other (push-encode.h encodes a
+ * range of entries). Each part is encoded once and POSTed with
+ * Content-Type: application/x-protobuf, the User-Agent, and X-Scope-OrgID
+ * when a tenant is set. Loki's answer to a part decides:
+ *   any 2xx (also 260, "blocked by policy": final)   -> the part is sent
+ *   413 (or a body over the client's own cap), the part holding more than
+ *       one entry                                    -> split into halves
+ *   429, 5xx, connection errors, timeouts            -> the same body is
+ *       sent again after a backoff wait (sl_backoff). A Retry-After header,
+ *       delay-seconds or HTTP-date (retry-after.h), replaces that wait,
+ *       capped by backoff_max. max_retries counts retries per part: after
+ *       an answer that ends a part (or splits it), counting starts again.
+ *       When the max_retries-th retry fails too, the client gives up the
+ *       part and the parts of the batch not sent yet
+ *   any other status (never retried: a 400 may mean Loki stored part of
+ *       the body), 413 for a single entry, a URL curl cannot use
+ *                                                    -> the part is refused
+ * The outcome of the batch combines those of its parts:
+ *   every part sent                                  -> SL_PUSH_SENT
+ *   the client gave up (the rest is dropped)         -> SL_PUSH_GAVE_UP
+ *   otherwise, some part refused (the other parts
+ *       were sent: see sl_loki_client_last_report())  -> SL_PUSH_REFUSED
+ *   a batch without entries, with no request         -> SL_PUSH_EMPTY
  * done() is called exactly once per batch, in submit order, always from a
- * loop callback (never from inside submit), and takes ownership of the batch.
+ * loop callback (never from inside submit), and takes ownership of the
+ * batch; the batch's marks belong to it whole, however it was split.
  *
  * I/O: libcurl's multi socket API driven by the loop: curl's sockets are
  * registered with sl_loop_add_fd() and its timeout is one struct sl_timer;
  * no call blocks. One easy handle is reused, so the connection is kept alive.
  *
  * Owns: the curl multi and easy handles, their sockets' registrations, three
- * timers, the queued batches (until done()), the encoded body of the head
- * batch, the response text (first 1 KiB). Borrows: the loop (must outlive
- * the client), the callback's userdata.
+ * timers, the queued batches (until done()), the parts of the head batch
+ * still to send and the encoded body of the one in flight, the response
+ * text (first 1 KiB), the latest refusal's text. Borrows: the loop (must
+ * outlive the client), the callback's userdata.
  *
  * Calling sequence:
  *   sl_loki_client_new()      copies its options; connects nothing yet
  *   sl_loki_client_submit()   queues a batch (ownership moves in)
  *   ... the loop runs; done() is called per batch ...
  *   sl_loki_client_idle()     true once every batch is done (to drain)
+ *   sl_loki_client_oldest_ns() for the lag gauge: since when an entry waits
  *   sl_loki_client_free()     aborts the request in flight and frees the
  *                             batches not done, without calling done()
  * Callbacks (done) must not free the client; they may submit.
@@ -49,16 +65,21 @@
 
 enum sl_push_outcome {
         SL_PUSH_SENT,    /* Loki answered 2xx */
-        SL_PUSH_REFUSED, /* a final refusal (4xx other than 429, ...): dropped for good */
-        SL_PUSH_GAVE_UP, /* max_retries retries failed: dropped */
+        SL_PUSH_REFUSED, /* a final refusal (4xx other than 429, ...) of the batch or of
+                          * some of its parts: those entries are dropped for good */
+        SL_PUSH_GAVE_UP, /* max_retries retries of a part failed: the entries not sent
+                          * are dropped */
         SL_PUSH_EMPTY,   /* no entries: nothing was sent */
 };
 
-/* Called once per batch. @batch: ownership passes to the callee. @http_status:
- * the last answer's status, 0 when there was none (connection error, timeout,
- * empty batch). @message: borrowed for the call; Loki's response body (at
- * most 1 KiB, trailing whitespace removed), curl's error text when there was
- * no answer, or "". */
+/* Called once per batch. @batch: ownership passes to the callee.
+ * @http_status: for REFUSED, the status of the first refusal; otherwise
+ * the last answer's; 0 when there was none (connection error, timeout,
+ * empty batch, a body that could not be encoded). @message: borrowed for
+ * the call; the text that goes with that status: Loki's response body (at
+ * most 1 KiB, trailing whitespace removed), curl's error text when there
+ * was no answer, or "". sl_loki_client_last_report() tells how many of the
+ * batch's entries were sent and dropped. */
 typedef void (*sl_push_done_fn)(void *userdata, struct sl_batch *batch,
                                 enum sl_push_outcome outcome, int http_status,
                                 const char *message);
@@ -70,20 +91,34 @@ struct sl_loki_client_options {
         uint64_t timeout_ns;     /* whole request, connect included; 0 = none */
         uint64_t backoff_min_ns; /* first wait before a retry */
         uint64_t backoff_max_ns; /* longest wait, also caps Retry-After */
-        uint64_t max_retries;    /* retries per batch before giving up (a batch is sent
-                                  * at most 1 + max_retries times); 0 = forever */
+        uint64_t max_retries;    /* retries per part before giving up (a part is sent at
+                                  * most 1 + max_retries times in a row without an
+                                  * answer that ends it); 0 = until success */
 };
 
 struct sl_loki_client_stats {
         uint64_t requests;        /* requests finished (answered or failed), retries included */
         uint64_t retries;         /* requests repeated after 429, 5xx or no answer */
         uint64_t bytes_sent;      /* compressed body bytes of requests answered 2xx */
-        uint64_t entries_sent;    /* entries of batches SENT */
-        uint64_t entries_dropped; /* entries of batches REFUSED or GAVE_UP */
+        uint64_t entries_sent;    /* entries Loki accepted (2xx), whatever their batch's outcome */
+        uint64_t entries_dropped; /* entries_refused + entries_gave_up */
+        uint64_t entries_refused; /* entries of parts refused for good (400, 413 alone, ...) */
+        uint64_t entries_gave_up; /* entries not sent when giving up after max_retries */
         uint64_t batches_sent;    /* batches SENT */
-        uint64_t batches_refused; /* batches REFUSED */
+        uint64_t batches_refused; /* batches REFUSED (wholly or in part) */
         uint64_t batches_gave_up; /* batches GAVE_UP */
         uint64_t batches_empty;   /* batches EMPTY */
+        uint64_t splits;          /* parts split in two after 413 (or too large to encode) */
+};
+
+/* What became of the entries of one batch (see sl_loki_client_last_report()).
+ * entries_sent + entries_refused + entries_gave_up = sl_batch_entries(). */
+struct sl_push_report {
+        uint64_t entries_sent;    /* accepted by Loki */
+        uint64_t entries_refused; /* in parts refused for good */
+        uint64_t entries_gave_up; /* not sent: the client gave up */
+        uint64_t requests;        /* requests made for the batch, retries included */
+        uint64_t splits;          /* parts split in two */
 };
 
 struct sl_loki_client;
@@ -109,6 +144,21 @@ bool sl_loki_client_idle(const struct sl_loki_client *c);
 
 /* The counters, borrowed until sl_loki_client_free(). */
 const struct sl_loki_client_stats *sl_loki_client_stats(const struct sl_loki_client *c);
+
+/* The report of the batch done() was last called for (all zero before the
+ * first), borrowed until the next batch is done: inside done() it is that
+ * batch's. */
+const struct sl_push_report *sl_loki_client_last_report(const struct sl_loki_client *c);
+
+/* Loki's message of the latest refusal (borrowed until the next refusal;
+ * "" if none yet), its status in *@ret_status (0 if none; may be NULL).
+ * The agent logs refusals with a rate limit; this keeps the text at hand. */
+const char *sl_loki_client_last_refusal(const struct sl_loki_client *c, int *ret_status);
+
+/* The monotonic time since which the oldest queued batch holds an entry
+ * not yet acknowledged (see sl_batch_oldest_ns()); UINT64_MAX when none.
+ * A batch counts until done(), parts of it already sent included. */
+uint64_t sl_loki_client_oldest_ns(const struct sl_loki_client *c);
 
 /* Called per status seen, in order of first appearance. @status is the HTTP
  * status, 0 for requests that got no answer. The duration histogram is

@@ -67,43 +67,47 @@ static void set_stamp(Logproto__Timestamp *t, int64_t ts_ns) {
         t->nanos = (int32_t)nsec;
 }
 
-/* Points the scratch message structs at @batch's bytes; fills @req. */
+/* Points the scratch message structs at the bytes of @batch's entries
+ * [@first, @first + @count) (numbered across streams in order); fills @req. */
 static void build_request(struct sl_push_encoder *enc, const struct sl_batch *batch,
-                          Logproto__PushRequest *req) {
+                          size_t first, size_t count, Logproto__PushRequest *req) {
         const struct sl_batch_stream *streams;
-        size_t n_streams, n_entries = sl_batch_entries(batch), n_pairs = 0;
-        size_t si = 0, ei = 0, pi = 0;
+        size_t n_streams, n_pairs = 0, end = first + count;
+        size_t si = 0, ei = 0, pi = 0, at = 0;
 
         streams = sl_batch_streams(batch, &n_streams);
-        for (size_t i = 0; i < n_streams; i++)
+        for (size_t i = 0; i < n_streams; at += streams[i++].n_entries)
                 for (size_t j = 0; j < streams[i].n_entries; j++)
-                        n_pairs += streams[i].entries[j].n_metadata;
+                        if (at + j >= first && at + j < end)
+                                n_pairs += streams[i].entries[j].n_metadata;
 
         sl_xgrow((void **)&enc->streams, sizeof(*enc->streams), &enc->cap_streams, n_streams);
         sl_xgrow((void **)&enc->stream_ptrs, sizeof(*enc->stream_ptrs), &enc->cap_stream_ptrs,
                  n_streams);
-        sl_xgrow((void **)&enc->entries, sizeof(*enc->entries), &enc->cap_entries, n_entries);
-        sl_xgrow((void **)&enc->entry_ptrs, sizeof(*enc->entry_ptrs), &enc->cap_entry_ptrs,
-                 n_entries);
-        sl_xgrow((void **)&enc->stamps, sizeof(*enc->stamps), &enc->cap_stamps, n_entries);
+        sl_xgrow((void **)&enc->entries, sizeof(*enc->entries), &enc->cap_entries, count);
+        sl_xgrow((void **)&enc->entry_ptrs, sizeof(*enc->entry_ptrs), &enc->cap_entry_ptrs, count);
+        sl_xgrow((void **)&enc->stamps, sizeof(*enc->stamps), &enc->cap_stamps, count);
         sl_xgrow((void **)&enc->pairs, sizeof(*enc->pairs), &enc->cap_pairs, n_pairs);
         sl_xgrow((void **)&enc->pair_ptrs, sizeof(*enc->pair_ptrs), &enc->cap_pair_ptrs, n_pairs);
 
         logproto__push_request__init(req);
-        for (size_t i = 0; i < n_streams; i++) {
+        at = 0;
+        for (size_t i = 0; i < n_streams && at < end; at += streams[i++].n_entries) {
                 const struct sl_batch_stream *s = &streams[i];
+                size_t lo = first > at ? first - at : 0;
+                size_t hi = SL_MIN(s->n_entries, end - at);
                 Logproto__StreamAdapter *sa;
 
-                if (s->n_entries == 0)
+                if (lo >= hi)
                         continue;
                 sa = &enc->streams[si];
                 logproto__stream_adapter__init(sa);
                 sa->labels = (char *)s->labels.ptr;
-                sa->n_entries = s->n_entries;
+                sa->n_entries = hi - lo;
                 sa->entries = &enc->entry_ptrs[ei];
                 enc->stream_ptrs[si++] = sa;
 
-                for (size_t j = 0; j < s->n_entries; j++) {
+                for (size_t j = lo; j < hi; j++) {
                         const struct sl_batch_entry *e = &s->entries[j];
                         Logproto__EntryAdapter *ea = &enc->entries[ei];
 
@@ -127,16 +131,18 @@ static void build_request(struct sl_push_encoder *enc, const struct sl_batch *ba
         req->streams = si ? enc->stream_ptrs : NULL;
 }
 
-int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *batch,
-                           struct sl_buf *out) {
+int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_batch *batch,
+                                 size_t first, size_t count, struct sl_buf *out) {
         Logproto__PushRequest req;
-        size_t packed_len, compressed_len;
+        size_t packed_len, compressed_len, n = sl_batch_entries(batch);
         int r;
 
         sl_buf_reset(out);
         if (!sl_batch_sealed(batch))
                 return -EINVAL;
-        build_request(enc, batch, &req);
+        if (first > n || count > n - first)
+                return -ERANGE;
+        build_request(enc, batch, first, count, &req);
 
         packed_len = logproto__push_request__get_packed_size(&req);
         sl_buf_reset(&enc->packed);
@@ -156,6 +162,11 @@ int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *b
         out->len = compressed_len;
         out->data[out->len] = '\0';
         return 0;
+}
+
+int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *batch,
+                           struct sl_buf *out) {
+        return sl_push_encoder_encode_range(enc, batch, 0, sl_batch_entries(batch), out);
 }
 
 int sl_push_encode(const struct sl_batch *batch, struct sl_buf *out) {

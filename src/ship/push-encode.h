@@ -5,14 +5,15 @@
  * Content-Type: application/x-protobuf. The protobuf-c structs point at the
  * batch's own bytes (lines, labels and metadata are not copied before
  * packing); timestamps are split into seconds and non-negative nanos.
- * Streams without entries are left out.
+ * Streams without entries are left out. A batch can also be encoded in
+ * parts, by ranges of its entries (to split a body Loki found too large).
  *
  * Owns: scratch arrays for the message structs and the serialized message,
  * reused from call to call, so a warm encoder does not allocate.
  * Borrows: the batch, only during a call.
  *
- * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() any
- * number of times, sl_push_encoder_free(). sl_push_encode() does the three
+ * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() or
+ * sl_push_encoder_encode_range() any number of times, sl_push_encoder_free(). sl_push_encode() does the three
  * for a single batch.
  * Threading: an encoder is used by one thread at a time.
  */
@@ -39,6 +40,16 @@ SL_DEFINE_CLEANUP(struct sl_push_encoder *, sl_push_encoder_free)
  * may exceed @out's cap (then @out is left empty); -EIO if snappy fails. */
 int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *batch,
                            struct sl_buf *out);
+
+/* Like sl_push_encoder_encode(), for the entries [@first, @first + @count)
+ * of @batch, numbered across its streams in order: stream 0's (sorted)
+ * entries first, then stream 1's, and so on. Each stream keeps its labels
+ * and the order of its entries; streams with no entry in the range are left
+ * out. Encoding every range of a partition of [0, sl_batch_entries()) sends
+ * each entry exactly once. Returns as sl_push_encoder_encode(), and -ERANGE
+ * if the range does not lie within the batch. */
+int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_batch *batch,
+                                 size_t first, size_t count, struct sl_buf *out);
 
 /* sl_push_encoder_encode() with a temporary encoder (allocates; for tests
  * and one-off use). */

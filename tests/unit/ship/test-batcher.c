@@ -431,6 +431,57 @@ START_TEST(test_copies_and_now) {
 }
 END_TEST
 
+/* oldest_ns: since when the open batch holds an entry; the batch keeps its
+ * creation time (its first line read, entry or mark) once taken. */
+START_TEST(test_oldest_ns) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
+        _cleanup_(sl_batch_freep) struct sl_batch *b1 = NULL, *b2 = NULL, *b3 = NULL;
+        const char *a[] = { "a", "1", NULL };
+        struct sl_mark m = { .source_id = 1, .offset = 10 };
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "x", a);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), UINT64_MAX);
+
+        /* A mark alone: no entry waits. */
+        sl_batcher_mark(bt, &m, 100);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), UINT64_MAX);
+        /* An entry joins the batch the mark opened: the age counts from the
+         * mark, whose position is not acknowledged either. */
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 250), 0);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), 100);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 400), 0);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), 100);
+        b1 = sl_batcher_take(bt, 500, true);
+        ck_assert_ptr_nonnull(b1);
+        ck_assert_uint_eq(sl_batch_created_ns(b1), 100);
+        ck_assert_uint_eq(sl_batch_oldest_ns(b1), 100);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), UINT64_MAX);
+
+        /* A batch opened by an entry. */
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 700), 0);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), 700);
+        b2 = sl_batcher_take(bt, 1700, false);
+        ck_assert_ptr_nonnull(b2);
+        ck_assert_uint_eq(sl_batch_oldest_ns(b2), 700);
+
+        /* A batch of marks only keeps its creation time but no oldest entry. */
+        sl_batcher_mark(bt, &m, 2000);
+        b3 = sl_batcher_take(bt, 2000, true);
+        ck_assert_ptr_nonnull(b3);
+        ck_assert_uint_eq(sl_batch_created_ns(b3), 2000);
+        ck_assert_uint_eq(sl_batch_oldest_ns(b3), UINT64_MAX);
+
+        /* An entry refused by the batcher opens nothing. */
+        sl_entry_reset(&e);
+        e.line = SL_STR_LIT("no labels");
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 3000), -EINVAL);
+        ck_assert_uint_eq(sl_batcher_oldest_ns(bt), UINT64_MAX);
+        sl_entry_release(&e);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
@@ -447,6 +498,7 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_no_labels_refused);
         tcase_add_test(tc, test_max_line_size);
         tcase_add_test(tc, test_copies_and_now);
+        tcase_add_test(tc, test_oldest_ns);
         suite_add_tcase(s, tc);
         return s;
 }

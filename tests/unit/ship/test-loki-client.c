@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/loop.h"
@@ -47,6 +48,9 @@ struct seen {
         size_t body_len;         /* compressed body bytes */
         long entries;            /* entries decoded; -1 = body did not decode */
         char first_line[32];     /* first entry's line */
+        char lines[512];         /* every entry's line, in body order, each followed by ' ' */
+        int status;              /* status answered */
+        uint64_t at_ns;          /* monotonic time the request was complete */
 };
 
 struct server {
@@ -95,6 +99,13 @@ static void decode_body(const struct upload *up, struct seen *s) {
                                 snprintf(s->first_line, sizeof(s->first_line), "%.*s", (int)l.len,
                                          (const char *)l.data);
                         }
+                        for (size_t i = 0; i < req->n_streams; i++)
+                                for (size_t j = 0; j < req->streams[i]->n_entries; j++) {
+                                        ProtobufCBinaryData l = req->streams[i]->entries[j]->line;
+                                        size_t at = strlen(s->lines);
+                                        snprintf(s->lines + at, sizeof(s->lines) - at, "%.*s ",
+                                                 (int)l.len, (const char *)l.data);
+                                }
                         logproto__push_request__free_unpacked(req, NULL);
                 }
         }
@@ -108,6 +119,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct server *srv = cls;
         struct upload *up = *con_cls;
         struct step step = { 204, NULL, NULL };
+        struct seen *s = NULL;
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
@@ -125,8 +137,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
         pthread_mutex_lock(&srv->lock);
         if (srv->n_seen < MAX_SEEN) {
-                struct seen *s = &srv->seen[srv->n_seen++];
+                s = &srv->seen[srv->n_seen++];
                 memset(s, 0, sizeof(*s));
+                s->at_ns = sl_now_ns();
                 snprintf(s->method, sizeof(s->method), "%s", method);
                 snprintf(s->url, sizeof(s->url), "%s", url);
                 copy_header(conn, "Content-Type", s->content_type, sizeof(s->content_type), NULL);
@@ -139,6 +152,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (srv->next_step < srv->n_steps)
                 step = srv->steps[srv->next_step++];
+        if (s)
+                s->status = step.status;
         pthread_mutex_unlock(&srv->lock);
 
         resp = MHD_create_response_from_buffer(step.body ? strlen(step.body) : 0,
@@ -171,8 +186,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
 }
 
-/* Starts a server on 127.0.0.1, any port, answering @steps then 204. */
-static struct server *server_start(const struct step *steps, size_t n) {
+/* Starts a server on 127.0.0.1:@port (0: any port), answering @steps then
+ * 204. The steps' strings are borrowed until the server stops. */
+static struct server *server_start_on(const struct step *steps, size_t n, uint16_t port) {
         struct server *srv = calloc(1, sizeof(*srv));
         struct sockaddr_in addr = { .sin_family = AF_INET };
         const union MHD_DaemonInfo *info;
@@ -183,6 +199,7 @@ static struct server *server_start(const struct step *steps, size_t n) {
                 memcpy(srv->steps, steps, n * sizeof(*steps));
         srv->n_steps = n;
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(port);
         srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
                                        on_request, srv,
                                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -195,6 +212,10 @@ static struct server *server_start(const struct step *steps, size_t n) {
         srv->port = info->port;
         ck_assert_uint_ne(srv->port, 0);
         return srv;
+}
+
+static struct server *server_start(const struct step *steps, size_t n) {
+        return server_start_on(steps, n, 0);
 }
 
 static void server_stop(struct server *srv) {
@@ -249,6 +270,7 @@ struct done_rec {
         char message[128];            /* copy of the message */
         size_t entries;               /* entries of the batch */
         char first_line[32];          /* first line of its first stream, "" if none */
+        struct sl_push_report report; /* sl_loki_client_last_report() inside done() */
 };
 
 struct harness {
@@ -278,6 +300,11 @@ static void on_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome
         d->first_line[0] = '\0';
         if (n && s[0].n_entries)
                 snprintf(d->first_line, sizeof(d->first_line), "%s", s[0].entries[0].line.ptr);
+        d->report = *sl_loki_client_last_report(h->client);
+        /* The report accounts for every entry of the batch. */
+        ck_assert_uint_eq(d->report.entries_sent + d->report.entries_refused +
+                                  d->report.entries_gave_up,
+                          d->entries);
         sl_batch_free(batch);
 }
 
@@ -315,9 +342,11 @@ static bool run_until_done(struct harness *h, size_t n, uint64_t timeout_ns) {
         return h->n_done >= n;
 }
 
-/* A sealed batch of @n entries "<tag>-<i>" in stream {job="test"}; with
- * @n == 0, a batch holding only a mark. */
-static struct sl_batch *make_batch(const char *tag, size_t n) {
+/* A sealed batch of @n entries "<tag>-<i>" spread round-robin over
+ * @n_streams streams {job="test"}, {job="test1"}, ..., opened at @now_ns;
+ * with @n == 0, a batch holding only a mark. */
+static struct sl_batch *make_batch_at(const char *tag, size_t n, size_t n_streams,
+                                      uint64_t now_ns) {
         struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
         _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
         struct sl_mark m = { .source_id = 1, .offset = 10 };
@@ -325,20 +354,30 @@ static struct sl_batch *make_batch(const char *tag, size_t n) {
         struct sl_entry e;
         char line[32];
 
+        char job[16];
+
         sl_entry_init(&e);
         for (size_t i = 0; i < n; i++) {
                 sl_entry_reset(&e);
                 snprintf(line, sizeof(line), "%s-%zu", tag, i);
+                if (i % n_streams)
+                        snprintf(job, sizeof(job), "test%zu", i % n_streams);
+                else
+                        snprintf(job, sizeof(job), "test");
                 e.ts_ns = 1700000000000000000LL + (int64_t)i;
                 e.line = sl_str_c(line);
-                sl_kvs_set(&e.labels, SL_STR_LIT("job"), SL_STR_LIT("test"));
-                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+                sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(job));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, now_ns), 0);
         }
         sl_entry_release(&e);
-        sl_batcher_mark(bt, &m, 0);
-        b = sl_batcher_take(bt, 0, true);
+        sl_batcher_mark(bt, &m, now_ns);
+        b = sl_batcher_take(bt, now_ns, true);
         ck_assert_ptr_nonnull(b);
         return b;
+}
+
+static struct sl_batch *make_batch(const char *tag, size_t n) {
+        return make_batch_at(tag, n, 1, 0);
 }
 
 struct status_count {
@@ -370,6 +409,49 @@ static uint64_t status_count(struct sl_loki_client *c, int status) {
         struct status_count sc = { .status = status };
         sl_loki_client_foreach_status(c, find_status, &sc);
         return sc.found ? sc.count : 0;
+}
+
+/* How many times @line arrived in requests answered 2xx. */
+static unsigned accepted_count(struct server *srv, const char *line) {
+        unsigned n = 0;
+        size_t len = strlen(line);
+
+        pthread_mutex_lock(&srv->lock);
+        for (size_t i = 0; i < srv->n_seen; i++) {
+                const char *p = srv->seen[i].lines;
+                if (srv->seen[i].status < 200 || srv->seen[i].status >= 300)
+                        continue;
+                while ((p = strstr(p, line))) {
+                        if ((p == srv->seen[i].lines || p[-1] == ' ') && p[len] == ' ')
+                                n++;
+                        p += len;
+                }
+        }
+        pthread_mutex_unlock(&srv->lock);
+        return n;
+}
+
+/* Entries of all requests answered 2xx. */
+static long accepted_total(struct server *srv) {
+        long n = 0;
+
+        pthread_mutex_lock(&srv->lock);
+        for (size_t i = 0; i < srv->n_seen; i++)
+                if (srv->seen[i].status >= 200 && srv->seen[i].status < 300)
+                        n += srv->seen[i].entries;
+        pthread_mutex_unlock(&srv->lock);
+        return n;
+}
+
+/* Every entry "<tag>-<i>", i < @n, arrived exactly once. */
+static void check_each_once(struct server *srv, const char *tag, size_t n) {
+        char line[32];
+
+        for (size_t i = 0; i < n; i++) {
+                snprintf(line, sizeof(line), "%s-%zu", tag, i);
+                ck_assert_msg(accepted_count(srv, line) == 1, "%s arrived %u times", line,
+                              accepted_count(srv, line));
+        }
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -674,6 +756,244 @@ START_TEST(test_free_with_pending) {
 }
 END_TEST
 
+
+/* 413: the batch is split in halves (across its two streams), both are
+ * accepted, and done() comes once, SENT, with every entry received once. */
+START_TEST(test_413_split_halves) {
+        static const struct step steps[] = { { 413, "request entity too large", NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch_at("s", 5, 2, 0));
+        sl_loki_client_submit(h.client, make_batch("next", 1));
+        ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
+        /* Nothing more comes. */
+        ck_assert(!run_until_done(&h, 3, 100 * SL_NSEC_PER_MSEC));
+        ck_assert_uint_eq(h.n_done, 2);
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_int_eq(h.done[0].status, 204);
+        ck_assert_uint_eq(h.done[0].entries, 5);
+        ck_assert_uint_eq(h.done[0].report.entries_sent, 5);
+        ck_assert_uint_eq(h.done[0].report.splits, 1);
+        ck_assert_uint_eq(h.done[0].report.requests, 3);
+        ck_assert_int_eq(h.done[1].outcome, SL_PUSH_SENT);
+        ck_assert_str_eq(h.done[1].first_line, "next-0");
+        ck_assert_uint_eq(h.done[1].report.splits, 0);
+        ck_assert_uint_eq(h.done[1].report.requests, 1);
+
+        /* 413 for all 5, then 2 + 3, then the next batch. */
+        ck_assert_uint_eq(server_requests(srv), 4);
+        ck_assert_int_eq(server_seen(srv, 0).status, 413);
+        ck_assert_int_eq(server_seen(srv, 0).entries, 5);
+        ck_assert_int_eq(server_seen(srv, 1).entries, 2);
+        ck_assert_int_eq(server_seen(srv, 2).entries, 3);
+        ck_assert_uint_lt(server_seen(srv, 1).body_len, server_seen(srv, 0).body_len);
+        check_each_once(srv, "s", 5);
+        check_each_once(srv, "next", 1);
+        ck_assert_int_eq(accepted_total(srv), 6);
+
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->splits, 1);
+        ck_assert_uint_eq(st->batches_sent, 2);
+        ck_assert_uint_eq(st->entries_sent, 6);
+        ck_assert_uint_eq(st->entries_dropped, 0);
+        ck_assert_uint_eq(st->retries, 0);
+        ck_assert_uint_eq(st->requests, 4);
+        ck_assert_uint_eq(status_count(h.client, 413), 1);
+        ck_assert(sl_loki_client_idle(h.client));
+        ck_assert_uint_eq(sl_loki_client_held_bytes(h.client), 0);
+        harness_release(&h);
+}
+END_TEST
+
+/* A batch keeps being split while Loki answers 413; a single entry still
+ * too large is refused alone; the rest arrives. Table: the answers, and what
+ * done() and the counters must say. */
+struct split_case {
+        const char *name;
+        struct step steps[6];      /* then 204 */
+        size_t n_steps;
+        size_t entries;            /* in the batch, one stream */
+        uint64_t max_retries;
+        enum sl_push_outcome outcome;
+        int status;                /* reported */
+        const char *message;       /* reported */
+        uint64_t sent, refused, gave_up, splits;
+        size_t requests;           /* for the batch */
+        const char *arrived;       /* lines accepted, space-terminated */
+        int refusal_status;        /* sl_loki_client_last_refusal() afterwards */
+};
+
+static const struct split_case split_cases[] = {
+        { "single entry refused", { { 413, "too big", NULL }, { 413, "still too big", NULL } }, 2,
+          3, 0, SL_PUSH_REFUSED, 413, "still too big", 2, 1, 0, 1, 3, "s-1 s-2 ", 413 },
+        { "split twice", { { 413, NULL, NULL }, { 413, NULL, NULL } }, 2,
+          4, 0, SL_PUSH_SENT, 204, "", 4, 0, 0, 2, 5, "s-0 s-1 s-2 s-3 ", 0 },
+        { "a half refused with 400", { { 413, NULL, NULL }, { 400, "entry too far behind", NULL } }, 2,
+          4, 0, SL_PUSH_REFUSED, 400, "entry too far behind", 2, 2, 0, 1, 3, "s-2 s-3 ", 400 },
+        { "a half retried", { { 413, NULL, NULL }, { 503, NULL, NULL }, { 204, "ok", NULL } }, 3,
+          4, 0, SL_PUSH_SENT, 204, "", 4, 0, 0, 1, 4, "s-0 s-1 s-2 s-3 ", 0 },
+        { "gave up on the second half", { { 413, NULL, NULL }, { 204, NULL, NULL },
+                                          { 503, "busy", NULL }, { 503, "still busy", NULL } }, 4,
+          4, 1, SL_PUSH_GAVE_UP, 503, "still busy", 2, 0, 2, 1, 4, "s-0 s-1 ", 0 },
+        { "refused then gave up", { { 413, NULL, NULL }, { 400, "bad", NULL },
+                                    { 500, NULL, NULL }, { 500, "down", NULL } }, 4,
+          4, 1, SL_PUSH_GAVE_UP, 500, "down", 0, 2, 2, 1, 4, "", 400 },
+};
+
+START_TEST(test_413_split_table) {
+        const struct split_case *t = &split_cases[_i];
+        _cleanup_(server_stopp) struct server *srv = server_start(t->steps, t->n_steps);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+        const struct done_rec *d;
+        char arrived[512] = "";
+        int refusal_status = -1;
+
+        o.max_retries = t->max_retries;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("s", t->entries));
+        sl_loki_client_submit(h.client, make_batch("after", 1));
+        ck_assert_msg(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC), "%s", t->name);
+        ck_assert_msg(!run_until_done(&h, 3, 50 * SL_NSEC_PER_MSEC), "%s", t->name);
+        d = &h.done[0];
+        ck_assert_msg(d->outcome == t->outcome, "%s: outcome %d", t->name, d->outcome);
+        ck_assert_msg(d->status == t->status, "%s: status %d", t->name, d->status);
+        ck_assert_msg(strcmp(d->message, t->message) == 0, "%s: message \"%s\"", t->name,
+                      d->message);
+        ck_assert_msg(d->report.entries_sent == t->sent && d->report.entries_refused == t->refused &&
+                              d->report.entries_gave_up == t->gave_up &&
+                              d->report.splits == t->splits && d->report.requests == t->requests,
+                      "%s: report sent %llu refused %llu gave_up %llu splits %llu requests %llu",
+                      t->name, (unsigned long long)d->report.entries_sent,
+                      (unsigned long long)d->report.entries_refused,
+                      (unsigned long long)d->report.entries_gave_up,
+                      (unsigned long long)d->report.splits,
+                      (unsigned long long)d->report.requests);
+        /* The batch after it goes through untouched. */
+        ck_assert_int_eq(h.done[1].outcome, SL_PUSH_SENT);
+        ck_assert_str_eq(h.done[1].first_line, "after-0");
+
+        /* What Loki accepted, in order, the next batch aside. */
+        for (size_t i = 0; i + 1 < server_requests(srv); i++) {
+                struct seen s = server_seen(srv, i);
+                if (s.status >= 200 && s.status < 300)
+                        strncat(arrived, s.lines, sizeof(arrived) - strlen(arrived) - 1);
+        }
+        ck_assert_msg(strcmp(arrived, t->arrived) == 0, "%s: arrived \"%s\"", t->name, arrived);
+        ck_assert_str_eq(server_seen(srv, server_requests(srv) - 1).lines, "after-0 ");
+
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->entries_sent, t->sent + 1);
+        ck_assert_uint_eq(st->entries_refused, t->refused);
+        ck_assert_uint_eq(st->entries_gave_up, t->gave_up);
+        ck_assert_uint_eq(st->entries_dropped, t->refused + t->gave_up);
+        ck_assert_uint_eq(st->splits, t->splits);
+        ck_assert_uint_eq(st->batches_refused, t->outcome == SL_PUSH_REFUSED);
+        ck_assert_uint_eq(st->batches_gave_up, t->outcome == SL_PUSH_GAVE_UP);
+        ck_assert_uint_eq(st->batches_sent, 1 + (t->outcome == SL_PUSH_SENT));
+        sl_loki_client_last_refusal(h.client, &refusal_status);
+        ck_assert_int_eq(refusal_status, t->refusal_status);
+        harness_release(&h);
+}
+END_TEST
+
+/* Retry-After as an HTTP-date: one in the past means retry now; one a few
+ * seconds ahead replaces a 60 s backoff. The wait counts from the answer's
+ * Date header (libmicrohttpd sends one), in whole seconds. */
+START_TEST(test_retry_after_date) {
+        char past[] = "Thu, 01 Jan 1970 00:00:00 GMT";
+        char ahead[64];
+        struct step steps[2] = { { 429, NULL, past }, { 503, NULL, ahead } };
+        time_t when = time(NULL) + 3;
+        struct tm tm;
+        _cleanup_(server_stopp) struct server *srv = NULL;
+        struct harness h;
+        struct sl_loki_client_options o;
+        uint64_t gap1, gap2;
+
+        ck_assert_ptr_nonnull(gmtime_r(&when, &tm));
+        ck_assert_uint_gt(strftime(ahead, sizeof(ahead), "%a, %d %b %Y %H:%M:%S GMT", &tm), 0);
+        srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        o = default_options(&h, srv->port);
+        o.backoff_min_ns = 60 * SL_NSEC_PER_SEC;
+        o.backoff_max_ns = 120 * SL_NSEC_PER_SEC;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("d", 1));
+        ck_assert(run_until_done(&h, 1, 10 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(server_requests(srv), 3);
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 2);
+        gap1 = server_seen(srv, 1).at_ns - server_seen(srv, 0).at_ns;
+        gap2 = server_seen(srv, 2).at_ns - server_seen(srv, 1).at_ns;
+        ck_assert_msg(gap1 < 900 * SL_NSEC_PER_MSEC, "retry after a past date took %llu ns",
+                      (unsigned long long)gap1);
+        /* 3 s ahead of the test's start, in whole seconds: at least 1 s
+         * unless the first two requests took 2 s; at most 3 s plus scheduling. */
+        ck_assert_msg(gap2 >= 900 * SL_NSEC_PER_MSEC && gap2 < 5 * SL_NSEC_PER_SEC,
+                      "retry after \"%s\" took %llu ns", ahead, (unsigned long long)gap2);
+        harness_release(&h);
+}
+END_TEST
+
+/* oldest_ns: the oldest creation time of the queued batches with entries;
+ * UINT64_MAX once everything is done. */
+START_TEST(test_oldest_ns) {
+        static const struct step steps[] = { { 503, NULL, NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+
+        harness_init(&h, &o);
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
+        sl_loki_client_submit(h.client, make_batch_at("marks", 0, 1, 500));
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
+        sl_loki_client_submit(h.client, make_batch_at("a", 2, 1, 1000));
+        sl_loki_client_submit(h.client, make_batch_at("b", 1, 1, 3000));
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 1000);
+        /* The mark-only batch is done at once; "a" waits for its retry. */
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_EMPTY);
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 1000);
+        ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 3000);
+        ck_assert(run_until_done(&h, 3, 5 * SL_NSEC_PER_SEC));
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
+        harness_release(&h);
+}
+END_TEST
+
+/* max_retries 0: connection refused is retried until Loki comes up. */
+START_TEST(test_connection_refused_retried_until_up) {
+        struct harness h;
+        uint16_t port;
+        int fd = dead_socket(false, &port);
+        struct sl_loki_client_options o = default_options(&h, port);
+        _cleanup_(server_stopp) struct server *srv = NULL;
+        uint64_t end;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("late", 2));
+        end = sl_now_ns() + 5 * SL_NSEC_PER_SEC;
+        while (sl_loki_client_stats(h.client)->retries < 5 && sl_now_ns() < end)
+                ck_assert_int_eq(sl_loop_run_once(h.loop, 20 * SL_NSEC_PER_MSEC), 0);
+        ck_assert_uint_ge(sl_loki_client_stats(h.client)->retries, 5);
+        ck_assert_uint_eq(h.n_done, 0);
+        ck_assert_uint_eq(status_count(h.client, 0), sl_loki_client_stats(h.client)->requests);
+
+        close(fd);
+        srv = server_start_on(NULL, 0, port);
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        check_each_once(srv, "late", 2);
+        harness_release(&h);
+}
+END_TEST
+
 static Suite *loki_client_suite(void) {
         Suite *s = suite_create("loki-client");
         TCase *tc = tcase_create("http");
@@ -690,6 +1010,11 @@ static Suite *loki_client_suite(void) {
         tcase_add_test(tc, test_timeout_gives_up);
         tcase_add_test(tc, test_order);
         tcase_add_test(tc, test_free_with_pending);
+        tcase_add_test(tc, test_413_split_halves);
+        tcase_add_loop_test(tc, test_413_split_table, 0, SL_ARRAY_SIZE(split_cases));
+        tcase_add_test(tc, test_retry_after_date);
+        tcase_add_test(tc, test_oldest_ns);
+        tcase_add_test(tc, test_connection_refused_retried_until_up);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -228,6 +228,101 @@ START_TEST(test_errors) {
 }
 END_TEST
 
+/* The entry at flat index @i (streams in order, then entries). */
+static const struct sl_batch_entry *flat_entry(const struct sl_batch *b, size_t i,
+                                               size_t *ret_stream) {
+        size_t n_streams;
+        const struct sl_batch_stream *s = sl_batch_streams(b, &n_streams);
+
+        for (size_t k = 0; k < n_streams; i -= s[k++].n_entries)
+                if (i < s[k].n_entries) {
+                        *ret_stream = k;
+                        return &s[k].entries[i];
+                }
+        ck_abort_msg("index out of the batch");
+        return NULL;
+}
+
+/* Decodes @body and checks it holds exactly the entries [first, first+count)
+ * of @b, grouped in their streams (in order, each stream once). */
+static void check_range(const struct sl_batch *b, size_t first, size_t count,
+                        const struct sl_buf *body) {
+        const struct sl_batch_stream *streams;
+        Logproto__PushRequest *req;
+        size_t raw_len, n_streams, at = first, prev_stream = SIZE_MAX;
+        char *raw;
+
+        ck_assert_int_eq(snappy_uncompressed_length(body->data, body->len, &raw_len), SNAPPY_OK);
+        raw = malloc(raw_len ? raw_len : 1);
+        ck_assert_int_eq(snappy_uncompress(body->data, body->len, raw, &raw_len), SNAPPY_OK);
+        req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+        ck_assert_ptr_nonnull(req);
+        streams = sl_batch_streams(b, &n_streams);
+        for (size_t i = 0; i < req->n_streams; i++) {
+                Logproto__StreamAdapter *sa = req->streams[i];
+                size_t si;
+
+                ck_assert_uint_gt(sa->n_entries, 0);
+                for (size_t j = 0; j < sa->n_entries; j++, at++) {
+                        const struct sl_batch_entry *e;
+                        Logproto__EntryAdapter *ea = sa->entries[j];
+
+                        ck_assert_uint_lt(at, first + count);
+                        e = flat_entry(b, at, &si);
+                        if (j == 0) {
+                                /* A new stream of the request is a new stream of the batch. */
+                                ck_assert(prev_stream == SIZE_MAX || si > prev_stream);
+                                ck_assert_str_eq(sa->labels, streams[si].labels.ptr);
+                                prev_stream = si;
+                        }
+                        ck_assert_uint_eq(si, prev_stream);
+                        ck_assert(bytes_eq(ea->line, e->line));
+                        ck_assert_int_eq(ea->timestamp->seconds * 1000000000LL + ea->timestamp->nanos,
+                                         e->ts_ns);
+                        ck_assert_uint_eq(ea->n_structuredmetadata, e->n_metadata);
+                }
+        }
+        ck_assert_uint_eq(at, first + count);
+        logproto__push_request__free_unpacked(req, NULL);
+        free(raw);
+}
+
+/* Every range of a two-stream batch encodes exactly its entries; the whole
+ * range is the batch's own encoding; ranges outside the batch are refused. */
+START_TEST(test_ranges) {
+        _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(two_streams, SL_ARRAY_SIZE(two_streams));
+        _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *enc = sl_push_encoder_new(0);
+        size_t n = sl_batch_entries(b);
+        struct sl_buf out, whole;
+        unsigned checked = 0;
+
+        ck_assert_uint_eq(n, 5);
+        sl_buf_init(&out, 1 << 20);
+        sl_buf_init(&whole, 1 << 20);
+        for (size_t first = 0; first <= n; first++)
+                for (size_t count = 0; first + count <= n; count++) {
+                        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, first, count, &out), 0);
+                        check_range(b, first, count, &out);
+                        checked++;
+                }
+        ck_assert_uint_eq(checked, 21);
+
+        ck_assert_int_eq(sl_push_encode(b, &whole), 0);
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, 0, n, &out), 0);
+        ck_assert_uint_eq(out.len, whole.len);
+        ck_assert_mem_eq(out.data, whole.data, out.len);
+
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, 0, n + 1, &out), -ERANGE);
+        ck_assert_uint_eq(out.len, 0);
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, n + 1, 0, &out), -ERANGE);
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, 4, 2, &out), -ERANGE);
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, 2, SIZE_MAX, &out), -ERANGE);
+        ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, SIZE_MAX, 2, &out), -ERANGE);
+        sl_buf_release(&out);
+        sl_buf_release(&whole);
+}
+END_TEST
+
 static Suite *push_encode_suite(void) {
         Suite *s = suite_create("push-encode");
         TCase *tc = tcase_create("core");
@@ -237,6 +332,7 @@ static Suite *push_encode_suite(void) {
         tcase_add_test(tc, test_many_entries);
         tcase_add_test(tc, test_empty_batch);
         tcase_add_test(tc, test_errors);
+        tcase_add_test(tc, test_ranges);
         suite_add_tcase(s, tc);
         return s;
 }
