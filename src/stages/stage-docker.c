@@ -27,6 +27,7 @@
 #include "base/buf.h"
 #include "base/u64map.h"
 #include "base/xalloc.h"
+#include "stages/json-scan.h"
 #include "stages/stage-registry.h"
 #include "stages/time-parse.h"
 
@@ -200,100 +201,6 @@ static bool parse_record(struct sl_str line, struct record *rec) {
         return skip_ws(p, end) == end && rec->has_log;
 }
 
-static int hex4(const char *p, const char *end, uint32_t *ret) {
-        uint32_t v = 0;
-
-        if (end - p < 4)
-                return -EINVAL;
-        for (int i = 0; i < 4; i++) {
-                char c = p[i];
-                v <<= 4;
-                if (c >= '0' && c <= '9')
-                        v |= (uint32_t)(c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        v |= (uint32_t)(c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        v |= (uint32_t)(c - 'A' + 10);
-                else
-                        return -EINVAL;
-        }
-        *ret = v;
-        return 0;
-}
-
-static char *put_utf8(char *o, uint32_t cp) {
-        if (cp < 0x80) {
-                *o++ = (char)cp;
-        } else if (cp < 0x800) {
-                *o++ = (char)(0xc0 | (cp >> 6));
-                *o++ = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-                *o++ = (char)(0xe0 | (cp >> 12));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (cp & 0x3f));
-        } else {
-                *o++ = (char)(0xf0 | (cp >> 18));
-                *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (cp & 0x3f));
-        }
-        return o;
-}
-
-/* Decodes the JSON escapes of @s into @out (at least s->len bytes: no escape
- * grows). Lone surrogates become U+FFFD, as Go's decoder does. Returns the
- * decoded length or -EINVAL on a bad escape. */
-static ssize_t unescape(const struct raw_string *s, char *out) {
-        const char *p = s->ptr, *end = s->ptr + s->len;
-        char *o = out;
-
-        while (p < end) {
-                const char *bs = memchr(p, '\\', (size_t)(end - p));
-                uint32_t cp, lo;
-
-                if (!bs)
-                        bs = end;
-                memcpy(o, p, (size_t)(bs - p));
-                o += bs - p;
-                p = bs;
-                if (p >= end)
-                        break;
-                if (p + 1 >= end)
-                        return -EINVAL;
-                switch (p[1]) {
-                case '"': *o++ = '"'; break;
-                case '\\': *o++ = '\\'; break;
-                case '/': *o++ = '/'; break;
-                case 'b': *o++ = '\b'; break;
-                case 'f': *o++ = '\f'; break;
-                case 'n': *o++ = '\n'; break;
-                case 'r': *o++ = '\r'; break;
-                case 't': *o++ = '\t'; break;
-                case 'u':
-                        if (hex4(p + 2, end, &cp) < 0)
-                                return -EINVAL;
-                        p += 4;
-                        if (cp >= 0xd800 && cp <= 0xdbff) {
-                                if (end - p >= 8 && p[2] == '\\' && p[3] == 'u' &&
-                                    hex4(p + 4, end, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
-                                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                                        p += 6;
-                                } else {
-                                        cp = 0xfffd;
-                                }
-                        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                                cp = 0xfffd;
-                        }
-                        o = put_utf8(o, cp);
-                        break;
-                default:
-                        return -EINVAL;
-                }
-                p += 2;
-        }
-        return o - out;
-}
-
 /* The text of @s: a slice of the record when it has no escape, else decoded
  * into @arena. Returns 0 or -EINVAL on a bad escape. */
 static int decode_string(const struct raw_string *s, struct sl_arena *arena, struct sl_str *ret) {
@@ -305,7 +212,7 @@ static int decode_string(const struct raw_string *s, struct sl_arena *arena, str
                 return 0;
         }
         out = sl_arena_alloc(arena, s->len + 1);
-        n = unescape(s, out);
+        n = sl_json_unescape(s->ptr, s->len, out);
         if (n < 0)
                 return (int)n;
         *ret = sl_str_from(out, (size_t)n);

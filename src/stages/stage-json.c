@@ -12,11 +12,22 @@
  * decimal form, true/false, objects and arrays as compact JSON; null leaves
  * the name unset.
  *
- * Parsing allocates nothing from malloc: while a line is parsed, jansson's
- * allocator hands out memory from the entry's arena (json_set_alloc_funcs),
- * so the strings jansson builds become the extracted values as they are and
- * everything is reclaimed when the entry is reset. Outside of a parse the
- * allocator is plain malloc/free, for any other jansson user.
+ * The expressions' paths are compiled once into a json-scan path set; each
+ * line is then validated and searched in one pass (json-scan.h), with no
+ * tree built. What is valid, and the texts made of values, are what they
+ * were when the stage parsed lines with jansson: numbers that are not in
+ * their shortest form already are converted as jansson read them (a
+ * document holding an integer beyond 64 bits has all of its numbers read
+ * as doubles). Every extracted value lives in the entry's arena, valid
+ * until the entry is reset whatever the input's lifetime (for unescaped
+ * strings and numbers a short copy, which does not show in profiles).
+ *
+ * Objects and arrays, rare in what pipelines extract, are still rendered by
+ * jansson (the same compact text as before: keys once, escapes and reals
+ * written jansson's way). While it parses one, jansson's allocator hands
+ * out memory from the entry's arena (json_set_alloc_funcs), so the hot path
+ * never calls malloc; outside of that the allocator is plain malloc/free,
+ * for any other jansson user.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -26,24 +37,24 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
+#include "stages/json-scan.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 
-#define MAX_PATH_DEPTH 16
-
 struct json_expr {
-        char *name;                    /* owned: the extracted name */
-        struct sl_str name_s;          /* slice of name */
-        char *segments[MAX_PATH_DEPTH]; /* owned: keys from the top object down */
-        size_t n_segments;             /* segments in use, at least 1 */
+        char *name;           /* owned: the extracted name */
+        struct sl_str name_s; /* slice of name */
+        int slot;             /* its path's value in json_ctx.values */
 };
 
 struct json_ctx {
-        struct json_expr *exprs; /* owned array */
-        size_t n_exprs;          /* items in use */
-        char *source;            /* owned: extracted name to parse; NULL: the line */
-        struct sl_str source_s;  /* slice of source */
-        bool drop_malformed;     /* drop what does not parse instead of keeping it */
+        struct json_expr *exprs;      /* owned array */
+        size_t n_exprs;               /* items in use */
+        struct sl_json_paths *paths;  /* owned: the expressions' paths */
+        struct sl_json_value *values; /* owned: one per path, rewritten by each scan */
+        char *source;                 /* owned: extracted name to parse; NULL: the line */
+        struct sl_str source_s;       /* slice of source */
+        bool drop_malformed;          /* drop what does not parse instead of keeping it */
 };
 
 /* The arena jansson allocates from during a parse on this thread, or NULL. */
@@ -71,34 +82,6 @@ static void install_allocator(void) {
         }
 }
 
-/* Parses @s as a JSON object. Returns a new reference, to be released while
- * parse_arena is still the arena it was parsed in, or NULL. */
-static json_t *parse_object(struct sl_str s) {
-        json_error_t error;
-        json_t *root;
-
-        if (s.len == 0)
-                return NULL;
-        root = json_loadb(s.ptr, s.len, JSON_ALLOW_NUL, &error);
-        /* An integer too big for 64 bits is still JSON: read numbers as
-         * doubles rather than calling the line malformed. */
-        if (!root && json_error_code(&error) == json_error_numeric_overflow)
-                root = json_loadb(s.ptr, s.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &error);
-        if (root && !json_is_object(root)) {
-                json_decref(root);
-                root = NULL;
-        }
-        return root;
-}
-
-static json_t *lookup(json_t *root, const struct json_expr *x) {
-        json_t *v = root;
-
-        for (size_t i = 0; i < x->n_segments && v; i++)
-                v = json_is_object(v) ? json_object_get(v, x->segments[i]) : NULL;
-        return v;
-}
-
 /* The shortest text that reads back as @d, written as JavaScript writes
  * numbers (pino is JavaScript): plain decimals for exponents -6 to 20
  * ("1000", "0.1"), exponent form beyond ("1e+21"). */
@@ -119,47 +102,117 @@ static struct sl_str format_real(double d, struct sl_arena *arena) {
         return sl_str_from(out, n > 0 ? (size_t)n : 0);
 }
 
-/* The text of @v in @arena (or static), or false for null. */
-static bool value_text(json_t *v, struct sl_arena *arena, struct sl_str *ret) {
+/* Whether the number text [@p, @p + @n) is already what format_real()
+ * writes for its value: no exponent, at most 15 significant digits (a
+ * double keeps 15, so no shorter text reads back as the same value), no
+ * trailing zero after a point, and not below 1e-6, where format_real()
+ * turns to exponent form. Pino's numbers all are. */
+static bool real_text_is_shortest(const char *p, size_t n) {
+        const char *end = p + n, *first = NULL, *dot = NULL;
+        size_t significant = 0;
+
+        if (p < end && *p == '-')
+                p++;
+        for (const char *q = p; q < end; q++) {
+                if (*q == '.') {
+                        dot = q;
+                        continue;
+                }
+                if (*q < '0' || *q > '9')
+                        return false;
+                if (!first && *q != '0')
+                        first = q;
+                if (first)
+                        significant++;
+        }
+        if (dot && end[-1] == '0')
+                return false;
+        if (!first)
+                return !dot; /* "0" or "-0" */
+        if (significant > 15)
+                return false;
+        return !dot || first < dot || first - dot - 1 <= 5;
+}
+
+/* The compact JSON text of the object or array @v, rendered by jansson as
+ * before (see the top of the file), in @arena. */
+static bool container_text(const struct sl_json_value *v, const struct sl_json_doc *doc,
+                           struct sl_arena *arena, struct sl_str *ret) {
+        size_t flags = JSON_ALLOW_NUL | (doc->int_overflow ? JSON_DECODE_INT_AS_REAL : 0);
+        json_error_t error;
+        json_t *root;
         char *out;
         size_t n;
 
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-                /* Allocated by jansson in the arena: lives until reset. */
-                *ret = sl_str_from(json_string_value(v), json_string_length(v));
-                return true;
-        case JSON_INTEGER:
-                out = sl_arena_alloc(arena, 24);
-                n = (size_t)snprintf(out, 24, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        parse_arena = arena;
+        root = json_loadb(v->ptr, v->len, flags, &error);
+        if (root) {
+                n = json_dumpb(root, NULL, 0, JSON_COMPACT);
+                out = sl_arena_alloc(arena, n + 1);
+                n = json_dumpb(root, out, n, JSON_COMPACT);
                 *ret = sl_str_from(out, n);
+                json_decref(root);
+        }
+        parse_arena = NULL;
+        return root != NULL;
+}
+
+/* The text of @v, found in a document described by @doc, in @arena (or
+ * static); false for null. */
+static bool value_text(const struct sl_json_value *v, const struct sl_json_doc *doc,
+                       struct sl_arena *arena, struct sl_str *ret) {
+        char *out;
+        ssize_t n;
+
+        switch (v->type) {
+        case SL_JSON_STRING:
+                if (!v->escaped)
+                        break;
+                out = sl_arena_alloc(arena, v->len + 1);
+                n = sl_json_unescape(v->ptr, v->len, out);
+                if (n < 0)
+                        return false; /* not after a scan: escapes were checked */
+                *ret = sl_str_from(out, (size_t)n);
                 return true;
-        case JSON_REAL:
-                *ret = format_real(json_real_value(v), arena);
+        case SL_JSON_INTEGER:
+        case SL_JSON_REAL:
+                if (v->type == SL_JSON_INTEGER && !doc->int_overflow) {
+                        /* An int64 as jansson wrote it: the literal, but -0 is 0. */
+                        if (v->len == 2 && v->ptr[0] == '-' && v->ptr[1] == '0') {
+                                *ret = SL_STR_LIT("0");
+                                return true;
+                        }
+                        break;
+                }
+                /* A double (every number, when an integer overflowed). */
+                if (real_text_is_shortest(v->ptr, v->len))
+                        break;
+                /* The value is inside the object: a delimiter ends strtod. */
+                *ret = format_real(strtod(v->ptr, NULL), arena);
                 return true;
-        case JSON_TRUE:
+        case SL_JSON_TRUE:
                 *ret = SL_STR_LIT("true");
                 return true;
-        case JSON_FALSE:
+        case SL_JSON_FALSE:
                 *ret = SL_STR_LIT("false");
                 return true;
-        case JSON_NULL:
+        case SL_JSON_OBJECT:
+        case SL_JSON_ARRAY:
+                return container_text(v, doc, arena, ret);
+        case SL_JSON_NULL:
+        case SL_JSON_ABSENT:
+        default:
                 return false;
-        case JSON_OBJECT:
-        case JSON_ARRAY:
-                n = json_dumpb(v, NULL, 0, JSON_COMPACT);
-                out = sl_arena_alloc(arena, n + 1);
-                n = json_dumpb(v, out, n, JSON_COMPACT);
-                *ret = sl_str_from(out, n);
-                return true;
         }
-        return false;
+        /* The text as it stands in the input. */
+        *ret = sl_arena_strdup(arena, sl_str_from(v->ptr, v->len));
+        return true;
 }
 
 static int json_process(void *userdata, struct sl_entry *e) {
         struct json_ctx *ctx = userdata;
         struct sl_str input = e->line;
-        json_t *root;
+        struct sl_json_doc doc;
 
         if (ctx->source) {
                 const struct sl_str *v = sl_kvs_get(&e->extracted, ctx->source_s);
@@ -168,22 +221,18 @@ static int json_process(void *userdata, struct sl_entry *e) {
                 input = *v;
         }
 
-        parse_arena = &e->arena;
-        root = parse_object(input);
-        if (root) {
-                for (size_t i = 0; i < ctx->n_exprs; i++) {
-                        json_t *v = lookup(root, &ctx->exprs[i]);
-                        struct sl_str text;
-                        if (v && value_text(v, &e->arena, &text))
-                                sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
+        if (sl_json_scan(ctx->paths, input.ptr, input.len, ctx->values, &doc) < 0 ||
+            doc.top != SL_JSON_OBJECT) {
+                if (ctx->drop_malformed) {
+                        e->drop_reason = "malformed_json";
+                        return SL_STAGE_DROP;
                 }
-                json_decref(root);
+                return SL_STAGE_KEEP;
         }
-        parse_arena = NULL;
-
-        if (!root && ctx->drop_malformed) {
-                e->drop_reason = "malformed_json";
-                return SL_STAGE_DROP;
+        for (size_t i = 0; i < ctx->n_exprs; i++) {
+                struct sl_str text;
+                if (value_text(&ctx->values[ctx->exprs[i].slot], &doc, &e->arena, &text))
+                        sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
         }
         return SL_STAGE_KEEP;
 }
@@ -201,17 +250,21 @@ static int unsupported(const char *text, const struct sl_yaml_node *node, const 
                                 text);
 }
 
-/* Splits `a.b."c.d"` into keys. Returns 0 or -EINVAL with @err filled. */
+/* Splits `a.b."c.d"` into keys and adds the path to @paths; sets x->slot.
+ * Returns 0 or -EINVAL with @err filled. */
 static int parse_expression(const char *text, const struct sl_yaml_node *node, const char *key,
-                            struct json_expr *x, struct sl_cfg_error *err) {
+                            struct json_expr *x, struct sl_json_paths *paths,
+                            struct sl_cfg_error *err) {
+        struct sl_str keys[SL_JSON_PATH_MAX_KEYS];
+        size_t n_keys = 0;
         const char *p = text;
 
         for (;;) {
                 const char *start, *stop;
 
-                if (x->n_segments == MAX_PATH_DEPTH)
+                if (n_keys == SL_JSON_PATH_MAX_KEYS)
                         return sl_cfg_error_set(err, node, key, "expression \"%s\" is deeper than %d keys",
-                                                text, MAX_PATH_DEPTH);
+                                                text, SL_JSON_PATH_MAX_KEYS);
                 if (*p == '"') {
                         start = ++p;
                         stop = strchr(p, '"');
@@ -226,13 +279,15 @@ static int parse_expression(const char *text, const struct sl_yaml_node *node, c
                         if (stop == start)
                                 return unsupported(text, node, key, err);
                 }
-                x->segments[x->n_segments++] = sl_xstrndup(start, (size_t)(stop - start));
+                keys[n_keys++] = sl_str_from(start, (size_t)(stop - start));
                 if (*p == '\0')
-                        return 0;
+                        break;
                 if (*p != '.')
                         return unsupported(text, node, key, err);
                 p++;
         }
+        x->slot = sl_json_paths_add(paths, keys, n_keys);
+        return 0;
 }
 
 static void json_destroy(void *userdata) {
@@ -240,12 +295,11 @@ static void json_destroy(void *userdata) {
 
         if (!ctx)
                 return;
-        for (size_t i = 0; i < ctx->n_exprs; i++) {
+        for (size_t i = 0; i < ctx->n_exprs; i++)
                 free(ctx->exprs[i].name);
-                for (size_t j = 0; j < ctx->exprs[i].n_segments; j++)
-                        free(ctx->exprs[i].segments[j]);
-        }
         free(ctx->exprs);
+        sl_json_paths_free(ctx->paths);
+        free(ctx->values);
         free(ctx->source);
         free(ctx);
 }
@@ -266,6 +320,7 @@ static int json_create(const struct sl_yaml_node *node, const char *path, struct
                 return sl_cfg_error_set(err, exprs ? exprs : node, key,
                                         "expected a map of at least one `name: expression`");
         ctx->exprs = sl_xcalloc(exprs->count, sizeof(*ctx->exprs));
+        ctx->paths = sl_json_paths_new();
         for (size_t i = 0; i < exprs->count; i++) {
                 const struct sl_yaml_node *kn = exprs->keys[i], *vn = exprs->values[i];
                 struct json_expr *x = &ctx->exprs[ctx->n_exprs++];
@@ -280,10 +335,11 @@ static int json_create(const struct sl_yaml_node *node, const char *path, struct
                 if (vn && vn->kind != SL_YAML_NULL && vn->kind != SL_YAML_SCALAR)
                         return sl_cfg_error_set(err, vn, k, "expected an expression (a string)");
                 text = vn && vn->kind == SL_YAML_SCALAR && vn->text_len ? vn->text : x->name;
-                r = parse_expression(text, vn ? vn : kn, k, x, err);
+                r = parse_expression(text, vn ? vn : kn, k, x, ctx->paths, err);
                 if (r < 0)
                         return r;
         }
+        ctx->values = sl_xcalloc(sl_json_paths_count(ctx->paths), sizeof(*ctx->values));
 
         r = sl_stage_get_string(node, path, "source", &ctx->source, err);
         if (r < 0)

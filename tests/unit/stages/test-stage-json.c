@@ -255,6 +255,154 @@ START_TEST(config_errors) {
 }
 END_TEST
 
+/* Numbers whose text is not already the shortest form, and integers at
+ * the edges of 64 bits. */
+static const struct {
+        const char *json;
+        const char *want;
+} number_cases[] = {
+        { "-0", "0" },          { "0", "0" },           { "2.50", "2.5" },
+        { "-0.0", "-0" },       { "0.0", "0" },         { "0.0000001", "1e-07" },
+        { "0.000001", "0.000001" }, { "0.0000015", "0.0000015" },
+        { "123456789.123456789", "123456789.12345679" }, { "1E2", "100" },
+        { "9223372036854775807", "9223372036854775807" },
+        { "-9223372036854775808", "-9223372036854775808" },
+        { "1e-400", "0" },      { "5e-324", "5e-324" }, { "999999999999999", "999999999999999" },
+        { "12345678901234.5", "12345678901234.5" }, { "1234567890123456.5", "1234567890123456.5" },
+        { "0.1e1", "1" },       { "-1.25E+2", "-125" }, { "100.000", "100" },
+};
+
+START_TEST(numbers) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {v: , w: }}\n");
+
+        for (size_t i = 0; i < sizeof(number_cases) / sizeof(number_cases[0]); i++) {
+                char line[96];
+
+                /* Also as a member that is not asked for, and in an array. */
+                snprintf(line, sizeof(line), "{\"x\":%s,\"v\":%s,\"w\":[%s]}", number_cases[i].json,
+                         number_cases[i].json, number_cases[i].json);
+                ck_assert_int_eq(st_run(p, &e, 1, line), SL_STAGE_KEEP);
+                st_assert_kv(&e.extracted, "v", number_cases[i].want);
+        }
+        sl_pipeline_free(p);
+}
+END_TEST
+
+/* One integer beyond 64 bits makes every number of the document a double
+ * (jansson's retry with JSON_DECODE_INT_AS_REAL), in objects too. */
+START_TEST(integer_overflow_reads_doubles) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {big: , level: , n: , z: , o: }}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1,
+                                "{\"big\":123456789012345678901234567890,\"level\":30,"
+                                "\"n\":9007199254740993,\"z\":-0,\"o\":{\"a\":1,\"b\":[2.50]}}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "big", "1.2345678901234568e+29");
+        st_assert_kv(&e.extracted, "level", "30");
+        st_assert_kv(&e.extracted, "n", "9007199254740992");
+        st_assert_kv(&e.extracted, "z", "-0");
+        st_assert_kv(&e.extracted, "o", "{\"a\":1.0,\"b\":[2.5]}");
+        /* Without the big one, integers stay exact. */
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"n\":9007199254740993,\"z\":-0,\"o\":{\"a\":1}}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "n", "9007199254740993");
+        st_assert_kv(&e.extracted, "z", "0");
+        st_assert_kv(&e.extracted, "o", "{\"a\":1}");
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(keys_escaped_and_repeated) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {msg: , level: , method: req.method, req: , cafe: '\"caf\xc3\xa9\"'}}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1,
+                                "{\"m\\u0073g\":\"hi\",\"level\":30,\"level\":40,\"caf\\u00e9\":\"\\u00e9\","
+                                "\"req\":{\"method\":\"GET\"},\"req\":{\"url\":\"/\"}}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "msg", "hi");
+        st_assert_kv(&e.extracted, "level", "40");
+        st_assert_kv(&e.extracted, "cafe", "\xc3\xa9");
+        st_assert_kv(&e.extracted, "method", NULL);
+        st_assert_kv(&e.extracted, "req", "{\"url\":\"/\"}");
+        sl_pipeline_free(p);
+}
+END_TEST
+
+START_TEST(string_and_container_escapes) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {s: , o: , a: }}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1,
+                                "{\"s\":\"\\ud83d\\ude00 \\/\\t\\\\\","
+                                "\"o\":{ \"k\" : \"caf\\u00e9\\/\\u001f\\u0000\" , \"k\":\"last\", \"n\" : null },"
+                                "\"a\":[ true , false , -0 , 1E2 , \"\\u2028\" ]}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "s", "\xf0\x9f\x98\x80 /\t\\");
+        st_assert_kv(&e.extracted, "o", "{\"k\":\"last\",\"n\":null}");
+        st_assert_kv(&e.extracted, "a", "[true,false,0,100.0,\"\xe2\x80\xa8\"]");
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"o\":{\"k\":\"caf\\u00e9\\/\\u001f\\u0000\\\"\"}}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "o", "{\"k\":\"caf\xc3\xa9/\\u001F\\u0000\\\"\"}");
+        sl_pipeline_free(p);
+}
+END_TEST
+
+/* What jansson refused stays malformed: lines with these are dropped. */
+static const struct {
+        const char *json;
+        size_t len; /* 0: strlen */
+} more_malformed_cases[] = {
+        { "{\"a\":\"\\ud800\"}", 0 },          { "{\"a\":\"\\udc00x\"}", 0 },
+        { "{\"a\":\"\xc0\x80\"}", 0 },         { "{\"a\":\"\xed\xa0\x80\"}", 0 },
+        { "{\"a\":\"\xff\"}", 0 },             { "{\"a\\u0000\":1}", 0 },
+        { "{\"level\":1e400}", 0 },            { "\xef\xbb\xbf{\"level\":30}", 0 },
+        { "{\"level\":30}\0", 13 },            { "{\"level\":30,}", 0 },
+        { "{\"a\":[1,]}", 0 },                 { "{\"level\":01}", 0 },
+        { "{\"level\":1.}", 0 },               { "{\"level\":-}", 0 },
+        { "{\"a\":\"\\u12\"}", 0 },            { "{\"a\":\"x\x01\"}", 0 },
+        { "{\"level\":30} {}", 0 },            { "{\"level\":30,\"level\"}", 0 },
+};
+
+START_TEST(more_malformed_dropped) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {level: }, drop_malformed: true}\n");
+        const char *in = more_malformed_cases[_i].json;
+        size_t len = more_malformed_cases[_i].len ? more_malformed_cases[_i].len : strlen(in);
+
+        ck_assert_int_eq(st_run_n(p, &e, 1, in, len), SL_STAGE_DROP);
+        ck_assert_str_eq(e.drop_reason, "malformed_json");
+        ck_assert_uint_eq(e.extracted.len, 0);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+/* jansson's depth limit: values 2048 deep parse, 2049 do not. */
+START_TEST(nesting_limit) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json: {expressions: {level: , deep: a.a.a}, drop_malformed: true}\n");
+        size_t cap = 16 + 2048 * 6;
+        char *line = malloc(cap);
+
+        for (unsigned levels = 2047; levels <= 2048; levels++) {
+                size_t len = 0;
+
+                len += (size_t)snprintf(line, cap, "{\"level\":30,\"a\":");
+                for (unsigned d = 1; d < levels; d++)
+                        line[len++] = '[';
+                line[len++] = '1';
+                for (unsigned d = 1; d < levels; d++)
+                        line[len++] = ']';
+                line[len++] = '}';
+                ck_assert_int_eq(st_run_n(p, &e, 1, line, len),
+                                 levels == 2047 ? SL_STAGE_KEEP : SL_STAGE_DROP);
+                st_assert_kv(&e.extracted, "level", levels == 2047 ? "30" : NULL);
+        }
+        free(line);
+        sl_pipeline_free(p);
+}
+END_TEST
+
 static Suite *json_suite(void) {
         Suite *s = suite_create("stage-json");
         TCase *tc = tcase_create("json");
@@ -270,6 +418,13 @@ static Suite *json_suite(void) {
                             (int)(sizeof(malformed_cases) / sizeof(malformed_cases[0])));
         tcase_add_test(tc, malformed_dropped);
         tcase_add_test(tc, config_errors);
+        tcase_add_test(tc, numbers);
+        tcase_add_test(tc, integer_overflow_reads_doubles);
+        tcase_add_test(tc, keys_escaped_and_repeated);
+        tcase_add_test(tc, string_and_container_escapes);
+        tcase_add_loop_test(tc, more_malformed_dropped, 0,
+                            (int)(sizeof(more_malformed_cases) / sizeof(more_malformed_cases[0])));
+        tcase_add_test(tc, nesting_limit);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,812 @@
+/* json-scan.c - see json-scan.h. */
+#include "stages/json-scan.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+/* A child of a trie node, with what rejects most other keys at a glance. */
+struct trie_child {
+        uint64_t sig; /* key_sig() of its key */
+        size_t node;  /* index in sl_json_paths.nodes */
+};
+
+/* One key of one or more paths. */
+struct trie_node {
+        char *key;                   /* owned: the key leading here; NULL at the root */
+        size_t key_len;              /* bytes in key */
+        int slot;                    /* the path that ends here, or -1 */
+        uint64_t bloom;              /* bit sig_bit() set for each child */
+        struct trie_child *children; /* owned array */
+        size_t n_children;           /* items in use */
+        size_t cap_children;         /* items allocated */
+};
+
+struct sl_json_paths {
+        struct trie_node *nodes; /* owned array; nodes[0] is the root */
+        size_t n_nodes;          /* items in use */
+        size_t cap_nodes;        /* items allocated */
+        size_t n_slots;          /* paths added (distinct) */
+};
+
+/* The state of one sl_json_scan() call. */
+struct scanner {
+        const char *p;                     /* next byte to read */
+        const char *end;                   /* one past the last byte */
+        const struct sl_json_paths *paths; /* borrowed; NULL: validate only */
+        struct sl_json_value *values;      /* borrowed: one per slot */
+        bool int_overflow;                 /* see struct sl_json_doc */
+};
+
+/* The digits of the least value that rounds to infinity as a double,
+ * 2^1024 - 2^970: halfway between DBL_MAX and 2^1024, which rounds up as
+ * ties go to even. An integer of 309 digits: its first digit has the
+ * decimal exponent 308. */
+static const char overflow_digits[] =
+        "17976931348623158079372897140530341507993413271003782693617377898044496829276475"
+        "09466490179775872070963302864166928879109465555478519404026306574886715058206819"
+        "08902000708383676273854845817711531764475730270069855571366959622842914819860834"
+        "936475292719074168444365510704342711559699508093042880177904174497792";
+
+/* ---- configuration: the trie ---- */
+
+/* Length, first and last byte of a key in one word: keys with another
+ * signature differ, so only keys with the same one are compared. */
+static inline uint64_t key_sig(const char *key, size_t len) {
+        if (len == 0)
+                return 0;
+        return (uint64_t)len << 16 | (uint64_t)(unsigned char)key[0] << 8 |
+               (unsigned char)key[len - 1];
+}
+
+/* The bloom bit of a signature. */
+static inline uint64_t sig_bit(uint64_t sig) {
+        return UINT64_C(1) << ((sig * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+}
+
+struct sl_json_paths *sl_json_paths_new(void) {
+        struct sl_json_paths *paths = sl_xnew(struct sl_json_paths);
+
+        sl_xgrow((void **)&paths->nodes, sizeof(*paths->nodes), &paths->cap_nodes, 1);
+        paths->nodes[0] = (struct trie_node){ .slot = -1 };
+        paths->n_nodes = 1;
+        return paths;
+}
+
+void sl_json_paths_free(struct sl_json_paths *paths) {
+        if (!paths)
+                return;
+        for (size_t i = 0; i < paths->n_nodes; i++) {
+                free(paths->nodes[i].key);
+                free(paths->nodes[i].children);
+        }
+        free(paths->nodes);
+        free(paths);
+}
+
+/* The child of nodes[@at] for @key, or SIZE_MAX. */
+static size_t child_of(const struct sl_json_paths *paths, size_t at, struct sl_str key) {
+        const struct trie_node *node = &paths->nodes[at];
+
+        for (size_t i = 0; i < node->n_children; i++) {
+                const struct trie_node *c = &paths->nodes[node->children[i].node];
+                if (sl_str_eq(sl_str_from(c->key, c->key_len), key))
+                        return node->children[i].node;
+        }
+        return SIZE_MAX;
+}
+
+/* Adds a child of nodes[@at] for @key; returns its index. */
+static size_t add_child(struct sl_json_paths *paths, size_t at, struct sl_str key) {
+        size_t i = paths->n_nodes;
+        struct trie_node *parent;
+
+        sl_xgrow((void **)&paths->nodes, sizeof(*paths->nodes), &paths->cap_nodes, i + 1);
+        paths->nodes[i] = (struct trie_node){ .key = sl_xmalloc(key.len + 1), .key_len = key.len,
+                                              .slot = -1 };
+        if (key.len)
+                memcpy(paths->nodes[i].key, key.ptr, key.len);
+        paths->nodes[i].key[key.len] = '\0';
+        paths->n_nodes++;
+
+        parent = &paths->nodes[at];
+        sl_xgrow((void **)&parent->children, sizeof(*parent->children), &parent->cap_children,
+                 parent->n_children + 1);
+        parent->children[parent->n_children++] = (struct trie_child){ key_sig(key.ptr, key.len), i };
+        parent->bloom |= sig_bit(key_sig(key.ptr, key.len));
+        return i;
+}
+
+int sl_json_paths_add(struct sl_json_paths *paths, const struct sl_str *keys, size_t n_keys) {
+        size_t at = 0;
+
+        if (n_keys == 0 || n_keys > SL_JSON_PATH_MAX_KEYS)
+                return -EINVAL;
+        for (size_t i = 0; i < n_keys; i++) {
+                size_t next = child_of(paths, at, keys[i]);
+                at = next != SIZE_MAX ? next : add_child(paths, at, keys[i]);
+        }
+        if (paths->nodes[at].slot < 0)
+                paths->nodes[at].slot = (int)paths->n_slots++;
+        return paths->nodes[at].slot;
+}
+
+size_t sl_json_paths_count(const struct sl_json_paths *paths) {
+        return paths ? paths->n_slots : 0;
+}
+
+/* ---- lexical pieces ---- */
+
+static inline bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+static inline void skip_ws(struct scanner *s) {
+        while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+                s->p++;
+}
+
+/* Reads the 4 hex digits at @p. */
+static bool hex4(const char *p, const char *end, uint32_t *ret) {
+        uint32_t v = 0;
+
+        if (end - p < 4)
+                return false;
+        for (int i = 0; i < 4; i++) {
+                char c = p[i];
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= (uint32_t)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v |= (uint32_t)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v |= (uint32_t)(c - 'A' + 10);
+                else
+                        return false;
+        }
+        *ret = v;
+        return true;
+}
+
+static bool is_high_surrogate(uint32_t cp) {
+        return cp >= 0xd800 && cp <= 0xdbff;
+}
+
+static bool is_low_surrogate(uint32_t cp) {
+        return cp >= 0xdc00 && cp <= 0xdfff;
+}
+
+/* Validates the escape whose backslash is at @p; sets *@nul for \u0000.
+ * Returns the byte after it, or NULL. */
+static const char *check_escape(const char *p, const char *end, bool *nul) {
+        uint32_t cp, lo;
+
+        if (end - p < 2)
+                return NULL;
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                return p + 2;
+        case 'u':
+                if (!hex4(p + 2, end, &cp) || is_low_surrogate(cp))
+                        return NULL;
+                p += 6;
+                if (cp == 0)
+                        *nul = true;
+                if (is_high_surrogate(cp)) {
+                        if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
+                            !is_low_surrogate(lo))
+                                return NULL;
+                        p += 6;
+                }
+                return p;
+        default:
+                return NULL;
+        }
+}
+
+/* Validates the UTF-8 sequence starting with the byte >= 0x80 at @p,
+ * strictly: no overlong form, no surrogate, nothing above U+10FFFF.
+ * Returns the byte after it, or NULL. */
+static const char *check_utf8(const char *p, const char *end) {
+        unsigned char c = (unsigned char)*p;
+        uint32_t cp;
+        size_t n;
+
+        if (c < 0xc2) /* a continuation byte, or an overlong 2-byte lead */
+                return NULL;
+        if (c < 0xe0) {
+                n = 2;
+                cp = c & 0x1f;
+        } else if (c < 0xf0) {
+                n = 3;
+                cp = c & 0x0f;
+        } else if (c < 0xf5) {
+                n = 4;
+                cp = c & 0x07;
+        } else {
+                return NULL;
+        }
+        if ((size_t)(end - p) < n)
+                return NULL;
+        for (size_t i = 1; i < n; i++) {
+                unsigned char cc = (unsigned char)p[i];
+                if ((cc & 0xc0) != 0x80)
+                        return NULL;
+                cp = (cp << 6) | (cc & 0x3f);
+        }
+        if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+                return NULL;
+        if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+                return NULL;
+        return p + n;
+}
+
+#define BYTES(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
+
+/* The 8 bytes at @p, the first one in the lowest bits (so that a borrow
+ * runs from earlier bytes to later ones). */
+static inline uint64_t load8(const char *p) {
+        uint64_t x;
+
+        memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+        return x;
+}
+
+/* The bytes among the 8 at @p that need a look in a string (a quote, a
+ * backslash, a control or non-ASCII byte), as their top bits. For bytes
+ * below 0x80, v - n sets a byte's top bit under ~v where the byte is below
+ * n; a borrow can only flag bytes after a flagged one, so the first flag
+ * is always right. */
+static inline uint64_t specials8(const char *p) {
+        uint64_t x = load8(p), q, b, ctl;
+
+        q = x ^ BYTES('"');
+        b = x ^ BYTES('\\');
+        ctl = (x - BYTES(0x20)) & ~x;
+        q = (q - BYTES(1)) & ~q;
+        b = (b - BYTES(1)) & ~b;
+        return (x | ctl | q | b) & BYTES(0x80);
+}
+
+/* The offset of the first byte flagged in @mask (not 0). */
+static inline size_t first_flagged(uint64_t mask) {
+        return (size_t)__builtin_ctzll(mask) / 8;
+}
+
+static inline bool plain_byte(char ch) {
+        unsigned char c = (unsigned char)ch;
+        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Validates the string whose opening quote is at s->p and moves past its
+ * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
+ * holds \u0000. */
+static bool scan_string(struct scanner *s, bool *escaped, bool *nul) {
+        const char *p = s->p + 1, *end = s->end;
+
+        for (;;) {
+                uint64_t mask = 0;
+
+                while (end - p >= 8 && !(mask = specials8(p)))
+                        p += 8;
+                if (mask)
+                        p += first_flagged(mask);
+                else
+                        while (p < end && plain_byte(*p))
+                                p++;
+                if (p >= end)
+                        return false;
+                if (*p == '"') {
+                        s->p = p + 1;
+                        return true;
+                }
+                if (*p == '\\') {
+                        *escaped = true;
+                        p = check_escape(p, end, nul);
+                } else if ((unsigned char)*p >= 0x80) {
+                        p = check_utf8(p, end);
+                } else {
+                        return false; /* a raw control byte */
+                }
+                if (!p)
+                        return false;
+        }
+}
+
+/* Whether the integer whose @n digits are at @digits is out of int64. */
+static bool int64_overflows(const char *digits, size_t n, bool negative) {
+        if (n != 19)
+                return n > 19;
+        return memcmp(digits, negative ? "9223372036854775808" : "9223372036854775807", 19) > 0;
+}
+
+/* Whether the valid JSON number [@p, @end) rounds to infinity as a double
+ * (which makes jansson refuse the document). Decided on the digits, so it
+ * needs no terminated copy of the text. */
+static bool real_overflows(const char *p, const char *end) {
+        const char *int_end, *digits_end, *first = NULL, *q;
+        long exp10 = 0, x = 0;
+        bool x_negative = false;
+        size_t i = 0;
+
+        if (*p == '-')
+                p++;
+        for (int_end = p; int_end < end && is_digit(*int_end);)
+                int_end++;
+        digits_end = int_end;
+        if (digits_end < end && *digits_end == '.')
+                for (digits_end++; digits_end < end && is_digit(*digits_end);)
+                        digits_end++;
+        /* The first significant digit and its decimal exponent. */
+        for (q = p; q < digits_end && !first; q++)
+                if (*q != '0' && *q != '.')
+                        first = q;
+        if (!first)
+                return false; /* zero */
+        exp10 = first < int_end ? (long)(int_end - first) - 1 : -(long)(first - int_end);
+        q = digits_end;
+        if (q < end && (*q == 'e' || *q == 'E')) {
+                q++;
+                if (*q == '+' || *q == '-')
+                        x_negative = *q++ == '-';
+                for (; q < end && is_digit(*q); q++)
+                        if (x < 1000000)
+                                x = x * 10 + (*q - '0');
+        }
+        exp10 += x_negative ? -x : x;
+        if (exp10 != 308)
+                return exp10 > 308;
+        /* Same magnitude as the threshold: compare digit by digit. */
+        for (q = first; q < digits_end; q++) {
+                char want = i < sizeof(overflow_digits) - 1 ? overflow_digits[i] : '0';
+                if (*q == '.')
+                        continue;
+                if (*q != want)
+                        return *q > want;
+                i++;
+        }
+        for (; i < sizeof(overflow_digits) - 1; i++)
+                if (overflow_digits[i] != '0')
+                        return false;
+        return true; /* exactly the threshold */
+}
+
+/* Validates the number at s->p and moves past it. */
+static bool scan_number(struct scanner *s, enum sl_json_type *ret_type) {
+        const char *p = s->p, *end = s->end, *int_start;
+        bool negative = false, real = false, exponent = false;
+        size_t n_int;
+
+        if (*p == '-') {
+                negative = true;
+                p++;
+        }
+        int_start = p;
+        if (p >= end || !is_digit(*p))
+                return false;
+        if (*p == '0')
+                p++;
+        else
+                while (p < end && is_digit(*p))
+                        p++;
+        n_int = (size_t)(p - int_start);
+        if (p < end && *p == '.') {
+                p++;
+                if (p >= end || !is_digit(*p))
+                        return false;
+                while (p < end && is_digit(*p))
+                        p++;
+                real = true;
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+                p++;
+                if (p < end && (*p == '+' || *p == '-'))
+                        p++;
+                if (p >= end || !is_digit(*p))
+                        return false;
+                while (p < end && is_digit(*p))
+                        p++;
+                real = exponent = true;
+        }
+        if (!real && n_int >= 19 && int64_overflows(int_start, n_int, negative))
+                s->int_overflow = true;
+        /* Below 10^308 without an exponent: no need to look closer. */
+        if ((exponent || n_int >= 309) && real_overflows(s->p, p))
+                return false;
+        s->p = p;
+        *ret_type = real ? SL_JSON_REAL : SL_JSON_INTEGER;
+        return true;
+}
+
+/* Reads the true, false or null at s->p. Returns its type, or
+ * SL_JSON_ABSENT when it is none of them. */
+static enum sl_json_type scan_literal(struct scanner *s) {
+        static const struct {
+                const char *word;
+                size_t len;
+                enum sl_json_type type;
+        } literals[] = {
+                { "true", 4, SL_JSON_TRUE }, { "false", 5, SL_JSON_FALSE }, { "null", 4, SL_JSON_NULL },
+        };
+
+        for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++) {
+                size_t n = literals[i].len;
+                if (*s->p == literals[i].word[0]) {
+                        if ((size_t)(s->end - s->p) < n || memcmp(s->p, literals[i].word, n) != 0)
+                                return SL_JSON_ABSENT;
+                        s->p += n;
+                        return literals[i].type;
+                }
+        }
+        return SL_JSON_ABSENT;
+}
+
+/* Reads `"key" :` of an object member nobody asked for. */
+static bool skip_key(struct scanner *s) {
+        bool escaped = false, nul = false;
+
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+                return false;
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+                return false;
+        s->p++;
+        return true;
+}
+
+/* Validates the value at s->p, at depth @depth, and moves past it: nothing
+ * inside is recorded. Iterative, so any depth up to the cap costs no stack
+ * beyond one bit per level. Returns its type (and *@escaped for a string),
+ * or SL_JSON_ABSENT when it is not valid. */
+static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *escaped) {
+        uint64_t in_object[SL_JSON_SCAN_MAX_DEPTH / 64]; /* bit per open container */
+        enum sl_json_type first = SL_JSON_ABSENT;
+        unsigned level = 0; /* containers open inside the value */
+        bool ignored_escape, nul = false;
+
+        for (;;) {
+                enum sl_json_type t;
+                bool complete = true; /* the value just read needs no closing */
+
+                skip_ws(s);
+                if (s->p >= s->end || depth + level > SL_JSON_SCAN_MAX_DEPTH)
+                        return SL_JSON_ABSENT;
+                switch (*s->p) {
+                case '{':
+                case '[': {
+                        char close = *s->p == '{' ? '}' : ']';
+
+                        t = close == '}' ? SL_JSON_OBJECT : SL_JSON_ARRAY;
+                        s->p++;
+                        skip_ws(s);
+                        if (s->p < s->end && *s->p == close) {
+                                s->p++;
+                                break;
+                        }
+                        if (t == SL_JSON_OBJECT) {
+                                in_object[level / 64] |= UINT64_C(1) << (level % 64);
+                                if (!skip_key(s))
+                                        return SL_JSON_ABSENT;
+                        } else {
+                                in_object[level / 64] &= ~(UINT64_C(1) << (level % 64));
+                        }
+                        level++;
+                        complete = false;
+                        break;
+                }
+                case '"':
+                        t = SL_JSON_STRING;
+                        if (!scan_string(s, level ? &ignored_escape : escaped, &nul))
+                                return SL_JSON_ABSENT;
+                        break;
+                case 't':
+                case 'f':
+                case 'n':
+                        t = scan_literal(s);
+                        if (t == SL_JSON_ABSENT)
+                                return SL_JSON_ABSENT;
+                        break;
+                default:
+                        if (!scan_number(s, &t))
+                                return SL_JSON_ABSENT;
+                }
+                if (first == SL_JSON_ABSENT)
+                        first = t;
+                if (!complete)
+                        continue;
+                /* After a complete value: a comma or the ends of containers. */
+                for (;;) {
+                        bool object;
+
+                        if (level == 0)
+                                return first;
+                        object = in_object[(level - 1) / 64] & (UINT64_C(1) << ((level - 1) % 64));
+                        skip_ws(s);
+                        if (s->p >= s->end)
+                                return SL_JSON_ABSENT;
+                        if (*s->p == ',') {
+                                s->p++;
+                                if (object && !skip_key(s))
+                                        return SL_JSON_ABSENT;
+                                break;
+                        }
+                        if (*s->p != (object ? '}' : ']'))
+                                return SL_JSON_ABSENT;
+                        s->p++;
+                        level--;
+                }
+        }
+}
+
+/* ---- keys ---- */
+
+static char *put_utf8(char *o, uint32_t cp) {
+        if (cp < 0x80) {
+                *o++ = (char)cp;
+        } else if (cp < 0x800) {
+                *o++ = (char)(0xc0 | (cp >> 6));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+                *o++ = (char)(0xe0 | (cp >> 12));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+                *o++ = (char)(0xf0 | (cp >> 18));
+                *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+        return o;
+}
+
+/* Decodes the escape whose backslash is at @p into @out (1 to 4 bytes; a
+ * lone surrogate becomes U+FFFD). Returns the byte after the escape and
+ * the end of the output in *@ret_o, or NULL when it is malformed. */
+static const char *decode_escape(const char *p, const char *end, char *out, char **ret_o) {
+        uint32_t cp, lo;
+
+        if (end - p < 2)
+                return NULL;
+        switch (p[1]) {
+        case '"': *out = '"'; break;
+        case '\\': *out = '\\'; break;
+        case '/': *out = '/'; break;
+        case 'b': *out = '\b'; break;
+        case 'f': *out = '\f'; break;
+        case 'n': *out = '\n'; break;
+        case 'r': *out = '\r'; break;
+        case 't': *out = '\t'; break;
+        case 'u':
+                if (!hex4(p + 2, end, &cp))
+                        return NULL;
+                p += 6;
+                if (is_high_surrogate(cp) && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                    hex4(p + 2, end, &lo) && is_low_surrogate(lo)) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                        p += 6;
+                } else if (is_high_surrogate(cp) || is_low_surrogate(cp)) {
+                        cp = 0xfffd;
+                }
+                *ret_o = put_utf8(out, cp);
+                return p;
+        default:
+                return NULL;
+        }
+        *ret_o = out + 1;
+        return p + 2;
+}
+
+/* What a two-byte escape \<c> stands for, or 0 when <c> starts none. */
+static const char simple_escapes[256] = {
+        ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+        ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/* Docker's records are pino's JSON as a JSON string: an escape every few
+ * bytes. So plain runs are copied 8 bytes at a time and the common escapes
+ * decoded inline, without a call per piece. */
+ssize_t sl_json_unescape(const char *s, size_t len, char *out) {
+        const char *p = s, *end = s + len;
+        char *o = out;
+
+        while (p < end) {
+                /* Blocks of 8 are copied whole, up to the first backslash: no
+                 * escape grows, so o + 8 <= out + len while p + 8 <= end. */
+                while (end - p >= 8) {
+                        uint64_t b = load8(p) ^ BYTES('\\');
+                        size_t n = 8;
+
+                        memcpy(o, p, 8);
+                        b = (b - BYTES(1)) & ~b & BYTES(0x80);
+                        if (b)
+                                n = first_flagged(b);
+                        o += n;
+                        p += n;
+                        if (b)
+                                break;
+                }
+                while (p < end && *p != '\\')
+                        *o++ = *p++;
+                if (p == end)
+                        break;
+                if (end - p >= 2 && simple_escapes[(unsigned char)p[1]]) {
+                        *o++ = simple_escapes[(unsigned char)p[1]];
+                        p += 2;
+                        continue;
+                }
+                p = decode_escape(p, end, o, &o);
+                if (!p)
+                        return -EINVAL;
+        }
+        return o - out;
+}
+
+/* Whether the valid escaped key [@p, @end) decodes to @want. */
+static bool escaped_key_is(const char *p, const char *end, const struct trie_node *want) {
+        size_t at = 0;
+
+        while (p < end) {
+                char buf[4], *o;
+
+                if (*p != '\\') {
+                        buf[0] = *p++;
+                        o = buf + 1;
+                } else {
+                        p = decode_escape(p, end, buf, &o);
+                        if (!p)
+                                return false;
+                }
+                if (at + (size_t)(o - buf) > want->key_len || memcmp(want->key + at, buf, (size_t)(o - buf)))
+                        return false;
+                at += (size_t)(o - buf);
+        }
+        return at == want->key_len;
+}
+
+/* The child of @node whose key is the string body [@key, @end), or NULL.
+ * Called for every member of the objects on requested paths: most keys
+ * are not wanted, and the bloom bits turn them away with one test. */
+static const struct trie_node *find_child(const struct scanner *s, const struct trie_node *node,
+                                          const char *key, const char *end, bool escaped) {
+        size_t len = (size_t)(end - key);
+        uint64_t sig;
+
+        if (escaped) {
+                for (size_t i = 0; i < node->n_children; i++) {
+                        const struct trie_node *c = &s->paths->nodes[node->children[i].node];
+                        if (escaped_key_is(key, end, c))
+                                return c;
+                }
+                return NULL;
+        }
+        sig = key_sig(key, len);
+        if (!(node->bloom & sig_bit(sig)))
+                return NULL;
+        for (size_t i = 0; i < node->n_children; i++) {
+                if (node->children[i].sig == sig) {
+                        const struct trie_node *c = &s->paths->nodes[node->children[i].node];
+                        if (memcmp(c->key, key, len) == 0)
+                                return c;
+                }
+        }
+        return NULL;
+}
+
+/* Forgets the values found under @node: its key came again, and the last
+ * one wins. */
+static void clear_below(struct scanner *s, const struct trie_node *node) {
+        for (size_t i = 0; i < node->n_children; i++) {
+                const struct trie_node *c = &s->paths->nodes[node->children[i].node];
+                if (c->slot >= 0)
+                        s->values[c->slot].type = SL_JSON_ABSENT;
+                clear_below(s, c);
+        }
+}
+
+/* ---- the walk ---- */
+
+static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
+                       enum sl_json_type *ret_type);
+
+/* Scans the object at s->p (depth @depth) whose members may lead to the
+ * children of @node. */
+static bool scan_members(struct scanner *s, const struct trie_node *node, unsigned depth) {
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                return true;
+        }
+        for (;;) {
+                const struct trie_node *child;
+                const char *key;
+                bool escaped = false, nul = false;
+                enum sl_json_type t;
+
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != '"')
+                        return false;
+                key = s->p + 1;
+                if (!scan_string(s, &escaped, &nul) || nul)
+                        return false;
+                child = find_child(s, node, key, s->p - 1, escaped);
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != ':')
+                        return false;
+                s->p++;
+                if (child) {
+                        clear_below(s, child);
+                        if (!scan_value(s, child, depth + 1, &t))
+                                return false;
+                } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
+                        return false;
+                }
+                skip_ws(s);
+                if (s->p >= s->end)
+                        return false;
+                if (*s->p == ',') {
+                        s->p++;
+                } else if (*s->p == '}') {
+                        s->p++;
+                        return true;
+                } else {
+                        return false;
+                }
+        }
+}
+
+/* Scans the value at s->p (depth @depth) reached through @node: records it
+ * in @node's slot, and when @node has children and the value is an object,
+ * looks for them among its members. Recurses only along requested paths,
+ * so at most SL_JSON_PATH_MAX_KEYS deep. */
+static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
+                       enum sl_json_type *ret_type) {
+        const char *start;
+        enum sl_json_type t;
+        bool escaped = false;
+
+        skip_ws(s);
+        start = s->p;
+        if (node->n_children > 0 && s->p < s->end && *s->p == '{') {
+                if (!scan_members(s, node, depth))
+                        return false;
+                t = SL_JSON_OBJECT;
+        } else {
+                t = skip_value(s, depth, &escaped);
+                if (t == SL_JSON_ABSENT)
+                        return false;
+        }
+        if (node->slot >= 0) {
+                struct sl_json_value *v = &s->values[node->slot];
+                if (t == SL_JSON_STRING)
+                        *v = (struct sl_json_value){ start + 1, (size_t)(s->p - start) - 2, t, escaped };
+                else
+                        *v = (struct sl_json_value){ start, (size_t)(s->p - start), t, false };
+        }
+        *ret_type = t;
+        return true;
+}
+
+int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len,
+                 struct sl_json_value *values, struct sl_json_doc *ret_doc) {
+        static const struct trie_node no_paths = { .slot = -1 };
+        struct scanner s = { text, text ? text + len : text, paths, values, false };
+        enum sl_json_type top;
+
+        if (paths && paths->n_slots)
+                memset(values, 0, paths->n_slots * sizeof(*values));
+        if (!text || !scan_value(&s, paths ? &paths->nodes[0] : &no_paths, 1, &top))
+                return -EINVAL;
+        skip_ws(&s);
+        if (s.p != s.end)
+                return -EINVAL;
+        *ret_doc = (struct sl_json_doc){ .top = top, .int_overflow = s.int_overflow };
+        return 0;
+}
