@@ -138,6 +138,9 @@ struct sl_agent {
         struct sl_timer poll_timer;       /* stat() open files (poll mode, or safety net) */
         struct sl_timer deadline_timer;   /* graceful shutdown deadline */
 
+        enum sl_tailer_mode logged_mode;  /* tailer mode last logged about */
+        uint64_t logged_watch_failures;   /* watch failures last logged about */
+
         bool ready;                       /* initial scan done, serving */
         bool stopping;                    /* first stop signal seen: no more reading */
         bool deadline_passed;             /* shutdown deadline reached */
@@ -310,7 +313,9 @@ static void ack_marks(struct client *c, const struct sl_batch *batch) {
                         if (low == 0)
                                 continue;
                 }
-                sl_positions_ack(a->positions, m->dev, m->ino, low);
+                /* Tied to the file's source id: an ack for a file that was
+                 * truncated or replaced since cannot move the new one on. */
+                sl_positions_ack_source(a->positions, m->dev, m->ino, m->source_id, low);
         }
 }
 
@@ -392,12 +397,39 @@ static void on_positions_sync(struct sl_timer *t, uint64_t now, void *userdata) 
         sl_loop_timer_arm(a->loop, t, now + a->config->positions.sync_period_ns);
 }
 
+/* How often open files are stat()ed: every poll_period when some of them
+ * are not watched by inotify (poll mode, or watches ran out), else once a
+ * second as a safety net. */
+static uint64_t poll_period(const struct sl_agent *a) {
+        if (a->config->target.poll || sl_tailer_mode(a->tailer) != SL_TAILER_INOTIFY)
+                return a->config->target.poll_period_ns;
+        return SAFETY_POLL_NS;
+}
+
+/* Logs once when inotify could not be used for every file, and again when
+ * more watches fail. */
+static void check_tailer_mode(struct sl_agent *a) {
+        const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
+        enum sl_tailer_mode mode = sl_tailer_mode(a->tailer);
+
+        if (mode == a->logged_mode && ts->watch_failures == a->logged_watch_failures)
+                return;
+        if (mode != SL_TAILER_INOTIFY && !a->config->target.poll)
+                sl_log_warn("inotify watches could not be added; polling those files instead",
+                            "mode=%s watch_failures=%" PRIu64 " poll_period_ms=%" PRIu64
+                            " hint=\"raise fs.inotify.max_user_watches or max_user_instances\"",
+                            mode == SL_TAILER_POLLED ? "polled" : "partly_polled",
+                            ts->watch_failures,
+                            (uint64_t)(a->config->target.poll_period_ns / SL_NSEC_PER_MSEC));
+        a->logged_mode = mode;
+        a->logged_watch_failures = ts->watch_failures;
+}
+
 static void on_poll(struct sl_timer *t, uint64_t now, void *userdata) {
         struct sl_agent *a = userdata;
         sl_tailer_poll(a->tailer);
-        sl_loop_timer_arm(a->loop, t,
-                          now + (a->config->target.poll ? a->config->target.poll_period_ns
-                                                        : SAFETY_POLL_NS));
+        check_tailer_mode(a);
+        sl_loop_timer_arm(a->loop, t, now + poll_period(a));
 }
 
 static void on_batch_deadline(struct sl_timer *t, uint64_t now, void *userdata) {
@@ -424,9 +456,7 @@ static void timers_start(struct sl_agent *a) {
         sl_timer_init(&a->positions_timer, on_positions_sync, a);
         sl_loop_timer_arm(a->loop, &a->positions_timer, now + a->config->positions.sync_period_ns);
         sl_timer_init(&a->poll_timer, on_poll, a);
-        sl_loop_timer_arm(a->loop, &a->poll_timer,
-                          now + (a->config->target.poll ? a->config->target.poll_period_ns
-                                                        : SAFETY_POLL_NS));
+        sl_loop_timer_arm(a->loop, &a->poll_timer, now + poll_period(a));
         sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
 }
 
@@ -494,6 +524,7 @@ static bool is_busy(void *userdata) {
 
 struct metrics_ctx {
         struct sl_expo *w;
+        const struct sl_positions *positions;
         const char *job;
         const char *client_url;
 };
@@ -516,6 +547,19 @@ static void metric_file_lag(void *userdata, const struct sl_tail_file_stat *s) {
         const char *labels[] = { "path", s->path, NULL };
         sl_expo_sample_u64(m->w, "sluice_file_unread_bytes", labels,
                            s->size > s->offset ? s->size - s->offset : 0);
+}
+
+/* Bytes of the file Loki has not acknowledged yet: what a crash now would
+ * make sluice read again, and how far behind Loki is for this file. */
+static void metric_file_unacked(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        uint64_t acked = 0;
+
+        if (!sl_positions_get(m->positions, s->dev, s->ino, &acked))
+                acked = 0;
+        sl_expo_sample_u64(m->w, "sluice_file_unacked_bytes", labels,
+                           s->size > acked ? s->size - acked : 0);
 }
 
 static void metric_drop(void *userdata, const char *reason, uint64_t count) {
@@ -552,7 +596,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
         struct sl_expo w;
-        struct metrics_ctx m = { .w = &w };
+        struct metrics_ctx m = { .w = &w, .positions = a->positions };
         const char *build[] = { "version", SL_VERSION, NULL };
 
         sl_expo_init(&w, out);
@@ -569,14 +613,23 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         sl_tailer_foreach_file(a->tailer, metric_file_size, &m);
         sl_expo_family(&w, "sluice_file_unread_bytes", "gauge", "Bytes of each followed file not read yet.");
         sl_tailer_foreach_file(a->tailer, metric_file_lag, &m);
+        sl_expo_family(&w, "sluice_file_unacked_bytes", "gauge",
+                       "Bytes of each followed file not yet acknowledged by Loki (size minus saved position).");
+        sl_tailer_foreach_file(a->tailer, metric_file_unacked, &m);
         sl_expo_family(&w, "sluice_read_lines_total", "counter", "Lines read from all files.");
         sl_expo_sample_u64(&w, "sluice_read_lines_total", NULL, ts->lines_read);
         sl_expo_family(&w, "sluice_files_opened_total", "counter", "Files opened for following.");
         sl_expo_sample_u64(&w, "sluice_files_opened_total", NULL, ts->files_opened);
         sl_expo_family(&w, "sluice_file_rotations_total", "counter", "Followed files rotated away (renamed or deleted).");
         sl_expo_sample_u64(&w, "sluice_file_rotations_total", NULL, ts->rotations);
-        sl_expo_family(&w, "sluice_file_truncations_total", "counter", "Files truncated below the read offset and read again from the start.");
+        sl_expo_family(&w, "sluice_file_truncations_total", "counter", "Files truncated (or rewritten from the start) and read again from the start.");
         sl_expo_sample_u64(&w, "sluice_file_truncations_total", NULL, ts->truncations);
+        sl_expo_family(&w, "sluice_file_fingerprint_mismatches_total", "counter", "Saved positions not applied because another file now has that device and inode.");
+        sl_expo_sample_u64(&w, "sluice_file_fingerprint_mismatches_total", NULL, ts->fingerprint_mismatches);
+        sl_expo_family(&w, "sluice_inotify_watch_failures_total", "counter", "inotify watches that could not be added (those files are polled).");
+        sl_expo_sample_u64(&w, "sluice_inotify_watch_failures_total", NULL, ts->watch_failures);
+        sl_expo_family(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.");
+        sl_expo_sample_u64(&w, "sluice_lines_split_total", NULL, ts->lines_split);
 
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
@@ -897,6 +950,8 @@ int sl_agent_run(struct sl_agent *a) {
                         return 1;
                 }
         }
+        a->logged_mode = SL_TAILER_INOTIFY;
+        check_tailer_mode(a);
         timers_start(a);
         sl_loop_set_busy(a->loop, is_busy, a);
         a->ready = true;

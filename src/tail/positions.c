@@ -14,18 +14,24 @@
 #include "base/xalloc.h"
 #include "tail/tail-map.h"
 
-#define POSITIONS_HEADER "# sluice positions v1"
+#define POSITIONS_HEADER "# sluice positions v2"
+#define POSITIONS_HEADER_V1 "# sluice positions v1"
 #define POSITIONS_HEADER_ANY "# sluice positions v"
 /* Far above what hundreds of files take (a line is ~100 bytes); past it the
  * file is not ours. */
 #define POSITIONS_MAX_BYTES (64u << 20)
 
 struct pos_entry {
-        uint64_t dev;      /* device of the file */
-        uint64_t ino;      /* inode of the file */
-        uint64_t offset;   /* acknowledged offset: resume here */
-        char *path;        /* owned; last path the file was followed by */
-        bool active;       /* the tailer has the file open (not saved) */
+        uint64_t dev;              /* device of the file */
+        uint64_t ino;              /* inode of the file */
+        uint64_t offset;           /* acknowledged offset: resume here */
+        struct sl_fingerprint fp;  /* the file's first bytes; len 0: none known (v1) */
+        uint64_t read_end;         /* what the tailer read of the file followed now;
+                                    * acks past it are stale (not saved) */
+        uint64_t source;           /* the tailer's id of the file followed now, 0:
+                                    * none since load (not saved) */
+        char *path;                /* owned; last path the file was followed by */
+        bool active;               /* the tailer has the file open (not saved) */
 };
 
 struct sl_positions {
@@ -162,20 +168,53 @@ static char *unescape_path(const char *s, const char *end) {
         return TAKE_PTR(out);
 }
 
-/* Parses one entry line [@s, @end) (no '\n') into @map. Returns 0 or
- * -EBADMSG with the reason recorded for line @lineno. */
-static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, unsigned lineno,
-                       const char *s, const char *end) {
+/* Parses exactly 16 hex digits from the front of [*@s, @end). */
+static bool parse_hash(const char **s, const char *end, uint64_t *ret) {
+        const char *q = *s;
+        uint64_t v = 0;
+
+        if (end - q < 16)
+                return false;
+        for (int i = 0; i < 16; i++) {
+                int d = hex_digit(q[i]);
+                if (d < 0)
+                        return false;
+                v = v << 4 | (uint64_t)d;
+        }
+        *s = q + 16;
+        *ret = v;
+        return true;
+}
+
+/* Parses one entry line [@s, @end) (no '\n') of a file of @version (1 or
+ * 2) into @map. Returns 0 or -EBADMSG with the reason recorded for line
+ * @lineno. */
+static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int version,
+                       unsigned lineno, const char *s, const char *end) {
         struct pos_entry *e;
-        uint64_t dev, ino, offset;
+        struct sl_fingerprint fp;
+        uint64_t dev, ino, offset, fp_len;
         char *path;
 
+        sl_fingerprint_init(&fp);
         if (!parse_u64(&s, end, &dev) || s == end || *s++ != ' ')
                 return load_error(p, -EBADMSG, lineno, "device is not a number");
         if (!parse_u64(&s, end, &ino) || s == end || *s++ != ' ')
                 return load_error(p, -EBADMSG, lineno, "inode is not a number");
         if (!parse_u64(&s, end, &offset) || s == end || *s++ != ' ')
                 return load_error(p, -EBADMSG, lineno, "offset is not a number");
+        if (version >= 2) {
+                if (!parse_u64(&s, end, &fp_len) || s == end || *s++ != ' ')
+                        return load_error(p, -EBADMSG, lineno,
+                                          "fingerprint length is not a number");
+                if (fp_len > SL_FINGERPRINT_MAX)
+                        return load_error(p, -EBADMSG, lineno,
+                                          "fingerprint length is above %u", SL_FINGERPRINT_MAX);
+                if (!parse_hash(&s, end, &fp.hash) || s == end || *s++ != ' ')
+                        return load_error(p, -EBADMSG, lineno,
+                                          "fingerprint is not 16 hex digits");
+                fp.len = (uint32_t)fp_len;
+        }
         if (s == end)
                 return load_error(p, -EBADMSG, lineno, "path is missing");
         path = unescape_path(s, end);
@@ -187,7 +226,8 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, unsigned
                                   "device %" PRIu64 " inode %" PRIu64 " is listed twice", dev, ino);
         }
         e = sl_xnew(struct pos_entry);
-        *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .path = path };
+        *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = fp,
+                                 .read_end = offset, .path = path };
         sl_tail_map_put(map, dev, ino, e);
         return 0;
 }
@@ -196,6 +236,7 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, unsigned
 static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *data, size_t len) {
         const char *s = data, *end = data + len;
         unsigned lineno = 0;
+        int version = 0;
 
         while (s < end) {
                 const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -207,18 +248,21 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                 if (lineno == 1) {
                         size_t n = (size_t)(nl - s);
                         if (n == strlen(POSITIONS_HEADER) && memcmp(s, POSITIONS_HEADER, n) == 0) {
-                                /* ours */
+                                version = 2;
+                        } else if (n == strlen(POSITIONS_HEADER_V1) &&
+                                   memcmp(s, POSITIONS_HEADER_V1, n) == 0) {
+                                version = 1;
                         } else if (n > strlen(POSITIONS_HEADER_ANY) &&
                                    memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
                                 return load_error(p, -EBADMSG, lineno,
-                                                  "unsupported version (this sluice reads v1)");
+                                                  "unsupported version (this sluice reads v1 and v2)");
                         } else {
                                 return load_error(p, -EBADMSG, lineno,
                                                   "not a sluice positions file (expected \"%s\")",
                                                   POSITIONS_HEADER);
                         }
                 } else if (*s != '#') {
-                        r = parse_entry(p, map, lineno, s, nl);
+                        r = parse_entry(p, map, version, lineno, s, nl);
                         if (r < 0)
                                 return r;
                 }
@@ -304,11 +348,12 @@ int sl_positions_save(struct sl_positions *p) {
         qsort(sorted, n, sizeof(*sorted), entry_cmp);
 
         sl_buf_init(&b, POSITIONS_MAX_BYTES);
-        r = sl_buf_printf(&b, "%s\n# device inode offset path\n", POSITIONS_HEADER);
+        r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash path\n",
+                          POSITIONS_HEADER);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 e = sorted[i];
-                r = sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " ", e->dev, e->ino,
-                                  e->offset);
+                r = sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " ",
+                                  e->dev, e->ino, e->offset, e->fp.len, e->fp.hash);
                 if (r >= 0)
                         r = escape_path(&b, e->path);
                 if (r >= 0)
@@ -333,44 +378,95 @@ bool sl_positions_get(const struct sl_positions *p, uint64_t dev, uint64_t ino,
         return true;
 }
 
+bool sl_positions_get_fingerprint(const struct sl_positions *p, uint64_t dev, uint64_t ino,
+                                  struct sl_fingerprint *ret_fp) {
+        const struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e)
+                return false;
+        *ret_fp = e->fp;
+        return true;
+}
+
+/* Replaces @e's path with a copy of @path if it differs. */
+static void entry_set_path(struct sl_positions *p, struct pos_entry *e, const char *path) {
+        if (strcmp(e->path, path) == 0)
+                return;
+        free(e->path);
+        e->path = sl_xstrdup(path);
+        p->dirty = true;
+}
+
 void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
-                        uint64_t offset) {
+                        uint64_t offset, const struct sl_fingerprint *fp, uint64_t source_id) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
         if (!e) {
                 e = sl_xnew(struct pos_entry);
-                *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset,
+                *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = *fp,
                                          .path = sl_xstrdup(path) };
                 sl_tail_map_put(&p->map, dev, ino, e);
                 p->dirty = true;
         } else {
-                if (strcmp(e->path, path) != 0) {
-                        free(e->path);
-                        e->path = sl_xstrdup(path);
-                        p->dirty = true;
-                }
-                if (e->offset != offset) {
+                entry_set_path(p, e, path);
+                if (e->offset != offset || !sl_fingerprint_equal(&e->fp, fp)) {
                         e->offset = offset;
+                        e->fp = *fp;
                         p->dirty = true;
                 }
         }
+        e->read_end = offset;
+        e->source = source_id;
         e->active = true;
+}
+
+void sl_positions_set_path(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e)
+                entry_set_path(p, e, path);
+}
+
+void sl_positions_note_read(struct sl_positions *p, uint64_t dev, uint64_t ino,
+                            uint64_t read_end, const struct sl_fingerprint *fp) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e)
+                return;
+        if (read_end > e->read_end)
+                e->read_end = read_end;
+        if (!sl_fingerprint_equal(&e->fp, fp)) {
+                e->fp = *fp;
+                p->dirty = true;
+        }
 }
 
 void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t offset) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
-        if (e && offset > e->offset) {
+        if (e && offset > e->offset && offset <= e->read_end) {
                 e->offset = offset;
                 p->dirty = true;
         }
 }
 
+void sl_positions_ack_source(struct sl_positions *p, uint64_t dev, uint64_t ino,
+                             uint64_t source_id, uint64_t offset) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e && e->source == source_id)
+                sl_positions_ack(p, dev, ino, offset);
+}
+
 void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
-        if (e && e->offset != 0) {
+        if (!e)
+                return;
+        e->read_end = 0;
+        if (e->offset != 0 || e->fp.len != 0) {
                 e->offset = 0;
+                sl_fingerprint_init(&e->fp);
                 p->dirty = true;
         }
 }

@@ -1,35 +1,56 @@
 /* positions.h - how far each followed file has been acknowledged, and the
  * file that keeps it across restarts.
  *
- * A file is known by device + inode; its path is recorded for pruning and
- * for humans. The offset of an entry is the acknowledged high-water mark:
- * every byte before it has been shipped (or dropped for good), and a restart
- * resumes there. The tailer creates entries when it opens a file; the agent
- * moves them forward when Loki acknowledges a batch.
+ * A file is known by device + inode + fingerprint (a hash of its first bytes,
+ * see fingerprint.h): device and inode find the entry, and the fingerprint
+ * says whether the file there now is still the one the entry is about (an
+ * inode freed by a delete may be reused by the next file created). Its path
+ * is recorded for pruning and for humans. The offset of an entry is the
+ * acknowledged high-water mark: every byte before it has been shipped (or
+ * dropped for good), and a restart resumes there. The tailer creates entries
+ * when it opens a file and keeps their fingerprint and read end up to date;
+ * the agent moves offsets forward when Loki acknowledges a batch.
  *
- * Owns: every entry (dev, ino, path copy, offset, active flag), indexed by a
- * hash map; its filename copy; the text of the last load error.
+ * Acks that are not for the file now followed: an ack names a file by device
+ * and inode, so one still in flight for a file that is gone (deleted, then
+ * its inode reused) or for a file's content before a truncation would move
+ * the new file's position past lines never read. Each entry therefore keeps
+ * the end of what the tailer has read of the file it follows now (read_end,
+ * not saved): an ack past it cannot be for this file and is ignored. With
+ * sl_positions_ack_source() the ack also names the tailer's id of the file
+ * and is ignored when another file is followed under that identity now.
+ *
+ * Owns: every entry (dev, ino, fingerprint, path copy, offset, read end,
+ * source id, active flag), indexed by a hash map; its filename copy; the text
+ * of the last load error.
  * Borrows: nothing.
  *
  * Calling sequence:
  *   sl_positions_new()      copies the filename; loads nothing
  *   sl_positions_load()     once, before the tailer opens files
- *   sl_positions_track()    tailer, on open;  sl_positions_release() on close
+ *   sl_positions_track()    tailer, on open; sl_positions_note_read() after
+ *                           reads, sl_positions_set_path() on a rename,
+ *                           sl_positions_reset() on a truncation,
+ *                           sl_positions_release() on close
  *   sl_positions_ack()      agent, as batches are acknowledged
  *   sl_positions_prune()    then sl_positions_save(), every sync period and at exit
  *   sl_positions_free()
  *
  * The file (written whole by sl_write_atomic, so a crash leaves the old or
  * the new one):
- *      # sluice positions v1
- *      <dev> <ino> <offset> <path>
+ *      # sluice positions v2
+ *      <dev> <ino> <offset> <fp-len> <fp-hash> <path>
  *      ...
- * Numbers are unsigned decimal, fields are separated by one space, and the
- * path is the rest of the line: '\\' is written "\\\\", '\n' "\\n", and other
- * control bytes "\\xHH", so any path round-trips. Lines starting with '#'
- * after the first are comments. Every line ends with '\n'. Anything else is
- * rejected: a half-understood positions file would ship logs twice or skip
- * them, so the agent decides whether to stop or start over.
+ * Numbers are unsigned decimal but fp-hash, which is 16 hex digits; fields
+ * are separated by one space, and the path is the rest of the line: '\\' is
+ * written "\\\\", '\n' "\\n", and other control bytes "\\xHH", so any path
+ * round-trips. fp-len is at most SL_FINGERPRINT_MAX. Lines starting with '#'
+ * after the first are comments. Every line ends with '\n'. Version 1 files
+ * ("# sluice positions v1", entries "<dev> <ino> <offset> <path>") are read
+ * too: their entries have an empty fingerprint, so they are matched by device
+ * and inode alone (and the tailer's offset check); saving writes v2. Anything
+ * else is rejected: a half-understood positions file would ship logs twice or
+ * skip them, so the agent decides whether to stop or start over.
  *
  * Threading: loop thread only.
  */
@@ -41,6 +62,7 @@
 #include <stdint.h>
 
 #include "base/cleanup.h"
+#include "tail/fingerprint.h"
 
 struct sl_positions;
 
@@ -69,15 +91,35 @@ int sl_positions_save(struct sl_positions *p);
  * false (nothing written) when there is none. */
 bool sl_positions_get(const struct sl_positions *p, uint64_t dev, uint64_t ino,
                       uint64_t *ret_offset);
-/* Creates or refreshes the entry of an opened file: records @path (copied)
- * and @offset (which may be lower than before: the tailer found the saved one
- * invalid), and marks the entry active. */
+/* Sets *@ret_fp to the fingerprint recorded for the file and returns true;
+ * false (nothing written) when there is none. An entry read from a v1 file
+ * has an empty fingerprint (len 0). */
+bool sl_positions_get_fingerprint(const struct sl_positions *p, uint64_t dev, uint64_t ino,
+                                  struct sl_fingerprint *ret_fp);
+/* Creates or replaces the entry of a file the tailer opened: records @path
+ * (copied), @offset (which may be lower than before: the tailer found the
+ * saved one invalid, or the file is not the one the entry was about), @fp
+ * and @source_id (the tailer's id of the open file, 0: none); the read end
+ * becomes @offset, and the entry is active. */
 void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
-                        uint64_t offset);
-/* Moves the entry's offset forward to @offset. Ignored when there is no entry
- * or @offset is not past the recorded one: acks never move backwards. */
+                        uint64_t offset, const struct sl_fingerprint *fp, uint64_t source_id);
+/* The followed file now goes by @path (copied): renamed within the globs. */
+void sl_positions_set_path(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path);
+/* The tailer has read the file up to @read_end (acks up to there may come)
+ * and its first bytes are @fp (grown, or unchanged). */
+void sl_positions_note_read(struct sl_positions *p, uint64_t dev, uint64_t ino,
+                            uint64_t read_end, const struct sl_fingerprint *fp);
+/* Moves the entry's offset forward to @offset. Ignored when there is no
+ * entry, when @offset is not past the recorded one (acks never move
+ * backwards), or when it is past the entry's read end (a stale ack for a
+ * file no longer followed under this identity, see above). */
 void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t offset);
-/* Sets the entry's offset back to 0 (the file was truncated). */
+/* sl_positions_ack(), also ignored when @source_id is not the id the entry
+ * was last tracked with: the ack is for a file that is gone. */
+void sl_positions_ack_source(struct sl_positions *p, uint64_t dev, uint64_t ino,
+                             uint64_t source_id, uint64_t offset);
+/* The file was truncated: offset and read end go back to 0, and the
+ * fingerprint is emptied until the tailer reads the new content. */
 void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino);
 /* The file is no longer open: the entry becomes inactive (kept, and saved,
  * until prune finds its path gone). */

@@ -32,6 +32,7 @@ int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **re
         f->info.dev = (uint64_t)st.st_dev;
         f->info.ino = (uint64_t)st.st_ino;
         f->size = (uint64_t)st.st_size;
+        sl_fingerprint_init(&f->fp);
         sl_buf_init(&f->buf, buf_cap);
         *ret = f;
         return 0;
@@ -46,6 +47,18 @@ void sl_tail_file_free(struct sl_tail_file *f) {
         free(f->open_path);
         free(f->cur_path);
         free(f);
+}
+
+int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved) {
+        struct sl_fingerprint none, now;
+        int r;
+
+        sl_fingerprint_init(&none);
+        r = sl_fingerprint_check(f->fd, saved ? saved : &none, &now);
+        if (r < 0)
+                return r;
+        f->fp = now;
+        return r;
 }
 
 bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset) {
@@ -76,6 +89,7 @@ int sl_tail_file_refresh(struct sl_tail_file *f) {
                 return -errno;
         if ((uint64_t)st.st_size < f->read_pos) {
                 sl_tail_file_seek(f, 0);
+                sl_fingerprint_init(&f->fp);
                 flags |= SL_TAIL_FILE_TRUNCATED;
         }
         f->size = (uint64_t)st.st_size;
@@ -124,6 +138,7 @@ static void split(struct sl_tail_file *f, const struct sl_tail_reader *r) {
 ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r) {
         uint64_t unread = sl_tail_file_has_unread(f) ? f->size - f->read_pos : 0;
         size_t want = SL_MIN(r->read_size, max);
+        struct sl_fingerprint now;
         ssize_t n;
         int rr;
 
@@ -145,6 +160,17 @@ ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_ta
                 f->size = f->read_pos;
                 return 0;
         }
+        /* Only once the block is known to come from the content the
+         * fingerprint is about may its lines go out. */
+        rr = sl_fingerprint_check(f->fd, &f->fp, &now);
+        if (rr < 0)
+                return rr;
+        if (rr == 0) {
+                sl_tail_file_seek(f, 0);
+                f->fp = now;
+                return -ESTALE;
+        }
+        f->fp = now;
         f->buf.len += (size_t)n;
         f->buf.data[f->buf.len] = '\0';
         f->read_pos += (uint64_t)n;

@@ -6,9 +6,22 @@
  * globs, inotify or positions.
  *
  * Owns: the fd, the read buffer, both path copies.
- * Calling sequence: sl_tail_file_open(), sl_tail_file_seek() (where to
- * start), then any number of sl_tail_file_refresh() / sl_tail_file_read(),
+ * Calling sequence: sl_tail_file_open(), sl_tail_file_identify() (is it the
+ * file a saved position is about?), sl_tail_file_seek() (where to start),
+ * then any number of sl_tail_file_refresh() / sl_tail_file_read(),
  * sl_tail_file_flush() before a release, sl_tail_file_free().
+ *
+ * Content identity: fp is the fingerprint of the file's first bytes as last
+ * read. After every read block the file must still begin with them (one
+ * pread of at most 1 KiB), and the fingerprint grows with the file up to
+ * SL_FINGERPRINT_MAX. A file truncated and written past the read offset
+ * again between two looks (copytruncate, then fast writes) keeps a size
+ * above the offset, so only its first bytes tell: the block just read (new
+ * content, from the old offset) is dropped before any of its lines go out,
+ * and the file is read again from 0 (sl_tail_file_read() returns -ESTALE).
+ * Not detected: new content whose first fp.len bytes equal the old ones (for
+ * a file of 1 KiB or more: the same first 1 KiB), and content rewritten in
+ * place without a truncation is taken for one (read again from 0).
  *
  * Offsets: read_pos is where the next read starts; the buffer holds the
  * bytes [read_pos - buf.len, read_pos), always less than max_line_size of
@@ -25,6 +38,7 @@
 #include <sys/types.h>
 
 #include "base/buf.h"
+#include "tail/fingerprint.h"
 #include "tail/tailer.h"
 
 struct sl_tail_file {
@@ -35,6 +49,8 @@ struct sl_tail_file {
         uint64_t read_pos;         /* file offset of the next read */
         uint64_t size;             /* file size last seen (fstat, or a read past it) */
         uint64_t line_start;       /* offset after the last '\n' handed out */
+        struct sl_fingerprint fp;  /* the file's first bytes as last read (len 0 after
+                                    * a truncation, until the next read) */
         struct sl_buf buf;         /* owned; read but not handed out: a partial line */
         /* Bookkeeping of the tailer, untouched here: */
         size_t glob;               /* index of the glob that opened it */
@@ -44,6 +60,9 @@ struct sl_tail_file {
         bool check_name;           /* an event asked whether cur_path still leads to it */
         bool broken;               /* the last read failed (EIO...) */
         bool suspect;              /* cur_path names another file: renamed? */
+        bool rotated;              /* renamed within the globs and not read to its end
+                                    * since: read before the other files */
+        bool unwatched;            /* no inotify watch could be added: polled */
 };
 
 /* How sl_tail_file_read() hands out lines. */
@@ -68,15 +87,20 @@ int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **re
 void sl_tail_file_free(struct sl_tail_file *f);
 SL_DEFINE_CLEANUP(struct sl_tail_file *, sl_tail_file_free)
 
+/* Fingerprints the file's first bytes into f->fp and tells whether they
+ * are those @saved covers (NULL or an empty @saved: any file matches).
+ * Returns 1 (same), 0 (another file, or the file was truncated: not where a
+ * saved position applies) or -errno. */
+int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved);
 /* Whether @offset is a place to resume: within the file and just after a
  * '\n' (or 0). */
 bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset);
 /* Starts reading at @offset, dropping anything buffered. */
 void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset);
 
-/* fstat()s the file: updates size, handles truncation (reading again from 0)
- * and reports what changed as enum sl_tail_file_change flags; -errno when
- * fstat fails. */
+/* fstat()s the file: updates size, handles truncation (reading again from 0,
+ * fingerprint emptied) and reports what changed as enum sl_tail_file_change
+ * flags; -errno when fstat fails. */
 int sl_tail_file_refresh(struct sl_tail_file *f);
 /* Whether bytes are known to be unread. */
 static inline bool sl_tail_file_has_unread(const struct sl_tail_file *f) {
@@ -84,8 +108,10 @@ static inline bool sl_tail_file_has_unread(const struct sl_tail_file *f) {
 }
 
 /* Reads one block of at most min(read_size, @max) bytes (and no more than
- * known to be there) and hands out every complete line. Returns the bytes
- * read (0 at the end of the file) or -errno. */
+ * known to be there), checks (and grows) the fingerprint and hands out every
+ * complete line. Returns the bytes read (0 at the end of the file), -ESTALE
+ * when the file's first bytes changed (nothing handed out; now reading from
+ * 0 with the new content's fingerprint), or -errno. */
 ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r);
 /* Hands out what is buffered (a last line without '\n'), if anything. */
 void sl_tail_file_flush(struct sl_tail_file *f, const struct sl_tail_reader *r);

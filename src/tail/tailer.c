@@ -32,6 +32,8 @@ struct tail_glob {
         void *target;                /* borrowed; handed out with the files it opens */
         bool rescan;                 /* a directory event asked for a rescan */
         bool unwatched;              /* a directory of it has no watch: poll rescans it */
+        bool watch_failed;           /* ... because a watch could not be added (counted
+                                      * once until all its directories are watched) */
 };
 
 struct tail_watch {
@@ -50,6 +52,8 @@ struct sl_tailer {
         size_t n_globs;                     /* globs used */
         size_t cap_globs;                   /* globs allocated */
         bool scanned;                       /* the first scan happened: no more globs */
+        bool names_to_check;                /* files were flagged by a scan (a new file took
+                                             * their name, or they were renamed): check them */
         struct sl_tail_file **files;        /* owned files, in round-robin order */
         size_t n_files;                     /* files used */
         size_t cap_files;                   /* files allocated */
@@ -73,8 +77,11 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
                 t->opts.max_line_size = SL_TAILER_MAX_LINE_SIZE_DEFAULT;
         t->positions = positions;
         t->inotify_fd = -1;
-        if (!t->opts.poll)
+        if (!t->opts.poll) {
                 t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+                if (t->inotify_fd < 0)
+                        t->stats.watch_failures++;
+        }
         sl_tail_map_init(&t->by_id);
         sl_tail_map_init(&t->watches);
         return t;
@@ -135,11 +142,24 @@ size_t sl_tailer_active_files(const struct sl_tailer *t) {
         return t->n_files;
 }
 
+enum sl_tailer_mode sl_tailer_mode(const struct sl_tailer *t) {
+        if (t->inotify_fd < 0)
+                return SL_TAILER_POLLED;
+        for (size_t i = 0; i < t->n_globs; i++)
+                if (t->globs[i].watch_failed)
+                        return SL_TAILER_PARTLY_POLLED;
+        for (size_t i = 0; i < t->n_files; i++)
+                if (t->files[i]->unwatched)
+                        return SL_TAILER_PARTLY_POLLED;
+        return SL_TAILER_INOTIFY;
+}
+
 void sl_tailer_foreach_file(const struct sl_tailer *t,
                             void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud) {
         for (size_t i = 0; i < t->n_files; i++) {
                 const struct sl_tail_file *f = t->files[i];
-                struct sl_tail_file_stat s = { .path = f->open_path, .offset = f->read_pos,
+                struct sl_tail_file_stat s = { .path = f->open_path, .dev = f->info.dev,
+                                               .ino = f->info.ino, .offset = f->read_pos,
                                                .size = f->size };
                 fn(ud, &s);
         }
@@ -147,15 +167,31 @@ void sl_tailer_foreach_file(const struct sl_tailer *t,
 
 /* ---- watches ------------------------------------------------------------ */
 
+/* inotify_add_watch() within opts.max_watches: past it, a path that has no
+ * watch yet gets none (-ENOSPC, as from the kernel). Returns the watch
+ * descriptor or -errno. */
+static int add_watch(struct sl_tailer *t, const char *path, uint32_t mask) {
+        int wd = inotify_add_watch(t->inotify_fd, path, mask);
+
+        if (wd < 0)
+                return -errno;
+        if (t->opts.max_watches && t->watches.len >= t->opts.max_watches &&
+            !sl_tail_map_get(&t->watches, (uint64_t)wd, 0)) {
+                inotify_rm_watch(t->inotify_fd, wd);
+                return -ENOSPC;
+        }
+        return wd;
+}
+
 /* Watches directory @dir for entries coming and going, on behalf of glob
  * @gi. Returns 0 or -errno (ENOENT: not there yet; ENOSPC: out of watches). */
 static int watch_dir(struct sl_tailer *t, const char *dir, size_t gi) {
         struct tail_watch *w;
         int wd;
 
-        wd = inotify_add_watch(t->inotify_fd, dir, DIR_EVENTS | IN_ONLYDIR);
+        wd = add_watch(t, dir, DIR_EVENTS | IN_ONLYDIR);
         if (wd < 0)
-                return -errno;
+                return wd;
         w = sl_tail_map_get(&t->watches, (uint64_t)wd, 0);
         if (!w) {
                 w = sl_xnew(struct tail_watch);
@@ -184,10 +220,13 @@ static bool has_magic(const char *s) {
 static void watch_glob_dirs(struct sl_tailer *t, size_t gi) {
         struct tail_glob *g = &t->globs[gi];
         _cleanup_free_ char *dirpat = sl_path_dirname(g->pattern);
-        bool ok = true;
+        bool ok = true, failed = false;
+        int r;
 
         if (!has_magic(dirpat)) {
-                ok = watch_dir(t, dirpat, gi) >= 0;
+                r = watch_dir(t, dirpat, gi);
+                ok = r >= 0;
+                failed = r < 0 && r != -ENOENT;
         } else {
                 _cleanup_free_ char *prefix = NULL;
                 size_t magic = strcspn(dirpat, "*?[");
@@ -200,18 +239,28 @@ static void watch_glob_dirs(struct sl_tailer *t, size_t gi) {
                         prefix = sl_xstrdup("/");
                 else
                         prefix = sl_xstrndup(dirpat, (size_t)(slash - dirpat));
-                ok = watch_dir(t, prefix, gi) >= 0;
+                r = watch_dir(t, prefix, gi);
+                ok = r >= 0;
+                failed = r < 0 && r != -ENOENT;
                 if (glob(dirpat, GLOB_ONLYDIR, NULL, &gl) == 0) {
                         for (size_t i = 0; i < gl.gl_pathc; i++) {
-                                int r = watch_dir(t, gl.gl_pathv[i], gi);
-                                /* Not a directory after all: nothing to watch. */
-                                if (r < 0 && r != -ENOTDIR)
+                                r = watch_dir(t, gl.gl_pathv[i], gi);
+                                /* Not a directory after all: nothing to watch;
+                                 * gone since glob(): nothing to miss. */
+                                if (r < 0 && r != -ENOTDIR && r != -ENOENT) {
                                         ok = false;
+                                        failed = true;
+                                }
                         }
                         globfree(&gl);
                 }
         }
         g->unwatched = !ok;
+        /* Out of watches (or not allowed): polled instead, counted once
+         * until the glob is fully watched again. */
+        if (failed && !g->watch_failed)
+                t->stats.watch_failures++;
+        g->watch_failed = failed;
 }
 
 /* When matched @path is a symlink (Kubernetes' /var/log/containers), also
@@ -232,18 +281,23 @@ static void watch_link_target_dir(struct sl_tailer *t, const char *path, size_t 
 
 /* Watches open file @f by its fd, so the watch is on the file we read even
  * if its path has moved on. On failure (ENOSPC) the file is left to
- * sl_tailer_poll(). */
+ * sl_tailer_poll(), counted once. */
 static void watch_file(struct sl_tailer *t, struct sl_tail_file *f) {
         struct tail_watch *w;
         char proc[64];
         int wd;
 
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-        wd = inotify_add_watch(t->inotify_fd, proc, FILE_EVENTS);
-        if (wd < 0 && errno == ENOENT) /* no /proc: the path is the next best thing */
-                wd = inotify_add_watch(t->inotify_fd, f->open_path, FILE_EVENTS);
-        if (wd < 0)
+        wd = add_watch(t, proc, FILE_EVENTS);
+        if (wd == -ENOENT) /* no /proc: the path is the next best thing */
+                wd = add_watch(t, f->open_path, FILE_EVENTS);
+        if (wd < 0) {
+                if (!f->unwatched)
+                        t->stats.watch_failures++;
+                f->unwatched = true;
                 return;
+        }
+        f->unwatched = false;
         if (sl_tail_map_get(&t->watches, (uint64_t)wd, 0))
                 return;
         w = sl_xnew(struct tail_watch);
@@ -278,17 +332,31 @@ static bool path_names(const char *path, const struct sl_tail_file *f) {
  * no longer leads to it, @f was renamed within the globs: it keeps being
  * followed under @path, and its position entry records the new name. */
 static void found_under(struct sl_tailer *t, struct sl_tail_file *f, const char *path) {
-        uint64_t acked;
-
         f->suspect = false;
         if (strcmp(f->cur_path, path) == 0 || path_names(f->cur_path, f))
                 return;
         free(f->cur_path);
         f->cur_path = sl_xstrdup(path);
         f->gone = false;
+        f->rotated = true;
+        /* Its last bytes are read before its successor's: know its size. */
+        f->check = true;
+        t->names_to_check = true;
         t->stats.rotations++;
-        if (sl_positions_get(t->positions, f->info.dev, f->info.ino, &acked))
-                sl_positions_track(t->positions, f->info.dev, f->info.ino, path, acked);
+        sl_positions_set_path(t->positions, f->info.dev, f->info.ino, path);
+}
+
+/* A new file was opened at @path: a followed file last seen under that name
+ * was renamed or deleted. Flags it for a look at its name, so it is known
+ * gone (and read first) before its successor's lines go out. */
+static void flag_previous_at(struct sl_tailer *t, const char *path) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                if (strcmp(f->cur_path, path) == 0) {
+                        f->check_name = true;
+                        t->names_to_check = true;
+                }
+        }
 }
 
 /* Opens @path, matched by glob @gi, unless its file is followed already.
@@ -296,6 +364,7 @@ static void found_under(struct sl_tailer *t, struct sl_tail_file *f, const char 
 static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
         struct sl_tail_file *known;
+        struct sl_fingerprint saved;
         uint64_t offset = 0;
         int r;
 
@@ -312,15 +381,33 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 found_under(t, known, path);
                 return 0;
         }
-        if (!sl_positions_get(t->positions, f->info.dev, f->info.ino, &offset) ||
-            !sl_tail_file_offset_valid(f, offset))
+        /* A saved position applies only to the file it was saved for: same
+         * first bytes, and a line boundary within it. */
+        if (sl_positions_get(t->positions, f->info.dev, f->info.ino, &offset) &&
+            sl_positions_get_fingerprint(t->positions, f->info.dev, f->info.ino, &saved)) {
+                r = sl_tail_file_identify(f, &saved);
+                if (r == 0) {
+                        t->stats.fingerprint_mismatches++;
+                        offset = 0;
+                } else if (r > 0 && !sl_tail_file_offset_valid(f, offset)) {
+                        offset = 0;
+                }
+        } else {
                 offset = 0;
+                r = sl_tail_file_identify(f, NULL);
+        }
+        if (r < 0) {
+                t->stats.open_errors++;
+                return r;
+        }
         sl_tail_file_seek(f, offset);
-        sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset);
 
         f->info.id = ++t->last_id;
         f->info.target = t->globs[gi].target;
         f->glob = gi;
+        sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
+                           f->info.id);
+        flag_previous_at(t, path);
         sl_xgrow((void **)&t->files, sizeof(*t->files), &t->cap_files, t->n_files + 1);
         t->files[t->n_files++] = f;
         sl_tail_map_put(&t->by_id, f->info.dev, f->info.ino, f);
@@ -386,9 +473,18 @@ static int scan_all(struct sl_tailer *t) {
         return ret < 0 && opened == 0 ? ret : opened;
 }
 
+static void check_files(struct sl_tailer *t, bool all, bool fresh);
+
 int sl_tailer_scan(struct sl_tailer *t) {
+        int r;
+
         t->scanned = true;
-        return scan_all(t);
+        r = scan_all(t);
+        /* Files whose name a new file took are renamed or deleted: known
+         * so before the new file is read (every glob was just scanned). */
+        if (t->names_to_check)
+                check_files(t, false, true);
+        return r;
 }
 
 /* ---- noticing changes --------------------------------------------------- */
@@ -424,6 +520,7 @@ static bool check_file(struct sl_tailer *t, struct sl_tail_file *f, bool name) {
 static void check_files(struct sl_tailer *t, bool all, bool fresh) {
         bool any_suspect = false;
 
+        t->names_to_check = false;
         for (size_t i = 0; i < t->n_files; i++) {
                 struct sl_tail_file *f = t->files[i];
                 if (all || f->check || f->check_name)
@@ -440,6 +537,10 @@ static void check_files(struct sl_tailer *t, bool all, bool fresh) {
                         f->suspect = false;
                         f->gone = true;
                         t->stats.rotations++;
+                } else if (f->check) {
+                        /* Found renamed by that scan: its size, now. */
+                        (void)check_file(t, f, false);
+                        f->check = false;
                 }
         }
 }
@@ -508,6 +609,11 @@ int sl_tailer_process_events(struct sl_tailer *t) {
 void sl_tailer_poll(struct sl_tailer *t) {
         size_t rescanned = 0;
 
+        if (t->inotify_fd >= 0)
+                for (size_t i = 0; i < t->n_files; i++)
+                        if (t->files[i]->unwatched)
+                                watch_file(t, t->files[i]);
+
         for (size_t i = 0; i < t->n_globs; i++) {
                 if (t->inotify_fd < 0 || t->globs[i].unwatched) {
                         (void)scan_glob(t, i);
@@ -526,6 +632,12 @@ bool sl_tailer_has_pending(const struct sl_tailer *t) {
                         return true;
         }
         return false;
+}
+
+/* Told after every read of @f: the positions learn how far acks may now
+ * come and the file's first bytes. */
+static void note_read(struct sl_tailer *t, const struct sl_tail_file *f) {
+        sl_positions_note_read(t->positions, f->info.dev, f->info.ino, f->read_pos, &f->fp);
 }
 
 /* Closes files[@i] for good: hands out its last bytes, tells the release
@@ -563,9 +675,20 @@ static bool finish_gone(struct sl_tailer *t, size_t i, const struct sl_tail_read
 }
 
 /* Reads one block of @f; returns the bytes read. */
-static size_t read_block(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *reader) {
+static size_t read_block(struct sl_tailer *t, struct sl_tail_file *f, size_t max,
+                         const struct sl_tail_reader *reader) {
         ssize_t n = sl_tail_file_read(f, max, reader);
 
+        if (n == -ESTALE) {
+                /* Truncated and written again past the offset: the first
+                 * bytes changed. Nothing went out; reading starts over. */
+                t->stats.truncations++;
+                t->stats.rewrites++;
+                sl_positions_reset(t->positions, f->info.dev, f->info.ino);
+                note_read(t, f);
+                f->broken = false;
+                return 0;
+        }
         if (n < 0) {
                 /* An I/O error: wait for the next event or poll (a gone
                  * file is released: it will not get better). */
@@ -574,6 +697,8 @@ static size_t read_block(struct sl_tail_file *f, size_t max, const struct sl_tai
                 return 0;
         }
         f->broken = false;
+        if (n > 0)
+                note_read(t, f);
         return (size_t)n;
 }
 
@@ -587,21 +712,27 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
         };
         size_t total = 0, idle = 0;
 
-        /* Gone files first, to their end: a rotated file's last lines come
-         * before those of its successor, and its fd is closed soon. */
+        /* Gone and renamed files first, to their end: a rotated file's
+         * last lines come before those of its successor, and a gone file's
+         * fd is closed soon. */
         for (size_t i = 0; i < t->n_files && total < budget;) {
                 struct sl_tail_file *f = t->files[i];
                 size_t n = 1;
 
-                if (!f->gone) {
+                if (!f->gone && !f->rotated) {
                         i++;
                         continue;
                 }
                 while (n > 0 && total < budget && sl_tail_file_has_unread(f)) {
-                        n = read_block(f, budget - total, &reader);
+                        n = read_block(t, f, budget - total, &reader);
                         total += n;
                 }
-                if (sl_tail_file_has_unread(f) || !finish_gone(t, i, &reader))
+                if (sl_tail_file_has_unread(f)) {
+                        i++;
+                        continue;
+                }
+                f->rotated = false;
+                if (!f->gone || !finish_gone(t, i, &reader))
                         i++;
         }
 
@@ -615,7 +746,7 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
                         t->cursor = 0;
                 f = t->files[t->cursor];
                 if (sl_tail_file_has_unread(f)) {
-                        n = read_block(f, budget - total, &reader);
+                        n = read_block(t, f, budget - total, &reader);
                         total += n;
                 }
                 if (f->gone && !sl_tail_file_has_unread(f) && finish_gone(t, t->cursor, &reader)) {

@@ -1,14 +1,16 @@
-/* tailer.h - follow the files matched by the scrape globs, by device+inode,
- * and hand out their complete lines.
+/* tailer.h - follow the files matched by the scrape globs, known by device,
+ * inode and fingerprint, and hand out their complete lines.
  *
  * Owns: the inotify fd and its watches (each glob's directories, each open
  * file), every followed file (fd, identity, read buffer, offsets), copies of
  * the globs and options.
  * Borrows: the positions (must outlive the tailer): read when a file is opened
- * (sl_positions_get, then sl_positions_track), told when a file is truncated
- * (sl_positions_reset), renamed within the globs (sl_positions_track with the
- * acked offset) or released (sl_positions_release). The tailer never acks:
- * the agent does, once lines are shipped. Also borrows each glob's @target.
+ * (sl_positions_get and _get_fingerprint, then sl_positions_track), told
+ * after every read block (sl_positions_note_read: read end, fingerprint),
+ * when a file is truncated (sl_positions_reset), renamed within the globs
+ * (sl_positions_set_path) or released (sl_positions_release). The tailer
+ * never acks: the agent does, once lines are shipped. Also borrows each
+ * glob's @target.
  *
  * Calling sequence:
  *   sl_tailer_new()             copies the options; opens the inotify fd
@@ -18,19 +20,41 @@
  *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
  *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
  *   sl_tailer_read()            while sl_tailer_has_pending() (and downstream has room)
+ *   sl_tailer_stats(), sl_tailer_mode(), sl_tailer_foreach_file()   any time
  *   sl_tailer_free()            closes everything; NULL is a no-op
  *
  * Following: a file is followed by its fd, so a file renamed away (rotation)
  * is read to its end and then released; the path's new file is opened by the
  * rescan its directory event triggers, from offset 0. A file renamed to a
  * name the globs still match keeps being followed (no release, no re-read).
- * The same device+inode under two matched names is followed once. A file
- * whose size falls below the read offset was truncated (copytruncate): it is
- * read again from 0. A deleted file is read to its end, then released.
+ * Renamed or gone files are read to their end before the others, so the last
+ * lines of a rotated file come before the first ones of its successor. The
+ * same device+inode under two matched names is followed once. A deleted
+ * file is read to its end, then released (what a writer still holding it
+ * open appends after that is not seen: it has no name left to be found by).
  *
- * Offsets: a file opened for the first time is read from its first byte. A
- * saved position is used only if it is within the file and follows a '\n';
- * otherwise the file is read from 0 (at least once beats never).
+ * Truncation (copytruncate): a file whose size falls below the read offset,
+ * or whose first bytes no longer hash to its fingerprint (truncated and
+ * written past the old offset again between two looks), is read again from
+ * 0, and counted. Lines written before the truncation and not read by then
+ * are not in the file any more: copytruncate's own race.
+ *
+ * Identity and offsets: a file is known by device, inode and fingerprint
+ * (fingerprint.h). A file opened for the first time is read from its first
+ * byte. A saved position is used only if the file's first bytes hash to the
+ * saved fingerprint (else it is another file that got the inode: read from
+ * 0, entry replaced, counted in fingerprint_mismatches), and the offset is
+ * within the file and follows a '\n'; otherwise the file is read from 0 (at
+ * least once beats never).
+ *
+ * inotify and its limits: directories of the globs and open files are
+ * watched. When a watch cannot be added (ENOSPC: out of watches, or the
+ * max_watches option), that file or glob is polled instead by
+ * sl_tailer_poll(), and watch_failures counts it (once per file; once per
+ * glob each time it loses a watch); when inotify cannot be set up at all
+ * (EMFILE...), everything is polled. sl_tailer_mode() says which, so the
+ * agent can warn once. An event queue overflow rescans every glob and checks
+ * every file.
  *
  * Lines: a line is handed out once its '\n' has been read. A line longer than
  * max_line_size is handed out in pieces of max_line_size bytes as they arrive
@@ -64,6 +88,9 @@ struct sl_tailer_options {
                                     * pieces of this size (counted as split);
                                     * 0: SL_TAILER_MAX_LINE_SIZE_DEFAULT */
         bool poll;                 /* no inotify: stat() files each sl_tailer_poll() */
+        size_t max_watches;        /* most inotify watches to hold (files and
+                                    * directories); past it, as when the kernel refuses
+                                    * one: polled. 0: no limit but the kernel's */
 };
 
 /* What the sink learns about a line's file. Valid (and its path) until the
@@ -115,8 +142,9 @@ int sl_tailer_fd(const struct sl_tailer *t);
  * open files. Returns 0 or -errno (reading the fd failed). */
 int sl_tailer_process_events(struct sl_tailer *t);
 /* The same by stat(): fstat every open file, and rescan the globs that have
- * no directory watch (all of them in poll mode). For poll mode, and as a
- * safety net for lost events. */
+ * no directory watch (all of them in poll mode); tries again to watch the
+ * files that have none. For poll mode, for what could not be watched, and as
+ * a safety net for lost events. */
 void sl_tailer_poll(struct sl_tailer *t);
 /* True when a file is known to have unread bytes, or a file is waiting to be
  * released (both go away with sl_tailer_read()): never true for nothing. */
@@ -136,13 +164,33 @@ struct sl_tailer_stats {
         uint64_t lines_split;      /* pieces of lines longer than max_line_size */
         uint64_t open_errors;      /* failed opens of matched files (EACCES...; each scan
                                     * tries again) */
+        uint64_t rewrites;         /* of truncations, those found by the first bytes
+                                    * changing while the size was past the read offset */
+        uint64_t fingerprint_mismatches; /* saved positions not applied: the file at that
+                                    * device+inode begins otherwise (a new file) */
+        uint64_t watch_failures;   /* inotify watches that could not be added (or inotify
+                                    * not set up): those files and globs are polled */
 };
 /* Borrowed, live: valid until sl_tailer_free(). */
 const struct sl_tailer_stats *sl_tailer_stats(const struct sl_tailer *t);
 
-/* Per-file view for metrics; path borrowed for the duration of the callback. */
+/* How changes are noticed. */
+enum sl_tailer_mode {
+        SL_TAILER_INOTIFY = 0,     /* every glob directory and open file is watched */
+        SL_TAILER_PARTLY_POLLED,   /* some watches could not be added: those files and
+                                    * globs are polled (sl_tailer_poll's period) */
+        SL_TAILER_POLLED,          /* no inotify: poll mode, or inotify_init1 failed */
+};
+/* The mode now (it changes as watches fail or come back). */
+enum sl_tailer_mode sl_tailer_mode(const struct sl_tailer *t);
+
+/* Per-file view for metrics; path borrowed for the duration of the callback.
+ * The file's acknowledged offset is the positions' (sl_positions_get with
+ * dev and ino): size minus it is what a crash now would read again. */
 struct sl_tail_file_stat {
         const char *path;          /* the path the file was opened by */
+        uint64_t dev;              /* device of the file */
+        uint64_t ino;              /* inode of the file */
         uint64_t offset;           /* bytes read so far (file offset) */
         uint64_t size;             /* file size last seen */
 };

@@ -1,5 +1,6 @@
-/* test-positions.c - positions: track/ack/reset/release rules, save and load
- * round trips, what load rejects, atomic and skipped saves, prune. */
+/* test-positions.c - positions: track/ack/reset/release rules, stale acks,
+ * fingerprints, save and load round trips (v2, and v1 files read), what load
+ * rejects, atomic and skipped saves, prune. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,27 @@ static bool exists(const char *path) {
         return stat(path, &st) == 0;
 }
 
+static struct sl_fingerprint fp_of(const char *text) {
+        struct sl_fingerprint fp;
+        sl_fingerprint_of(text, strlen(text), &fp);
+        return fp;
+}
+
+static struct sl_fingerprint fp_empty(void) {
+        struct sl_fingerprint fp;
+        sl_fingerprint_init(&fp);
+        return fp;
+}
+
+/* Tracks a file without a fingerprint, read far enough that any ack applies. */
+static void track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
+                  uint64_t offset) {
+        struct sl_fingerprint fp = fp_empty();
+
+        sl_positions_track(p, dev, ino, path, offset, &fp, 0);
+        sl_positions_note_read(p, dev, ino, UINT64_MAX, &fp);
+}
+
 START_TEST(missing_file_loads_empty)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
@@ -72,25 +94,46 @@ START_TEST(round_trip_keeps_every_path_and_offset)
         _cleanup_free_ char *text = NULL;
         size_t n = SL_ARRAY_SIZE(odd_paths);
 
+        struct sl_fingerprint full = fp_of("a first line\n"), got;
+
         for (size_t i = 0; i < n; i++)
-                sl_positions_track(p, 2049, 100 + i, odd_paths[i], i * 1000);
-        sl_positions_track(p, UINT64_MAX, UINT64_MAX, "/max", UINT64_MAX);
+                track(p, 2049, 100 + i, odd_paths[i], i * 1000);
+        track(p, UINT64_MAX, UINT64_MAX, "/max", UINT64_MAX);
+        /* Fingerprints: grown by a read, one with a hash of all bits set. */
+        sl_positions_note_read(p, 2049, 101, 0, &full);
+        sl_positions_note_read(p, UINT64_MAX, UINT64_MAX, 0,
+                               &(struct sl_fingerprint){ .hash = UINT64_MAX,
+                                                         .len = SL_FINGERPRINT_MAX });
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
-        ck_assert_msg(strncmp(text, "# sluice positions v1\n", 22) == 0, "header: %s", text);
-        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 /var/log/plain.log\n"));
+        ck_assert_msg(strncmp(text, "# sluice positions v2\n", 22) == 0, "header: %s", text);
+        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 /var/log/plain.log\n"));
+        ck_assert_ptr_nonnull(strstr(text, "18446744073709551615 18446744073709551615 "
+                                           "18446744073709551615 1024 ffffffffffffffff /max\n"));
 
         ck_assert_int_eq(sl_positions_load(q), 0);
         ck_assert_uint_eq(sl_positions_count(q), n + 1);
         for (size_t i = 0; i < n; i++)
                 ck_assert_uint_eq(offset_of(q, 2049, 100 + i), i * 1000);
         ck_assert_uint_eq(offset_of(q, UINT64_MAX, UINT64_MAX), UINT64_MAX);
+        ck_assert(sl_positions_get_fingerprint(q, 2049, 101, &got));
+        ck_assert(sl_fingerprint_equal(&got, &full));
+        ck_assert_uint_eq(got.len, 13);
+        ck_assert(sl_positions_get_fingerprint(q, 2049, 100, &got));
+        ck_assert_uint_eq(got.len, 0);
+        ck_assert(sl_positions_get_fingerprint(q, UINT64_MAX, UINT64_MAX, &got));
+        ck_assert_uint_eq(got.hash, UINT64_MAX);
+        ck_assert_uint_eq(got.len, SL_FINGERPRINT_MAX);
 
         /* Paths came back byte for byte: saving q writes the same file. */
         {
                 _cleanup_free_ char *again = NULL;
-                sl_positions_ack(q, 2049, 100, 1); /* change, then change back */
+                struct sl_fingerprint fp = fp_empty();
+                /* change, then change back */
+                sl_positions_track(q, 2049, 100, odd_paths[0], 0, &fp, 7);
+                sl_positions_note_read(q, 2049, 100, 10, &fp);
+                sl_positions_ack(q, 2049, 100, 1);
                 sl_positions_reset(q, 2049, 100);
                 ck_assert_int_eq(sl_positions_save(q), 0);
                 ck_assert_int_eq(sl_read_file(file, 1 << 20, &again, NULL), 0);
@@ -104,7 +147,7 @@ START_TEST(save_is_atomic_and_skipped_when_unchanged)
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *tmp = sl_path_join(dir, "positions.tmp");
 
-        sl_positions_track(p, 1, 2, "/a", 10);
+        track(p, 1, 2, "/a", 10);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert(exists(file));
         ck_assert(!exists(tmp));
@@ -131,7 +174,7 @@ START_TEST(failed_save_is_retried)
         _cleanup_free_ char *bad = sl_path_join(dir, "no-such-dir/positions");
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(bad);
 
-        sl_positions_track(p, 1, 2, "/a", 10);
+        track(p, 1, 2, "/a", 10);
         ck_assert_int_eq(sl_positions_save(p), -ENOENT);
         /* Still dirty: the next save tries again instead of claiming success. */
         ck_assert_int_eq(sl_positions_save(p), -ENOENT);
@@ -147,19 +190,153 @@ START_TEST(acks_only_move_forward)
         ck_assert(!sl_positions_get(p, 1, 1, &off));
         ck_assert_uint_eq(sl_positions_count(p), 0);
 
-        sl_positions_track(p, 1, 1, "/a", 10);
+        track(p, 1, 1, "/a", 10);
         sl_positions_ack(p, 1, 1, 5);
         ck_assert_uint_eq(offset_of(p, 1, 1), 10);
         sl_positions_ack(p, 1, 1, 20);
         ck_assert_uint_eq(offset_of(p, 1, 1), 20);
         sl_positions_reset(p, 1, 1);
         ck_assert_uint_eq(offset_of(p, 1, 1), 0);
+        track(p, 1, 1, "/a", 0);
         sl_positions_ack(p, 1, 1, 3);
         ck_assert_uint_eq(offset_of(p, 1, 1), 3);
         /* Track sets the offset the tailer starts at, even lower. */
-        sl_positions_track(p, 1, 1, "/a", 0);
+        track(p, 1, 1, "/a", 0);
         ck_assert_uint_eq(offset_of(p, 1, 1), 0);
         ck_assert_uint_eq(sl_positions_count(p), 1);
+}
+END_TEST
+
+/* What happens to the file's entry before an ack arrives. */
+enum stale_step {
+        STEP_NONE,          /* nothing: the file is still the one read */
+        STEP_TRUNCATED,     /* sl_positions_reset(): the content before is gone */
+        STEP_REPLACED,      /* re-tracked for a new file (inode reused), source 2 */
+        STEP_READ_ON,       /* the new content was read up to 100 since */
+};
+
+struct stale_case {
+        const char *name;
+        enum stale_step steps[3];  /* in order, STEP_NONE ends */
+        bool with_source;          /* ack_source(source 1) instead of ack() */
+        uint64_t ack;              /* the ack that arrives */
+        uint64_t want;             /* the offset after it */
+};
+
+static const struct stale_case stale[] = {
+        { "ack within what was read",        { STEP_NONE },                       false, 40, 40 },
+        { "ack past what was read",          { STEP_NONE },                       false, 60, 10 },
+        { "ack after a truncation",          { STEP_TRUNCATED },                  false, 40, 0 },
+        { "truncated, new content read on",  { STEP_TRUNCATED, STEP_READ_ON },    false, 40, 40 },
+        { "inode reused",                    { STEP_REPLACED },                   false, 40, 0 },
+        { "inode reused, read on (by dev+ino)", { STEP_REPLACED, STEP_READ_ON },  false, 40, 40 },
+        { "inode reused, read on (by source)",  { STEP_REPLACED, STEP_READ_ON },  true, 40, 0 },
+        { "same source",                     { STEP_NONE },                       true, 40, 40 },
+};
+
+START_TEST(stale_acks_are_ignored)
+{
+        for (size_t i = 0; i < SL_ARRAY_SIZE(stale); i++) {
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+                const struct stale_case *c = &stale[i];
+                struct sl_fingerprint a = fp_of("a\n"), b = fp_of("b\n"), got;
+
+                /* File 1 opened at 10, read up to 50. */
+                sl_positions_track(p, 1, 2, "/x", 10, &a, 1);
+                sl_positions_note_read(p, 1, 2, 50, &a);
+                for (size_t k = 0; k < SL_ARRAY_SIZE(c->steps) && c->steps[k] != STEP_NONE; k++) {
+                        switch (c->steps[k]) {
+                        case STEP_TRUNCATED:
+                                sl_positions_reset(p, 1, 2);
+                                ck_assert(sl_positions_get_fingerprint(p, 1, 2, &got));
+                                ck_assert_uint_eq(got.len, 0);
+                                break;
+                        case STEP_REPLACED:
+                                sl_positions_track(p, 1, 2, "/x", 0, &b, 2);
+                                break;
+                        case STEP_READ_ON:
+                                sl_positions_note_read(p, 1, 2, 100, &b);
+                                break;
+                        case STEP_NONE:
+                                break;
+                        }
+                }
+                if (c->with_source)
+                        sl_positions_ack_source(p, 1, 2, 1, c->ack);
+                else
+                        sl_positions_ack(p, 1, 2, c->ack);
+                ck_assert_msg(offset_of(p, 1, 2) == c->want, "%s: offset %lu, want %lu",
+                              c->name, (unsigned long)offset_of(p, 1, 2),
+                              (unsigned long)c->want);
+        }
+}
+END_TEST
+
+START_TEST(fingerprint_follows_the_file)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(file);
+        struct sl_fingerprint small = fp_of("ab"), grown = fp_of("ab\ncd\n"), got;
+
+        ck_assert(!sl_positions_get_fingerprint(p, 1, 2, &got));
+        sl_positions_track(p, 1, 2, "/x", 0, &small, 1);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        /* The same fingerprint again is no change: nothing written. */
+        ck_assert_int_eq(unlink(file), 0);
+        sl_positions_note_read(p, 1, 2, 2, &small);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert(!exists(file));
+        /* Grown: saved, and read back. */
+        sl_positions_note_read(p, 1, 2, 6, &grown);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert(sl_positions_get_fingerprint(q, 1, 2, &got));
+        ck_assert(sl_fingerprint_equal(&got, &grown));
+        /* A rename keeps it; the path changes. */
+        sl_positions_set_path(p, 1, 2, "/x.1");
+        ck_assert(sl_positions_get_fingerprint(p, 1, 2, &got));
+        ck_assert(sl_fingerprint_equal(&got, &grown));
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        {
+                _cleanup_free_ char *text = NULL;
+                ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+                ck_assert_ptr_nonnull(strstr(text, " /x.1\n"));
+        }
+        sl_positions_set_path(p, 9, 9, "/none");  /* no entry: nothing */
+        ck_assert_uint_eq(sl_positions_count(p), 1);
+}
+END_TEST
+
+START_TEST(v1_file_is_read_and_saved_as_v2)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_free_ char *text = NULL;
+        const char *v1 = "# sluice positions v1\n# device inode offset path\n"
+                         "2049 7 120 /var/log/a b.log\n2049 8 0 /b\n";
+        struct sl_fingerprint got;
+
+        sl_test_write_file(file, v1, strlen(v1));
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
+        ck_assert_uint_eq(offset_of(p, 2049, 7), 120);
+        ck_assert(sl_positions_get_fingerprint(p, 2049, 7, &got));
+        ck_assert_uint_eq(got.len, 0);
+        /* Loading is no change; the first change writes v2. */
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+        ck_assert_str_eq(text, v1);
+        free(text);
+        text = NULL;
+        sl_positions_set_path(p, 2049, 8, "/c");
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+        ck_assert_str_eq(text, "# sluice positions v2\n"
+                               "# device inode offset fingerprint-length fingerprint-hash path\n"
+                               "2049 8 0 0 cbf29ce484222325 /c\n"
+                               "2049 7 120 0 cbf29ce484222325 /var/log/a b.log\n");
+        /* v1 files reject what v1 rejected: a v2 entry is not a v1 path. */
+        sl_test_write_file(file, "# sluice positions v1\n1 2 3\n", 26);
+        ck_assert_int_eq(sl_positions_load(p), -EBADMSG);
 }
 END_TEST
 
@@ -169,26 +346,33 @@ struct corrupt_case {
         unsigned line;           /* expected error line, 0: none */
 };
 
-#define HDR "# sluice positions v1\n"
+#define HDR "# sluice positions v2\n"
+#define E "0 cbf29ce484222325 " /* an empty fingerprint, as v2 writes it */
 
 static const struct corrupt_case corrupt[] = {
         { "empty file",         "",                                             0 },
         { "not ours",           "positions:\n  /a: \"1\"\n",                    1 },
-        { "future version",     "# sluice positions v2\n1 2 3 /a\n",            1 },
+        { "future version",     "# sluice positions v3\n1 2 3 /a\n",            1 },
+        { "v1 entry in v2",     HDR "1 2 3 /a\n",                               2 },
+        { "fp length too big",  HDR "1 2 3 1025 0123456789abcdef /a\n",         2 },
+        { "fp hash too short",  HDR "1 2 3 10 0123456789abcde /a\n",            2 },
+        { "fp hash not hex",    HDR "1 2 3 10 0123456789abcdeg /a\n",           2 },
+        { "fp hash too long",   HDR "1 2 3 10 0123456789abcdef0 /a\n",          2 },
+        { "no path after fp",   HDR "1 2 3 10 0123456789abcdef\n",              2 },
         { "header only part",   "# sluice positions\n",                         1 },
-        { "no path",            HDR "1 2 3\n",                                  2 },
-        { "empty path",         HDR "1 2 3 \n",                                 2 },
+        { "no path",            HDR "1 2 3 " E "\n",                                  2 },
+        { "empty path",         HDR "1 2 3 " E "\n",                                 2 },
         { "offset not number",  HDR "1 2 x /a\n",                               2 },
         { "negative",           HDR "-1 2 3 /a\n",                              2 },
         { "overflow",           HDR "1 18446744073709551616 3 /a\n",            2 },
         { "two spaces",         HDR "1  2 3 /a\n",                              2 },
         { "empty line",         HDR "# fine\n\n",                               3 },
-        { "bad escape",         HDR "1 2 3 /a\\q\n",                            2 },
-        { "short hex escape",   HDR "1 2 3 /a\\x4\n",                           2 },
-        { "nul escape",         HDR "1 2 3 /a\\x00\n",                          2 },
-        { "raw control byte",   HDR "1 2 3 /a\r\n",                             2 },
-        { "duplicate identity", HDR "# c\n1 2 3 /a\n1 2 4 /b\n",                4 },
-        { "truncated",          HDR "1 2 3 /a\n4 5 6 /b",                       3 },
+        { "bad escape",         HDR "1 2 3 " E "/a\\q\n",                            2 },
+        { "short hex escape",   HDR "1 2 3 " E "/a\\x4\n",                           2 },
+        { "nul escape",         HDR "1 2 3 " E "/a\\x00\n",                          2 },
+        { "raw control byte",   HDR "1 2 3 " E "/a\r\n",                             2 },
+        { "duplicate identity", HDR "# c\n1 2 3 " E "/a\n1 2 4 " E "/b\n",                4 },
+        { "truncated",          HDR "1 2 3 " E "/a\n4 5 6 " E "/b",                       3 },
 };
 
 START_TEST(corrupt_files_are_rejected_with_a_line)
@@ -199,7 +383,7 @@ START_TEST(corrupt_files_are_rejected_with_a_line)
                 const char *err;
 
                 /* A good load first: a bad one must leave it in place. */
-                sl_test_write_file(file, HDR "7 8 9 /kept\n", strlen(HDR "7 8 9 /kept\n"));
+                sl_test_write_file(file, HDR "7 8 9 " E "/kept\n", strlen(HDR "7 8 9 " E "/kept\n"));
                 ck_assert_int_eq(sl_positions_load(p), 0);
 
                 sl_test_write_file(file, c->content, strlen(c->content));
@@ -223,7 +407,7 @@ END_TEST
 START_TEST(comments_and_escapes_are_read)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
-        const char *text = HDR "# a comment\n1 2 3 /a b\\\\c\\nd\\x09e\n";
+        const char *text = HDR "# a comment\n1 2 3 " E "/a b\\\\c\\nd\\x09e\n";
 
         sl_test_write_file(file, text, strlen(text));
         ck_assert_int_eq(sl_positions_load(p), 0);
@@ -272,10 +456,10 @@ START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
         stat_path(b, &db, &ib);
         stat_path(c, &dc, &ic);
         stat_path(d, &dd, &id);
-        sl_positions_track(p, da, ia, a, 2);
-        sl_positions_track(p, db, ib, b, 2);
-        sl_positions_track(p, dc, ic, c, 2);
-        sl_positions_track(p, dd, id, d, 2);
+        track(p, da, ia, a, 2);
+        track(p, db, ib, b, 2);
+        track(p, dc, ic, c, 2);
+        track(p, dd, id, d, 2);
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         /* b deleted; c's name now leads to another file; d gone but still open. */
@@ -312,12 +496,12 @@ START_TEST(track_records_a_new_path)
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
 
-        sl_positions_track(p, 1, 2, "/old", 4);
+        track(p, 1, 2, "/old", 4);
         ck_assert_int_eq(sl_positions_save(p), 0);
-        sl_positions_track(p, 1, 2, "/new", 4);
+        track(p, 1, 2, "/new", 4);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_ptr_nonnull(strstr(text, "1 2 4 /new\n"));
+        ck_assert_ptr_nonnull(strstr(text, "1 2 4 " E "/new\n"));
         ck_assert_ptr_null(strstr(text, "/old"));
         ck_assert_uint_eq(sl_positions_count(p), 1);
 }
@@ -333,6 +517,9 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, save_is_atomic_and_skipped_when_unchanged);
         tcase_add_test(tc, failed_save_is_retried);
         tcase_add_test(tc, acks_only_move_forward);
+        tcase_add_test(tc, stale_acks_are_ignored);
+        tcase_add_test(tc, fingerprint_follows_the_file);
+        tcase_add_test(tc, v1_file_is_read_and_saved_as_v2);
         tcase_add_test(tc, corrupt_files_are_rejected_with_a_line);
         tcase_add_test(tc, comments_and_escapes_are_read);
         tcase_add_test(tc, unreadable_file_is_an_errno);

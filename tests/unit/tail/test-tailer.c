@@ -1,6 +1,10 @@
 /* test-tailer.c - the tailer on real files in a temporary directory, with
- * real inotify: lines across reads, appends, rotation by rename, copytruncate,
- * saved positions, files matched twice, deletion, long lines, poll mode.
+ * real inotify: lines across reads, appends, rotation by rename (and the
+ * order of a rotated file's last lines and its successor's first), 
+ * copytruncate (also truncated and written past the offset again), saved
+ * positions and fingerprints (inode reuse), files matched twice, deletion
+ * (many files: descriptors come back), long lines, poll mode, watch limits
+ * and inotify set-up failures.
  * Waiting is poll(2) on the inotify fd with a bound, never a sleep. */
 #include <errno.h>
 #include <poll.h>
@@ -8,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +21,7 @@
 #include "base/fs-util.h"
 #include "base/xalloc.h"
 #include "sl-test.h"
+#include "tail/fingerprint.h"
 #include "tail/tailer.h"
 
 #define WAIT_MS 5000
@@ -29,9 +36,9 @@ struct got_line {
 };
 
 struct collector {
-        struct got_line lines[256];   /* lines in the order handed out */
+        struct got_line lines[512];   /* lines in the order handed out */
         size_t n;                     /* lines used */
-        uint64_t released[16];        /* ids released, in order */
+        uint64_t released[128];       /* ids released, in order */
         size_t n_released;            /* released used */
 };
 
@@ -355,26 +362,308 @@ START_TEST(copytruncate_reads_again_from_zero)
 }
 END_TEST
 
-START_TEST(saved_position_is_resumed)
+struct rewrite_case {
+        const char *name;
+        bool poll;               /* poll mode instead of inotify */
+        const char *before;      /* content read first */
+        const char *after;       /* then: truncated and written with this, unseen between */
+        const char *want[3];     /* the lines handed out after, NULL-terminated */
+        uint64_t rewrites;       /* truncations found by the first bytes */
+};
+
+/* 1100 bytes: a 1023-byte line, then one of 76. */
+#define KX "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define K1023 KX KX KX KX KX KX KX KX "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define Y75 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+
+static const struct rewrite_case rewrite_cases[] = {
+        { "shorter: the size tells", false, "aaaa\nbbbb\n", "cc\n", { "cc", NULL }, 0 },
+        { "regrown past the offset", false, "aaaa\nbbbb\n", "cccccccccc\ndddd\n",
+          { "cccccccccc", "dddd", NULL }, 1 },
+        { "regrown past the offset, poll", true, "aaaa\nbbbb\n", "cccccccccc\ndddd\n",
+          { "cccccccccc", "dddd", NULL }, 1 },
+        /* Not detectable: the first 1 KiB is the same, the size grew. The
+         * old offset is read on from, as if the file had been appended to. */
+        { "first 1 KiB unchanged", false, K1023 "\n" Y75 "\n", K1023 "\n" "zz\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\nlast\n",
+          { "zzzzzzzz", "last", NULL }, 0 },
+};
+
+/* copytruncate: the file is truncated and written again between two looks
+ * of the tailer. Shorter than the read offset, the size tells; longer, only
+ * the first bytes (the fingerprint, checked after every read block) do. */
+START_TEST(truncated_and_rewritten_is_read_from_zero)
+{
+        for (size_t k = 0; k < SL_ARRAY_SIZE(rewrite_cases); k++) {
+                const struct rewrite_case *c = &rewrite_cases[k];
+                struct sl_tailer_options o = { .poll = c->poll };
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                _cleanup_free_ char *app = path_in("app.log");
+                size_t base, n_want = 0;
+                uint64_t dev, ino, off;
+
+                write_in("app.log", c->before);
+                stat_in("app.log", &dev, &ino);
+                t = tailer_for(&o, p, "app.log");
+                ck_assert_int_eq(sl_tailer_scan(t), 1);
+                while (sl_tailer_has_pending(t))
+                        sl_tailer_read(t, 1 << 20, sink, &col);
+                base = col.n;
+                sl_positions_ack(p, dev, ino, strlen(c->before));
+
+                sl_test_write_file(app, c->after, strlen(c->after));  /* O_TRUNC, write */
+                while (c->want[n_want])
+                        n_want++;
+                wait_for(t, base + n_want, 0);
+                for (size_t i = 0; i < n_want; i++) {
+                        size_t len = col.lines[base + i].len;
+                        /* A case may name only the start of a long line. */
+                        ck_assert_msg(len >= strlen(c->want[i]) &&
+                                      memcmp(col.lines[base + i].text, c->want[i],
+                                             strlen(c->want[i])) == 0,
+                                      "%s: line %zu is \"%.20s\", want \"%s\"", c->name, i,
+                                      col.lines[base + i].text, c->want[i]);
+                }
+                ck_assert_msg(sl_tailer_stats(t)->rewrites == c->rewrites, "%s: rewrites %lu",
+                              c->name, (unsigned long)sl_tailer_stats(t)->rewrites);
+                ck_assert_uint_eq(sl_tailer_stats(t)->truncations,
+                                  c->rewrites || strlen(c->after) < strlen(c->before));
+                /* A truncation takes the position back to 0, and acks still in
+                 * flight for the old content cannot move it past what the new
+                 * content had when read. */
+                ck_assert(sl_positions_get(p, dev, ino, &off));
+                if (sl_tailer_stats(t)->truncations) {
+                        ck_assert_uint_eq(off, 0);
+                        sl_positions_ack(p, dev, ino, strlen(c->after) + 1);
+                        ck_assert(sl_positions_get(p, dev, ino, &off));
+                        ck_assert_uint_eq(off, 0);
+                }
+                sl_tailer_free(TAKE_PTR(t));
+                ck_assert_int_eq(unlink(app), 0);
+        }
+}
+END_TEST
+
+/* A rotated file's last lines come before its successor's first ones, also
+ * when a rescan (the timer's, before any event was read) or a rename within
+ * the globs is how the tailer learns of the rotation. */
+struct order_case {
+        const char *name;
+        const char *glob;        /* x.log only, or its rotated names too */
+        bool by_scan;            /* learnt by sl_tailer_scan(), not by events */
+};
+
+static const struct order_case order_cases[] = {
+        { "renamed away, events",          "x.log",  false },
+        { "renamed away, periodic rescan", "x.log",  true },
+        { "renamed within globs, events",  "x.log*", false },
+        { "renamed within globs, rescan",  "x.log*", true },
+};
+
+START_TEST(rotated_file_is_finished_before_its_successor)
+{
+        for (size_t k = 0; k < SL_ARRAY_SIZE(order_cases); k++) {
+                const struct order_case *c = &order_cases[k];
+                struct sl_tailer_options o = { 0 };
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                _cleanup_free_ char *x = path_in("x.log"), *x1 = path_in("x.log.1");
+                size_t base = col.n, released = col.n_released;
+
+                write_in("x.log", "1\n");
+                t = tailer_for(&o, p, c->glob);
+                ck_assert_int_eq(sl_tailer_scan(t), 1);
+                wait_for(t, base + 1, released);
+
+                append_in("x.log", "2\n2b\n");
+                ck_assert_int_eq(rename(x, x1), 0);
+                write_in("x.log", "3\n");
+                if (c->by_scan) {
+                        ck_assert_int_eq(sl_tailer_scan(t), 1);
+                        while (sl_tailer_has_pending(t))
+                                sl_tailer_read(t, 1 << 20, sink, &col);
+                        ck_assert_uint_eq(col.n, base + 4);
+                }
+                wait_for(t, base + 4, released + (strcmp(c->glob, "x.log") == 0));
+                ck_assert_msg(strcmp(col.lines[base + 1].text, "2") == 0 &&
+                              strcmp(col.lines[base + 2].text, "2b") == 0 &&
+                              strcmp(col.lines[base + 3].text, "3") == 0,
+                              "%s: order %s %s %s", c->name, col.lines[base + 1].text,
+                              col.lines[base + 2].text, col.lines[base + 3].text);
+                ck_assert_uint_eq(col.lines[base + 3].id, 2);
+                sl_tailer_free(TAKE_PTR(t));
+                ck_assert_int_eq(unlink(x), 0);
+                ck_assert_int_eq(unlink(x1), 0);
+        }
+}
+END_TEST
+
+/* What a saved position's fingerprint covers, for app.log = "a\nb\n". */
+enum saved_fp {
+        FP_NONE,        /* empty: a v1 entry, matched by device+inode */
+        FP_PREFIX,      /* "a\n": saved when the file was shorter */
+        FP_FULL,        /* "a\nb\n" */
+        FP_OTHER,       /* "x\ny\n": another file had the inode */
+        FP_LONGER,      /* "a\nb\nc\n": the file is shorter than what was saved */
+};
+
+struct saved_case {
+        const char *name;
+        enum saved_fp fp;
+        bool resumed;            /* read from the saved offset 2 (else from 0) */
+};
+
+static const struct saved_case saved_cases[] = {
+        { "v1 entry",              FP_NONE,   true },
+        { "fingerprint of a prefix", FP_PREFIX, true },
+        { "full fingerprint",      FP_FULL,   true },
+        { "another file's",        FP_OTHER,  false },
+        { "longer than the file",  FP_LONGER, false },
+};
+
+START_TEST(saved_position_is_resumed_only_for_the_same_file)
+{
+        static const char *const fp_text[] = { "", "a\n", "a\nb\n", "x\ny\n", "a\nb\nc\n" };
+
+        for (size_t k = 0; k < SL_ARRAY_SIZE(saved_cases); k++) {
+                const struct saved_case *c = &saved_cases[k];
+                struct sl_tailer_options o = { 0 };
+                _cleanup_free_ char *pos = path_in("positions");
+                _cleanup_(sl_positions_freep) struct sl_positions *saved = sl_positions_new(pos);
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(pos);
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                _cleanup_free_ char *app = path_in("app.log");
+                struct sl_fingerprint fp, got, want;
+                uint64_t dev, ino, off;
+                size_t base = col.n;
+
+                write_in("app.log", "a\nb\n");
+                stat_in("app.log", &dev, &ino);
+                sl_fingerprint_of(fp_text[c->fp], strlen(fp_text[c->fp]), &fp);
+                sl_positions_track(saved, dev, ino, app, 2, &fp, 0);
+                ck_assert_int_eq(sl_positions_save(saved), 0);
+
+                ck_assert_int_eq(sl_positions_load(p), 0);
+                t = tailer_for(&o, p, "app.log");
+                ck_assert_int_eq(sl_tailer_scan(t), 1);
+                if (c->resumed) {
+                        wait_for(t, base + 1, 0);
+                        assert_line(base, "b", 4, 1);
+                } else {
+                        wait_for(t, base + 2, 0);
+                        assert_line(base, "a", 2, 1);
+                        assert_line(base + 1, "b", 4, 1);
+                }
+                ck_assert_msg(sl_tailer_stats(t)->fingerprint_mismatches == (c->fp >= FP_OTHER),
+                              "%s: mismatches %lu", c->name,
+                              (unsigned long)sl_tailer_stats(t)->fingerprint_mismatches);
+                /* Either way the entry now has the file's own fingerprint. */
+                sl_fingerprint_of("a\nb\n", 4, &want);
+                ck_assert(sl_positions_get_fingerprint(p, dev, ino, &got));
+                ck_assert_msg(sl_fingerprint_equal(&got, &want), "%s: fingerprint len %u",
+                              c->name, got.len);
+                ck_assert(sl_positions_get(p, dev, ino, &off));
+                ck_assert_uint_eq(off, c->resumed ? 2 : 0);
+        }
+}
+END_TEST
+
+/* Deleted while stopped, and a new file created at the same path: when it
+ * gets the old inode (likely on ext4, xfs...), device+inode alone would
+ * apply the old offset to it; its first bytes say it is another file. When
+ * the file system does not hand out the inode again, the position is moved
+ * onto the new inode, which is what reuse looks like to the tailer. */
+START_TEST(reused_inode_is_read_from_zero)
 {
         struct sl_tailer_options o = { 0 };
         _cleanup_free_ char *pos = path_in("positions");
-        _cleanup_(sl_positions_freep) struct sl_positions *saved = sl_positions_new(pos);
-        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(pos);
-        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
         _cleanup_free_ char *app = path_in("app.log");
-        uint64_t dev, ino;
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(pos);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(pos);
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        struct sl_fingerprint old_fp, got, want;
+        uint64_t dev, ino, dev2, ino2, off;
+        /* Offset 12 of the new content also follows a '\n': the offset check
+         * alone would accept it. */
+        const char *old_text = "old-1\nold-2\n", *new_text = "new-01\nnew2\nnew-3\n";
+        bool reused = false;
 
-        write_in("app.log", "a\nb\n");
+        write_in("app.log", old_text);
         stat_in("app.log", &dev, &ino);
-        sl_positions_track(saved, dev, ino, app, 2);
-        ck_assert_int_eq(sl_positions_save(saved), 0);
-
-        ck_assert_int_eq(sl_positions_load(p), 0);
         t = tailer_for(&o, p, "app.log");
         ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 2, 0);
+        sl_positions_ack(p, dev, ino, 12);
+        ck_assert(sl_positions_get_fingerprint(p, dev, ino, &old_fp));
+        ck_assert_uint_eq(old_fp.len, 12);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        sl_tailer_free(t);
+        t = NULL;
+
+        for (int attempt = 0; attempt < 8 && !reused; attempt++) {
+                ck_assert_int_eq(unlink(app), 0);
+                write_in("app.log", new_text);
+                stat_in("app.log", &dev2, &ino2);
+                reused = dev2 == dev && ino2 == ino;
+        }
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        if (!reused) {
+                sl_positions_track(q, dev2, ino2, app, 12, &old_fp, 0);
+                sl_positions_release(q, dev2, ino2);
+        }
+        t = tailer_for(&o, q, "app.log");
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 5, 0);
+        assert_line(2, "new-01", 7, 1);
+        assert_line(3, "new2", 12, 1);
+        assert_line(4, "new-3", 18, 1);
+        ck_assert_uint_eq(sl_tailer_stats(t)->fingerprint_mismatches, 1);
+        ck_assert(sl_positions_get(q, dev2, ino2, &off));
+        ck_assert_uint_eq(off, 0);
+        sl_fingerprint_of(new_text, strlen(new_text), &want);
+        ck_assert(sl_positions_get_fingerprint(q, dev2, ino2, &got));
+        ck_assert(sl_fingerprint_equal(&got, &want));
+}
+END_TEST
+
+START_TEST(fingerprint_grows_with_the_file)
+{
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        char big[SL_FINGERPRINT_MAX + 100];
+        struct sl_fingerprint got, want;
+        uint64_t dev, ino;
+
+        write_in("app.log", "");
+        stat_in("app.log", &dev, &ino);
+        t = tailer_for(&o, p, "app.log");
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        ck_assert(sl_positions_get_fingerprint(p, dev, ino, &got));
+        ck_assert_uint_eq(got.len, 0);
+
+        append_in("app.log", "ab\n");
         wait_for(t, 1, 0);
-        assert_line(0, "b", 4, 1);
+        ck_assert(sl_positions_get_fingerprint(p, dev, ino, &got));
+        sl_fingerprint_of("ab\n", 3, &want);
+        ck_assert(sl_fingerprint_equal(&got, &want));
+
+        /* Past SL_FINGERPRINT_MAX it covers exactly that much. */
+        memset(big, 'x', sizeof(big));
+        big[0] = 'a';
+        big[1] = 'b';
+        big[2] = '\n';
+        big[sizeof(big) - 1] = '\n';
+        {
+                _cleanup_free_ char *path = path_in("app.log");
+                sl_test_write_file(path, big, sizeof(big));   /* same first 3 bytes */
+        }
+        wait_for(t, 2, 0);
+        ck_assert_uint_eq(sl_tailer_stats(t)->rewrites, 0);
+        sl_fingerprint_of(big, sizeof(big), &want);
+        ck_assert_uint_eq(want.len, SL_FINGERPRINT_MAX);
+        ck_assert(sl_positions_get_fingerprint(p, dev, ino, &got));
+        ck_assert(sl_fingerprint_equal(&got, &want));
 }
 END_TEST
 
@@ -389,10 +678,13 @@ START_TEST(invalid_saved_position_reads_from_zero)
                 _cleanup_free_ char *app = path_in("app.log");
                 uint64_t dev, ino, off;
                 size_t base = col.n;
+                struct sl_fingerprint none;
+
 
                 write_in("app.log", "ab\ncd\n");
                 stat_in("app.log", &dev, &ino);
-                sl_positions_track(p, dev, ino, app, bad[k]);
+                sl_fingerprint_init(&none);
+                sl_positions_track(p, dev, ino, app, bad[k], &none, 0);
                 t = tailer_for(&o, p, "app.log");
                 ck_assert_int_eq(sl_tailer_scan(t), 1);
                 wait_for(t, base + 2, 0);
@@ -552,14 +844,199 @@ END_TEST
 struct file_view {
         size_t n;
         uint64_t offset, size;
+        size_t same_identity;    /* files whose dev and ino are their path's */
 };
 
 static void view_file(void *ud, const struct sl_tail_file_stat *s) {
         struct file_view *v = ud;
+        struct stat st;
+
         v->n++;
         v->offset += s->offset;
         v->size += s->size;
+        if (stat(s->path, &st) == 0 && (uint64_t)st.st_dev == s->dev &&
+            (uint64_t)st.st_ino == s->ino)
+                v->same_identity++;
 }
+
+/* The number of descriptors this process has open. */
+static size_t open_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        size_t n = 0;
+
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n - 1;   /* opendir's own */
+}
+
+/* Many files deleted while open: each is read to its end (its last bytes
+ * without '\n' too), released, and its descriptor closed. */
+START_TEST(deleted_files_are_finished_and_their_descriptors_closed)
+{
+        struct sl_tailer_options o = { .read_size = 7 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        enum { N = 100 };
+        size_t before = open_fds(), seen[N] = { 0 };
+
+        for (int i = 0; i < N; i++) {
+                char name[32], text[64];
+                snprintf(name, sizeof(name), "c%03d.log", i);
+                snprintf(text, sizeof(text), "%d-first\n", i);
+                write_in(name, text);
+        }
+        t = tailer_for(&o, p, "*.log");
+        ck_assert_int_eq(sl_tailer_scan(t), N);
+        wait_for(t, N, 0);
+        ck_assert_uint_eq(open_fds(), before + 1 + N);
+        /* Written to, then deleted, before the tailer looks again. */
+        for (int i = 0; i < N; i++) {
+                char name[32], text[64];
+                _cleanup_free_ char *path = NULL;
+                snprintf(name, sizeof(name), "c%03d.log", i);
+                snprintf(text, sizeof(text), "%d-second\n%d-third", i, i);
+                append_in(name, text);
+                path = path_in(name);
+                ck_assert_int_eq(unlink(path), 0);
+        }
+        wait_for(t, 3 * N, N);
+        for (size_t i = N; i < col.n; i++) {
+                int id;
+                char what[16];
+                ck_assert_int_eq(sscanf(col.lines[i].text, "%d-%15s", &id, what), 2);
+                ck_assert(id >= 0 && id < N);
+                ck_assert_str_eq(what, seen[id]++ == 0 ? "second" : "third");
+        }
+        ck_assert_uint_eq(sl_tailer_active_files(t), 0);
+        ck_assert_uint_eq(sl_tailer_stats(t)->files_released, N);
+        ck_assert_uint_eq(open_fds(), before + 1);
+        sl_positions_prune(p);
+        ck_assert_uint_eq(sl_positions_count(p), 0);
+}
+END_TEST
+
+struct limit_case {
+        const char *name;
+        size_t max_watches;      /* the tailer's option */
+        bool in_dirs;            /* files in directories d1, d2 (glob * /x.log), else *.log */
+        uint64_t failures;       /* watch_failures after the scan */
+        enum sl_tailer_mode mode;
+};
+
+static const struct limit_case limit_cases[] = {
+        { "no limit",                      0, false, 0, SL_TAILER_INOTIFY },
+        { "one file over the limit",       3, false, 1, SL_TAILER_PARTLY_POLLED },
+        { "directories over the limit",    1, true,  3, SL_TAILER_PARTLY_POLLED },
+};
+
+/* Out of inotify watches: what cannot be watched is polled, counted once,
+ * and watched again once watches are free. */
+START_TEST(watch_limit_falls_back_to_polling)
+{
+        for (size_t k = 0; k < SL_ARRAY_SIZE(limit_cases); k++) {
+                const struct limit_case *c = &limit_cases[k];
+                struct sl_tailer_options o = { .max_watches = c->max_watches };
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                static const char *const flat[] = { "a.log", "b.log", "c.log" };
+                static const char *const nested[] = { "d1/x.log", "d2/x.log" };
+                const char *const *names = c->in_dirs ? nested : flat;
+                size_t n = c->in_dirs ? 2 : 3, base = col.n;
+                _cleanup_free_ char *sub = NULL;
+
+                sl_test_rmtree(dir);
+                ck_assert_int_eq(mkdir(dir, 0700), 0);
+                if (c->in_dirs) {
+                        _cleanup_free_ char *d1 = path_in("d1"), *d2 = path_in("d2");
+                        ck_assert_int_eq(mkdir(d1, 0755), 0);
+                        ck_assert_int_eq(mkdir(d2, 0755), 0);
+                }
+                for (size_t i = 0; i < n; i++)
+                        write_in(names[i], "1\n");
+                t = tailer_for(&o, p, c->in_dirs ? "*/x.log" : "*.log");
+                ck_assert_int_eq(sl_tailer_scan(t), (int)n);
+                ck_assert_msg(sl_tailer_stats(t)->watch_failures == c->failures,
+                              "%s: failures %lu", c->name,
+                              (unsigned long)sl_tailer_stats(t)->watch_failures);
+                ck_assert_int_eq(sl_tailer_mode(t), c->mode);
+                while (sl_tailer_has_pending(t))
+                        sl_tailer_read(t, 1 << 20, sink, &col);
+                ck_assert_uint_eq(col.n, base + n);
+
+                /* Growth of every file, and (directories) a new one, are found:
+                 * by events where there are watches, by the poll elsewhere. */
+                for (size_t i = 0; i < n; i++)
+                        append_in(names[i], "2\n");
+                if (c->in_dirs) {
+                        sub = path_in("d3");
+                        ck_assert_int_eq(mkdir(sub, 0755), 0);
+                        write_in("d3/x.log", "new\n");
+                }
+                if (c->failures == 0) {
+                        wait_for(t, base + 2 * n, 0);
+                } else {
+                        drain(t);
+                        ck_assert_uint_lt(col.n, base + 2 * n);
+                        sl_tailer_poll(t);
+                        while (sl_tailer_has_pending(t))
+                                sl_tailer_read(t, 1 << 20, sink, &col);
+                        ck_assert_uint_eq(col.n, base + 2 * n + c->in_dirs);
+                }
+                /* Failures are counted once, not per scan or poll. */
+                sl_tailer_scan(t);
+                sl_tailer_poll(t);
+                ck_assert_uint_ge(sl_tailer_stats(t)->watch_failures, c->failures);
+                ck_assert_uint_le(sl_tailer_stats(t)->watch_failures, c->failures + c->in_dirs);
+
+                if (!c->in_dirs && c->failures) {
+                        /* A watched file goes: the unwatched one gets its watch. */
+                        _cleanup_free_ char *a = path_in("a.log");
+                        ck_assert_int_eq(unlink(a), 0);
+                        wait_for(t, base + 2 * n, 1);
+                        sl_tailer_poll(t);
+                        ck_assert_int_eq(sl_tailer_mode(t), SL_TAILER_INOTIFY);
+                        append_in("c.log", "3\n");
+                        wait_for(t, base + 2 * n + 1, 1);
+                }
+                col.n_released = 0;
+        }
+}
+END_TEST
+
+/* inotify cannot be set up (EMFILE: the descriptor limit, or
+ * max_user_instances): everything is polled, and the mode says so. */
+START_TEST(inotify_failure_falls_back_to_polling)
+{
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        struct rlimit saved, low;
+        int lowest = dup(0);
+
+        write_in("x.log", "1\n");
+        ck_assert_int_ge(lowest, 0);
+        close(lowest);
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        low = saved;
+        low.rlim_cur = (rlim_t)lowest;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+        t = tailer_for(&o, p, "x.log");
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+        ck_assert_int_eq(sl_tailer_fd(t), -1);
+        ck_assert_int_eq(sl_tailer_mode(t), SL_TAILER_POLLED);
+        ck_assert_uint_eq(sl_tailer_stats(t)->watch_failures, 1);
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 1, 0);
+        append_in("x.log", "2\n");
+        wait_for(t, 2, 0);
+        assert_line(1, "2", 4, 1);
+}
+END_TEST
 
 START_TEST(round_robin_shares_the_budget)
 {
@@ -577,6 +1054,7 @@ START_TEST(round_robin_shares_the_budget)
         ck_assert_uint_eq(v.n, 2);
         ck_assert_uint_eq(v.offset, 0);
         ck_assert_uint_eq(v.size, 24);
+        ck_assert_uint_eq(v.same_identity, 2);
 
         /* Each call reads about the budget, one block per file in turn. */
         ck_assert_uint_eq(sl_tailer_read(t, 8, sink, &col), 8);
@@ -621,7 +1099,11 @@ static Suite *tailer_suite(void) {
         tcase_add_test(tc, rename_within_globs_keeps_following);
         tcase_add_test(tc, rotation_behind_a_symlink);
         tcase_add_test(tc, copytruncate_reads_again_from_zero);
-        tcase_add_test(tc, saved_position_is_resumed);
+        tcase_add_test(tc, truncated_and_rewritten_is_read_from_zero);
+        tcase_add_test(tc, rotated_file_is_finished_before_its_successor);
+        tcase_add_test(tc, saved_position_is_resumed_only_for_the_same_file);
+        tcase_add_test(tc, reused_inode_is_read_from_zero);
+        tcase_add_test(tc, fingerprint_grows_with_the_file);
         tcase_add_test(tc, invalid_saved_position_reads_from_zero);
         tcase_add_test(tc, file_matched_twice_is_followed_once);
         tcase_add_test(tc, deleted_file_is_read_to_its_end_then_released);
@@ -629,6 +1111,9 @@ static Suite *tailer_suite(void) {
         tcase_add_test(tc, new_files_in_new_directories_are_found);
         tcase_add_test(tc, poll_mode_notices_growth_rotation_and_truncation);
         tcase_add_test(tc, round_robin_shares_the_budget);
+        tcase_add_test(tc, deleted_files_are_finished_and_their_descriptors_closed);
+        tcase_add_test(tc, watch_limit_falls_back_to_polling);
+        tcase_add_test(tc, inotify_failure_falls_back_to_polling);
         tcase_add_test(tc, globs_are_checked);
         suite_add_tcase(s, tc);
         return s;
