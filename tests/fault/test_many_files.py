@@ -106,14 +106,27 @@ class ManyFilesTest(unittest.TestCase):
                 peak_positions = [0]
                 errors = []
 
+                def opened(n):
+                    """Waits (bounded) until sluice has container n's live log
+                    open. A log renamed or deleted before sluice ever opened it
+                    cannot be followed (a documented limit, not the subject
+                    here), and how soon sluice notices a new file depends on the
+                    machine's load: waiting on it keeps the test about what it
+                    tests, whatever else runs on the machine."""
+                    path = self.live(n)
+                    harness.wait_until(lambda: path in faultlib.fd_targets(pid), 20,
+                                       "sluice to open %s" % path)
+
                 def drive():
                     try:
                         for step in range(CONTAINERS + ALIVE):
                             if step < CONTAINERS:
                                 self.start(step)
                             if 0 <= step - ROTATE_AFTER < CONTAINERS:
+                                opened(step - ROTATE_AFTER)
                                 self.rotate(step - ROTATE_AFTER)
                             if 0 <= step - ALIVE < CONTAINERS:
+                                opened(step - ALIVE)
                                 self.remove(step - ALIVE)
                             peak[0] = max(peak[0], len(faultlib.fd_targets(pid)))
                             if step % 25 == 0:
