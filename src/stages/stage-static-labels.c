@@ -19,28 +19,11 @@ static int static_labels_process(void *userdata, struct sl_entry *e) {
         return SL_STAGE_KEEP;
 }
 
-static void static_labels_destroy(void *userdata) {
-        struct sl_stage_pairs *pairs = userdata;
-
-        if (!pairs)
-                return;
-        sl_stage_pairs_release(pairs);
-        free(pairs);
-}
-
 static int static_labels_create(const struct sl_yaml_node *node, const char *path,
                                 struct sl_cfg_error *err, void **ret_ctx) {
-        struct sl_stage_pairs pairs;
-        int r;
-
-        r = sl_stage_pairs_read(node, path,
-                                SL_STAGE_PAIRS_LABEL_NAMES | SL_STAGE_PAIRS_VALUE_REQUIRED, &pairs,
-                                err);
-        if (r < 0)
-                return r;
-        *ret_ctx = sl_xnew(struct sl_stage_pairs);
-        *(struct sl_stage_pairs *)*ret_ctx = pairs;
-        return 0;
+        return sl_stage_pairs_new(node, path,
+                                  SL_STAGE_PAIRS_LABEL_NAMES | SL_STAGE_PAIRS_VALUE_REQUIRED,
+                                  err, ret_ctx);
 }
 
 const struct sl_stage_type sl_stage_static_labels = {
@@ -49,5 +32,5 @@ const struct sl_stage_type sl_stage_static_labels = {
         .keys = NULL, /* free-form: label names */
         .create = static_labels_create,
         .process = static_labels_process,
-        .destroy = static_labels_destroy,
+        .destroy = sl_stage_pairs_free,
 };

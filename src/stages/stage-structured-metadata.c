@@ -23,26 +23,9 @@ static int metadata_process(void *userdata, struct sl_entry *e) {
         return SL_STAGE_KEEP;
 }
 
-static void metadata_destroy(void *userdata) {
-        struct sl_stage_pairs *pairs = userdata;
-
-        if (!pairs)
-                return;
-        sl_stage_pairs_release(pairs);
-        free(pairs);
-}
-
 static int metadata_create(const struct sl_yaml_node *node, const char *path,
                            struct sl_cfg_error *err, void **ret_ctx) {
-        struct sl_stage_pairs pairs;
-        int r;
-
-        r = sl_stage_pairs_read(node, path, SL_STAGE_PAIRS_LABEL_NAMES, &pairs, err);
-        if (r < 0)
-                return r;
-        *ret_ctx = sl_xnew(struct sl_stage_pairs);
-        *(struct sl_stage_pairs *)*ret_ctx = pairs;
-        return 0;
+        return sl_stage_pairs_new(node, path, SL_STAGE_PAIRS_LABEL_NAMES, err, ret_ctx);
 }
 
 const struct sl_stage_type sl_stage_structured_metadata = {
@@ -51,5 +34,5 @@ const struct sl_stage_type sl_stage_structured_metadata = {
         .keys = NULL, /* free-form: metadata names */
         .create = metadata_create,
         .process = metadata_process,
-        .destroy = metadata_destroy,
+        .destroy = sl_stage_pairs_free,
 };

@@ -104,3 +104,25 @@ int sl_stage_pairs_read(const struct sl_yaml_node *conf, const char *path,
         pairs = (struct sl_stage_pairs){ NULL, 0 };
         return 0;
 }
+
+int sl_stage_pairs_new(const struct sl_yaml_node *conf, const char *path,
+                       enum sl_stage_pairs_flags flags, struct sl_cfg_error *err, void **ret_ctx) {
+        struct sl_stage_pairs pairs;
+        int r;
+
+        r = sl_stage_pairs_read(conf, path, flags, &pairs, err);
+        if (r < 0)
+                return r;
+        *ret_ctx = sl_xnew(struct sl_stage_pairs);
+        *(struct sl_stage_pairs *)*ret_ctx = pairs;
+        return 0;
+}
+
+void sl_stage_pairs_free(void *ctx) {
+        struct sl_stage_pairs *pairs = ctx;
+
+        if (!pairs)
+                return;
+        sl_stage_pairs_release(pairs);
+        free(pairs);
+}

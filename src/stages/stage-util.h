@@ -61,4 +61,12 @@ int sl_stage_pairs_read(const struct sl_yaml_node *conf, const char *path,
                         struct sl_cfg_error *err);
 void sl_stage_pairs_release(struct sl_stage_pairs *pairs);
 
+/* For stages whose whole context is a struct sl_stage_pairs (labels,
+ * structured_metadata, static_labels): reads @conf as sl_stage_pairs_read
+ * does into a new context (a stage's create), and frees one (a stage's
+ * destroy; NULL is a no-op). */
+int sl_stage_pairs_new(const struct sl_yaml_node *conf, const char *path,
+                       enum sl_stage_pairs_flags flags, struct sl_cfg_error *err, void **ret_ctx);
+void sl_stage_pairs_free(void *ctx);
+
 #endif
