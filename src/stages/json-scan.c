@@ -244,46 +244,6 @@ static const char *check_utf8(const char *p, const char *end) {
         return p + n;
 }
 
-#define BYTES(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
-
-/* The 8 bytes at @p, the first one in the lowest bits (so that a borrow
- * runs from earlier bytes to later ones). */
-static inline uint64_t load8(const char *p) {
-        uint64_t x;
-
-        memcpy(&x, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        x = __builtin_bswap64(x);
-#endif
-        return x;
-}
-
-/* The bytes among the 8 at @p that need a look in a string (a quote, a
- * backslash, a control or non-ASCII byte), as their top bits. For bytes
- * below 0x80, v - n sets a byte's top bit under ~v where the byte is below
- * n; a borrow can only flag bytes after a flagged one, so the first flag
- * is always right. */
-static inline uint64_t specials8(const char *p) {
-        uint64_t x = load8(p), q, b, ctl;
-
-        q = x ^ BYTES('"');
-        b = x ^ BYTES('\\');
-        ctl = (x - BYTES(0x20)) & ~x;
-        q = (q - BYTES(1)) & ~q;
-        b = (b - BYTES(1)) & ~b;
-        return (x | ctl | q | b) & BYTES(0x80);
-}
-
-/* The offset of the first byte flagged in @mask (not 0). */
-static inline size_t first_flagged(uint64_t mask) {
-        return (size_t)__builtin_ctzll(mask) / 8;
-}
-
-static inline bool plain_byte(char ch) {
-        unsigned char c = (unsigned char)ch;
-        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
 /* Validates the string whose opening quote is at s->p and moves past its
  * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
  * holds \u0000. */
@@ -291,15 +251,7 @@ static bool scan_string(struct scanner *s, bool *escaped, bool *nul) {
         const char *p = s->p + 1, *end = s->end;
 
         for (;;) {
-                uint64_t mask = 0;
-
-                while (end - p >= 8 && !(mask = specials8(p)))
-                        p += 8;
-                if (mask)
-                        p += first_flagged(mask);
-                else
-                        while (p < end && plain_byte(*p))
-                                p++;
+                p = sl_json_string_stop(p, end, true);
                 if (p >= end)
                         return false;
                 if (*p == '"') {
@@ -603,11 +555,14 @@ static const char *decode_escape(const char *p, const char *end, char *out, char
         return p + 2;
 }
 
-/* What a two-byte escape \<c> stands for, or 0 when <c> starts none. */
-static const char simple_escapes[256] = {
+const char sl_json_simple_escapes[256] = {
         ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
         ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
 };
+
+const char *sl_json_decode_escape(const char *p, const char *end, char **io_out) {
+        return decode_escape(p, end, *io_out, io_out);
+}
 
 /* Docker's records are pino's JSON as a JSON string: an escape every few
  * bytes. So plain runs are copied 8 bytes at a time and the common escapes
@@ -620,13 +575,13 @@ ssize_t sl_json_unescape(const char *s, size_t len, char *out) {
                 /* Blocks of 8 are copied whole, up to the first backslash: no
                  * escape grows, so o + 8 <= out + len while p + 8 <= end. */
                 while (end - p >= 8) {
-                        uint64_t b = load8(p) ^ BYTES('\\');
+                        uint64_t b = sl_json_load8(p) ^ SL_JSON_BYTES('\\');
                         size_t n = 8;
 
                         memcpy(o, p, 8);
-                        b = (b - BYTES(1)) & ~b & BYTES(0x80);
+                        b = (b - SL_JSON_BYTES(1)) & ~b & SL_JSON_BYTES(0x80);
                         if (b)
-                                n = first_flagged(b);
+                                n = sl_json_first_flagged(b);
                         o += n;
                         p += n;
                         if (b)
@@ -636,8 +591,8 @@ ssize_t sl_json_unescape(const char *s, size_t len, char *out) {
                         *o++ = *p++;
                 if (p == end)
                         break;
-                if (end - p >= 2 && simple_escapes[(unsigned char)p[1]]) {
-                        *o++ = simple_escapes[(unsigned char)p[1]];
+                if (end - p >= 2 && sl_json_simple_escapes[(unsigned char)p[1]]) {
+                        *o++ = sl_json_simple_escapes[(unsigned char)p[1]];
                         p += 2;
                         continue;
                 }

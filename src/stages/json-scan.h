@@ -31,13 +31,16 @@
  * scanning, so one set may serve any number of scans.
  *
  * sl_json_unescape() decodes the escapes of a string slice; the docker stage
- * uses it too.
+ * uses it too, and shares the word-at-a-time string scanning below
+ * (sl_json_specials8(), sl_json_string_stop()): pure inline helpers.
  */
 #ifndef SL_STAGES_JSON_SCAN_H
 #define SL_STAGES_JSON_SCAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "base/cleanup.h"
@@ -109,5 +112,89 @@ int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len
  * bytes are copied as they are. Returns the decoded length, or -EINVAL on
  * a malformed escape. */
 ssize_t sl_json_unescape(const char *s, size_t len, char *out);
+
+/* What the two-byte escape \<c> stands for, indexed by <c> as unsigned
+ * char; 0 when \<c> is not one (\u and malformed escapes). For decoders
+ * that walk a string themselves (the docker stage), with
+ * sl_json_decode_escape() for the rest. */
+extern const char sl_json_simple_escapes[256];
+
+/* Decodes the one escape whose backslash is at @p (before @end) into
+ * *@io_out and moves *@io_out past it (1 to 4 bytes), as sl_json_unescape()
+ * does. Returns the byte after the escape, or NULL when it is malformed
+ * (*@io_out untouched). */
+const char *sl_json_decode_escape(const char *p, const char *end, char **io_out);
+
+/* ---- word-at-a-time string scanning (shared with the docker stage) ---- */
+
+/* @b repeated in each byte of a word. */
+#define SL_JSON_BYTES(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
+
+/* The 8 bytes at @p as a word, the first one in the lowest bits. */
+static inline uint64_t sl_json_load8(const char *p) {
+        uint64_t x;
+
+        memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+        return x;
+}
+
+/* Stores the word @x at @p as 8 bytes, the lowest bits first (the inverse
+ * of sl_json_load8()). */
+static inline void sl_json_store8(char *p, uint64_t x) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+        memcpy(p, &x, 8);
+}
+
+/* The bytes of the word @x (as sl_json_load8() reads them) that end a plain
+ * run inside a JSON string: a quote, a backslash, a byte below 0x20 and, if
+ * @non_ascii, a byte above 0x7f. Byte i is flagged by bit 8 * i + 7. Exact
+ * for every byte (no carry crosses bytes: each sum stays below 0x100), so a
+ * caller may walk all the flags of one word. */
+static inline uint64_t sl_json_specials_of(uint64_t x, bool non_ascii) {
+        const uint64_t low7 = SL_JSON_BYTES(0x7f);
+        uint64_t m = x & low7, plain;
+
+        /* Per byte, bit 7 of each term: its low 7 bits are not '"', not
+         * '\\', not below 0x20. */
+        plain = ((m ^ SL_JSON_BYTES('"')) + low7) & ((m ^ SL_JSON_BYTES('\\')) + low7) &
+                (m + SL_JSON_BYTES(0x80 - 0x20));
+        if (non_ascii)
+                return (~plain | x) & SL_JSON_BYTES(0x80);
+        return ~(plain | x) & SL_JSON_BYTES(0x80);
+}
+
+/* sl_json_specials_of() the 8 bytes at @p. */
+static inline uint64_t sl_json_specials8(const char *p, bool non_ascii) {
+        return sl_json_specials_of(sl_json_load8(p), non_ascii);
+}
+
+/* The offset of the byte of the lowest flag in @mask (not 0). */
+static inline size_t sl_json_first_flagged(uint64_t mask) {
+        return (size_t)__builtin_ctzll(mask) / 8;
+}
+
+/* Whether the byte @ch is one sl_json_specials8() flags. */
+static inline bool sl_json_special_byte(char ch, bool non_ascii) {
+        unsigned char c = (unsigned char)ch;
+        return c < 0x20 || c == '"' || c == '\\' || (non_ascii && c >= 0x80);
+}
+
+/* The first byte in [@p, @end) that sl_json_specials8() flags, or @end. */
+static inline const char *sl_json_string_stop(const char *p, const char *end, bool non_ascii) {
+        while (end - p >= 8) {
+                uint64_t mask = sl_json_specials8(p, non_ascii);
+                if (mask)
+                        return p + sl_json_first_flagged(mask);
+                p += 8;
+        }
+        while (p < end && !sl_json_special_byte(*p, non_ascii))
+                p++;
+        return p;
+}
 
 #endif

@@ -6,7 +6,10 @@
  * the object with a scanner of its own instead of a JSON library: the line
  * is a slice of the input when `log` holds no escape but its final "\n",
  * which is the common case, and only escaped text is decoded, into the
- * entry's arena.
+ * entry's arena, in the same pass that finds the end of `log` (an app that
+ * logs JSON has an escape every few bytes). Strings are scanned 8 bytes at a
+ * time with the word helpers of json-scan.h, and escapes decoded with its
+ * decoder, so both read JSON alike.
  *
  * Docker splits messages longer than 16 KiB into pieces; every piece but the
  * last lacks the final "\n". Pieces are joined per source in a buffer the
@@ -43,9 +46,21 @@ struct raw_string {
         const char *first_bs; /* first backslash inside, or NULL */
 };
 
+/* The `log` member, decoded. */
+struct log_text {
+        struct sl_str text; /* without its final "\n": a slice of the record, or
+                             * in the entry's arena */
+        bool complete;      /* it ended with "\n": a whole message, or the
+                             * last piece of a split one */
+        bool bad_escape;    /* an escape in it is malformed: the record is
+                             * kept as it came */
+};
+
 /* The members of a record the stage uses. */
 struct record {
-        struct raw_string log;    /* the text (with its "\n" when complete) */
+        struct log_text log;      /* the text */
+        char *log_buf;            /* in the entry's arena: room for any `log` of
+                                   * this record decoded; NULL until needed */
         struct raw_string stream; /* "stdout" / "stderr" */
         struct raw_string time;   /* RFC 3339 with nanoseconds */
         bool has_log;             /* `log` was present and a string */
@@ -75,12 +90,40 @@ static const char *skip_ws(const char *p, const char *end) {
         return p;
 }
 
-/* Scans the string whose opening quote is at @p. Returns the byte after the
- * closing quote, or NULL if the string is not valid (unterminated, a raw
- * control byte, a backslash at the end). Escapes are checked when decoded. */
-static const char *scan_string(const char *p, const char *end, struct raw_string *ret) {
-        const char *start = ++p, *first_bs = NULL;
+/* Scans the rest of a string from @p, which is inside its body: @start is
+ * the body's first byte, @first_bs its first backslash so far (or NULL).
+ * Returns the byte after the closing quote, or NULL if the string is not
+ * valid (unterminated, a raw control byte, a backslash at the end). Escapes
+ * are checked when decoded. Every byte of every record passes here, so
+ * plain runs are skipped 8 bytes at a time and every quote, backslash or
+ * control byte of a word is taken from one mask (see sl_json_specials8();
+ * bytes above 0x7f are plain). */
+static const char *scan_body(const char *start, const char *p, const char *end,
+                             const char *first_bs, struct raw_string *ret) {
+        while (end - p >= 8) {
+                uint64_t mask = sl_json_specials8(p, false);
+                size_t at = 8;
 
+                while (mask) {
+                        at = sl_json_first_flagged(mask);
+                        if (p[at] == '"') {
+                                *ret = (struct raw_string){ start, (size_t)(p + at - start), first_bs };
+                                return p + at + 1;
+                        }
+                        if (p[at] != '\\' || end - (p + at) < 2)
+                                return NULL; /* a control byte, or a backslash at the end */
+                        if (!first_bs)
+                                first_bs = p + at;
+                        /* The escaped byte is taken as it is, whatever it is. */
+                        at += 2;
+                        if (at >= 8)
+                                break;
+                        mask &= ~UINT64_C(0) << (8 * at);
+                        if (!mask)
+                                at = 8;
+                }
+                p += at;
+        }
         for (; p < end; p++) {
                 unsigned char c = (unsigned char)*p;
                 if (c == '"') {
@@ -97,6 +140,122 @@ static const char *scan_string(const char *p, const char *end, struct raw_string
                 }
         }
         return NULL;
+}
+
+/* Scans the string whose opening quote is at @p (see scan_body()). */
+static const char *scan_string(const char *p, const char *end, struct raw_string *ret) {
+        return scan_body(p + 1, p + 1, end, NULL, ret);
+}
+
+/* Scans the `log` string whose opening quote is at @p, as scan_string()
+ * does, and decodes it into rec->log on the way: a slice of the record when
+ * its only escape is the final "\n" (or it has none), else decoded into
+ * rec->log_buf, taken from @arena the first time. A malformed escape makes
+ * rec->log.bad_escape; the string is still scanned to its end, so the
+ * record is read exactly as scan_string() reads it. */
+static const char *scan_log(const char *p, const char *end, struct sl_arena *arena,
+                            struct record *rec) {
+        const char *start = p + 1;
+        struct raw_string raw;
+        char *o;
+
+        p = sl_json_string_stop(start, end, false);
+        if (p >= end)
+                return NULL;
+        if (*p == '"') {
+                /* No escape: no "\n" either (a raw one is invalid). */
+                rec->log = (struct log_text){ sl_str_from(start, (size_t)(p - start)), false, false };
+                return p + 1;
+        }
+        if (*p != '\\')
+                return NULL; /* a control byte */
+        if (end - p >= 3 && p[1] == 'n' && p[2] == '"') {
+                rec->log = (struct log_text){ sl_str_from(start, (size_t)(p - start)), true, false };
+                return p + 3;
+        }
+
+        /* Decoding: the text never grows, so the rest of the line (and 8
+         * bytes for whole-word stores) is room enough, for this `log` and
+         * any later one (the last one wins). */
+        if (!rec->log_buf)
+                rec->log_buf = sl_arena_alloc(arena, (size_t)(end - start) + 8);
+        o = rec->log_buf;
+        memcpy(o, start, (size_t)(p - start));
+        o += p - start;
+        for (;;) {
+                const char *next;
+                char c;
+
+                /* p is at a byte the word loop below left to this one: the
+                 * closing quote, a control byte, or an escape other than a
+                 * two-byte one inside a word. */
+                if (p >= end)
+                        return NULL;
+                if (*p == '"')
+                        break;
+                if (*p != '\\' || end - p < 2)
+                        return NULL; /* a control byte, or a backslash at the end */
+                c = sl_json_simple_escapes[(unsigned char)p[1]];
+                if (c) {
+                        *o++ = c;
+                        p += 2;
+                } else {
+                        char *t = o; /* o itself stays out of memory */
+
+                        next = sl_json_decode_escape(p, end, &t);
+                        o = t;
+                        if (!next) {
+                                rec->log.bad_escape = true;
+                                return scan_body(start, p, end, p, &raw);
+                        }
+                        p = next;
+                }
+
+                /* Word by word: plain bytes are copied with whole-word stores
+                 * and two-byte escapes decoded from the word's mask, without
+                 * reading the text again (an escape every few bytes is the
+                 * usual case). */
+                for (;;) {
+                        uint64_t x, mask;
+                        size_t pos = 0, at = 8; /* bytes of x taken; where to stop */
+
+                        if (end - p < 8) {
+                                while (p < end && !sl_json_special_byte(*p, false))
+                                        *o++ = *p++;
+                                break;
+                        }
+                        x = sl_json_load8(p);
+                        mask = sl_json_specials_of(x, false);
+                        while (mask) {
+                                at = sl_json_first_flagged(mask);
+                                c = at < 7 && (unsigned char)(x >> (8 * at)) == '\\'
+                                            ? sl_json_simple_escapes[(unsigned char)(x >> (8 * at + 8))]
+                                            : 0;
+                                if (!c)
+                                        break;
+                                sl_json_store8(o, x >> (8 * pos));
+                                o += at - pos;
+                                *o++ = c;
+                                pos = at + 2;
+                                at = 8;
+                                mask = pos < 8 ? mask & (~UINT64_C(0) << (8 * pos)) : 0;
+                        }
+                        if (pos < at) {
+                                sl_json_store8(o, x >> (8 * pos));
+                                o += at - pos;
+                        }
+                        p += at;
+                        if (at < 8)
+                                break;
+                }
+        }
+        rec->log = (struct log_text){ sl_str_from(rec->log_buf, (size_t)(o - rec->log_buf)), false,
+                                      false };
+        if (rec->log.text.len && rec->log.text.ptr[rec->log.text.len - 1] == '\n') {
+                rec->log.text.len--;
+                rec->log.complete = true;
+        }
+        return p + 1;
 }
 
 /* Skips one JSON value the stage does not use. Nested containers are only
@@ -136,8 +295,9 @@ static bool key_is(const struct raw_string *k, const char *name, size_t len) {
         return !k->first_bs && k->len == len && memcmp(k->ptr, name, len) == 0;
 }
 
-/* Reads a whole line as a Docker record. False when it is not one. */
-static bool parse_record(struct sl_str line, struct record *rec) {
+/* Reads a whole line as a Docker record, decoding `log` into @arena when it
+ * has escapes. False when it is not one. */
+static bool parse_record(struct sl_str line, struct sl_arena *arena, struct record *rec) {
         const char *p = line.ptr, *end = line.ptr + line.len;
 
         memset(rec, 0, sizeof(*rec));
@@ -164,15 +324,17 @@ static bool parse_record(struct sl_str line, struct record *rec) {
                         p = skip_ws(p + 1, end);
                         if (p >= end)
                                 return false;
-                        if (*p == '"') {
+                        if (*p == '"' && key_is(&key, "log", 3)) {
+                                /* A repeated key: the last one wins, as in Go. */
+                                p = scan_log(p, end, arena, rec);
+                                if (!p)
+                                        return false;
+                                rec->has_log = true;
+                        } else if (*p == '"') {
                                 p = scan_string(p, end, &value);
                                 if (!p)
                                         return false;
-                                /* A repeated key: the last one wins, as in Go. */
-                                if (key_is(&key, "log", 3)) {
-                                        rec->log = value;
-                                        rec->has_log = true;
-                                } else if (key_is(&key, "stream", 6)) {
+                                if (key_is(&key, "stream", 6)) {
                                         rec->stream = value;
                                         rec->has_stream = true;
                                 } else if (key_is(&key, "time", 4)) {
@@ -216,29 +378,6 @@ static int decode_string(const struct raw_string *s, struct sl_arena *arena, str
         if (n < 0)
                 return (int)n;
         *ret = sl_str_from(out, (size_t)n);
-        return 0;
-}
-
-/* The `log` text without its "\n", and whether it had one (the message, or
- * its last piece, is complete). The usual record, whose only escape is the
- * final "\n", is not copied. */
-static int decode_log(const struct raw_string *s, struct sl_arena *arena, struct sl_str *ret,
-                      bool *ret_complete) {
-        struct sl_str text = SL_STR_NULL;
-        int r;
-
-        if (s->first_bs && s->first_bs == s->ptr + s->len - 2 && s->ptr[s->len - 1] == 'n') {
-                *ret = sl_str_from(s->ptr, s->len - 2);
-                *ret_complete = true;
-                return 0;
-        }
-        r = decode_string(s, arena, &text);
-        if (r < 0)
-                return r;
-        *ret_complete = text.len > 0 && text.ptr[text.len - 1] == '\n';
-        if (*ret_complete)
-                text.len--;
-        *ret = text;
         return 0;
 }
 
@@ -294,10 +433,10 @@ static int docker_process(void *userdata, struct sl_entry *e) {
         int64_t ts = 0;
         int r;
 
-        if (!parse_record(e->line, &rec))
+        if (!parse_record(e->line, &e->arena, &rec) || rec.log.bad_escape)
                 return SL_STAGE_KEEP;
-        if (decode_log(&rec.log, &e->arena, &text, &complete) < 0)
-                return SL_STAGE_KEEP;
+        text = rec.log.text;
+        complete = rec.log.complete;
         if (rec.has_stream && decode_string(&rec.stream, &e->arena, &stream) < 0)
                 stream = SL_STR_NULL;
         if (rec.has_time && !rec.time.first_bs)

@@ -6,9 +6,7 @@
  * entry is left as it is. Every label is a new stream in Loki: keep to
  * values with few distinct spellings (level, not trace_id).
  */
-#include <stdlib.h>
 
-#include "base/xalloc.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 

@@ -5,9 +5,7 @@
  * a valid label name. Values are copied at load; entries borrow them for as
  * long as the pipeline lives.
  */
-#include <stdlib.h>
 
-#include "base/xalloc.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 

@@ -6,9 +6,7 @@
  * which is where per-request values (trace_id, span_id) belong: as labels
  * they would make one stream per request and exhaust Loki's stream limit.
  */
-#include <stdlib.h>
 
-#include "base/xalloc.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 
