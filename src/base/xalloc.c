@@ -59,7 +59,7 @@ char *sl_xasprintf(const char *fmt, ...) {
         return s;
 }
 
-void sl_xgrow(void **items, size_t size, size_t *cap, size_t need) {
+void sl_xgrow_slow(void **items, size_t size, size_t *cap, size_t need) {
         size_t n;
 
         if (need <= *cap)

@@ -22,7 +22,12 @@ char *sl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Zeroed `struct T`, e.g. `struct sl_tailer *t = sl_xnew(struct sl_tailer);` */
 #define sl_xnew(T) ((T *)sl_xcalloc(1, sizeof(T)))
 
-/* Grows *@items (of @size-byte elements, capacity *@cap) to hold @need. */
-void sl_xgrow(void **items, size_t size, size_t *cap, size_t need);
+/* Grows *@items (of @size-byte elements, capacity *@cap) to hold @need.
+ * Inline, so the common case (room left) costs one comparison. */
+void sl_xgrow_slow(void **items, size_t size, size_t *cap, size_t need);
+static inline void sl_xgrow(void **items, size_t size, size_t *cap, size_t need) {
+        if (need > *cap)
+                sl_xgrow_slow(items, size, cap, need);
+}
 
 #endif

@@ -52,11 +52,11 @@ int sl_label_escape(struct sl_str value, struct sl_buf *out) {
 }
 
 int sl_labels_render(const struct sl_kvs *labels, struct sl_buf *out) {
-        const struct sl_kv *order[64];
+        const struct sl_kv *order[SL_LABELS_RENDER_MAX];
         size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < labels->len && n < 64; i++) {
+        for (size_t i = 0; i < labels->len && n < SL_LABELS_RENDER_MAX; i++) {
                 const struct sl_kv *kv = &labels->items[i];
                 size_t j;
                 if (sl_label_name_internal(kv->name) || kv->value.len == 0 ||

@@ -22,10 +22,14 @@ static inline bool sl_label_name_internal(struct sl_str name) {
         return name.len >= 2 && name.ptr[0] == '_' && name.ptr[1] == '_';
 }
 
+/* Most labels rendered: past these, the rest of a set is left out. */
+#define SL_LABELS_RENDER_MAX 64
+
 /* Appends the rendering of @labels to @out: sorted by name, internal names,
- * invalid names and empty values skipped. Returns the number of labels
- * rendered (0 means the set is empty: Loki refuses a stream without labels)
- * or -ENOBUFS when @out's cap is reached. */
+ * invalid names and empty values skipped; only the first
+ * SL_LABELS_RENDER_MAX labels kept, in the order of @labels. Returns the
+ * number of labels rendered (0 means the set is empty: Loki refuses a
+ * stream without labels) or -ENOBUFS when @out's cap is reached. */
 int sl_labels_render(const struct sl_kvs *labels, struct sl_buf *out);
 
 /* Appends @value escaped as inside a Go string literal (without quotes). */

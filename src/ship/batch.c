@@ -89,28 +89,50 @@ uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels) {
         return i;
 }
 
+/* Copies @s to @at with a NUL after it; returns the copy. */
+static struct sl_str copy_str(char **at, struct sl_str s) {
+        struct sl_str copy = { *at, s.len };
+
+        if (s.len)
+                memcpy(*at, s.ptr, s.len);
+        (*at)[s.len] = '\0';
+        *at += s.len + 1;
+        return copy;
+}
+
 void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
                   const struct sl_kvs *metadata) {
+        size_t n_meta = metadata ? metadata->len : 0, size;
         struct sl_batch_entry *e;
+        struct sl_kv *kv = NULL;
+        char *at;
 
         assert(!b->sealed && stream < b->n_streams);
-        sl_xgrow((void **)&b->entries, sizeof(*b->entries), &b->cap_entries, b->n_entries + 1);
+        if (b->n_entries == b->cap_entries)
+                sl_xgrow((void **)&b->entries, sizeof(*b->entries), &b->cap_entries, b->n_entries + 1);
+        /* One piece of the arena per entry: its metadata pairs, then the
+         * line and the names and values, each NUL-terminated. */
+        size = n_meta * sizeof(*kv) + line.len + 1;
+        for (size_t i = 0; i < n_meta; i++)
+                size += metadata->items[i].name.len + metadata->items[i].value.len + 2;
+        at = sl_arena_alloc(&b->arena, size);
+        if (n_meta) {
+                kv = (struct sl_kv *)(void *)at;
+                at += n_meta * sizeof(*kv);
+        }
         e = &b->entries[b->n_entries++];
         *e = (struct sl_batch_entry){
                 .ts_ns = ts_ns,
-                .line = sl_arena_strdup(&b->arena, line),
+                .line = copy_str(&at, line),
+                .metadata = kv,
+                .n_metadata = (uint32_t)n_meta,
                 .stream = stream,
         };
         b->bytes += line.len;
-        if (metadata && metadata->len) {
-                struct sl_kv *kv = sl_arena_alloc(&b->arena, metadata->len * sizeof(*kv));
-                for (size_t i = 0; i < metadata->len; i++) {
-                        kv[i].name = sl_arena_strdup(&b->arena, metadata->items[i].name);
-                        kv[i].value = sl_arena_strdup(&b->arena, metadata->items[i].value);
-                        b->bytes += kv[i].name.len + kv[i].value.len;
-                }
-                e->metadata = kv;
-                e->n_metadata = (uint32_t)metadata->len;
+        for (size_t i = 0; i < n_meta; i++) {
+                kv[i].name = copy_str(&at, metadata->items[i].name);
+                kv[i].value = copy_str(&at, metadata->items[i].value);
+                b->bytes += kv[i].name.len + kv[i].value.len;
         }
         b->streams[stream].n_entries++;
 }

@@ -9,6 +9,7 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "core/labels.h"
+#include "ship/label-index.h"
 
 #define LABELS_MAX (64u * 1024u)
 #define CHUNK_MIN (16u * 1024u)
@@ -18,8 +19,11 @@ struct sl_batcher {
         struct sl_batcher_options opts; /* copy; external_labels points to ext */
         struct sl_arena ext_arena;      /* owned: bytes of the external labels */
         struct sl_kvs ext;              /* owned copy of the external labels */
-        struct sl_kvs merged;           /* scratch: external labels, then the entry's */
+        struct sl_kvs merged;           /* scratch: the labels that may be sent, external
+                                         * and the entry's merged; borrowed for one add */
         struct sl_buf rendered;         /* scratch: the merged set rendered, capped */
+        struct sl_label_index *streams; /* owned: label set -> stream of the open batch;
+                                         * empty when no batch is open */
         struct sl_batch *open;          /* owned open batch; NULL when none */
         uint64_t opened_ns;             /* monotonic time of its first entry or mark */
         size_t entries_hint;            /* entries of the last sealed batch */
@@ -35,6 +39,7 @@ struct sl_batcher *sl_batcher_new(const struct sl_batcher_options *opts) {
         sl_kvs_init(&b->ext);
         sl_kvs_init(&b->merged);
         sl_buf_init(&b->rendered, LABELS_MAX);
+        b->streams = sl_label_index_new(64);
         if (opts->external_labels)
                 for (size_t i = 0; i < opts->external_labels->len; i++) {
                         const struct sl_kv *kv = &opts->external_labels->items[i];
@@ -50,6 +55,7 @@ void sl_batcher_free(struct sl_batcher *b) {
         if (!b)
                 return;
         sl_batch_free(b->open);
+        sl_label_index_free(b->streams);
         sl_buf_release(&b->rendered);
         sl_kvs_release(&b->merged);
         sl_kvs_release(&b->ext);
@@ -77,25 +83,75 @@ static size_t utf8_cut(struct sl_str s, size_t max) {
         return max;
 }
 
+/* Whether the label @kv can be sent at all: it has a value and is not
+ * internal. Checking the name (see sl_labels_render()) is left to the
+ * rendering of a new set: names are checked when configured, so a set
+ * rarely holds an invalid one, and a set that does renders the same text,
+ * and so finds the same stream, as without it. */
+static bool maybe_sent(const struct sl_kv *kv) {
+        return kv->value.len && !sl_label_name_internal(kv->name);
+}
+
+/* Fills b->merged with the labels of @labels merged over the external ones
+ * (the entry's value wins), less those never sent, in the order that
+ * copying the external labels and setting the entry's over them gives: the
+ * order sl_labels_render() meets them in. Names in a struct sl_kvs are
+ * unique, so every name comes once. */
+static void merge_labels(struct sl_batcher *b, const struct sl_kvs *labels) {
+        struct sl_kvs *m = &b->merged;
+        size_t need = b->ext.len + labels->len;
+
+        sl_kvs_clear(m);
+        if (need > m->cap)
+                sl_xgrow((void **)&m->items, sizeof(*m->items), &m->cap, need);
+        for (size_t i = 0; i < b->ext.len; i++) {
+                struct sl_kv kv = b->ext.items[i];
+                const struct sl_str *v = sl_kvs_get(labels, kv.name);
+                if (v)
+                        kv.value = *v;
+                if (maybe_sent(&kv))
+                        m->items[m->len++] = kv;
+        }
+        for (size_t i = 0; i < labels->len; i++) {
+                const struct sl_kv *kv = &labels->items[i];
+                if (maybe_sent(kv) && !(b->ext.len && sl_kvs_get(&b->ext, kv->name)))
+                        m->items[m->len++] = *kv;
+        }
+}
+
 int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_ns) {
         struct sl_str line = e->line;
         struct sl_batch *batch;
-        uint32_t stream;
+        uint32_t stream = 0;
+        uint64_t hash = 0;
+        bool indexed, known;
         int r;
 
-        /* The entry's labels over the external ones: the entry wins. */
-        sl_kvs_copy(&b->merged, &b->ext);
-        for (size_t i = 0; i < e->labels.len; i++)
-                sl_kvs_set(&b->merged, e->labels.items[i].name, e->labels.items[i].value);
-        sl_buf_reset(&b->rendered);
-        r = sl_labels_render(&b->merged, &b->rendered);
-        if (r == -ENOBUFS) {
-                b->stats.entries_dropped_labels_too_long++;
-                return -ENOBUFS;
-        }
-        if (r <= 0) {
+        /* The stream: found by the label pairs themselves; the set is
+         * rendered to Loki's text only when the open batch has no stream
+         * for it yet. Past SL_LABELS_RENDER_MAX labels the text depends on
+         * their order too: such a set is rendered every time. */
+        merge_labels(b, &e->labels);
+        if (b->merged.len == 0) {
                 b->stats.entries_dropped_no_labels++;
                 return -EINVAL;
+        }
+        indexed = b->merged.len <= SL_LABELS_RENDER_MAX;
+        if (indexed)
+                hash = sl_label_index_hash(b->streams, &b->merged);
+        known = indexed && b->open &&
+                sl_label_index_find(b->streams, hash, &b->merged, &stream);
+        if (!known) {
+                sl_buf_reset(&b->rendered);
+                r = sl_labels_render(&b->merged, &b->rendered);
+                if (r == -ENOBUFS) {
+                        b->stats.entries_dropped_labels_too_long++;
+                        return -ENOBUFS;
+                }
+                if (r <= 0) {
+                        b->stats.entries_dropped_no_labels++;
+                        return -EINVAL;
+                }
         }
 
         if (b->opts.max_line_size && line.len > b->opts.max_line_size) {
@@ -108,7 +164,13 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
         }
 
         batch = open_batch(b, now_ns);
-        stream = sl_batch_stream(batch, sl_buf_str(&b->rendered));
+        if (!known) {
+                /* By its text: sets that differ only in labels not rendered
+                 * (invalid names) share a stream. */
+                stream = sl_batch_stream(batch, sl_buf_str(&b->rendered));
+                if (indexed)
+                        sl_label_index_add(b->streams, hash, &b->merged, stream);
+        }
         sl_batch_add(batch, stream, e->ts_ns ? e->ts_ns : sl_wall_ns(), line, &e->metadata);
         b->stats.entries_added++;
         return sl_batch_bytes(batch) >= b->opts.batchsize ? 1 : 0;
@@ -137,6 +199,7 @@ struct sl_batch *sl_batcher_take(struct sl_batcher *b, uint64_t now_ns, bool for
         b->entries_hint = sl_batch_entries(batch);
         b->stats.batches_sealed++;
         b->open = NULL;
+        sl_label_index_reset(b->streams);
         return batch;
 }
 

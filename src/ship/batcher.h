@@ -14,7 +14,13 @@
  * invalid names and empty values are not rendered (see core/labels.h); an
  * entry left without any label is refused.
  *
- * Owns: the open batch, a copy of the external labels, scratch buffers.
+ * An entry's stream is found from its label pairs (struct sl_label_index,
+ * an order-independent hash checked against a copy of each stream's
+ * pairs); a set is rendered to Loki's text only for the first entry of its
+ * stream in a batch.
+ *
+ * Owns: the open batch, a copy of the external labels, the index of the open
+ * batch's streams, scratch buffers.
  * Borrows nothing after sl_batcher_new() returns.
  *
  * Calling sequence:

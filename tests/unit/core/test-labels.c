@@ -1,5 +1,7 @@
 /* test-labels.c - label name rules and Loki's rendering of a label set. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "core/kv.h"
@@ -78,6 +80,41 @@ START_TEST(render_respects_cap)
 }
 END_TEST
 
+/* Only the first SL_LABELS_RENDER_MAX labels that are sent count, in the
+ * order of the set; labels that are not sent do not use up places. */
+START_TEST(render_keeps_the_first_max_labels)
+{
+        struct sl_kvs kvs;
+        struct sl_buf out;
+        char names[80][8];
+        int n = 0;
+
+        sl_kvs_init(&kvs);
+        sl_buf_init(&out, 1 << 16);
+        for (int i = 79; i >= 0; i--) {
+                snprintf(names[i], sizeof(names[i]), "l%02d", i);
+                /* every tenth is internal: skipped, not counted */
+                if (i % 10 == 0)
+                        names[i][0] = '_', names[i][1] = '_';
+                sl_kvs_set(&kvs, sl_str_c(names[i]), SL_STR_LIT("v"));
+        }
+        ck_assert_int_eq(sl_labels_render(&kvs, &out), SL_LABELS_RENDER_MAX);
+        /* Set in the order l79, l78, ...: the first 64 sent are l79..l09 without
+         * the internal ones (l70, ..., l10), so l08 and below are left out. */
+        for (int i = 0; i < 80; i++) {
+                char want[16];
+                bool kept = i % 10 != 0 && i >= 9;
+
+                snprintf(want, sizeof(want), "l%02d=\"v\"", i);
+                ck_assert_msg((strstr(out.data, want) != NULL) == kept, "label %d", i);
+                n += kept;
+        }
+        ck_assert_int_eq(n, SL_LABELS_RENDER_MAX);
+        sl_buf_release(&out);
+        sl_kvs_release(&kvs);
+}
+END_TEST
+
 static Suite *labels_suite(void) {
         Suite *s = suite_create("labels");
         TCase *tc = tcase_create("labels");
@@ -86,6 +123,7 @@ static Suite *labels_suite(void) {
         tcase_add_test(tc, render_empty_set);
         tcase_add_test(tc, escape_control_bytes);
         tcase_add_test(tc, render_respects_cap);
+        tcase_add_test(tc, render_keeps_the_first_max_labels);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -8,6 +8,7 @@
 
 #include "base/time-util.h"
 #include "core/entry.h"
+#include "core/labels.h"
 #include "ship/batcher.h"
 #include "sl-test.h"
 
@@ -482,6 +483,269 @@ START_TEST(test_oldest_ns) {
 }
 END_TEST
 
+/* Stream numbers belong to one batch: a set seen in the last batch gets a
+ * stream of its own in the next, in order of first appearance there. */
+START_TEST(test_streams_across_batches) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        const char *a[] = { "job", "a", NULL }, *b[] = { "job", "b", NULL };
+        const struct { const char *const *labels; const char *line; } rounds[2][3] = {
+                { { a, "a1" }, { b, "b1" }, { a, "a2" } },
+                { { b, "b3" }, { b, "b4" }, { a, "a5" } },
+        };
+        const char *want[2][2] = { { "{job=\"a\"}", "{job=\"b\"}" }, { "{job=\"b\"}", "{job=\"a\"}" } };
+        const char *want_lines[2][2][2] = { { { "a1", "a2" }, { "b1", NULL } },
+                                            { { "b3", "b4" }, { "a5", NULL } } };
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        for (size_t r = 0; r < 2; r++) {
+                _cleanup_(sl_batch_freep) struct sl_batch *batch = NULL;
+                const struct sl_batch_stream *s;
+                size_t n;
+
+                for (size_t i = 0; i < 3; i++) {
+                        entry_fill(&e, (int64_t)(i + 1), rounds[r][i].line, rounds[r][i].labels);
+                        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+                }
+                batch = sl_batcher_take(bt, 0, true);
+                check_sealed(batch);
+                s = sl_batch_streams(batch, &n);
+                ck_assert_uint_eq(n, 2);
+                for (size_t i = 0; i < 2; i++) {
+                        ck_assert_str_eq(s[i].labels.ptr, want[r][i]);
+                        for (size_t j = 0; j < 2 && want_lines[r][i][j]; j++)
+                                ck_assert_str_eq(s[i].entries[j].line.ptr, want_lines[r][i][j]);
+                }
+        }
+        sl_entry_release(&e);
+}
+END_TEST
+
+/* Values alike but for their last bytes, after a long common prefix. */
+START_TEST(test_long_values_differing_at_the_end) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        char v1[200], v2[200], v3[200];
+        const char *l1[] = { "filename", v1, "job", "x", NULL };
+        const char *l2[] = { "filename", v2, "job", "x", NULL };
+        const char *l3[] = { "job", "x", "filename", v3, NULL };
+        const struct sl_batch_stream *s;
+        struct sl_entry e;
+        size_t n;
+
+        memset(v1, 'p', sizeof(v1) - 1);
+        v1[sizeof(v1) - 1] = '\0';
+        memcpy(v2, v1, sizeof(v1));
+        memcpy(v3, v1, sizeof(v1));
+        v2[sizeof(v2) - 2] = 'q';
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "1", l1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "2", l2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "3", l3); /* the same as l1, in another order */
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(s[0].n_entries, 2);
+        ck_assert_str_eq(s[0].entries[1].line.ptr, "3");
+        ck_assert_uint_eq(s[1].n_entries, 1);
+        ck_assert_ptr_nonnull(strstr(s[1].labels.ptr, "pq\""));
+}
+END_TEST
+
+/* Labels Loki does not get never tell streams apart: internal names,
+ * invalid names, empty values (an empty entry value also hides an external
+ * label of that name), and labels past the 64 that are rendered. */
+START_TEST(test_unsent_labels_share_a_stream) {
+        struct sl_kvs ext;
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                        .external_labels = &ext };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = NULL;
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *plain[] = { "job", "x", NULL };
+        const char *internal[] = { "job", "x", "__path__", "/a", NULL };
+        const char *internal2[] = { "__path__", "/b", "job", "x", "bad-name", "1", NULL };
+        const char *invalid[] = { "9lives", "1", "job", "x", "empty", "", NULL };
+        const char *hide_env[] = { "job", "x", "env", "", NULL };
+        const struct sl_batch_stream *s;
+        char names[70][8], values[70][8];
+        struct sl_entry e;
+        size_t n;
+
+        sl_kvs_init(&ext);
+        sl_kvs_set(&ext, SL_STR_LIT("env"), SL_STR_LIT("prod"));
+        bt = sl_batcher_new(&o);
+        sl_kvs_release(&ext);
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "plain", plain);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "internal", internal);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "internal2", internal2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 4, "invalid", invalid);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 5, "hide_env", hide_env);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        /* 69 labels after env: l00..l68; only env and l00..l62 are rendered,
+         * so l63..l68 do not count. */
+        for (size_t round = 0; round < 3; round++) {
+                sl_entry_reset(&e);
+                e.ts_ns = (int64_t)(6 + round);
+                e.line = round == 0 ? SL_STR_LIT("many0") : round == 1 ? SL_STR_LIT("many1")
+                                                                      : SL_STR_LIT("many2");
+                for (size_t i = 0; i < 69; i++) {
+                        snprintf(names[i], sizeof(names[i]), "l%02zu", i);
+                        snprintf(values[i], sizeof(values[i]), "v%zu", i);
+                        if (round == 1 && i == 68)
+                                snprintf(values[i], sizeof(values[i]), "other");
+                        if (round == 2 && i == 62)
+                                snprintf(values[i], sizeof(values[i]), "other");
+                        sl_kvs_set(&e.labels, sl_str_c(names[i]), sl_str_c(values[i]));
+                }
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_str_eq(s[0].labels.ptr, "{env=\"prod\", job=\"x\"}");
+        ck_assert_uint_eq(s[0].n_entries, 4);
+        ck_assert_str_eq(s[0].entries[3].line.ptr, "invalid");
+        ck_assert_str_eq(s[1].labels.ptr, "{job=\"x\"}");
+        ck_assert_uint_eq(s[1].n_entries, 1);
+        ck_assert_uint_eq(s[2].n_entries, 2);
+        ck_assert_str_eq(s[2].entries[0].line.ptr, "many0");
+        ck_assert_str_eq(s[2].entries[1].line.ptr, "many1");
+        ck_assert_ptr_nonnull(strstr(s[2].labels.ptr, "l62=\"v62\"}"));
+        ck_assert_ptr_null(strstr(s[2].labels.ptr, "l63"));
+        ck_assert_uint_eq(s[3].n_entries, 1);
+        ck_assert_ptr_nonnull(strstr(s[3].labels.ptr, "l62=\"other\"}"));
+}
+END_TEST
+
+/* Random label sets against the definition: an entry's stream is the text
+ * sl_labels_render() makes of its labels set over the external ones, and
+ * each text is one stream. */
+START_TEST(test_streams_match_rendering) {
+        static const char *const names[] = { "job", "level", "stream", "env", "__path__", "a-b",
+                                             "filename" };
+        static const char *const values[] = { "info", "warn", "", "x\"y", "prod",
+                                              "/var/log/containers/a-json.log",
+                                              "/var/log/containers/b-json.log" };
+        struct sl_kvs ext, merged;
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                        .external_labels = &ext };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = NULL;
+        uint64_t rng = 0x9e3779b97f4a7c15ULL;
+        static char want[400][512];
+        struct sl_buf out;
+        struct sl_entry e;
+
+        sl_kvs_init(&ext);
+        sl_kvs_init(&merged);
+        sl_buf_init(&out, 1 << 16);
+        sl_kvs_set(&ext, SL_STR_LIT("env"), SL_STR_LIT("prod"));
+        sl_kvs_set(&ext, SL_STR_LIT("cluster"), SL_STR_LIT("eu"));
+        bt = sl_batcher_new(&o);
+        sl_entry_init(&e);
+        for (int batch_no = 0; batch_no < 4; batch_no++) {
+                _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+                const struct sl_batch_stream *s;
+                size_t n, n_added = 0;
+
+                for (size_t i = 0; i < SL_ARRAY_SIZE(want); i++) {
+                        char line[16];
+                        int r;
+
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        sl_entry_reset(&e);
+                        snprintf(line, sizeof(line), "%zu", i);
+                        for (size_t k = 0; k < rng % 5; k++) {
+                                size_t pick = (size_t)(rng >> (8 + 7 * k));
+                                sl_kvs_set(&e.labels, sl_str_c(names[pick % SL_ARRAY_SIZE(names)]),
+                                           sl_str_c(values[(pick / 8) % SL_ARRAY_SIZE(values)]));
+                        }
+                        /* The definition. */
+                        sl_kvs_copy(&merged, &ext);
+                        for (size_t k = 0; k < e.labels.len; k++)
+                                sl_kvs_set(&merged, e.labels.items[k].name, e.labels.items[k].value);
+                        sl_buf_reset(&out);
+                        ck_assert_int_gt(sl_labels_render(&merged, &out), 0);
+                        snprintf(want[i], sizeof(want[i]), "%s", out.data);
+
+                        e.ts_ns = 1;
+                        e.line = sl_str_c(line);
+                        r = sl_batcher_add(bt, &e, 0);
+                        ck_assert_int_eq(r, 0);
+                        n_added++;
+                }
+                b = sl_batcher_take(bt, 0, true);
+                check_sealed(b);
+                ck_assert_uint_eq(sl_batch_entries(b), n_added);
+                s = sl_batch_streams(b, &n);
+                ck_assert_uint_gt(n, 5);
+                for (size_t i = 0; i < n; i++) {
+                        for (size_t j = 0; j < i; j++)
+                                ck_assert_str_ne(s[i].labels.ptr, s[j].labels.ptr);
+                        for (size_t j = 0; j < s[i].n_entries; j++)
+                                ck_assert_str_eq(s[i].labels.ptr,
+                                                 want[atoi(s[i].entries[j].line.ptr)]);
+                }
+        }
+        sl_entry_release(&e);
+        sl_buf_release(&out);
+        sl_kvs_release(&merged);
+        sl_kvs_release(&ext);
+}
+END_TEST
+
+/* Past the 64 labels rendered, which labels are rendered depends on their
+ * order: the same set in another order may be another stream. */
+START_TEST(test_many_labels_order_matters) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct sl_batch_stream *s;
+        char names[70][8];
+        struct sl_entry e;
+        size_t n;
+
+        for (size_t i = 0; i < 70; i++)
+                snprintf(names[i], sizeof(names[i]), "l%02zu", i);
+        sl_entry_init(&e);
+        for (size_t round = 0; round < 3; round++) {
+                sl_entry_reset(&e);
+                e.ts_ns = 1;
+                e.line = SL_STR_LIT("x");
+                for (size_t i = 0; i < 70; i++) {
+                        /* rounds 0 and 2: l00..l69; round 1: l69..l00 */
+                        size_t k = round == 1 ? 69 - i : i;
+                        sl_kvs_set(&e.labels, sl_str_c(names[k]), SL_STR_LIT("v"));
+                }
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(s[0].n_entries, 2);
+        ck_assert_ptr_nonnull(strstr(s[0].labels.ptr, "{l00=\"v\""));
+        ck_assert_ptr_null(strstr(s[0].labels.ptr, "l64"));
+        ck_assert_ptr_nonnull(strstr(s[1].labels.ptr, "l69=\"v\"}"));
+        ck_assert_ptr_null(strstr(s[1].labels.ptr, "l05"));
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
@@ -499,6 +763,11 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_max_line_size);
         tcase_add_test(tc, test_copies_and_now);
         tcase_add_test(tc, test_oldest_ns);
+        tcase_add_test(tc, test_streams_across_batches);
+        tcase_add_test(tc, test_long_values_differing_at_the_end);
+        tcase_add_test(tc, test_unsent_labels_share_a_stream);
+        tcase_add_test(tc, test_streams_match_rendering);
+        tcase_add_test(tc, test_many_labels_order_matters);
         suite_add_tcase(s, tc);
         return s;
 }

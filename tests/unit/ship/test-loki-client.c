@@ -960,7 +960,8 @@ START_TEST(test_oldest_ns) {
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_EMPTY);
         ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 1000);
         ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
-        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 3000);
+        /* "b" may complete in the same loop turn as "a" on a loaded machine. */
+        ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), h.n_done == 2 ? 3000 : UINT64_MAX);
         ck_assert(run_until_done(&h, 3, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
         harness_release(&h);

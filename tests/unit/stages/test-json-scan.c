@@ -626,6 +626,116 @@ START_TEST(unescape_blocks) {
 }
 END_TEST
 
+/* What sl_json_specials_of() flags, byte by byte. */
+static bool special_ref(unsigned char c, bool non_ascii) {
+        return c < 0x20 || c == '"' || c == '\\' || (non_ascii && c >= 0x80);
+}
+
+/* The word masks are exact for every byte, not only the first flagged
+ * one: each byte value at each position, among neighbours of every kind
+ * (bytes next to a flagged one are where borrows would show). */
+START_TEST(specials_exact) {
+        static const unsigned char fill[] = { 'x', '"', '\\', 0x00, 0x1f, 0x20, 0x21, 0x23, 0x5d,
+                                              0x7f, 0x80, 0xa2, 0xdc, 0xff, '#', ']' };
+        uint64_t rng = 0x853c49e6748fea9bULL;
+
+        for (int non_ascii = 0; non_ascii < 2; non_ascii++) {
+                for (size_t f = 0; f < N_ELEMENTS(fill); f++) {
+                        for (size_t at = 0; at < 8; at++) {
+                                for (unsigned v = 0; v < 256; v++) {
+                                        char w[8];
+                                        uint64_t mask;
+
+                                        rng ^= rng << 13;
+                                        rng ^= rng >> 7;
+                                        rng ^= rng << 17;
+                                        for (size_t i = 0; i < 8; i++)
+                                                w[i] = (char)(i % 2 ? fill[f] : fill[(rng >> (4 * i)) % N_ELEMENTS(fill)]);
+                                        w[at] = (char)v;
+                                        mask = sl_json_specials8(w, non_ascii);
+                                        ck_assert_uint_eq(mask, sl_json_specials_of(sl_json_load8(w), non_ascii));
+                                        for (size_t i = 0; i < 8; i++)
+                                                ck_assert_msg(((mask >> (8 * i + 7)) & 1) ==
+                                                                      special_ref((unsigned char)w[i], non_ascii),
+                                                              "byte %zu of word with %02x at %zu, fill %02x, mode %d",
+                                                              i, v, at, fill[f], non_ascii);
+                                        ck_assert_uint_eq(mask & ~SL_JSON_BYTES(0x80), 0);
+                                }
+                        }
+                }
+        }
+}
+END_TEST
+
+/* sl_json_string_stop() stops at the first flagged byte or the end, at any
+ * length and position; load8/store8 keep the byte order. */
+START_TEST(string_stop) {
+        char text[48], back[8];
+
+        for (int non_ascii = 0; non_ascii < 2; non_ascii++) {
+                for (size_t len = 0; len <= 40; len++) {
+                        for (size_t at = 0; at <= len; at++) {
+                                static const char stops[] = { '"', '\\', 0x01, (char)0x80 };
+                                for (size_t k = 0; k < N_ELEMENTS(stops); k++) {
+                                        const char *want;
+
+                                        memset(text, 'a', sizeof(text));
+                                        if (at < len)
+                                                text[at] = stops[k];
+                                        want = at < len && special_ref((unsigned char)stops[k], non_ascii)
+                                                       ? text + at
+                                                       : text + len;
+                                        ck_assert_ptr_eq(sl_json_string_stop(text, text + len, non_ascii), want);
+                                }
+                        }
+                }
+        }
+        memcpy(text, "01234567", 8);
+        sl_json_store8(back, sl_json_load8(text));
+        ck_assert_mem_eq(back, "01234567", 8);
+        ck_assert_uint_eq(sl_json_load8(text) & 0xff, '0');
+}
+END_TEST
+
+/* One escape decoded alone, as sl_json_unescape() decodes it; the output
+ * pointer moves only on success. */
+START_TEST(decode_escape_one) {
+        static const struct {
+                const char *in;
+                const char *out; /* NULL: malformed */
+                size_t used;     /* input bytes taken */
+        } cases[] = {
+                { "\\n", "\n", 2 },          { "\\\"x", "\"", 2 },       { "\\/", "/", 2 },
+                { "\\u00e9", "\xc3\xa9", 6 }, { "\\u20ACz", "\xe2\x82\xac", 6 },
+                { "\\ud83d\\ude00", "\xf0\x9f\x98\x80", 12 },
+                { "\\ud83dx", "\xef\xbf\xbd", 6 }, { "\\ude00", "\xef\xbf\xbd", 6 },
+                { "\\q", NULL, 0 },          { "\\u12", NULL, 0 },       { "\\", NULL, 0 },
+                { "\\u12g4", NULL, 0 },
+        };
+
+        for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+                size_t len = strlen(cases[i].in);
+                char out[8] = { 0 }, *o = out;
+                const char *next = sl_json_decode_escape(cases[i].in, cases[i].in + len, &o);
+
+                if (!cases[i].out) {
+                        ck_assert_msg(next == NULL, "case %zu", i);
+                        ck_assert_ptr_eq(o, out);
+                        continue;
+                }
+                ck_assert_msg(next == cases[i].in + cases[i].used, "case %zu", i);
+                ck_assert_uint_eq((size_t)(o - out), strlen(cases[i].out));
+                ck_assert_mem_eq(out, cases[i].out, strlen(cases[i].out));
+                /* The two-byte ones are in the table too. */
+                if (cases[i].used == 2)
+                        ck_assert_int_eq(sl_json_simple_escapes[(unsigned char)cases[i].in[1]],
+                                         cases[i].out[0]);
+        }
+        ck_assert_int_eq(sl_json_simple_escapes['u'], 0);
+        ck_assert_int_eq(sl_json_simple_escapes['q'], 0);
+}
+END_TEST
+
 static Suite *json_scan_suite(void) {
         Suite *s = suite_create("json-scan");
         TCase *tc = tcase_create("scan");
@@ -642,6 +752,9 @@ static Suite *json_scan_suite(void) {
         tcase_add_test(tc, string_blocks);
         tcase_add_test(tc, unescape);
         tcase_add_test(tc, unescape_blocks);
+        tcase_add_test(tc, specials_exact);
+        tcase_add_test(tc, string_stop);
+        tcase_add_test(tc, decode_escape_one);
         suite_add_tcase(s, tc);
         return s;
 }

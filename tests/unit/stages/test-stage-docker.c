@@ -273,6 +273,132 @@ START_TEST(no_keys_accepted) {
 }
 END_TEST
 
+/* `log` is scanned and decoded 8 bytes at a time: every kind of byte that
+ * needs a look, at every position of a block, with plain runs after it
+ * ending at every distance from the end of the string. */
+START_TEST(log_blocks) {
+        static const struct {
+                const char *raw;     /* as written in the JSON string */
+                const char *decoded; /* NULL: the record is kept as it came */
+        } specials[] = {
+                { "\\\"", "\"" },          { "\\\\", "\\" },      { "\\/", "/" },
+                { "\\t", "\t" },           { "\\u00e9", "\xc3\xa9" },
+                { "\\ud83d\\ude00", "\xf0\x9f\x98\x80" },         { "\\ud83d", "\xef\xbf\xbd" },
+                { "\\\"\\\\\\n", "\"\\\n" }, { "\xc3\xa9", "\xc3\xa9" }, { "\x7f\xff", "\x7f\xff" },
+                { "\x01", NULL },          { "\x1f", NULL },      { "\\q", NULL },
+                { "\\u12x4", NULL },       { "\\\x01", NULL },
+        };
+        char in[256], want[128];
+
+        for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+                for (size_t at = 0; at < 20; at++) {
+                        for (size_t tail = 0; tail < 12; tail++) {
+                                for (int newline = 0; newline < 2; newline++) {
+                                        int n = snprintf(in, sizeof(in), "{\"log\":\"%.*s%s%.*s%s\"}",
+                                                         (int)at, "xxxxxxxxxxxxxxxxxxxxxxxx",
+                                                         specials[k].raw, (int)tail,
+                                                         "yyyyyyyyyyyyyyyyyyyyyyyy",
+                                                         newline ? "\\n" : "");
+                                        int r = st_run_n(p, &e, 100 + (uint64_t)newline, in, (size_t)n);
+
+                                        if (!specials[k].decoded) {
+                                                ck_assert_msg(r == SL_STAGE_KEEP && e.line.ptr == in,
+                                                              "special %zu at %zu tail %zu: not kept raw", k,
+                                                              at, tail);
+                                                continue;
+                                        }
+                                        size_t want_len;
+                                        bool complete;
+
+                                        snprintf(want, sizeof(want), "%.*s%s%.*s", (int)at,
+                                                 "xxxxxxxxxxxxxxxxxxxxxxxx", specials[k].decoded, (int)tail,
+                                                 "yyyyyyyyyyyyyyyyyyyyyyyy");
+                                        /* A decoded newline at the end completes it too. */
+                                        want_len = strlen(want);
+                                        complete = newline || want[want_len - 1] == '\n';
+                                        if (!newline && complete)
+                                                want[want_len - 1] = '\0';
+                                        /* Without the final newline each record is a piece, held;
+                                         * its text shows in the joined line of the next one. */
+                                        ck_assert_int_eq(r, (complete ? SL_STAGE_KEEP : SL_STAGE_HOLD));
+                                        if (!complete) {
+                                                ck_assert_int_eq(st_run(p, &e, 100, "{\"log\":\"\\n\"}"),
+                                                                 SL_STAGE_KEEP);
+                                        }
+                                        ck_assert_msg(sl_str_eq_c(e.line, want),
+                                                      "special %zu at %zu tail %zu newline %d: got \"%.*s\"",
+                                                      k, at, tail, newline, (int)e.line.len, e.line.ptr);
+                                }
+                        }
+                }
+        }
+}
+END_TEST
+
+/* The record whose only escape is the final newline stays a slice of the
+ * line at every length, and a string without any escape too. */
+START_TEST(log_in_place_any_length) {
+        char in[128];
+
+        for (size_t len = 0; len < 40; len++) {
+                int n = snprintf(in, sizeof(in), "{\"log\":\"%.*s\\n\",\"stream\":\"stdout\"}", (int)len,
+                                 "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH");
+
+                ck_assert_int_eq(st_run_n(p, &e, 1, in, (size_t)n), SL_STAGE_KEEP);
+                ck_assert_ptr_eq(e.line.ptr, in + 8);
+                ck_assert_uint_eq(e.line.len, len);
+                ck_assert_uint_eq(e.arena.used, 0);
+        }
+}
+END_TEST
+
+/* A repeated `log`: the last one wins, whatever the ones before held. */
+START_TEST(log_repeated) {
+        static const struct {
+                const char *in;
+                const char *want; /* NULL: kept as it came */
+        } cases[] = {
+                { "{\"log\":\"a\\\"long\\\" first one\\n\",\"log\":\"b\\tc\\n\"}", "b\tc" },
+                { "{\"log\":\"a\\tb\\n\",\"log\":\"plain\\n\"}", "plain" },
+                { "{\"log\":\"bad \\q\\n\",\"log\":\"good\\t\\n\"}", "good\t" },
+                { "{\"log\":\"good\\t\\n\",\"log\":\"bad \\q\\n\"}", NULL },
+                { "{\"log\":\"bad \\u12\\n\",\"log\":\"good\\n\"}", "good" },
+                { "{\"log\":\"x\\ty\\n\",\"log\":7}", NULL },
+                { "{\"log\":7,\"log\":\"x\\ty\\n\"}", "x\ty" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                ck_assert_int_eq(st_run(p, &e, 1, cases[i].in), SL_STAGE_KEEP);
+                if (cases[i].want)
+                        ck_assert_msg(sl_str_eq_c(e.line, cases[i].want), "case %zu: got \"%.*s\"", i,
+                                      (int)e.line.len, e.line.ptr);
+                else
+                        ck_assert_msg(e.line.ptr == cases[i].in, "case %zu: not kept raw", i);
+        }
+}
+END_TEST
+
+/* However many `log` members a record repeats, decoding them takes room
+ * for one line from the entry's arena, not one per member. */
+START_TEST(log_repeated_memory_bounded) {
+        enum { N = 2000 };
+        const char member[] = "\"log\":\"a\\tb\\\"c\\\"d\\n\",";
+        size_t len = 2 + N * (sizeof(member) - 1) + 16;
+        char *in = malloc(len), *at = in;
+
+        *at++ = '{';
+        for (size_t i = 0; i < N; i++) {
+                memcpy(at, member, sizeof(member) - 1);
+                at += sizeof(member) - 1;
+        }
+        memcpy(at, "\"log\":\"end\\t\\n\"}", 17);
+        ck_assert_int_eq(st_run(p, &e, 1, in), SL_STAGE_KEEP);
+        st_assert_str(e.line, "end\t");
+        ck_assert_uint_le(e.arena.used, 2 * strlen(in) + 64);
+        free(in);
+}
+END_TEST
+
 static Suite *docker_suite(void) {
         Suite *s = suite_create("stage-docker");
         TCase *tc = tcase_create("docker");
@@ -294,6 +420,10 @@ static Suite *docker_suite(void) {
         tcase_add_test(tc, bad_or_missing_time_keeps_entry_time);
         tcase_add_test(tc, escaped_stream);
         tcase_add_test(tc, no_keys_accepted);
+        tcase_add_test(tc, log_blocks);
+        tcase_add_test(tc, log_in_place_any_length);
+        tcase_add_test(tc, log_repeated);
+        tcase_add_test(tc, log_repeated_memory_bounded);
         suite_add_tcase(s, tc);
         return s;
 }
