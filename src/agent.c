@@ -276,6 +276,20 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                 a->entries_kept++;
 }
 
+/* A file saved in the positions vanished while sluice was stopped (rotated
+ * away and deleted): what it still held cannot be read any more. */
+static void on_file_lost(void *userdata, const struct sl_tail_lost *lost) {
+        (void)userdata;
+        if (lost->size_known)
+                sl_log_warn("file deleted while sluice was stopped; its unacknowledged lines are lost",
+                            "path=\"%s\" offset=%" PRIu64 " bytes_lost=%" PRIu64, lost->path,
+                            lost->offset, lost->size > lost->offset ? lost->size - lost->offset : 0);
+        else
+                sl_log_warn("file deleted while sluice was stopped; lines after the saved offset may be lost",
+                            "path=\"%s\" offset=%" PRIu64 " bytes_lost=unknown", lost->path,
+                            lost->offset);
+}
+
 static void on_file_released(void *userdata, const struct sl_tail_file_info *file) {
         struct sl_agent *a = userdata;
         struct target *t = file->target;
@@ -628,6 +642,12 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         sl_expo_sample_u64(&w, "sluice_file_fingerprint_mismatches_total", NULL, ts->fingerprint_mismatches);
         sl_expo_family(&w, "sluice_inotify_watch_failures_total", "counter", "inotify watches that could not be added (those files are polled).");
         sl_expo_sample_u64(&w, "sluice_inotify_watch_failures_total", NULL, ts->watch_failures);
+        sl_expo_family(&w, "sluice_files_recovered_total", "counter", "Files rotated away while sluice was stopped, found under their new name and read to their end.");
+        sl_expo_sample_u64(&w, "sluice_files_recovered_total", NULL, ts->files_recovered);
+        sl_expo_family(&w, "sluice_files_lost_total", "counter", "Files deleted while sluice was stopped before all their lines were acknowledged.");
+        sl_expo_sample_u64(&w, "sluice_files_lost_total", NULL, ts->files_lost);
+        sl_expo_family(&w, "sluice_lost_bytes_total", "counter", "Bytes of those files known to be lost (where the size was known).");
+        sl_expo_sample_u64(&w, "sluice_lost_bytes_total", NULL, ts->bytes_lost);
         sl_expo_family(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.");
         sl_expo_sample_u64(&w, "sluice_lines_split_total", NULL, ts->lines_split);
 
@@ -903,6 +923,7 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
                 to.max_line_size = (size_t)config->limits.max_line_size;
         a->tailer = sl_tailer_new(&to, a->positions);
         sl_tailer_set_release_cb(a->tailer, on_file_released, a);
+        sl_tailer_set_lost_cb(a->tailer, on_file_lost, a);
 
         r = setup_jobs(a, err);
         if (r < 0)

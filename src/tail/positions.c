@@ -14,7 +14,8 @@
 #include "base/xalloc.h"
 #include "tail/tail-map.h"
 
-#define POSITIONS_HEADER "# sluice positions v2"
+#define POSITIONS_HEADER "# sluice positions v3"
+#define POSITIONS_HEADER_V2 "# sluice positions v2"
 #define POSITIONS_HEADER_V1 "# sluice positions v1"
 #define POSITIONS_HEADER_ANY "# sluice positions v"
 /* Far above what hundreds of files take (a line is ~100 bytes); past it the
@@ -26,17 +27,22 @@ struct pos_entry {
         uint64_t ino;              /* inode of the file */
         uint64_t offset;           /* acknowledged offset: resume here */
         struct sl_fingerprint fp;  /* the file's first bytes; len 0: none known (v1) */
+        uint64_t size;             /* the file's size when last seen (if size_known) */
+        bool size_known;           /* false: loaded from v1/v2, not followed since */
         uint64_t read_end;         /* what the tailer read of the file followed now;
                                     * acks past it are stale (not saved) */
         uint64_t source;           /* the tailer's id of the file followed now, 0:
                                     * none since load (not saved) */
         char *path;                /* owned; last path the file was followed by */
         bool active;               /* the tailer has the file open (not saved) */
+        bool resolved;             /* false: loaded, neither tracked nor resolved since
+                                    * (not saved) */
 };
 
 struct sl_positions {
         char *filename;           /* owned; where load reads and save writes */
         struct sl_tail_map map;   /* (dev, ino) -> struct pos_entry (owned) */
+        size_t n_unresolved;      /* entries with resolved false */
         bool dirty;               /* entries changed since the last save or load */
         bool has_error;           /* the last load failed */
         unsigned error_line;      /* line of the last load error, 0: none */
@@ -186,14 +192,15 @@ static bool parse_hash(const char **s, const char *end, uint64_t *ret) {
         return true;
 }
 
-/* Parses one entry line [@s, @end) (no '\n') of a file of @version (1 or
- * 2) into @map. Returns 0 or -EBADMSG with the reason recorded for line
+/* Parses one entry line [@s, @end) (no '\n') of a file of @version (1 to
+ * 3) into @map. Returns 0 or -EBADMSG with the reason recorded for line
  * @lineno. */
 static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int version,
                        unsigned lineno, const char *s, const char *end) {
         struct pos_entry *e;
         struct sl_fingerprint fp;
-        uint64_t dev, ino, offset, fp_len;
+        uint64_t dev, ino, offset, fp_len, size = 0;
+        bool size_known = false;
         char *path;
 
         sl_fingerprint_init(&fp);
@@ -215,6 +222,19 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
                                           "fingerprint is not 16 hex digits");
                 fp.len = (uint32_t)fp_len;
         }
+        if (version >= 3) {
+                if (s < end && *s == '-') {
+                        s++;
+                } else if (parse_u64(&s, end, &size)) {
+                        size_known = true;
+                } else {
+                        return load_error(p, -EBADMSG, lineno,
+                                          "size is neither a number nor \"-\"");
+                }
+                if (s == end || *s++ != ' ')
+                        return load_error(p, -EBADMSG, lineno,
+                                          "size is neither a number nor \"-\"");
+        }
         if (s == end)
                 return load_error(p, -EBADMSG, lineno, "path is missing");
         path = unescape_path(s, end);
@@ -227,6 +247,7 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
         }
         e = sl_xnew(struct pos_entry);
         *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = fp,
+                                 .size = size, .size_known = size_known,
                                  .read_end = offset, .path = path };
         sl_tail_map_put(map, dev, ino, e);
         return 0;
@@ -248,6 +269,9 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                 if (lineno == 1) {
                         size_t n = (size_t)(nl - s);
                         if (n == strlen(POSITIONS_HEADER) && memcmp(s, POSITIONS_HEADER, n) == 0) {
+                                version = 3;
+                        } else if (n == strlen(POSITIONS_HEADER_V2) &&
+                                   memcmp(s, POSITIONS_HEADER_V2, n) == 0) {
                                 version = 2;
                         } else if (n == strlen(POSITIONS_HEADER_V1) &&
                                    memcmp(s, POSITIONS_HEADER_V1, n) == 0) {
@@ -255,7 +279,7 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                         } else if (n > strlen(POSITIONS_HEADER_ANY) &&
                                    memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
                                 return load_error(p, -EBADMSG, lineno,
-                                                  "unsupported version (this sluice reads v1 and v2)");
+                                                  "unsupported version (this sluice reads v1 to v3)");
                         } else {
                                 return load_error(p, -EBADMSG, lineno,
                                                   "not a sluice positions file (expected \"%s\")",
@@ -297,6 +321,7 @@ int sl_positions_load(struct sl_positions *p) {
         }
         map_clear(&p->map);
         p->map = map;
+        p->n_unresolved = map.len;
         p->dirty = false;
         return 0;
 }
@@ -348,12 +373,16 @@ int sl_positions_save(struct sl_positions *p) {
         qsort(sorted, n, sizeof(*sorted), entry_cmp);
 
         sl_buf_init(&b, POSITIONS_MAX_BYTES);
-        r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash path\n",
+        r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash size path\n",
                           POSITIONS_HEADER);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 e = sorted[i];
                 r = sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " ",
                                   e->dev, e->ino, e->offset, e->fp.len, e->fp.hash);
+                if (r >= 0 && e->size_known)
+                        r = sl_buf_printf(&b, "%" PRIu64 " ", e->size);
+                else if (r >= 0)
+                        r = sl_buf_append(&b, "- ", 2);
                 if (r >= 0)
                         r = escape_path(&b, e->path);
                 if (r >= 0)
@@ -397,6 +426,32 @@ static void entry_set_path(struct sl_positions *p, struct pos_entry *e, const ch
         p->dirty = true;
 }
 
+/* Records @size as @e's size last seen. */
+static void entry_set_size(struct sl_positions *p, struct pos_entry *e, uint64_t size) {
+        if (e->size_known && e->size == size)
+                return;
+        e->size = size;
+        e->size_known = true;
+        p->dirty = true;
+}
+
+/* @e is no longer from before a restart: the tailer knows its file. Not a
+ * change to save (resolved is not saved). */
+static void entry_set_resolved(struct sl_positions *p, struct pos_entry *e) {
+        if (e->resolved)
+                return;
+        e->resolved = true;
+        p->n_unresolved--;
+}
+
+/* Takes @e out of the map and frees it. */
+static void entry_remove(struct sl_positions *p, struct pos_entry *e) {
+        entry_set_resolved(p, e);
+        sl_tail_map_remove(&p->map, e->dev, e->ino);
+        entry_free(e);
+        p->dirty = true;
+}
+
 void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
                         uint64_t offset, const struct sl_fingerprint *fp, uint64_t source_id) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
@@ -404,7 +459,7 @@ void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, cons
         if (!e) {
                 e = sl_xnew(struct pos_entry);
                 *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = *fp,
-                                         .path = sl_xstrdup(path) };
+                                         .path = sl_xstrdup(path), .resolved = true };
                 sl_tail_map_put(&p->map, dev, ino, e);
                 p->dirty = true;
         } else {
@@ -415,6 +470,8 @@ void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, cons
                         p->dirty = true;
                 }
         }
+        entry_set_size(p, e, offset);
+        entry_set_resolved(p, e);
         e->read_end = offset;
         e->source = source_id;
         e->active = true;
@@ -464,6 +521,7 @@ void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         if (!e)
                 return;
         e->read_end = 0;
+        entry_set_size(p, e, 0);
         if (e->offset != 0 || e->fp.len != 0) {
                 e->offset = 0;
                 sl_fingerprint_init(&e->fp);
@@ -499,14 +557,68 @@ void sl_positions_prune(struct sl_positions *p) {
                 if (!e->active && entry_is_stale(e))
                         stale[n++] = e;
         }
-        for (size_t i = 0; i < n; i++) {
-                sl_tail_map_remove(&p->map, stale[i]->dev, stale[i]->ino);
-                entry_free(stale[i]);
-        }
-        if (n)
-                p->dirty = true;
+        for (size_t i = 0; i < n; i++)
+                entry_remove(p, stale[i]);
 }
 
 size_t sl_positions_count(const struct sl_positions *p) {
         return p->map.len;
+}
+
+/* Copies what @e holds into *@ret (the path borrowed). */
+static void entry_view(const struct pos_entry *e, struct sl_position *ret) {
+        *ret = (struct sl_position){ .dev = e->dev, .ino = e->ino, .offset = e->offset,
+                                     .fp = e->fp, .size = e->size,
+                                     .size_known = e->size_known, .active = e->active,
+                                     .resolved = e->resolved, .path = e->path };
+}
+
+bool sl_positions_find(const struct sl_positions *p, uint64_t dev, uint64_t ino,
+                       struct sl_position *ret) {
+        const struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e)
+                return false;
+        entry_view(e, ret);
+        return true;
+}
+
+void sl_positions_note_size(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t size) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e)
+                entry_set_size(p, e, size);
+}
+
+size_t sl_positions_unresolved(const struct sl_positions *p) {
+        return p->n_unresolved;
+}
+
+bool sl_positions_next_unresolved(const struct sl_positions *p, size_t *cursor,
+                                  struct sl_position *ret) {
+        const struct pos_entry *e;
+
+        if (p->n_unresolved == 0)
+                return false;
+        while ((e = sl_tail_map_next(&p->map, cursor))) {
+                if (!e->resolved) {
+                        entry_view(e, ret);
+                        return true;
+                }
+        }
+        return false;
+}
+
+void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e)
+                entry_set_resolved(p, e);
+}
+
+void sl_positions_remove(struct sl_positions *p, uint64_t dev, uint64_t ino) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (e)
+                entry_remove(p, e);
 }

@@ -20,37 +20,52 @@
  * sl_positions_ack_source() the ack also names the tailer's id of the file
  * and is ignored when another file is followed under that identity now.
  *
- * Owns: every entry (dev, ino, fingerprint, path copy, offset, read end,
- * source id, active flag), indexed by a hash map; its filename copy; the text
- * of the last load error.
+ * Owns: every entry (dev, ino, fingerprint, path copy, offset, size last
+ * seen, read end, source id, active and resolved flags), indexed by a hash
+ * map; its filename copy; the text of the last load error.
  * Borrows: nothing.
  *
  * Calling sequence:
  *   sl_positions_new()      copies the filename; loads nothing
  *   sl_positions_load()     once, before the tailer opens files
  *   sl_positions_track()    tailer, on open; sl_positions_note_read() after
- *                           reads, sl_positions_set_path() on a rename,
+ *                           reads, sl_positions_note_size() when it learns
+ *                           the size, sl_positions_set_path() on a rename,
  *                           sl_positions_reset() on a truncation,
- *                           sl_positions_release() on close
+ *                           sl_positions_release() on close;
+ *                           sl_positions_next_unresolved() at scans, then
+ *                           sl_positions_resolve() or sl_positions_remove()
  *   sl_positions_ack()      agent, as batches are acknowledged
  *   sl_positions_prune()    then sl_positions_save(), every sync period and at exit
  *   sl_positions_free()
  *
  * The file (written whole by sl_write_atomic, so a crash leaves the old or
  * the new one):
- *      # sluice positions v2
- *      <dev> <ino> <offset> <fp-len> <fp-hash> <path>
+ *      # sluice positions v3
+ *      <dev> <ino> <offset> <fp-len> <fp-hash> <size> <path>
  *      ...
- * Numbers are unsigned decimal but fp-hash, which is 16 hex digits; fields
- * are separated by one space, and the path is the rest of the line: '\\' is
+ * Numbers are unsigned decimal but fp-hash, which is 16 hex digits; size is
+ * the file's size when the tailer last looked, or "-" when not known (an
+ * entry read from an older file and not followed since). Fields are
+ * separated by one space, and the path is the rest of the line: '\\' is
  * written "\\\\", '\n' "\\n", and other control bytes "\\xHH", so any path
  * round-trips. fp-len is at most SL_FINGERPRINT_MAX. Lines starting with '#'
- * after the first are comments. Every line ends with '\n'. Version 1 files
- * ("# sluice positions v1", entries "<dev> <ino> <offset> <path>") are read
- * too: their entries have an empty fingerprint, so they are matched by device
- * and inode alone (and the tailer's offset check); saving writes v2. Anything
- * else is rejected: a half-understood positions file would ship logs twice or
- * skip them, so the agent decides whether to stop or start over.
+ * after the first are comments. Every line ends with '\n'. Older files are
+ * read too: version 2 ("# sluice positions v2", entries "<dev> <ino>
+ * <offset> <fp-len> <fp-hash> <path>") without sizes, version 1 ("# sluice
+ * positions v1", entries "<dev> <ino> <offset> <path>") also without
+ * fingerprints, so its entries are matched by device and inode alone (and
+ * the tailer's offset check); saving writes v3. Anything else is rejected:
+ * a half-understood positions file would ship logs twice or skip them, so
+ * the agent decides whether to stop or start over.
+ *
+ * Entries from before a restart: every entry load reads is "unresolved"
+ * until the tailer follows a file under it (sl_positions_track) or has
+ * settled what became of its file (sl_positions_resolve, or
+ * sl_positions_remove). The tailer looks for the files of unresolved
+ * entries its globs no longer lead to (rotated while sluice was stopped:
+ * read on from the offset; deleted: lost). The size saved with an entry
+ * tells how much of a deleted file was never acknowledged.
  *
  * Threading: loop thread only.
  */
@@ -71,7 +86,8 @@ struct sl_positions *sl_positions_new(const char *filename);
 void sl_positions_free(struct sl_positions *p);
 SL_DEFINE_CLEANUP(struct sl_positions *, sl_positions_free)
 
-/* Replaces the entries with the file's content (all inactive). Returns 0 (also
+/* Replaces the entries with the file's content (all inactive and
+ * unresolved). Returns 0 (also
  * when the file does not exist: nothing to resume), -EBADMSG when the content
  * is malformed or too big, or -errno when it cannot be read; on failure the
  * entries are left as they were and sl_positions_error() says why. */
@@ -87,6 +103,21 @@ unsigned sl_positions_error_line(const struct sl_positions *p);
  * writing when nothing changed since the last successful save or load. */
 int sl_positions_save(struct sl_positions *p);
 
+/* A copy of what an entry holds (sl_positions_find and _next_unresolved). */
+struct sl_position {
+        uint64_t dev;              /* device of the file */
+        uint64_t ino;              /* inode of the file */
+        uint64_t offset;           /* acknowledged offset: resume here */
+        struct sl_fingerprint fp;  /* the file's first bytes; len 0: none known (v1) */
+        uint64_t size;             /* the file's size when last seen (if size_known) */
+        bool size_known;           /* false: read from a v1 or v2 file, not followed since */
+        bool active;               /* the tailer has the file open */
+        bool resolved;             /* false: loaded, neither tracked nor resolved since */
+        const char *path;          /* borrowed; valid until the entry is changed
+                                    * (track, set_path) or removed (prune, remove,
+                                    * load, free) */
+};
+
 /* Sets *@ret_offset to the offset recorded for the file and returns true;
  * false (nothing written) when there is none. */
 bool sl_positions_get(const struct sl_positions *p, uint64_t dev, uint64_t ino,
@@ -100,7 +131,8 @@ bool sl_positions_get_fingerprint(const struct sl_positions *p, uint64_t dev, ui
  * (copied), @offset (which may be lower than before: the tailer found the
  * saved one invalid, or the file is not the one the entry was about), @fp
  * and @source_id (the tailer's id of the open file, 0: none); the read end
- * becomes @offset, and the entry is active. */
+ * and the size become @offset (until sl_positions_note_size), and the entry
+ * is active and resolved. */
 void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
                         uint64_t offset, const struct sl_fingerprint *fp, uint64_t source_id);
 /* The followed file now goes by @path (copied): renamed within the globs. */
@@ -118,7 +150,7 @@ void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64
  * was last tracked with: the ack is for a file that is gone. */
 void sl_positions_ack_source(struct sl_positions *p, uint64_t dev, uint64_t ino,
                              uint64_t source_id, uint64_t offset);
-/* The file was truncated: offset and read end go back to 0, and the
+/* The file was truncated: offset, read end and size go back to 0, and the
  * fingerprint is emptied until the tailer reads the new content. */
 void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino);
 /* The file is no longer open: the entry becomes inactive (kept, and saved,
@@ -130,5 +162,27 @@ void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino);
 void sl_positions_prune(struct sl_positions *p);
 /* The number of entries, active or not. */
 size_t sl_positions_count(const struct sl_positions *p);
+
+/* Fills *@ret with what the entry of the file holds and returns true; false
+ * (nothing written) when there is none. */
+bool sl_positions_find(const struct sl_positions *p, uint64_t dev, uint64_t ino,
+                       struct sl_position *ret);
+/* The tailer saw the file's size now: @size, saved with the entry so that
+ * what a file deleted while sluice is stopped held unacknowledged is known.
+ * Ignored when there is no entry. */
+void sl_positions_note_size(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t size);
+/* The number of unresolved entries (see the top): 0 once the tailer has
+ * settled every entry loaded. */
+size_t sl_positions_unresolved(const struct sl_positions *p);
+/* Iterates the unresolved entries: start with *@cursor = 0; fills *@ret and
+ * returns true for the next one, false at the end. The entries must not be
+ * added or removed during an iteration (collect identities first). */
+bool sl_positions_next_unresolved(const struct sl_positions *p, size_t *cursor,
+                                  struct sl_position *ret);
+/* The tailer has settled what became of the file: not unresolved any more.
+ * Ignored when there is no entry. */
+void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino);
+/* Drops the entry (its file is gone for good); no entry: nothing. */
+void sl_positions_remove(struct sl_positions *p, uint64_t dev, uint64_t ino);
 
 #endif

@@ -75,6 +75,12 @@ bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset) {
         return n == 1 && c == '\n';
 }
 
+void sl_tail_file_set_open_path(struct sl_tail_file *f, const char *path) {
+        free(f->open_path);
+        f->open_path = sl_xstrdup(path);
+        f->info.path = f->open_path;
+}
+
 void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset) {
         f->read_pos = offset;
         f->line_start = offset;

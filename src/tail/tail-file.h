@@ -95,6 +95,9 @@ int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *s
 /* Whether @offset is a place to resume: within the file and just after a
  * '\n' (or 0). */
 bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset);
+/* Makes @path (copied) the path sinks see (info.path): the file was opened
+ * under another name than the one its lines are known by. */
+void sl_tail_file_set_open_path(struct sl_tail_file *f, const char *path);
 /* Starts reading at @offset, dropping anything buffered. */
 void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset);
 

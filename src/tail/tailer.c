@@ -7,10 +7,19 @@
  * renamed file is found under its new name) and checks the flagged files
  * second. Reading happens only in sl_tailer_read(), where a sink is at hand,
  * which is also why files are released there.
+ *
+ * Files of saved positions rotated while sluice was stopped are looked for
+ * after the glob scan of sl_tailer_scan() (recover_all), so that they are in
+ * the file array, flagged gone, before anything is read: the read loop
+ * finishes gone files first, which puts their lines before the new live
+ * file's.
  */
 #include "tail/tailer.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +72,8 @@ struct sl_tailer {
         uint64_t last_id;                   /* id of the last file opened */
         sl_tail_release_fn release_fn;      /* may be NULL */
         void *release_userdata;             /* borrowed, passed to release_fn */
+        sl_tail_lost_fn lost_fn;            /* may be NULL */
+        void *lost_userdata;                /* borrowed, passed to lost_fn */
         struct sl_tailer_stats stats;       /* counters since new */
 };
 
@@ -128,6 +139,11 @@ int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target) {
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata) {
         t->release_fn = fn;
         t->release_userdata = userdata;
+}
+
+void sl_tailer_set_lost_cb(struct sl_tailer *t, sl_tail_lost_fn fn, void *userdata) {
+        t->lost_fn = fn;
+        t->lost_userdata = userdata;
 }
 
 int sl_tailer_fd(const struct sl_tailer *t) {
@@ -359,13 +375,41 @@ static void flag_previous_at(struct sl_tailer *t, const char *path) {
         }
 }
 
+/* Starts following @f (taken), opened for glob @gi and read from @offset on:
+ * gives it its id and target, and tracks it in the positions under @path. */
+static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, const char *path,
+                     uint64_t offset) {
+        f->info.id = ++t->last_id;
+        f->info.target = t->globs[gi].target;
+        f->glob = gi;
+        sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
+                           f->info.id);
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
+        sl_xgrow((void **)&t->files, sizeof(*t->files), &t->cap_files, t->n_files + 1);
+        t->files[t->n_files++] = f;
+        sl_tail_map_put(&t->by_id, f->info.dev, f->info.ino, f);
+        t->stats.files_opened++;
+}
+
+/* The first glob that matches @path as glob(3) would have, or SIZE_MAX. */
+static size_t glob_matching(const struct sl_tailer *t, const char *path) {
+        for (size_t i = 0; i < t->n_globs; i++)
+                if (fnmatch(t->globs[i].pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
+                        return i;
+        return SIZE_MAX;
+}
+
+static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t gi,
+                      bool remove);
+
 /* Opens @path, matched by glob @gi, unless its file is followed already.
  * Returns 1 when a file was opened, 0 when not, or -errno. */
 static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
-        struct sl_tail_file *known;
-        struct sl_fingerprint saved;
+        struct sl_tail_file *known, *added;
+        struct sl_position pos;
         uint64_t offset = 0;
+        size_t lost_gi;
         int r;
 
         r = sl_tail_file_open(path, t->opts.max_line_size + t->opts.read_size, &f);
@@ -383,11 +427,16 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         }
         /* A saved position applies only to the file it was saved for: same
          * first bytes, and a line boundary within it. */
-        if (sl_positions_get(t->positions, f->info.dev, f->info.ino, &offset) &&
-            sl_positions_get_fingerprint(t->positions, f->info.dev, f->info.ino, &saved)) {
-                r = sl_tail_file_identify(f, &saved);
+        if (sl_positions_find(t->positions, f->info.dev, f->info.ino, &pos)) {
+                offset = pos.offset;
+                r = sl_tail_file_identify(f, &pos.fp);
                 if (r == 0) {
                         t->stats.fingerprint_mismatches++;
+                        /* Saved before a restart: the file it was about was
+                         * deleted while sluice was stopped. */
+                        lost_gi = glob_matching(t, pos.path);
+                        if (!pos.resolved && lost_gi != SIZE_MAX)
+                                lost_file(t, &pos, lost_gi, false);
                         offset = 0;
                 } else if (r > 0 && !sl_tail_file_offset_valid(f, offset)) {
                         offset = 0;
@@ -401,22 +450,13 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 return r;
         }
         sl_tail_file_seek(f, offset);
-
-        f->info.id = ++t->last_id;
-        f->info.target = t->globs[gi].target;
-        f->glob = gi;
-        sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
-                           f->info.id);
         flag_previous_at(t, path);
-        sl_xgrow((void **)&t->files, sizeof(*t->files), &t->cap_files, t->n_files + 1);
-        t->files[t->n_files++] = f;
-        sl_tail_map_put(&t->by_id, f->info.dev, f->info.ino, f);
-        t->stats.files_opened++;
+        added = TAKE_PTR(f);
+        add_file(t, added, gi, path, offset);
         if (t->inotify_fd >= 0) {
-                watch_file(t, f);
+                watch_file(t, added);
                 watch_link_target_dir(t, path, gi);
         }
-        TAKE_PTR(f);
         return 1;
 }
 
@@ -474,17 +514,219 @@ static int scan_all(struct sl_tailer *t) {
 }
 
 static void check_files(struct sl_tailer *t, bool all, bool fresh);
+static int recover_all(struct sl_tailer *t);
 
 int sl_tailer_scan(struct sl_tailer *t) {
-        int r;
+        int r, recovered;
 
         t->scanned = true;
         r = scan_all(t);
+        /* After the glob scan: an entry whose file a glob leads to is
+         * resolved by opening it, and only the others are looked for. */
+        recovered = recover_all(t);
         /* Files whose name a new file took are renamed or deleted: known
          * so before the new file is read (every glob was just scanned). */
         if (t->names_to_check)
                 check_files(t, false, true);
-        return r;
+        return r < 0 && recovered == 0 ? r : SL_MAX(r, 0) + recovered;
+}
+
+/* ---- files rotated or deleted while stopped ----------------------------- */
+
+SL_DEFINE_CLEANUP(DIR *, closedir)
+
+struct recovered {
+        struct sl_tail_file *file; /* owned until added */
+        size_t glob;               /* index of the glob matching its recorded path */
+        char *path;                /* owned; the recorded path */
+        uint64_t offset;           /* where to read from */
+        struct timespec mtime;     /* last written: older files are read first */
+};
+
+/* Looks in directory @dir for a regular file with device @dev and inode
+ * @ino. Returns 1 and sets *@ret_path (new) when there is one, 0 when there
+ * is none (or no such directory), -errno when the directory cannot be read. */
+static int find_in_dir(const char *dir, uint64_t dev, uint64_t ino, char **ret_path) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        for (;;) {
+                struct stat st;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        return errno ? -errno : 0;
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;   /* gone since readdir */
+                if (S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
+                    (uint64_t)st.st_ino == ino) {
+                        *ret_path = sl_path_join(dir, de->d_name);
+                        return 1;
+                }
+        }
+}
+
+/* Where the file @dev/@ino last followed as @path may be now: in @path's
+ * directory under another name (Docker's <name>.1 ...), or, when @path is a
+ * symlink, in its target's directory (kubelet's 0.log.<time>). Same returns
+ * as find_in_dir(). */
+static int find_rotated(const char *path, uint64_t dev, uint64_t ino, char **ret_path) {
+        _cleanup_free_ char *dir = sl_path_dirname(path), *real = NULL, *real_dir = NULL;
+        struct stat st;
+        int r;
+
+        r = find_in_dir(dir, dev, ino, ret_path);
+        if (r != 0)
+                return r;
+        if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+                return 0;
+        real = realpath(path, NULL);
+        if (!real)
+                return 0;
+        real_dir = sl_path_dirname(real);
+        if (strcmp(real_dir, dir) == 0)
+                return 0;
+        return find_in_dir(real_dir, dev, ino, ret_path);
+}
+
+/* The file of @pos, whose path matches glob @gi, was deleted while sluice
+ * was stopped: counted and told when it held unacknowledged bytes (or that
+ * is not known); with @remove, the entry goes (else a new file takes it). */
+static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t gi,
+                      bool remove) {
+        if (!pos->size_known || pos->size > pos->offset) {
+                struct sl_tail_lost lost = {
+                        .path = pos->path, .dev = pos->dev, .ino = pos->ino,
+                        .offset = pos->offset, .size = pos->size_known ? pos->size : 0,
+                        .size_known = pos->size_known, .target = t->globs[gi].target,
+                };
+                t->stats.files_lost++;
+                if (pos->size_known)
+                        t->stats.bytes_lost += pos->size - pos->offset;
+                if (t->lost_fn)
+                        t->lost_fn(t->lost_userdata, &lost);
+        }
+        if (remove)
+                sl_positions_remove(t->positions, pos->dev, pos->ino);
+}
+
+/* What became of the file of unresolved entry @dev/@ino (see tailer.h).
+ * Returns 1 and fills *@ret when it was found with bytes past the saved
+ * offset (opened, not yet followed), else 0: resolved, or left for the
+ * next scan. */
+static int recover_entry(struct sl_tailer *t, uint64_t dev, uint64_t ino,
+                         struct recovered *ret) {
+        _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
+        _cleanup_free_ char *found = NULL;
+        struct sl_position pos;
+        uint64_t offset;
+        struct stat st;
+        size_t gi;
+        int r;
+
+        if (!sl_positions_find(t->positions, dev, ino, &pos) || pos.resolved || pos.active)
+                return 0;
+        gi = glob_matching(t, pos.path);
+        if (gi == SIZE_MAX || sl_tail_map_get(&t->by_id, dev, ino)) {
+                /* No glob leads there any more: not ours to look for. */
+                sl_positions_resolve(t->positions, dev, ino);
+                return 0;
+        }
+        if (stat(pos.path, &st) == 0) {
+                /* Still under its name: for the glob scan to open. */
+                if ((uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
+                        return 0;
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+                return 0;
+        }
+
+        r = find_rotated(pos.path, dev, ino, &found);
+        if (r < 0)
+                return 0;
+        if (r > 0) {
+                r = sl_tail_file_open(found, t->opts.max_line_size + t->opts.read_size, &f);
+                if (r < 0 && r != -ENOENT)
+                        t->stats.open_errors++;
+                /* Renamed again since readdir, or unreadable: next scan. */
+                if (r < 0 || f->info.dev != dev || f->info.ino != ino)
+                        return 0;
+                r = sl_tail_file_identify(f, &pos.fp);
+                if (r < 0) {
+                        t->stats.open_errors++;
+                        return 0;
+                }
+        }
+        if (r == 0) {
+                /* Not there, or another file got the inode. */
+                lost_file(t, &pos, gi, true);
+                return 0;
+        }
+        offset = sl_tail_file_offset_valid(f, pos.offset) ? pos.offset : 0;
+        if (offset >= f->size) {
+                /* Read and acknowledged to its end: nothing to do (prune
+                 * drops the entry). */
+                sl_positions_resolve(t->positions, dev, ino);
+                return 0;
+        }
+        if (fstat(f->fd, &st) < 0)
+                st.st_mtim = (struct timespec){ 0 };
+        sl_tail_file_seek(f, offset);
+        /* Its lines keep the name they had before the rotation. */
+        sl_tail_file_set_open_path(f, pos.path);
+        /* Renamed away: read to its end first, then released. */
+        f->gone = true;
+        *ret = (struct recovered){ .file = TAKE_PTR(f), .glob = gi,
+                                   .path = sl_xstrdup(pos.path), .offset = offset,
+                                   .mtime = st.st_mtim };
+        return 1;
+}
+
+/* Least recently written first. */
+static int recovered_cmp(const void *x, const void *y) {
+        const struct recovered *a = x, *b = y;
+
+        if (a->mtime.tv_sec != b->mtime.tv_sec)
+                return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
+        if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+                return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
+        return 0;
+}
+
+/* Looks for the files of the unresolved positions entries (see tailer.h) and
+ * follows those found, least recently written first (so that two rotated
+ * generations of one log are read in the order they were written). Returns
+ * the number of files opened. */
+static int recover_all(struct sl_tailer *t) {
+        size_t n = sl_positions_unresolved(t->positions), k = 0, m = 0, cursor = 0;
+        _cleanup_free_ uint64_t *ids = NULL;
+        _cleanup_free_ struct recovered *rec = NULL;
+        struct sl_position pos;
+
+        if (n == 0)
+                return 0;
+        /* Identities first: resolving removes entries, which an iteration
+         * must not see. */
+        ids = sl_xcalloc(2 * n, sizeof(*ids));
+        while (k < n && sl_positions_next_unresolved(t->positions, &cursor, &pos)) {
+                ids[2 * k] = pos.dev;
+                ids[2 * k + 1] = pos.ino;
+                k++;
+        }
+        rec = sl_xcalloc(k ? k : 1, sizeof(*rec));
+        for (size_t i = 0; i < k; i++)
+                m += (size_t)recover_entry(t, ids[2 * i], ids[2 * i + 1], &rec[m]);
+        qsort(rec, m, sizeof(*rec), recovered_cmp);
+        for (size_t i = 0; i < m; i++) {
+                add_file(t, rec[i].file, rec[i].glob, rec[i].path, rec[i].offset);
+                free(rec[i].path);
+                t->stats.files_recovered++;
+        }
+        return (int)m;
 }
 
 /* ---- noticing changes --------------------------------------------------- */
@@ -504,6 +746,7 @@ static bool check_file(struct sl_tailer *t, struct sl_tail_file *f, bool name) {
                 t->stats.truncations++;
                 sl_positions_reset(t->positions, f->info.dev, f->info.ino);
         }
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
         if (flags & SL_TAIL_FILE_UNLINKED) {
                 f->gone = true;
                 return false;
@@ -635,9 +878,10 @@ bool sl_tailer_has_pending(const struct sl_tailer *t) {
 }
 
 /* Told after every read of @f: the positions learn how far acks may now
- * come and the file's first bytes. */
+ * come, the file's first bytes and its size. */
 static void note_read(struct sl_tailer *t, const struct sl_tail_file *f) {
         sl_positions_note_read(t->positions, f->info.dev, f->info.ino, f->read_pos, &f->fp);
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
 }
 
 /* Closes files[@i] for good: hands out its last bytes, tells the release

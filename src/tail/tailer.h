@@ -5,17 +5,19 @@
  * file), every followed file (fd, identity, read buffer, offsets), copies of
  * the globs and options.
  * Borrows: the positions (must outlive the tailer): read when a file is opened
- * (sl_positions_get and _get_fingerprint, then sl_positions_track), told
- * after every read block (sl_positions_note_read: read end, fingerprint),
- * when a file is truncated (sl_positions_reset), renamed within the globs
- * (sl_positions_set_path) or released (sl_positions_release). The tailer
+ * (sl_positions_find, then sl_positions_track), told
+ * after every read block (sl_positions_note_read: read end, fingerprint;
+ * sl_positions_note_size), when a file is truncated (sl_positions_reset),
+ * renamed within the globs (sl_positions_set_path) or released
+ * (sl_positions_release); its entries from before a restart are looked
+ * into by sl_tailer_scan() (see "Files rotated while stopped"). The tailer
  * never acks: the agent does, once lines are shipped. Also borrows each
  * glob's @target.
  *
  * Calling sequence:
  *   sl_tailer_new()             copies the options; opens the inotify fd
  *   sl_tailer_add_glob() ...    every glob, before the first scan
- *   sl_tailer_set_release_cb()  optional
+ *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb()   optional
  *   sl_tailer_scan()            opens the matched files; again on a rescan timer
  *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
  *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
@@ -32,6 +34,38 @@
  * same device+inode under two matched names is followed once. A deleted
  * file is read to its end, then released (what a writer still holding it
  * open appends after that is not seen: it has no name left to be found by).
+ *
+ * Files rotated while stopped: a glob naming only the live file
+ * (x-json.log) cannot lead to a file Docker renamed to x-json.log.1 while
+ * sluice was not running, although the lines after its saved position are
+ * still there. So every sl_tailer_scan() looks at the positions entries
+ * loaded from the file that no file is followed under yet (cheap: only
+ * while there are such entries, no system call for one whose path matches
+ * no glob), and for each whose recorded path matches a glob but leads to
+ * another file or nothing: searches the path's directory (and, for a
+ * symlink, its target's) for a regular file with that device and inode.
+ *   - Found, with the saved fingerprint: followed as a file renamed away
+ *     (read from the saved offset, the offset rules below applying, to its
+ *     end, before the other files; then released), its lines carrying the
+ *     recorded path (sinks see the same path as before the rotation, so
+ *     labels made from it stay the same); counted in files_recovered. When
+ *     it holds nothing past the saved offset, it is not opened.
+ *   - Not found, or another file has the inode (the fingerprint differs):
+ *     deleted while sluice was stopped; the entry is removed, and when its
+ *     file is known to have held unacknowledged bytes (the saved size is
+ *     past the saved offset) or that cannot be told (positions from a v1 or
+ *     v2 file have no size), the lost callback is told once and files_lost
+ *     (and bytes_lost, when known) counts it.
+ *   - The directory cannot be read (EACCES...): tried again at the next
+ *     scan (until a prune drops the entry).
+ * A file deleted while stopped whose inode a new file matched by the globs
+ * got is lost the same way (found by the fingerprint when that file is
+ * opened; counted in fingerprint_mismatches too).
+ * Entries whose path still leads to their file are left to the glob scan.
+ * Not looked for: a file sluice never saw has no entry (created and rotated
+ * away while sluice was stopped: x-json.log.1 when the saved entry's file
+ * is at x-json.log.2 after two rotations), so only a glob matching rotated
+ * names reads it.
  *
  * Truncation (copytruncate): a file whose size falls below the read offset,
  * or whose first bytes no longer hash to its fingerprint (truncated and
@@ -99,7 +133,9 @@ struct sl_tail_file_info {
         uint64_t id;               /* unique per opened file in this process, never
                                     * reused (from 1): the entry's source_id */
         const char *path;          /* borrowed; the path it was opened by (stays the
-                                    * same when the file is renamed) */
+                                    * same when the file is renamed; for a file found
+                                    * rotated after a restart, the path it was
+                                    * followed by before) */
         uint64_t dev;              /* device of the file */
         uint64_t ino;              /* inode of the file */
         void *target;              /* borrowed; userdata of the glob that matched */
@@ -117,6 +153,23 @@ typedef void (*sl_tail_sink_fn)(void *userdata, const struct sl_tail_file_info *
  * end): stages forget state for file->id, which is never seen again. */
 typedef void (*sl_tail_release_fn)(void *userdata, const struct sl_tail_file_info *file);
 
+/* A file with a saved position that was deleted while sluice was stopped:
+ * what it held past the saved offset is lost. Valid (and its path) until the
+ * lost callback returns. */
+struct sl_tail_lost {
+        const char *path;          /* borrowed; the path recorded for the file */
+        uint64_t dev;              /* device of the file */
+        uint64_t ino;              /* inode of the file */
+        uint64_t offset;           /* the acknowledged offset saved for it */
+        uint64_t size;             /* its size when sluice last looked; more than
+                                    * offset (valid only when size_known) */
+        bool size_known;           /* false: saved by a sluice without sizes (v1, v2
+                                    * positions): how much is lost is not known */
+        void *target;              /* borrowed; userdata of the glob matching path */
+};
+/* Called once per lost file, from sl_tailer_scan(). */
+typedef void (*sl_tail_lost_fn)(void *userdata, const struct sl_tail_lost *lost);
+
 struct sl_tailer;
 
 /* A new tailer with a copy of @opts; borrows @positions. Never NULL. If
@@ -130,10 +183,16 @@ SL_DEFINE_CLEANUP(struct sl_tailer *, sl_tailer_free)
  * Returns 0, -EINVAL for an empty pattern, -EBUSY after the first scan. */
 int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target);
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata);
+/* Sets the callback told about files deleted while sluice was stopped
+ * (optional: they are counted either way). */
+void sl_tailer_set_lost_cb(struct sl_tailer *t, sl_tail_lost_fn fn, void *userdata);
 
 /* Expands every glob, opens the regular files not yet followed and (inotify
- * mode) watches their directories. Returns the number of files opened, or
- * -errno when a glob could not be expanded (the other globs are still done). */
+ * mode) watches their directories; then looks for the files of saved
+ * positions rotated or deleted while sluice was stopped (see above), which
+ * may call the lost callback. Returns the number of files opened (recovered
+ * ones included), or -errno when a glob could not be expanded (the other
+ * globs are still done). */
 int sl_tailer_scan(struct sl_tailer *t);
 /* The inotify fd to register for EPOLLIN (borrowed); -1 in poll mode. */
 int sl_tailer_fd(const struct sl_tailer *t);
@@ -170,6 +229,14 @@ struct sl_tailer_stats {
                                     * device+inode begins otherwise (a new file) */
         uint64_t watch_failures;   /* inotify watches that could not be added (or inotify
                                     * not set up): those files and globs are polled */
+        uint64_t files_recovered;  /* of files_opened, files of saved positions found
+                                    * under another name (rotated while stopped) and
+                                    * read on from the saved offset */
+        uint64_t files_lost;       /* files of saved positions deleted while stopped,
+                                    * with bytes past the saved offset (or not known) */
+        uint64_t bytes_lost;       /* of those, the bytes known written and never
+                                    * acknowledged (saved size minus saved offset); what
+                                    * was written after sluice last looked is not known */
 };
 /* Borrowed, live: valid until sl_tailer_free(). */
 const struct sl_tailer_stats *sl_tailer_stats(const struct sl_tailer *t);

@@ -331,7 +331,7 @@ class EntryReader:
 
 def read_positions(path):
     """sluice's positions file: {(dev, ino): (offset, fp_len, fp_hash, path)};
-    {} when there is none yet."""
+    {} when there is none yet. (v3 has the size last seen before the path.)"""
     out = {}
     try:
         with open(path, "rb") as f:
@@ -339,13 +339,14 @@ def read_positions(path):
     except FileNotFoundError:
         return out
     version = lines[0].decode()
+    fields = {"v3": 6, "v2": 5}.get(version[-2:], 3)
     for raw in lines[1:]:
         if not raw or raw.startswith(b"#"):
             continue
-        parts = raw.split(b" ", 5 if version.endswith("v2") else 3)
+        parts = raw.split(b" ", fields)
         dev, ino, off = int(parts[0]), int(parts[1]), int(parts[2])
-        if version.endswith("v2"):
-            out[(dev, ino)] = (off, int(parts[3]), int(parts[4], 16), parts[5].decode())
+        if fields > 3:
+            out[(dev, ino)] = (off, int(parts[3]), int(parts[4], 16), parts[fields].decode())
         else:
             out[(dev, ino)] = (off, 0, FNV_OFFSET, parts[3].decode())
     return out

@@ -1,6 +1,7 @@
 /* test-positions.c - positions: track/ack/reset/release rules, stale acks,
- * fingerprints, save and load round trips (v2, and v1 files read), what load
- * rejects, atomic and skipped saves, prune. */
+ * fingerprints, sizes, save and load round trips (v3, and v1 and v2 files
+ * read), what load rejects, atomic and skipped saves, prune, and the
+ * entries from before a restart (unresolved until tracked or resolved). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,13 +105,19 @@ START_TEST(round_trip_keeps_every_path_and_offset)
         sl_positions_note_read(p, UINT64_MAX, UINT64_MAX, 0,
                                &(struct sl_fingerprint){ .hash = UINT64_MAX,
                                                          .len = SL_FINGERPRINT_MAX });
+        /* Sizes: as tracked (the offset), or as the tailer saw them. */
+        sl_positions_note_size(p, 2049, 102, 123456);
+        sl_positions_note_size(p, UINT64_MAX, UINT64_MAX, UINT64_MAX - 1);
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
-        ck_assert_msg(strncmp(text, "# sluice positions v2\n", 22) == 0, "header: %s", text);
-        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 /var/log/plain.log\n"));
+        ck_assert_msg(strncmp(text, "# sluice positions v3\n", 22) == 0, "header: %s", text);
+        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 0 /var/log/plain.log\n"));
+        ck_assert_ptr_nonnull(strstr(text, "2049 102 2000 0 cbf29ce484222325 123456 "
+                                           " leading space\n"));
         ck_assert_ptr_nonnull(strstr(text, "18446744073709551615 18446744073709551615 "
-                                           "18446744073709551615 1024 ffffffffffffffff /max\n"));
+                                           "18446744073709551615 1024 ffffffffffffffff "
+                                           "18446744073709551614 /max\n"));
 
         ck_assert_int_eq(sl_positions_load(q), 0);
         ck_assert_uint_eq(sl_positions_count(q), n + 1);
@@ -125,6 +132,17 @@ START_TEST(round_trip_keeps_every_path_and_offset)
         ck_assert(sl_positions_get_fingerprint(q, UINT64_MAX, UINT64_MAX, &got));
         ck_assert_uint_eq(got.hash, UINT64_MAX);
         ck_assert_uint_eq(got.len, SL_FINGERPRINT_MAX);
+        {
+                struct sl_position pos;
+                ck_assert(sl_positions_find(q, 2049, 102, &pos));
+                ck_assert(pos.size_known);
+                ck_assert_uint_eq(pos.size, 123456);
+                ck_assert_str_eq(pos.path, odd_paths[2]);
+                ck_assert(sl_positions_find(q, 2049, 103, &pos));
+                ck_assert_uint_eq(pos.size, 3000);
+                ck_assert(sl_positions_find(q, UINT64_MAX, UINT64_MAX, &pos));
+                ck_assert_uint_eq(pos.size, UINT64_MAX - 1);
+        }
 
         /* Paths came back byte for byte: saving q writes the same file. */
         {
@@ -307,7 +325,7 @@ START_TEST(fingerprint_follows_the_file)
 }
 END_TEST
 
-START_TEST(v1_file_is_read_and_saved_as_v2)
+START_TEST(v1_file_is_read_and_saved_as_v3)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
@@ -321,7 +339,7 @@ START_TEST(v1_file_is_read_and_saved_as_v2)
         ck_assert_uint_eq(offset_of(p, 2049, 7), 120);
         ck_assert(sl_positions_get_fingerprint(p, 2049, 7, &got));
         ck_assert_uint_eq(got.len, 0);
-        /* Loading is no change; the first change writes v2. */
+        /* Loading is no change; the first change writes v3, sizes unknown. */
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
         ck_assert_str_eq(text, v1);
@@ -330,13 +348,61 @@ START_TEST(v1_file_is_read_and_saved_as_v2)
         sl_positions_set_path(p, 2049, 8, "/c");
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v2\n"
-                               "# device inode offset fingerprint-length fingerprint-hash path\n"
-                               "2049 8 0 0 cbf29ce484222325 /c\n"
-                               "2049 7 120 0 cbf29ce484222325 /var/log/a b.log\n");
+        ck_assert_str_eq(text, "# sluice positions v3\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
+                               "2049 8 0 0 cbf29ce484222325 - /c\n"
+                               "2049 7 120 0 cbf29ce484222325 - /var/log/a b.log\n");
         /* v1 files reject what v1 rejected: a v2 entry is not a v1 path. */
         sl_test_write_file(file, "# sluice positions v1\n1 2 3\n", 26);
         ck_assert_int_eq(sl_positions_load(p), -EBADMSG);
+}
+END_TEST
+
+/* A v2 file (what the previous sluice wrote): fingerprints kept, sizes
+ * unknown until the tailer looks, written back as v3. */
+START_TEST(v2_file_is_read_and_saved_as_v3)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_free_ char *text = NULL;
+        const char *v2 = "# sluice positions v2\n"
+                         "# device inode offset fingerprint-length fingerprint-hash path\n"
+                         "2049 7 120 13 00000000000000ff /var/log/a b.log\n"
+                         "2049 8 0 0 cbf29ce484222325 /b\n";
+        struct sl_fingerprint got;
+        struct sl_position pos;
+
+        sl_test_write_file(file, v2, strlen(v2));
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
+        ck_assert_uint_eq(offset_of(p, 2049, 7), 120);
+        ck_assert(sl_positions_get_fingerprint(p, 2049, 7, &got));
+        ck_assert_uint_eq(got.len, 13);
+        ck_assert_uint_eq(got.hash, 0xff);
+        ck_assert(sl_positions_find(p, 2049, 7, &pos));
+        ck_assert(!pos.size_known);
+        ck_assert(!pos.resolved);
+        ck_assert(!pos.active);
+        ck_assert_str_eq(pos.path, "/var/log/a b.log");
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+        ck_assert_str_eq(text, v2);
+        free(text);
+        text = NULL;
+        sl_positions_note_size(p, 2049, 8, 77);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+        ck_assert_str_eq(text, "# sluice positions v3\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
+                               "2049 8 0 0 cbf29ce484222325 77 /b\n"
+                               "2049 7 120 13 00000000000000ff - /var/log/a b.log\n");
+        /* And that reads back the same. */
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert(sl_positions_find(p, 2049, 8, &pos));
+        ck_assert(pos.size_known);
+        ck_assert_uint_eq(pos.size, 77);
+        ck_assert(sl_positions_find(p, 2049, 7, &pos));
+        ck_assert(!pos.size_known);
+        ck_assert_uint_eq(pos.fp.len, 13);
 }
 END_TEST
 
@@ -346,18 +412,23 @@ struct corrupt_case {
         unsigned line;           /* expected error line, 0: none */
 };
 
-#define HDR "# sluice positions v2\n"
-#define E "0 cbf29ce484222325 " /* an empty fingerprint, as v2 writes it */
+#define HDR "# sluice positions v3\n"
+#define E "0 cbf29ce484222325 - " /* an empty fingerprint, no size, as v3 writes it */
 
 static const struct corrupt_case corrupt[] = {
         { "empty file",         "",                                             0 },
         { "not ours",           "positions:\n  /a: \"1\"\n",                    1 },
-        { "future version",     "# sluice positions v3\n1 2 3 /a\n",            1 },
-        { "v1 entry in v2",     HDR "1 2 3 /a\n",                               2 },
-        { "fp length too big",  HDR "1 2 3 1025 0123456789abcdef /a\n",         2 },
-        { "fp hash too short",  HDR "1 2 3 10 0123456789abcde /a\n",            2 },
-        { "fp hash not hex",    HDR "1 2 3 10 0123456789abcdeg /a\n",           2 },
-        { "fp hash too long",   HDR "1 2 3 10 0123456789abcdef0 /a\n",          2 },
+        { "future version",     "# sluice positions v4\n1 2 3 /a\n",            1 },
+        { "v1 entry in v3",     HDR "1 2 3 /a\n",                               2 },
+        { "v2 entry in v3",     HDR "1 2 3 0 cbf29ce484222325 /a\n",            2 },
+        { "size not a number",  HDR "1 2 3 0 cbf29ce484222325 12x /a\n",        2 },
+        { "size negative",      HDR "1 2 3 0 cbf29ce484222325 -1 /a\n",         2 },
+        { "size overflow",      HDR "1 2 3 0 cbf29ce484222325 18446744073709551616 /a\n", 2 },
+        { "no path after size", HDR "1 2 3 0 cbf29ce484222325 12\n",            2 },
+        { "fp length too big",  HDR "1 2 3 1025 0123456789abcdef - /a\n",       2 },
+        { "fp hash too short",  HDR "1 2 3 10 0123456789abcde - /a\n",          2 },
+        { "fp hash not hex",    HDR "1 2 3 10 0123456789abcdeg - /a\n",         2 },
+        { "fp hash too long",   HDR "1 2 3 10 0123456789abcdef0 - /a\n",        2 },
         { "no path after fp",   HDR "1 2 3 10 0123456789abcdef\n",              2 },
         { "header only part",   "# sluice positions\n",                         1 },
         { "no path",            HDR "1 2 3 " E "\n",                                  2 },
@@ -501,9 +572,110 @@ START_TEST(track_records_a_new_path)
         track(p, 1, 2, "/new", 4);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_ptr_nonnull(strstr(text, "1 2 4 " E "/new\n"));
+        ck_assert_ptr_nonnull(strstr(text, "1 2 4 0 cbf29ce484222325 4 /new\n"));
         ck_assert_ptr_null(strstr(text, "/old"));
         ck_assert_uint_eq(sl_positions_count(p), 1);
+}
+END_TEST
+
+/* Entries loaded are unresolved until a file is tracked under them or the
+ * tailer settles them; new entries never are. Remove drops one for good. */
+START_TEST(entries_from_before_are_unresolved_until_settled)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(file);
+        struct sl_position pos;
+        size_t cursor = 0, seen = 0;
+        uint64_t off;
+
+        track(p, 1, 1, "/a", 1);
+        track(p, 1, 2, "/b", 2);
+        track(p, 1, 3, "/c", 3);
+        track(p, 1, 4, "/d", 4);
+        ck_assert_uint_eq(sl_positions_unresolved(p), 0);
+        ck_assert(!sl_positions_next_unresolved(p, &cursor, &pos));
+        ck_assert(sl_positions_find(p, 1, 1, &pos));
+        ck_assert(pos.resolved);
+        ck_assert(pos.active);
+        ck_assert(!sl_positions_find(p, 9, 9, &pos));
+        ck_assert_int_eq(sl_positions_save(p), 0);
+
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(sl_positions_unresolved(q), 4);
+        cursor = 0;
+        while (sl_positions_next_unresolved(q, &cursor, &pos)) {
+                ck_assert(!pos.resolved);
+                ck_assert(!pos.active);
+                ck_assert_uint_eq(pos.dev, 1);
+                ck_assert_uint_eq(pos.offset, pos.ino);
+                seen |= 1u << pos.ino;
+        }
+        ck_assert_uint_eq(seen, 0x1e);
+
+        /* Tracked (the tailer opened it), resolved, removed: each once. */
+        track(q, 1, 1, "/a", 1);
+        sl_positions_resolve(q, 1, 2);
+        sl_positions_resolve(q, 1, 2);
+        ck_assert_uint_eq(sl_positions_unresolved(q), 2);
+        /* Resolving is no change to save. */
+        ck_assert_int_eq(unlink(file), 0);
+        ck_assert_int_eq(sl_positions_save(q), 0);
+        ck_assert(!exists(file));
+        sl_positions_remove(q, 1, 3);
+        sl_positions_remove(q, 1, 3);
+        sl_positions_remove(q, 1, 2);
+        ck_assert(!sl_positions_get(q, 1, 3, &off));
+        ck_assert_uint_eq(sl_positions_count(q), 2);
+        ck_assert_uint_eq(sl_positions_unresolved(q), 1);
+        cursor = 0;
+        ck_assert(sl_positions_next_unresolved(q, &cursor, &pos));
+        ck_assert_uint_eq(pos.ino, 4);
+        ck_assert_str_eq(pos.path, "/d");
+        ck_assert(!sl_positions_next_unresolved(q, &cursor, &pos));
+        /* Removing is a change: saved without it. */
+        ck_assert_int_eq(sl_positions_save(q), 0);
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
+        ck_assert(!sl_positions_get(p, 1, 3, &off));
+        /* Prune of an unresolved entry keeps the count right: /d is gone. */
+        sl_positions_release(q, 1, 1);
+        sl_positions_prune(q);
+        ck_assert_uint_eq(sl_positions_count(q), 0);
+        ck_assert_uint_eq(sl_positions_unresolved(q), 0);
+        cursor = 0;
+        ck_assert(!sl_positions_next_unresolved(q, &cursor, &pos));
+}
+END_TEST
+
+/* The size last seen: the offset when tracked, then what the tailer notes;
+ * a truncation takes it to 0; a change is saved, the same size is not. */
+START_TEST(sizes_follow_the_tailer)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        struct sl_fingerprint fp = fp_empty();
+        struct sl_position pos;
+
+        sl_positions_note_size(p, 1, 2, 10);   /* no entry: nothing */
+        ck_assert_uint_eq(sl_positions_count(p), 0);
+        sl_positions_track(p, 1, 2, "/x", 40, &fp, 1);
+        ck_assert(sl_positions_find(p, 1, 2, &pos));
+        ck_assert(pos.size_known);
+        ck_assert_uint_eq(pos.size, 40);
+        sl_positions_note_size(p, 1, 2, 100);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert(sl_positions_find(p, 1, 2, &pos));
+        ck_assert_uint_eq(pos.size, 100);
+        ck_assert_int_eq(unlink(file), 0);
+        sl_positions_note_size(p, 1, 2, 100);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert(!exists(file));
+        sl_positions_note_size(p, 1, 2, 120);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert(exists(file));
+        sl_positions_reset(p, 1, 2);
+        ck_assert(sl_positions_find(p, 1, 2, &pos));
+        ck_assert_uint_eq(pos.size, 0);
+        ck_assert_uint_eq(pos.offset, 0);
 }
 END_TEST
 
@@ -519,7 +691,10 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, acks_only_move_forward);
         tcase_add_test(tc, stale_acks_are_ignored);
         tcase_add_test(tc, fingerprint_follows_the_file);
-        tcase_add_test(tc, v1_file_is_read_and_saved_as_v2);
+        tcase_add_test(tc, v1_file_is_read_and_saved_as_v3);
+        tcase_add_test(tc, v2_file_is_read_and_saved_as_v3);
+        tcase_add_test(tc, entries_from_before_are_unresolved_until_settled);
+        tcase_add_test(tc, sizes_follow_the_tailer);
         tcase_add_test(tc, corrupt_files_are_rejected_with_a_line);
         tcase_add_test(tc, comments_and_escapes_are_read);
         tcase_add_test(tc, unreadable_file_is_an_errno);

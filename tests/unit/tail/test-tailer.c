@@ -4,9 +4,11 @@
  * copytruncate (also truncated and written past the offset again), saved
  * positions and fingerprints (inode reuse), files matched twice, deletion
  * (many files: descriptors come back), long lines, poll mode, watch limits
- * and inotify set-up failures.
+ * and inotify set-up failures; files rotated or deleted while the tailer was
+ * stopped (read on from the saved position first, or counted lost).
  * Waiting is poll(2) on the inotify fd with a bound, never a sleep. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1088,6 +1090,351 @@ START_TEST(globs_are_checked)
 }
 END_TEST
 
+/* ---- files rotated or deleted while the tailer was stopped --------------- */
+
+struct lost_seen {
+        char *path;              /* copy of lost->path */
+        uint64_t dev, ino;       /* the file's identity */
+        uint64_t offset, size;   /* as reported */
+        bool size_known;         /* as reported */
+        void *target;            /* lost->target */
+};
+
+static struct lost_seen lost_seen[8];
+static size_t n_lost_seen;
+
+static void on_lost(void *ud, const struct sl_tail_lost *l) {
+        struct lost_seen *s;
+
+        ck_assert_ptr_eq(ud, &col);
+        ck_assert_uint_lt(n_lost_seen, SL_ARRAY_SIZE(lost_seen));
+        s = &lost_seen[n_lost_seen++];
+        *s = (struct lost_seen){ .path = sl_xstrdup(l->path), .dev = l->dev, .ino = l->ino,
+                                 .offset = l->offset, .size = l->size,
+                                 .size_known = l->size_known, .target = l->target };
+}
+
+static void forget_lost(void) {
+        for (size_t i = 0; i < n_lost_seen; i++)
+                free(lost_seen[i].path);
+        n_lost_seen = 0;
+}
+
+/* A run of sluice that stops with lines unacknowledged: follows @glob,
+ * reads everything there is, acks @name up to @acked, then @name gets
+ * @unseen appended (written after the tailer last looked); positions saved
+ * to @pos, tailer freed. */
+static void run_and_stop(const char *pos, const char *glob, const char *name, uint64_t acked,
+                         const char *unseen) {
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(pos);
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        uint64_t dev, ino, off;
+
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        t = tailer_for(&o, p, glob);
+        ck_assert_int_ge(sl_tailer_scan(t), 1);
+        drain(t);
+        stat_in(name, &dev, &ino);
+        sl_positions_ack(p, dev, ino, acked);
+        ck_assert(sl_positions_get(p, dev, ino, &off));
+        ck_assert_uint_eq(off, acked);
+        if (unseen)
+                append_in(name, unseen);
+        sl_positions_prune(p);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+}
+
+/* A new tailer on the positions saved at @pos, following @glob; lost files
+ * are reported to on_lost. */
+static struct sl_tailer *restart(const struct sl_tailer_options *o, const char *pos,
+                                 struct sl_positions **ret_p, const char *glob) {
+        struct sl_positions *p = sl_positions_new(pos);
+        struct sl_tailer *t;
+
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        t = tailer_for(o, p, glob);
+        sl_tailer_set_lost_cb(t, on_lost, &col);
+        *ret_p = p;
+        return t;
+}
+
+struct recover_case {
+        const char *name;
+        bool poll;               /* poll mode */
+        bool symlink;            /* the glob matches a symlink to pods/0.log (kubelet) */
+};
+
+static const struct recover_case recover_cases[] = {
+        { "inotify",          false, false },
+        { "poll",             true,  false },
+        { "behind a symlink", false, true },
+};
+
+/* Stopped with lines unacknowledged (and some not even read); the file is
+ * renamed to .1 and a new one takes its name; a glob on the live name only.
+ * The restart reads the rest of .1 from the saved offset, under the live
+ * name and before the new file, nothing twice; then .1 is released. */
+START_TEST(file_rotated_while_stopped_is_read_on_first)
+{
+        for (size_t k = 0; k < SL_ARRAY_SIZE(recover_cases); k++) {
+                const struct recover_case *c = &recover_cases[k];
+                struct sl_tailer_options o = { .poll = c->poll };
+                _cleanup_free_ char *pos = path_in("positions"), *link = path_in("app.log");
+                _cleanup_free_ char *pods = path_in("pods");
+                const char *live = c->symlink ? "pods/0.log" : "x.log";
+                const char *rotated = c->symlink ? "pods/0.log.20251126-000000" : "x.log.1";
+                const char *glob = c->symlink ? "*.log" : "x.log";
+                _cleanup_free_ char *live_path = path_in(live), *rot_path = path_in(rotated);
+                _cleanup_(sl_positions_freep) struct sl_positions *p = NULL;
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                const char *label = c->symlink ? link : live_path;
+                uint64_t dev, old_ino, new_ino, off;
+                size_t base = col.n, released = col.n_released;
+                int fds;
+
+                sl_test_rmtree(dir);
+                ck_assert_int_eq(mkdir(dir, 0700), 0);
+                if (c->symlink) {
+                        ck_assert_int_eq(mkdir(pods, 0755), 0);
+                        ck_assert_int_eq(symlink("pods/0.log", link), 0);
+                }
+                write_in(live, "one\ntwo\nthree\n");
+                stat_in(live, &dev, &old_ino);
+                /* "one" acknowledged; "two", "three" read, not; "four" unseen. */
+                run_and_stop(pos, glob, live, 4, "four\n");
+                base = col.n;
+
+                ck_assert_int_eq(rename(live_path, rot_path), 0);
+                write_in(live, "new-1\nnew-2\n");
+                stat_in(live, &dev, &new_ino);
+                fds = (int)open_fds();
+
+                t = restart(&o, pos, &p, glob);
+                ck_assert_int_eq(sl_tailer_scan(t), 2);
+                ck_assert_uint_eq(sl_positions_unresolved(p), 0);
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_recovered, 1);
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_opened, 2);
+                ck_assert_uint_eq(sl_tailer_active_files(t), 2);
+                wait_for(t, base + 5, released + 1);
+                /* The new live file is opened first (id 1), the rotated one
+                 * found after (id 2): its lines still come first. */
+                assert_line(base + 0, "two", 8, 2);
+                assert_line(base + 1, "three", 14, 2);
+                assert_line(base + 2, "four", 19, 2);
+                assert_line(base + 3, "new-1", 6, 1);
+                assert_line(base + 4, "new-2", 12, 1);
+                for (size_t i = base; i < base + 5; i++)
+                        ck_assert_msg(strcmp(col.lines[i].path, label) == 0,
+                                      "%s: line %zu has path %s, want %s", c->name, i,
+                                      col.lines[i].path, label);
+                ck_assert_uint_eq(col.released[released], 2);
+                ck_assert_uint_eq(sl_tailer_active_files(t), 1);
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_released, 1);
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_lost, 0);
+                ck_assert_uint_eq(n_lost_seen, 0);
+                /* Its descriptor is closed; its entry, acked to the end, is
+                 * pruned: its path leads to the new file. */
+                ck_assert_int_eq((int)open_fds(), fds + (c->poll ? 1 : 2));
+                sl_positions_ack_source(p, dev, old_ino, 2, 19);
+                ck_assert(sl_positions_get(p, dev, old_ino, &off));
+                ck_assert_uint_eq(off, 19);
+                sl_positions_prune(p);
+                ck_assert(!sl_positions_get(p, dev, old_ino, &off));
+                ck_assert(sl_positions_get(p, dev, new_ino, &off));
+                /* Later scans find nothing more to do. */
+                ck_assert_int_eq(sl_tailer_scan(t), 0);
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_recovered, 1);
+        }
+}
+END_TEST
+
+/* Stopped while two files of one log had unacknowledged lines (the older
+ * was being finished after a rotation), then rotated once more: each is
+ * read on from its offset, the less recently written first, then the live
+ * file. */
+START_TEST(two_rotated_files_are_read_oldest_first)
+{
+        struct sl_tailer_options o = { 0 };
+        _cleanup_free_ char *pos = path_in("positions"), *x = path_in("x.log");
+        _cleanup_free_ char *x1 = path_in("x.log.1"), *x2 = path_in("x.log.2");
+        _cleanup_(sl_positions_freep) struct sl_positions *saved = sl_positions_new(pos);
+        _cleanup_(sl_positions_freep) struct sl_positions *p = NULL;
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+        const struct timespec older[2] = { { 1000000, 0 }, { 1000000, 0 } };
+        const struct timespec newer[2] = { { 2000000, 0 }, { 2000000, 0 } };
+        struct sl_fingerprint fa, fb;
+        uint64_t dev, ino_a, ino_b;
+
+        /* Created newest first, so creation order does not give the answer. */
+        write_in("x.log", "c1\n");
+        write_in("x.log.1", "b1\nb2\n");
+        write_in("x.log.2", "a1\na2\n");
+        stat_in("x.log.2", &dev, &ino_a);
+        stat_in("x.log.1", &dev, &ino_b);
+        sl_fingerprint_of("a1\na2\n", 6, &fa);
+        sl_fingerprint_of("b1\nb2\n", 6, &fb);
+        /* Both were followed as x.log, and acked to their first line. */
+        sl_positions_track(saved, dev, ino_a, x, 3, &fa, 0);
+        sl_positions_note_size(saved, dev, ino_a, 6);
+        sl_positions_track(saved, dev, ino_b, x, 3, &fb, 0);
+        sl_positions_note_size(saved, dev, ino_b, 6);
+        ck_assert_int_eq(sl_positions_save(saved), 0);
+        ck_assert_int_eq(utimensat(AT_FDCWD, x2, older, 0), 0);
+        ck_assert_int_eq(utimensat(AT_FDCWD, x1, newer, 0), 0);
+
+        t = restart(&o, pos, &p, "x.log");
+        ck_assert_int_eq(sl_tailer_scan(t), 3);
+        wait_for(t, 3, 2);
+        assert_line(0, "a2", 6, 2);
+        assert_line(1, "b2", 6, 3);
+        assert_line(2, "c1", 3, 1);
+        ck_assert_uint_eq(col.released[0], 2);
+        ck_assert_uint_eq(col.released[1], 3);
+        ck_assert_uint_eq(sl_tailer_stats(t)->files_recovered, 2);
+}
+END_TEST
+
+/* What is found at a stopped file's device and inode decides. */
+enum gone_kind {
+        GONE_DELETED,            /* deleted, a new live file */
+        GONE_DELETED_ACKED,      /* deleted, but acked to what was last seen */
+        GONE_DIR_REMOVED,        /* its whole directory removed (container removed) */
+        GONE_REWRITTEN,          /* .1 has the inode, but other first bytes */
+        GONE_ROTATED_ACKED,      /* .1 is the file, acked to its end */
+        GONE_NOT_GLOBBED,        /* rotated, but no glob matches its path now */
+        GONE_V2,                 /* deleted; positions saved by v2 (no size) */
+};
+
+struct gone_case {
+        const char *name;
+        enum gone_kind kind;
+        bool lost;               /* reported lost */
+        uint64_t bytes_lost;     /* bytes_lost */
+        size_t new_lines;        /* lines read after the restart */
+};
+
+static const struct gone_case gone_cases[] = {
+        { "deleted",                     GONE_DELETED,       true,  14, 1 },
+        { "deleted, all acked",          GONE_DELETED_ACKED, false, 0,  1 },
+        { "directory removed",           GONE_DIR_REMOVED,   true,  14, 0 },
+        { "inode reused (fingerprint)",  GONE_REWRITTEN,     true,  14, 1 },
+        { "rotated, all acked",          GONE_ROTATED_ACKED, false, 0,  1 },
+        { "no glob matches it",          GONE_NOT_GLOBBED,   false, 0,  1 },
+        { "deleted, v2 positions",       GONE_V2,            true,  0,  1 },
+};
+
+/* The stopped file is not there to read: lost (counted, told once, the
+ * entry removed), or nothing to recover. Nothing of another file at its
+ * inode is read. */
+START_TEST(file_deleted_while_stopped_is_counted_lost)
+{
+        for (size_t k = 0; k < SL_ARRAY_SIZE(gone_cases); k++) {
+                const struct gone_case *c = &gone_cases[k];
+                struct sl_tailer_options o = { 0 };
+                _cleanup_free_ char *pos = path_in("positions"), *sub = path_in("c1");
+                _cleanup_free_ char *live = path_in("c1/x.log"), *rot = path_in("c1/x.log.1");
+                _cleanup_(sl_positions_freep) struct sl_positions *p = NULL;
+                _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+                const char *glob = c->kind == GONE_NOT_GLOBBED ? "c1/y.log" : "c1/x.log";
+                bool acked_all = c->kind == GONE_DELETED_ACKED || c->kind == GONE_ROTATED_ACKED;
+                uint64_t dev, ino, dev2 = 0, ino2 = 0, off;
+                bool reused;
+                size_t base;
+
+                sl_test_rmtree(dir);
+                ck_assert_int_eq(mkdir(dir, 0700), 0);
+                ck_assert_int_eq(mkdir(sub, 0755), 0);
+                forget_lost();
+                write_in("c1/x.log", "line-1\nline-2\nline-3\n");   /* 21 bytes */
+                stat_in("c1/x.log", &dev, &ino);
+                /* Acked to line-1 (7) of 21 bytes seen; more written unseen:
+                 * 14 bytes known lost. All acked: nothing known lost. */
+                run_and_stop(pos, "c1/x.log", "c1/x.log", acked_all ? 21 : 7,
+                             acked_all ? NULL : "unseen\n");
+                if (c->kind == GONE_V2) {
+                        char text[256];
+                        struct sl_fingerprint fp;
+                        sl_fingerprint_of("line-1\nline-2\nline-3\n", 21, &fp);
+                        snprintf(text, sizeof(text), "# sluice positions v2\n%lu %lu 7 21 "
+                                 "%016llx %s\n", (unsigned long)dev, (unsigned long)ino,
+                                 (unsigned long long)fp.hash, live);
+                        sl_test_write_file(pos, text, strlen(text));
+                }
+                switch (c->kind) {
+                case GONE_DELETED:
+                case GONE_DELETED_ACKED:
+                case GONE_V2:
+                        ck_assert_int_eq(unlink(live), 0);
+                        write_in("c1/x.log", "fresh\n");
+                        break;
+                case GONE_DIR_REMOVED:
+                        sl_test_rmtree(sub);
+                        break;
+                case GONE_REWRITTEN:
+                        /* The same inode, other content: not the file saved. */
+                        write_in("c1/x.log", "other-1\nother-2\nother-3\nother-4\n");
+                        ck_assert_int_eq(rename(live, rot), 0);
+                        write_in("c1/x.log", "fresh\n");
+                        break;
+                case GONE_ROTATED_ACKED:
+                case GONE_NOT_GLOBBED:
+                        ck_assert_int_eq(rename(live, rot), 0);
+                        write_in("c1/x.log", "fresh\n");
+                        if (c->kind == GONE_NOT_GLOBBED)
+                                write_in("c1/y.log", "fresh\n");
+                        break;
+                }
+
+                if (c->kind != GONE_DIR_REMOVED)
+                        stat_in("c1/x.log", &dev2, &ino2);
+                /* The new file may get the deleted one's inode: then it is
+                 * the fingerprint that tells, and the entry is the new file's. */
+                reused = dev2 == dev && ino2 == ino;
+                base = col.n;
+                t = restart(&o, pos, &p, glob);
+                ck_assert_int_eq(sl_tailer_scan(t), (int)c->new_lines);
+                ck_assert_uint_eq(sl_positions_unresolved(p), 0);
+                drain(t);
+                ck_assert_msg(col.n - base == c->new_lines, "%s: %zu lines", c->name,
+                              col.n - base);
+                if (c->new_lines)
+                        ck_assert_str_eq(col.lines[base].text, "fresh");
+                ck_assert_uint_eq(sl_tailer_stats(t)->files_recovered, 0);
+                ck_assert_msg(sl_tailer_stats(t)->files_lost == c->lost, "%s: lost %lu",
+                              c->name, (unsigned long)sl_tailer_stats(t)->files_lost);
+                ck_assert_msg(sl_tailer_stats(t)->bytes_lost == c->bytes_lost,
+                              "%s: bytes lost %lu", c->name,
+                              (unsigned long)sl_tailer_stats(t)->bytes_lost);
+                ck_assert_uint_eq(n_lost_seen, c->lost);
+                if (c->lost) {
+                        struct lost_seen *l = &lost_seen[0];
+                        ck_assert_str_eq(l->path, live);
+                        ck_assert_uint_eq(l->dev, dev);
+                        ck_assert_uint_eq(l->ino, ino);
+                        ck_assert_uint_eq(l->offset, 7);
+                        ck_assert_uint_eq(l->size_known, c->kind != GONE_V2);
+                        ck_assert_uint_eq(l->size, c->kind != GONE_V2 ? 21 : 0);
+                        ck_assert_ptr_eq(l->target, &col);
+                }
+                /* Lost entries go at once; the others when pruned (their
+                 * path leads elsewhere), but for the one no glob matches,
+                 * which is left alone. */
+                ck_assert_msg(sl_positions_get(p, dev, ino, &off) ==
+                              (c->kind == GONE_ROTATED_ACKED || c->kind == GONE_NOT_GLOBBED ||
+                               reused), "%s: entry kept wrongly", c->name);
+                sl_positions_prune(p);
+                ck_assert(sl_positions_get(p, dev, ino, &off) == reused);
+                if (reused)
+                        ck_assert_uint_eq(off, 0);
+                /* Told once: a later scan does not tell again. */
+                ck_assert_int_eq(sl_tailer_scan(t), 0);
+                ck_assert_uint_eq(n_lost_seen, c->lost);
+        }
+        forget_lost();
+}
+END_TEST
+
 static Suite *tailer_suite(void) {
         Suite *s = suite_create("tailer");
         TCase *tc = tcase_create("files");
@@ -1115,6 +1462,9 @@ static Suite *tailer_suite(void) {
         tcase_add_test(tc, watch_limit_falls_back_to_polling);
         tcase_add_test(tc, inotify_failure_falls_back_to_polling);
         tcase_add_test(tc, globs_are_checked);
+        tcase_add_test(tc, file_rotated_while_stopped_is_read_on_first);
+        tcase_add_test(tc, two_rotated_files_are_read_oldest_first);
+        tcase_add_test(tc, file_deleted_while_stopped_is_counted_lost);
         suite_add_tcase(s, tc);
         return s;
 }
