@@ -147,8 +147,6 @@ struct sl_agent {
         int exit_code;
 
         uint64_t entries_kept;            /* entries handed to the batchers */
-        uint64_t entries_held;            /* pieces held by a stage (split lines) */
-        uint64_t dry_run_entries;         /* entries printed by -dry-run */
         uint64_t positions_save_errors;
         uint64_t positions_saves;
 };
@@ -212,7 +210,6 @@ static void print_entry(struct sl_agent *a, const struct sl_entry *e) {
         sl_buf_append_str(b, e->line);
         sl_buf_putc(b, '\n');
         fwrite(b->data, 1, b->len, stdout);
-        a->dry_run_entries++;
 }
 
 /* ---- the hot path ------------------------------------------------------- */
@@ -243,7 +240,6 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                 /* Where this line began (a piece cut by the tailer reports its
                  * line's start as end_offset already: never go below 0). */
                 uint64_t start = end_offset > line.len ? end_offset - line.len - 1 : 0;
-                a->entries_held++;
                 if (!sl_u64map_get(&a->holding, file->id, &hold_from)) {
                         sl_u64map_put(&a->holding, file->id, start);
                         hold_from = start;
