@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/fs-util.h"
+#include "base/time-util.h"
 #include "base/xalloc.h"
 #include "tail/tail-map.h"
 
@@ -36,6 +37,8 @@ struct pos_entry {
         char *path;                /* owned; last path the file was followed by */
         bool active;               /* the tailer has the file open (not saved) */
         bool resolved;             /* false: loaded, neither tracked nor resolved since
+                                    * (not saved) */
+        uint64_t released_ns;      /* monotonic time of the last release, 0: never
                                     * (not saved) */
 };
 
@@ -532,8 +535,20 @@ void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
 void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
-        if (e)
+        if (e) {
                 e->active = false;
+                e->released_ns = sl_now_ns();
+        }
+}
+
+/* Whether Loki has acknowledged everything read of a released file, or the
+ * wait for that has lasted long enough (a line held in pieces by a stage
+ * when its file ended is never acknowledged). Until then the entry stays,
+ * so a crash before the acknowledgement still finds the file (renamed away)
+ * at the next start and reads the rest again. */
+static bool entry_done(const struct pos_entry *e) {
+        return e->offset >= e->read_end ||
+               sl_now_ns() - e->released_ns >= SL_POSITIONS_UNACKED_GRACE_NS;
 }
 
 /* Whether an inactive entry's path no longer leads to its file. */
@@ -554,7 +569,7 @@ void sl_positions_prune(struct sl_positions *p) {
                 return;
         stale = sl_xcalloc(p->map.len, sizeof(*stale));
         while ((e = sl_tail_map_next(&p->map, &cursor))) {
-                if (!e->active && entry_is_stale(e))
+                if (!e->active && entry_done(e) && entry_is_stale(e))
                         stale[n++] = e;
         }
         for (size_t i = 0; i < n; i++)

@@ -158,7 +158,11 @@ void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino);
 void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino);
 /* Drops inactive entries whose path no longer exists or now names another
  * file (stat(2), following symlinks as the tailer does). Active entries and
- * paths that cannot be checked (EACCES...) are kept. */
+ * paths that cannot be checked (EACCES...) are kept, and so are released
+ * entries whose acknowledged offset is still behind what was read of them
+ * (for up to SL_POSITIONS_UNACKED_GRACE_NS after the release): a crash
+ * before Loki answers then still finds the file at the next start. */
+#define SL_POSITIONS_UNACKED_GRACE_NS (3600ULL * 1000000000ULL)
 void sl_positions_prune(struct sl_positions *p);
 /* The number of entries, active or not. */
 size_t sl_positions_count(const struct sl_positions *p);

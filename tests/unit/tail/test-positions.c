@@ -508,6 +508,15 @@ static void stat_path(const char *path, uint64_t *dev, uint64_t *ino) {
         *ino = (uint64_t)st.st_ino;
 }
 
+/* Tracks a file read exactly up to @offset (and acknowledged there). */
+static void track_read(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path,
+                       uint64_t offset) {
+        struct sl_fingerprint fp = fp_empty();
+
+        sl_positions_track(p, dev, ino, path, offset, &fp, 0);
+        sl_positions_note_read(p, dev, ino, offset, &fp);
+}
+
 START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
@@ -527,10 +536,10 @@ START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
         stat_path(b, &db, &ib);
         stat_path(c, &dc, &ic);
         stat_path(d, &dd, &id);
-        track(p, da, ia, a, 2);
-        track(p, db, ib, b, 2);
-        track(p, dc, ic, c, 2);
-        track(p, dd, id, d, 2);
+        track_read(p, da, ia, a, 2);
+        track_read(p, db, ib, b, 2);
+        track_read(p, dc, ic, c, 2);
+        track_read(p, dd, id, d, 2);
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         /* b deleted; c's name now leads to another file; d gone but still open. */
@@ -559,6 +568,32 @@ START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
         sl_positions_prune(p);
         ck_assert_uint_eq(sl_positions_count(p), 1);
         ck_assert(sl_positions_get(p, da, ia, &off));
+}
+END_TEST
+
+/* A released file whose read lines Loki has not acknowledged yet keeps its
+ * entry (a crash now must find it at the next start); the last ack frees it. */
+START_TEST(prune_keeps_released_entries_until_acknowledged)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_free_ char *a = sl_path_join(dir, "a.log");
+        struct sl_fingerprint fp = fp_empty();
+        uint64_t da, ia, off;
+
+        sl_test_write_file(a, "0123456789\n", 11);
+        stat_path(a, &da, &ia);
+        sl_positions_track(p, da, ia, a, 0, &fp, 7);
+        sl_positions_note_read(p, da, ia, 11, &fp);
+        sl_positions_ack_source(p, da, ia, 7, 5);
+        ck_assert_int_eq(unlink(a), 0);
+        sl_positions_release(p, da, ia);
+
+        sl_positions_prune(p);
+        ck_assert(sl_positions_get(p, da, ia, &off));
+        ck_assert_uint_eq(off, 5);
+        sl_positions_ack_source(p, da, ia, 7, 11);
+        sl_positions_prune(p);
+        ck_assert(!sl_positions_get(p, da, ia, &off));
 }
 END_TEST
 
@@ -613,7 +648,7 @@ START_TEST(entries_from_before_are_unresolved_until_settled)
         ck_assert_uint_eq(seen, 0x1e);
 
         /* Tracked (the tailer opened it), resolved, removed: each once. */
-        track(q, 1, 1, "/a", 1);
+        track_read(q, 1, 1, "/a", 1);
         sl_positions_resolve(q, 1, 2);
         sl_positions_resolve(q, 1, 2);
         ck_assert_uint_eq(sl_positions_unresolved(q), 2);
@@ -699,6 +734,7 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, comments_and_escapes_are_read);
         tcase_add_test(tc, unreadable_file_is_an_errno);
         tcase_add_test(tc, prune_drops_inactive_entries_whose_path_moved_on);
+        tcase_add_test(tc, prune_keeps_released_entries_until_acknowledged);
         tcase_add_test(tc, track_records_a_new_path);
         suite_add_tcase(s, tc);
         return s;

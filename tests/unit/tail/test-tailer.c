@@ -35,6 +35,7 @@ struct got_line {
         uint64_t id;         /* file id */
         char *path;          /* copy of file->path */
         void *target;        /* file->target */
+        uint64_t dev, ino;    /* the file's identity, for acknowledging */
 };
 
 struct collector {
@@ -71,8 +72,18 @@ static void sink(void *ud, const struct sl_tail_file_info *f, struct sl_str line
         g->len = line.len;
         g->end = end;
         g->id = f->id;
+        g->dev = f->dev;
+        g->ino = f->ino;
         g->path = sl_xstrdup(f->path);
         g->target = f->target;
+}
+
+/* Acknowledges every line collected so far, as the agent does once Loki
+ * has answered for them: released entries are pruned only after that. */
+static void ack_all(struct sl_positions *p) {
+        for (size_t i = 0; i < col.n; i++)
+                sl_positions_ack_source(p, col.lines[i].dev, col.lines[i].ino, col.lines[i].id,
+                                        col.lines[i].end);
 }
 
 static void on_release(void *ud, const struct sl_tail_file_info *f) {
@@ -262,6 +273,10 @@ START_TEST(rename_rotation_finishes_old_file_and_reads_new_from_zero)
         ck_assert(sl_positions_get(p, dev, ino2, &off));
         ck_assert_uint_eq(off, 0);
         ck_assert_uint_eq(sl_positions_count(p), 2);
+        /* Kept while its lines wait for Loki (a crash must find it again). */
+        sl_positions_prune(p);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
+        ack_all(p);
         sl_positions_prune(p);
         ck_assert_uint_eq(sl_positions_count(p), 1);
         ck_assert(!sl_positions_get(p, dev, ino1, &off));
@@ -751,8 +766,12 @@ START_TEST(deleted_file_is_read_to_its_end_then_released)
         ck_assert_uint_eq(sl_tailer_active_files(t), 0);
         ck_assert_uint_eq(sl_tailer_stats(t)->files_released, 1);
         ck_assert(!sl_tailer_has_pending(t));
-        /* Released in positions too: prune drops it. */
+        /* Released in positions too: prune drops it once its lines are
+         * acknowledged. */
         ck_assert(sl_positions_get(p, dev, ino, &off));
+        sl_positions_prune(p);
+        ck_assert(sl_positions_get(p, dev, ino, &off));
+        ack_all(p);
         sl_positions_prune(p);
         ck_assert(!sl_positions_get(p, dev, ino, &off));
 }
@@ -916,6 +935,7 @@ START_TEST(deleted_files_are_finished_and_their_descriptors_closed)
         ck_assert_uint_eq(sl_tailer_active_files(t), 0);
         ck_assert_uint_eq(sl_tailer_stats(t)->files_released, N);
         ck_assert_uint_eq(open_fds(), before + 1);
+        ack_all(p);
         sl_positions_prune(p);
         ck_assert_uint_eq(sl_positions_count(p), 0);
 }
