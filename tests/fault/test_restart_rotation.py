@@ -14,6 +14,11 @@ and read it on from the saved offset before the new live file.
                            all under the live file's name, and lets .1 go
   SIGKILL, Loki refusing   the same, killed (the positions saved last are
                            what the restart has)
+  rotated while running    Loki refusing, the live file is renamed and a new one
+                           created: sluice reads the renamed file to its end and
+                           lets it go, then is killed; its entry is still in the
+                           positions (nothing of it was acknowledged), so the
+                           restart finds the renamed file and ships every line
   deleted while stopped    the old file is renamed and then deleted (Docker's
                            max-file): its unacknowledged lines cannot come
                            back; the new file's lines arrive, nothing else,
@@ -210,6 +215,62 @@ class RestartRotationTest(unittest.TestCase):
 
     def test_sigkill_while_loki_refuses_then_rotation(self):
         self.rotated_while_stopped(signal.SIGKILL)
+
+    def test_rotated_while_running_then_killed_before_the_ack(self):
+        """Rotation while sluice runs and Loki refuses: sluice reads the
+        renamed file to its end and lets it go, positions are saved a few
+        times, then sluice is killed. The old file's entry must still be
+        in the positions (its lines were never acknowledged), so the restart
+        finds the renamed file and ships its lines."""
+        timer = Timer("rotated while running, killed before the ack")
+        log = Log(self.live)
+        with harness.Receiver(BUILD, self.tmp, verbose=False) as rx:
+            reader = EntryReader(rx.entries_path)
+            harness.write_config(self.config, rx.url, self.positions,
+                                 [(os.path.join(self.tmp, "containers", "*", "*-json.log"),
+                                   {"job": "fault"})],
+                                 pipeline_stages_yaml=faultlib.DOCKER_STAGES,
+                                 extra_client=CLIENT_EXTRA, extra=CONFIG_EXTRA)
+            acked = log.write(ACKED, 0)
+            agent = self.start()
+            reader.wait_all(acked, WAIT, detail=agent.log)
+            old = os.stat(self.live)
+            ident = (old.st_dev, old.st_ino)
+            harness.wait_until(
+                lambda: read_positions(self.positions).get(ident, (None,))[0] == old.st_size,
+                WAIT, "the acknowledged offset to be saved")
+            rx.set_script("503x*")
+            unacked = log.write(UNACKED, 0)
+            os.rename(self.live, self.rotated)
+            fresh = log.write(FRESH, 1)
+            new = os.stat(self.live)
+            harness.wait_until(
+                lambda: (agent.metric("sluice_read_lines_total") == ACKED + UNACKED + FRESH
+                         and not [p for p in faultlib.fd_targets(agent.proc.pid)
+                                  if p.startswith(self.rotated)]
+                         and (new.st_dev, new.st_ino) in read_positions(self.positions)),
+                WAIT, "sluice to read both files, let the renamed one go and save positions",
+                lambda: "positions %s\n%s" % (read_positions(self.positions),
+                                               agent.log()[-2000:]))
+            timer.mark("rotated while running: %d + %d lines read, refused"
+                       % (UNACKED, FRESH))
+            saved = read_positions(self.positions)
+            self.assertIn(ident, saved, "the released file's entry was dropped before the ack")
+            self.assertEqual(saved[ident][0], old.st_size)
+            self.assertEqual(agent.stop(signal.SIGKILL, timeout=WAIT), -signal.SIGKILL)
+            timer.mark("killed")
+
+            rx.set_script("")
+            agent = self.start()
+            expected = range(0, log.next)
+            reader.wait_all(expected, WAIT, detail=agent.log)
+            self.assertEqual(agent.stop(), 0, agent.log()[-2000:])
+            reader.poll()
+            timer.mark("restart: every line arrived")
+        self.assertEqual(reader.missing(expected), [])
+        self.assertEqual(reader.duplicates(), 0)
+        timer.report(acked=len(acked), unacked=len(unacked), fresh=len(fresh),
+                     received=reader.n)
 
     def test_rotated_and_deleted_while_stopped(self):
         """Docker's max-file: the rotated file is deleted by the next
