@@ -543,7 +543,6 @@ static void metric_file(void *userdata, const struct sl_tail_file_stat *s) {
         struct metrics_ctx *m = userdata;
         const char *labels[] = { "path", s->path, NULL };
         sl_expo_sample_u64(m->w, "sluice_read_bytes_total", labels, s->offset);
-        (void)labels;
 }
 
 static void metric_file_size(void *userdata, const struct sl_tail_file_stat *s) {
@@ -602,6 +601,13 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
                           n_bounds, sum_seconds);
 }
 
+/* A family with a single sample without labels. */
+static void metric1(struct sl_expo *w, const char *name, const char *type, const char *help,
+                    uint64_t value) {
+        sl_expo_family(w, name, type, help);
+        sl_expo_sample_u64(w, name, NULL, value);
+}
+
 static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
@@ -612,11 +618,11 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         sl_expo_init(&w, out);
         sl_expo_family(&w, "sluice_build_info", "gauge", "A metric with a constant 1 value labelled by the version sluice was built from.");
         sl_expo_sample_u64(&w, "sluice_build_info", build, 1);
-        sl_expo_family(&w, "sluice_ready", "gauge", "1 while the agent is running and following its files.");
-        sl_expo_sample_u64(&w, "sluice_ready", NULL, a->ready ? 1 : 0);
+        metric1(&w, "sluice_ready", "gauge", "1 while the agent is running and following its files.",
+                a->ready ? 1 : 0);
 
-        sl_expo_family(&w, "sluice_files_active", "gauge", "Files being followed.");
-        sl_expo_sample_u64(&w, "sluice_files_active", NULL, sl_tailer_active_files(a->tailer));
+        metric1(&w, "sluice_files_active", "gauge", "Files being followed.",
+                sl_tailer_active_files(a->tailer));
         sl_expo_family(&w, "sluice_read_bytes_total", "gauge", "Offset read up to, per followed file.");
         sl_tailer_foreach_file(a->tailer, metric_file, &m);
         sl_expo_family(&w, "sluice_file_bytes", "gauge", "Size of each followed file.");
@@ -626,26 +632,26 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         sl_expo_family(&w, "sluice_file_unacked_bytes", "gauge",
                        "Bytes of each followed file not yet acknowledged by Loki (size minus saved position).");
         sl_tailer_foreach_file(a->tailer, metric_file_unacked, &m);
-        sl_expo_family(&w, "sluice_read_lines_total", "counter", "Lines read from all files.");
-        sl_expo_sample_u64(&w, "sluice_read_lines_total", NULL, ts->lines_read);
-        sl_expo_family(&w, "sluice_files_opened_total", "counter", "Files opened for following.");
-        sl_expo_sample_u64(&w, "sluice_files_opened_total", NULL, ts->files_opened);
-        sl_expo_family(&w, "sluice_file_rotations_total", "counter", "Followed files rotated away (renamed or deleted).");
-        sl_expo_sample_u64(&w, "sluice_file_rotations_total", NULL, ts->rotations);
-        sl_expo_family(&w, "sluice_file_truncations_total", "counter", "Files truncated (or rewritten from the start) and read again from the start.");
-        sl_expo_sample_u64(&w, "sluice_file_truncations_total", NULL, ts->truncations);
-        sl_expo_family(&w, "sluice_file_fingerprint_mismatches_total", "counter", "Saved positions not applied because another file now has that device and inode.");
-        sl_expo_sample_u64(&w, "sluice_file_fingerprint_mismatches_total", NULL, ts->fingerprint_mismatches);
-        sl_expo_family(&w, "sluice_inotify_watch_failures_total", "counter", "inotify watches that could not be added (those files are polled).");
-        sl_expo_sample_u64(&w, "sluice_inotify_watch_failures_total", NULL, ts->watch_failures);
-        sl_expo_family(&w, "sluice_files_recovered_total", "counter", "Files rotated away while sluice was stopped, found under their new name and read to their end.");
-        sl_expo_sample_u64(&w, "sluice_files_recovered_total", NULL, ts->files_recovered);
-        sl_expo_family(&w, "sluice_files_lost_total", "counter", "Files deleted while sluice was stopped before all their lines were acknowledged.");
-        sl_expo_sample_u64(&w, "sluice_files_lost_total", NULL, ts->files_lost);
-        sl_expo_family(&w, "sluice_lost_bytes_total", "counter", "Bytes of those files known to be lost (where the size was known).");
-        sl_expo_sample_u64(&w, "sluice_lost_bytes_total", NULL, ts->bytes_lost);
-        sl_expo_family(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.");
-        sl_expo_sample_u64(&w, "sluice_lines_split_total", NULL, ts->lines_split);
+        metric1(&w, "sluice_read_lines_total", "counter", "Lines read from all files.",
+                ts->lines_read);
+        metric1(&w, "sluice_files_opened_total", "counter", "Files opened for following.",
+                ts->files_opened);
+        metric1(&w, "sluice_file_rotations_total", "counter", "Followed files rotated away (renamed or deleted).",
+                ts->rotations);
+        metric1(&w, "sluice_file_truncations_total", "counter", "Files truncated (or rewritten from the start) and read again from the start.",
+                ts->truncations);
+        metric1(&w, "sluice_file_fingerprint_mismatches_total", "counter", "Saved positions not applied because another file now has that device and inode.",
+                ts->fingerprint_mismatches);
+        metric1(&w, "sluice_inotify_watch_failures_total", "counter", "inotify watches that could not be added (those files are polled).",
+                ts->watch_failures);
+        metric1(&w, "sluice_files_recovered_total", "counter", "Files rotated away while sluice was stopped, found under their new name and read to their end.",
+                ts->files_recovered);
+        metric1(&w, "sluice_files_lost_total", "counter", "Files deleted while sluice was stopped before all their lines were acknowledged.",
+                ts->files_lost);
+        metric1(&w, "sluice_lost_bytes_total", "counter", "Bytes of those files known to be lost (where the size was known).",
+                ts->bytes_lost);
+        metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
+                ts->lines_split);
 
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
@@ -713,12 +719,12 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                                            ? 0.0
                                            : (double)(now - oldest) / (double)SL_NSEC_PER_SEC);
         }
-        sl_expo_family(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.");
-        sl_expo_sample_u64(&w, "sluice_buffered_bytes", NULL, held_bytes(a));
-        sl_expo_family(&w, "sluice_positions_saves_total", "counter", "Positions file writes.");
-        sl_expo_sample_u64(&w, "sluice_positions_saves_total", NULL, a->positions_saves);
-        sl_expo_family(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.");
-        sl_expo_sample_u64(&w, "sluice_positions_save_errors_total", NULL, a->positions_save_errors);
+        metric1(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.",
+                held_bytes(a));
+        metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
+                a->positions_saves);
+        metric1(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.",
+                a->positions_save_errors);
 }
 
 static bool render_ready(void *userdata, struct sl_buf *out) {
