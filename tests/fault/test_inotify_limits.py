@@ -81,9 +81,17 @@ def as_user(uid, gid):
 class SluiceAs(harness.Sluice):
     """harness.Sluice, run as another user."""
 
-    def __init__(self, *args, uid, gid, **kw):
+    def __init__(self, *args, uid, gid, exe_dir, **kw):
         super().__init__(*args, **kw)
         self.uid, self.gid = uid, gid
+        # The build tree may sit where the other user cannot reach (a home
+        # directory of mode 700): run a copy of the binary from the test's
+        # own directory instead.
+        copy = os.path.join(exe_dir, "sluice")
+        shutil.copy2(self.exe, copy)
+        os.chmod(copy, 0o755)
+        self.exe = copy
+        self.argv[0] = copy
 
     def start(self):
         self._log = open(self.log_path, "wb")
@@ -145,7 +153,7 @@ class InotifyLimitsTest(unittest.TestCase):
                                  extra={"positions": {"sync_period": "200ms"}})
             reader = EntryReader(rx.entries_path)
             with SluiceAs(BUILD, config, log_path=os.path.join(self.state, "sluice.log"),
-                          uid=self.uid, gid=self.gid) as agent:
+                          uid=self.uid, gid=self.gid, exe_dir=self.tmp) as agent:
                 agent.wait_metrics()
                 fds = faultlib.fd_targets(agent.proc.pid)
                 self.assertNotIn("anon_inode:inotify", fds, "sluice has inotify after all")
