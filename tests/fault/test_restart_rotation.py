@@ -113,6 +113,8 @@ class RestartRotationTest(unittest.TestCase):
         agent = harness.Sluice(BUILD, self.config,
                                log_path="%s.%d.log" % (self.config, self.starts))
         agent.start()
+        # A failing assertion must not leave the agent running.
+        self.addCleanup(lambda: agent.alive() and agent.stop(signal.SIGKILL))
         agent.wait_metrics()
         return agent
 
