@@ -13,6 +13,7 @@
 #include "base/fs-util.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
+#include "base/yaml-doc.h"
 #include "tail/tail-map.h"
 
 #define POSITIONS_HEADER "# sluice positions v3"
@@ -256,6 +257,55 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
         return 0;
 }
 
+/* Reads a Promtail positions file (`positions: {<path>: "<offset>"}`), so
+ * that moving from Promtail does not ship every file again: each path that
+ * exists now becomes an entry for the file it names, at Promtail's offset.
+ * There is no fingerprint to check, so the entry is matched like a v1 one
+ * (device, inode, and the offset must follow a '\n' when the file is
+ * opened). Keys that are not absolute paths (journal cursors) and paths that
+ * no longer exist are skipped. Returns 0 or -EBADMSG. */
+static int parse_promtail(struct sl_positions *p, struct sl_tail_map *map, const char *data,
+                          size_t len) {
+        _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = NULL;
+        struct sl_cfg_error err = { 0 };
+        const struct sl_yaml_node *positions;
+
+        if (sl_yaml_doc_parse(p->filename, data, len, &doc, &err) < 0)
+                return load_error(p, -EBADMSG, err.line, "Promtail positions: %s", err.msg);
+        positions = sl_yaml_get(doc->root, "positions");
+        if (!positions || positions->kind == SL_YAML_NULL)
+                return 0;
+        if (positions->kind != SL_YAML_MAP)
+                return load_error(p, -EBADMSG, positions->line,
+                                  "Promtail positions: expected a map of path: offset");
+        for (size_t i = 0; i < positions->count; i++) {
+                const struct sl_yaml_node *key = positions->keys[i];
+                const struct sl_yaml_node *value = positions->values[i];
+                struct pos_entry *e;
+                struct stat st;
+                uint64_t offset;
+                const char *v;
+
+                if (key->kind != SL_YAML_SCALAR || key->text[0] != '/' ||
+                    value->kind != SL_YAML_SCALAR)
+                        continue;
+                v = value->text;
+                if (!parse_u64(&v, value->text + value->text_len, &offset) ||
+                    v != value->text + value->text_len)
+                        continue;
+                if (stat(key->text, &st) < 0 || !S_ISREG(st.st_mode) ||
+                    sl_tail_map_get(map, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
+                        continue;
+                e = sl_xnew(struct pos_entry);
+                *e = (struct pos_entry){ .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino,
+                                         .offset = offset, .read_end = offset,
+                                         .path = sl_xstrdup(key->text) };
+                sl_fingerprint_init(&e->fp);
+                sl_tail_map_put(map, e->dev, e->ino, e);
+        }
+        return 0;
+}
+
 /* Parses the whole file content into @map. Returns 0 or -EBADMSG. */
 static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *data, size_t len) {
         const char *s = data, *end = data + len;
@@ -283,6 +333,8 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                                    memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
                                 return load_error(p, -EBADMSG, lineno,
                                                   "unsupported version (this sluice reads v1 to v3)");
+                        } else if (n >= 10 && memcmp(s, "positions:", 10) == 0) {
+                                return parse_promtail(p, map, data, len);
                         } else {
                                 return load_error(p, -EBADMSG, lineno,
                                                   "not a sluice positions file (expected \"%s\")",

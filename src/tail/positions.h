@@ -87,7 +87,10 @@ void sl_positions_free(struct sl_positions *p);
 SL_DEFINE_CLEANUP(struct sl_positions *, sl_positions_free)
 
 /* Replaces the entries with the file's content (all inactive and
- * unresolved). Returns 0 (also
+ * unresolved). A Promtail positions file (`positions: {path: "offset"}`) is
+ * read too, once, for users moving over: each path that exists becomes an
+ * entry for the file it names now, at Promtail's offset; the next save
+ * writes sluice's format. Returns 0 (also
  * when the file does not exist: nothing to resume), -EBADMSG when the content
  * is malformed or too big, or -errno when it cannot be read; on failure the
  * entries are left as they were and sl_positions_error() says why. */

@@ -226,6 +226,28 @@ class AgentTest(unittest.TestCase):
         self.assertEqual([json.loads(e["line"])["msg"] for e in entries],
                          ["a%d" % i for i in range(150)])
 
+    def test_promtail_positions_file_is_taken_over(self):
+        """Moving from Promtail: pointed at Promtail's positions file, sluice
+        goes on from Promtail's offsets instead of shipping everything again."""
+        path = self.container_log("9" * 64)
+        lines = [harness.docker_line(json.dumps(harness.pino_record(30, "p%d" % i, T0_MS + i)))
+                 for i in range(10)]
+        with open(path, "w") as f:
+            f.write("".join(lines))
+        offset = len("".join(lines[:6]).encode())
+        with open(self.positions, "w") as f:
+            f.write('positions:\n  %s: "%d"\n' % (path, offset))
+        with harness.Receiver(BUILD, self.tmp) as rx:
+            self.write_config(rx)
+            with self.sluice() as agent:
+                rx.wait_entries(4, timeout=20)
+                self.assertEqual(agent.stop(), 0)
+            entries = rx.entries()
+        self.assertEqual([json.loads(e["line"])["msg"] for e in entries],
+                         ["p%d" % i for i in range(6, 10)])
+        with open(self.positions) as f:
+            self.assertTrue(f.readline().startswith("# sluice positions v"))
+
     def test_metrics_ready_and_status(self):
         """/metrics carries the families the README lists; /ready and / answer."""
         path = self.container_log("e" * 64)

@@ -417,7 +417,7 @@ struct corrupt_case {
 
 static const struct corrupt_case corrupt[] = {
         { "empty file",         "",                                             0 },
-        { "not ours",           "positions:\n  /a: \"1\"\n",                    1 },
+        { "not ours",           "offsets:\n  /a: \"1\"\n",                      1 },
         { "future version",     "# sluice positions v4\n1 2 3 /a\n",            1 },
         { "v1 entry in v3",     HDR "1 2 3 /a\n",                               2 },
         { "v2 entry in v3",     HDR "1 2 3 0 cbf29ce484222325 /a\n",            2 },
@@ -597,6 +597,52 @@ START_TEST(prune_keeps_released_entries_until_acknowledged)
 }
 END_TEST
 
+/* Moving from Promtail: its positions file is read once, for the paths that
+ * exist, and saved in sluice's format. */
+START_TEST(promtail_positions_are_imported)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_free_ char *a = sl_path_join(dir, "a.log");
+        _cleanup_free_ char *b = sl_path_join(dir, "b b.log");
+        _cleanup_free_ char *text = NULL, *data = NULL;
+        uint64_t da, ia, db, ib, off;
+
+        sl_test_write_file(a, "one\ntwo\n", 8);
+        sl_test_write_file(b, "x\n", 2);
+        stat_path(a, &da, &ia);
+        stat_path(b, &db, &ib);
+        ck_assert(asprintf(&text,
+                           "positions:\n"
+                           "  %s: \"4\"\n"
+                           "  \"%s\": \"2\"\n"
+                           "  %s/gone.log: \"10\"\n"
+                           "  journal-abc: \"s=1;i=2\"\n"
+                           "  %s/x.log: \"not a number\"\n",
+                           a, b, dir, dir) > 0);
+        sl_test_write_file(file, text, strlen(text));
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
+        ck_assert(sl_positions_get(p, da, ia, &off));
+        ck_assert_uint_eq(off, 4);
+        ck_assert(sl_positions_get(p, db, ib, &off));
+        ck_assert_uint_eq(off, 2);
+
+        /* Saved in sluice's format from then on. */
+        track(p, da, ia, a, 4);
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &data, NULL), 0);
+        ck_assert(strncmp(data, "# sluice positions v", 20) == 0);
+
+        /* An empty Promtail file is no error; a malformed one is. */
+        sl_test_write_file(file, "positions: {}\n", 14);
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert_uint_eq(sl_positions_count(p), 0);
+        sl_test_write_file(file, "positions: [1, 2\n", 17);
+        ck_assert_int_eq(sl_positions_load(p), -EBADMSG);
+        ck_assert_ptr_nonnull(sl_positions_error(p));
+}
+END_TEST
+
 START_TEST(track_records_a_new_path)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
@@ -735,6 +781,7 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, unreadable_file_is_an_errno);
         tcase_add_test(tc, prune_drops_inactive_entries_whose_path_moved_on);
         tcase_add_test(tc, prune_keeps_released_entries_until_acknowledged);
+        tcase_add_test(tc, promtail_positions_are_imported);
         tcase_add_test(tc, track_records_a_new_path);
         suite_add_tcase(s, tc);
         return s;
