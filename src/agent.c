@@ -132,6 +132,7 @@ struct sl_agent {
         struct sl_u64map holding;         /* source id → offset where a held
                                            * (split) line starts */
         struct sl_buf scratch;            /* dry-run rendering */
+        uint64_t read_now_ns;             /* monotonic time of the current read round */
 
         struct sl_timer rescan_timer;     /* glob rescan every target.sync_period */
         struct sl_timer positions_timer;  /* positions save every positions.sync_period */
@@ -220,7 +221,7 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         struct target *t = file->target;
         struct sl_entry *e = &a->entry;
         struct sl_mark mark;
-        uint64_t now = sl_now_ns(), hold_from;
+        uint64_t now = a->read_now_ns, hold_from;
         int verdict;
 
         sl_entry_reset(e);
@@ -532,43 +533,54 @@ static bool is_busy(void *userdata) {
 
 /* ---- metrics ------------------------------------------------------------ */
 
+/* What a per-file family reports about one followed file. */
+enum file_metric { FILE_READ, FILE_SIZE, FILE_UNREAD, FILE_UNACKED, FILE_METRICS };
+
 struct metrics_ctx {
         struct sl_expo *w;
         const struct sl_positions *positions;
+        enum file_metric file_metric; /* the family metric_file() writes */
         const char *job;
         const char *client_url;
+};
+
+static const struct {
+        const char *name;
+        const char *help;
+} file_metrics[] = {
+        [FILE_READ] = { "sluice_read_bytes_total", "Offset read up to, per followed file." },
+        [FILE_SIZE] = { "sluice_file_bytes", "Size of each followed file." },
+        [FILE_UNREAD] = { "sluice_file_unread_bytes", "Bytes of each followed file not read yet." },
+        /* What a crash now would make sluice read again, and how far
+         * behind Loki is for this file. */
+        [FILE_UNACKED] = { "sluice_file_unacked_bytes",
+                           "Bytes of each followed file not yet acknowledged by Loki (size minus saved position)." },
 };
 
 static void metric_file(void *userdata, const struct sl_tail_file_stat *s) {
         struct metrics_ctx *m = userdata;
         const char *labels[] = { "path", s->path, NULL };
-        sl_expo_sample_u64(m->w, "sluice_read_bytes_total", labels, s->offset);
-}
+        uint64_t value = 0, acked = 0;
 
-static void metric_file_size(void *userdata, const struct sl_tail_file_stat *s) {
-        struct metrics_ctx *m = userdata;
-        const char *labels[] = { "path", s->path, NULL };
-        sl_expo_sample_u64(m->w, "sluice_file_bytes", labels, s->size);
-}
-
-static void metric_file_lag(void *userdata, const struct sl_tail_file_stat *s) {
-        struct metrics_ctx *m = userdata;
-        const char *labels[] = { "path", s->path, NULL };
-        sl_expo_sample_u64(m->w, "sluice_file_unread_bytes", labels,
-                           s->size > s->offset ? s->size - s->offset : 0);
-}
-
-/* Bytes of the file Loki has not acknowledged yet: what a crash now would
- * make sluice read again, and how far behind Loki is for this file. */
-static void metric_file_unacked(void *userdata, const struct sl_tail_file_stat *s) {
-        struct metrics_ctx *m = userdata;
-        const char *labels[] = { "path", s->path, NULL };
-        uint64_t acked = 0;
-
-        if (!sl_positions_get(m->positions, s->dev, s->ino, &acked))
-                acked = 0;
-        sl_expo_sample_u64(m->w, "sluice_file_unacked_bytes", labels,
-                           s->size > acked ? s->size - acked : 0);
+        switch (m->file_metric) {
+        case FILE_READ:
+                value = s->offset;
+                break;
+        case FILE_SIZE:
+                value = s->size;
+                break;
+        case FILE_UNREAD:
+                value = s->size > s->offset ? s->size - s->offset : 0;
+                break;
+        case FILE_UNACKED:
+                if (!sl_positions_get(m->positions, s->dev, s->ino, &acked))
+                        acked = 0;
+                value = s->size > acked ? s->size - acked : 0;
+                break;
+        case FILE_METRICS:
+                return;
+        }
+        sl_expo_sample_u64(m->w, file_metrics[m->file_metric].name, labels, value);
 }
 
 static void metric_drop(void *userdata, const char *reason, uint64_t count) {
@@ -623,15 +635,11 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 
         metric1(&w, "sluice_files_active", "gauge", "Files being followed.",
                 sl_tailer_active_files(a->tailer));
-        sl_expo_family(&w, "sluice_read_bytes_total", "gauge", "Offset read up to, per followed file.");
-        sl_tailer_foreach_file(a->tailer, metric_file, &m);
-        sl_expo_family(&w, "sluice_file_bytes", "gauge", "Size of each followed file.");
-        sl_tailer_foreach_file(a->tailer, metric_file_size, &m);
-        sl_expo_family(&w, "sluice_file_unread_bytes", "gauge", "Bytes of each followed file not read yet.");
-        sl_tailer_foreach_file(a->tailer, metric_file_lag, &m);
-        sl_expo_family(&w, "sluice_file_unacked_bytes", "gauge",
-                       "Bytes of each followed file not yet acknowledged by Loki (size minus saved position).");
-        sl_tailer_foreach_file(a->tailer, metric_file_unacked, &m);
+        for (m.file_metric = 0; m.file_metric < FILE_METRICS; m.file_metric++) {
+                sl_expo_family(&w, file_metrics[m.file_metric].name, "gauge",
+                               file_metrics[m.file_metric].help);
+                sl_tailer_foreach_file(a->tailer, metric_file, &m);
+        }
         metric1(&w, "sluice_read_lines_total", "counter", "Lines read from all files.",
                 ts->lines_read);
         metric1(&w, "sluice_files_opened_total", "counter", "Files opened for following.",
@@ -993,8 +1001,12 @@ int sl_agent_run(struct sl_agent *a) {
                         a->exit_code = 1;
                         break;
                 }
-                if (!a->stopping && has_room(a))
+                if (!a->stopping && has_room(a)) {
+                        /* One clock read per read round (at most READ_BUDGET
+                         * bytes, a few ms), not one per line. */
+                        a->read_now_ns = sl_now_ns();
                         sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+                }
                 if (a->opts.dry_run)
                         fflush(stdout);
         }
