@@ -148,8 +148,9 @@ struct sl_agent {
         int exit_code;
 
         uint64_t entries_kept;            /* entries handed to the batchers */
-        uint64_t positions_save_errors;
-        uint64_t positions_saves;
+        uint64_t positions_save_errors;   /* failed saves and flushes */
+        uint64_t positions_saves;         /* whole writes (snapshots) */
+        uint64_t positions_flushes;       /* journal flushes */
 };
 
 static void client_release(struct client *c);
@@ -389,6 +390,23 @@ static void save_positions(struct sl_agent *a) {
                              a->config->positions.filename, strerror(-r));
         } else {
                 a->positions_saves++;
+        }
+}
+
+/* Makes what changed in this loop iteration (files opened or renamed,
+ * acknowledgements) survive a crash: one journal append (tail/positions.h). */
+static void flush_positions(struct sl_agent *a) {
+        int r;
+
+        if (a->opts.dry_run || !sl_positions_pending(a->positions))
+                return;
+        r = sl_positions_flush(a->positions);
+        if (r < 0) {
+                a->positions_save_errors++;
+                sl_log_error("cannot write positions, will retry", "file=\"%s\" error=\"%s\"",
+                             a->config->positions.filename, strerror(-r));
+        } else {
+                a->positions_flushes++;
         }
 }
 
@@ -731,6 +749,8 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 held_bytes(a));
         metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
                 a->positions_saves);
+        metric1(&w, "sluice_positions_flushes_total", "counter", "Journal appends to the positions file (files opened, renamed, acknowledged).",
+                a->positions_flushes);
         metric1(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.",
                 a->positions_save_errors);
 }
@@ -973,6 +993,8 @@ int sl_agent_run(struct sl_agent *a) {
         r = sl_tailer_scan(a->tailer);
         if (r < 0)
                 sl_log_warn("initial scan failed, will retry", "error=\"%s\"", strerror(-r));
+        /* The files found are on disk before any of their lines is read. */
+        flush_positions(a);
         fd = sl_tailer_fd(a->tailer);
         if (fd >= 0) {
                 r = sl_loop_add_fd(a->loop, fd, EPOLLIN, on_inotify, a);
@@ -1007,6 +1029,7 @@ int sl_agent_run(struct sl_agent *a) {
                         a->read_now_ns = sl_now_ns();
                         sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
                 }
+                flush_positions(a);
                 if (a->opts.dry_run)
                         fflush(stdout);
         }

@@ -48,27 +48,36 @@ static ssize_t read_head(int fd, unsigned char *buf) {
         return (ssize_t)got;
 }
 
-int sl_fingerprint_check(int fd, const struct sl_fingerprint *fp, struct sl_fingerprint *ret_now) {
-        unsigned char buf[SL_FINGERPRINT_MAX];
-        ssize_t n = read_head(fd, buf);
+int sl_fingerprint_compare(const void *head, size_t n, const struct sl_fingerprint *fp,
+                           struct sl_fingerprint *ret_now) {
+        const unsigned char *buf = head;
         uint64_t h;
         bool same;
 
-        if (n < 0)
-                return (int)n;
+        if (n > SL_FINGERPRINT_MAX)
+                n = SL_FINGERPRINT_MAX;
         if (fp->len == 0) {
                 same = true;
-                h = fnv1a(SL_FINGERPRINT_EMPTY_HASH, buf, (size_t)n);
-        } else if ((size_t)n < fp->len) {
+                h = fnv1a(SL_FINGERPRINT_EMPTY_HASH, buf, n);
+        } else if (n < fp->len) {
                 same = false;
-                h = fnv1a(SL_FINGERPRINT_EMPTY_HASH, buf, (size_t)n);
+                h = fnv1a(SL_FINGERPRINT_EMPTY_HASH, buf, n);
         } else {
                 /* One pass: the covered part is compared, then extended. */
                 h = fnv1a(SL_FINGERPRINT_EMPTY_HASH, buf, fp->len);
                 same = h == fp->hash;
-                h = fnv1a(h, buf + fp->len, (size_t)n - fp->len);
+                h = fnv1a(h, buf + fp->len, n - fp->len);
         }
         ret_now->hash = h;
         ret_now->len = (uint32_t)n;
         return same ? 1 : 0;
+}
+
+int sl_fingerprint_check(int fd, const struct sl_fingerprint *fp, struct sl_fingerprint *ret_now) {
+        unsigned char buf[SL_FINGERPRINT_MAX];
+        ssize_t n = read_head(fd, buf);
+
+        if (n < 0)
+                return (int)n;
+        return sl_fingerprint_compare(buf, (size_t)n, fp, ret_now);
 }

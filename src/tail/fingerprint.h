@@ -58,5 +58,10 @@ bool sl_fingerprint_equal(const struct sl_fingerprint *a, const struct sl_finger
  * fails. On 0 and 1, *@ret_now is the fingerprint of what the file holds now
  * (as many bytes as it has, up to SL_FINGERPRINT_MAX): on 1 it extends @fp. */
 int sl_fingerprint_check(int fd, const struct sl_fingerprint *fp, struct sl_fingerprint *ret_now);
+/* The same for a file's first @n bytes at @head (at most SL_FINGERPRINT_MAX
+ * are looked at; @n is short only when the file is): a compressed file's
+ * uncompressed head, which no pread gives. Returns 1 or 0 as above. */
+int sl_fingerprint_compare(const void *head, size_t n, const struct sl_fingerprint *fp,
+                           struct sl_fingerprint *ret_now);
 
 #endif

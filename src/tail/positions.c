@@ -2,12 +2,14 @@
 #include "tail/positions.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/fs-util.h"
@@ -16,13 +18,17 @@
 #include "base/yaml-doc.h"
 #include "tail/tail-map.h"
 
-#define POSITIONS_HEADER "# sluice positions v3"
+#define POSITIONS_HEADER "# sluice positions v4"
+#define POSITIONS_HEADER_V3 "# sluice positions v3"
 #define POSITIONS_HEADER_V2 "# sluice positions v2"
 #define POSITIONS_HEADER_V1 "# sluice positions v1"
 #define POSITIONS_HEADER_ANY "# sluice positions v"
 /* Far above what hundreds of files take (a line is ~100 bytes); past it the
  * file is not ours. */
 #define POSITIONS_MAX_BYTES (64u << 20)
+/* The journal is folded into a new snapshot once it outgrows this plus
+ * twice the snapshot: a file that is mostly journal costs a long replay. */
+#define JOURNAL_SLACK_BYTES (256u << 10)
 
 struct pos_entry {
         uint64_t dev;              /* device of the file */
@@ -41,6 +47,8 @@ struct pos_entry {
                                     * (not saved) */
         uint64_t released_ns;      /* monotonic time of the last release, 0: never
                                     * (not saved) */
+        bool journal;              /* changed since the last flush: its key is in
+                                    * struct sl_positions.pending */
 };
 
 struct sl_positions {
@@ -48,6 +56,18 @@ struct sl_positions {
         struct sl_tail_map map;   /* (dev, ino) -> struct pos_entry (owned) */
         size_t n_unresolved;      /* entries with resolved false */
         bool dirty;               /* entries changed since the last save or load */
+        bool existed;             /* the last load found a file */
+        int journal_fd;           /* owned; O_APPEND on the file the last save wrote,
+                                   * -1: none (the next flush saves whole) */
+        uint64_t snapshot_bytes;  /* size of that file's snapshot part */
+        uint64_t journal_bytes;   /* bytes appended to it since */
+        uint64_t *pending;        /* owned; (dev, ino) pairs of entries to journal */
+        size_t n_pending;         /* pairs used */
+        size_t cap_pending;       /* pairs allocated */
+        struct sl_buf records;    /* owned; journal text not written yet (removals
+                                   * first, then the pending entries at flush) */
+        size_t replayed;          /* journal records the last load applied */
+        bool journal_torn;        /* the last load stopped at a torn journal record */
         bool has_error;           /* the last load failed */
         unsigned error_line;      /* line of the last load error, 0: none */
         char error[192];          /* text of the last load error */
@@ -74,7 +94,9 @@ struct sl_positions *sl_positions_new(const char *filename) {
         struct sl_positions *p = sl_xnew(struct sl_positions);
 
         p->filename = sl_xstrdup(filename);
+        p->journal_fd = -1;
         sl_tail_map_init(&p->map);
+        sl_buf_init(&p->records, POSITIONS_MAX_BYTES);
         return p;
 }
 
@@ -82,6 +104,10 @@ void sl_positions_free(struct sl_positions *p) {
         if (!p)
                 return;
         map_clear(&p->map);
+        if (p->journal_fd >= 0)
+                close(p->journal_fd);
+        free(p->pending);
+        sl_buf_release(&p->records);
         free(p->filename);
         free(p);
 }
@@ -197,10 +223,11 @@ static bool parse_hash(const char **s, const char *end, uint64_t *ret) {
 }
 
 /* Parses one entry line [@s, @end) (no '\n') of a file of @version (1 to
- * 3) into @map. Returns 0 or -EBADMSG with the reason recorded for line
- * @lineno. */
+ * 4) into @map; with @replace (a journal record) it replaces an entry of
+ * the same file, else that is an error. Returns 0 or -EBADMSG with the
+ * reason recorded for line @lineno. */
 static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int version,
-                       unsigned lineno, const char *s, const char *end) {
+                       unsigned lineno, const char *s, const char *end, bool replace) {
         struct pos_entry *e;
         struct sl_fingerprint fp;
         uint64_t dev, ino, offset, fp_len, size = 0;
@@ -244,11 +271,14 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
         path = unescape_path(s, end);
         if (!path)
                 return load_error(p, -EBADMSG, lineno, "path has a bad escape or control byte");
-        if (sl_tail_map_get(map, dev, ino)) {
+        e = sl_tail_map_get(map, dev, ino);
+        if (e && !replace) {
                 free(path);
                 return load_error(p, -EBADMSG, lineno,
                                   "device %" PRIu64 " inode %" PRIu64 " is listed twice", dev, ino);
         }
+        if (e)
+                entry_free(sl_tail_map_remove(map, dev, ino));
         e = sl_xnew(struct pos_entry);
         *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = fp,
                                  .size = size, .size_known = size_known,
@@ -306,22 +336,55 @@ static int parse_promtail(struct sl_positions *p, struct sl_tail_map *map, const
         return 0;
 }
 
+/* Applies journal record [@s, @end) (no '\n') to @map: "+ <entry>"
+ * replaces or adds an entry, "- <device> <inode>" removes one. Returns 0,
+ * or -EBADMSG when it is not a whole record (nothing applied). */
+static int apply_record(struct sl_positions *p, struct sl_tail_map *map, unsigned lineno,
+                        const char *s, const char *end) {
+        uint64_t dev, ino;
+
+        if (end - s < 2 || s[1] != ' ')
+                return -EBADMSG;
+        if (s[0] == '+')
+                return parse_entry(p, map, 4, lineno, s + 2, end, true);
+        if (s[0] != '-')
+                return -EBADMSG;
+        s += 2;
+        if (!parse_u64(&s, end, &dev) || s == end || *s++ != ' ' || !parse_u64(&s, end, &ino) ||
+            s != end)
+                return -EBADMSG;
+        entry_free(sl_tail_map_remove(map, dev, ino));
+        return 0;
+}
+
 /* Parses the whole file content into @map. Returns 0 or -EBADMSG. */
 static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *data, size_t len) {
         const char *s = data, *end = data + len;
         unsigned lineno = 0;
+        bool in_journal = false;
         int version = 0;
 
+        p->replayed = 0;
+        p->journal_torn = false;
         while (s < end) {
                 const char *nl = memchr(s, '\n', (size_t)(end - s));
                 int r;
 
                 lineno++;
+                if (!nl && in_journal) {
+                        /* A record cut short by a crash while it was being
+                         * appended: the state before it stands. */
+                        p->journal_torn = true;
+                        break;
+                }
                 if (!nl)
                         return load_error(p, -EBADMSG, lineno, "no newline at the end (truncated?)");
                 if (lineno == 1) {
                         size_t n = (size_t)(nl - s);
                         if (n == strlen(POSITIONS_HEADER) && memcmp(s, POSITIONS_HEADER, n) == 0) {
+                                version = 4;
+                        } else if (n == strlen(POSITIONS_HEADER_V3) &&
+                                   memcmp(s, POSITIONS_HEADER_V3, n) == 0) {
                                 version = 3;
                         } else if (n == strlen(POSITIONS_HEADER_V2) &&
                                    memcmp(s, POSITIONS_HEADER_V2, n) == 0) {
@@ -332,7 +395,7 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                         } else if (n > strlen(POSITIONS_HEADER_ANY) &&
                                    memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
                                 return load_error(p, -EBADMSG, lineno,
-                                                  "unsupported version (this sluice reads v1 to v3)");
+                                                  "unsupported version (this sluice reads v1 to v4)");
                         } else if (n >= 10 && memcmp(s, "positions:", 10) == 0) {
                                 return parse_promtail(p, map, data, len);
                         } else {
@@ -340,8 +403,25 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                                                   "not a sluice positions file (expected \"%s\")",
                                                   POSITIONS_HEADER);
                         }
+                } else if (version == 4 && (*s == '+' || *s == '-')) {
+                        /* The journal: appended after the snapshot, never
+                         * synced on its own. A record that does not parse
+                         * was being written when the machine went down
+                         * (the snapshot was synced; records after it may
+                         * not have been): replay stops there. */
+                        in_journal = true;
+                        if (apply_record(p, map, lineno, s, nl) < 0) {
+                                p->has_error = false;
+                                p->error_line = 0;
+                                p->journal_torn = true;
+                                break;
+                        }
+                        p->replayed++;
+                } else if (in_journal && *s != '#') {
+                        p->journal_torn = true;
+                        break;
                 } else if (*s != '#') {
-                        r = parse_entry(p, map, version, lineno, s, nl);
+                        r = parse_entry(p, map, version, lineno, s, nl, false);
                         if (r < 0)
                                 return r;
                 }
@@ -361,8 +441,10 @@ int sl_positions_load(struct sl_positions *p) {
         p->has_error = false;
         p->error_line = 0;
         r = sl_read_file(p->filename, POSITIONS_MAX_BYTES, &data, &len);
-        if (r == -ENOENT)
+        if (r == -ENOENT) {
+                p->existed = false;
                 return 0;
+        }
         if (r == -EFBIG)
                 return load_error(p, -EBADMSG, 0, "larger than %u bytes", POSITIONS_MAX_BYTES);
         if (r < 0)
@@ -377,8 +459,26 @@ int sl_positions_load(struct sl_positions *p) {
         map_clear(&p->map);
         p->map = map;
         p->n_unresolved = map.len;
+        p->existed = true;
+        /* What is on disk is what was loaded; the next flush writes it
+         * whole in this version's format before appending to it. */
         p->dirty = false;
+        p->n_pending = 0;
+        sl_buf_reset(&p->records);
+        if (p->journal_fd >= 0)
+                close(p->journal_fd);
+        p->journal_fd = -1;
         return 0;
+}
+
+bool sl_positions_existed(const struct sl_positions *p) {
+        return p->existed;
+}
+
+size_t sl_positions_replayed(const struct sl_positions *p, bool *ret_torn) {
+        if (ret_torn)
+                *ret_torn = p->journal_torn;
+        return p->replayed;
 }
 
 /* Writes @path so that unescape_path() gives it back. */
@@ -413,6 +513,42 @@ static int entry_cmp(const void *x, const void *y) {
         return 0;
 }
 
+/* Writes @e as an entry line (without '\n'). */
+static int write_entry(struct sl_buf *b, const struct pos_entry *e) {
+        int r = sl_buf_printf(b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " ",
+                              e->dev, e->ino, e->offset, e->fp.len, e->fp.hash);
+
+        if (r >= 0 && e->size_known)
+                r = sl_buf_printf(b, "%" PRIu64 " ", e->size);
+        else if (r >= 0)
+                r = sl_buf_append(b, "- ", 2);
+        if (r >= 0)
+                r = escape_path(b, e->path);
+        return r;
+}
+
+/* Forgets what was to be journaled: a snapshot holds it all. */
+static void pending_clear(struct sl_positions *p) {
+        struct pos_entry *e;
+
+        for (size_t i = 0; i < p->n_pending; i++) {
+                e = sl_tail_map_get(&p->map, p->pending[2 * i], p->pending[2 * i + 1]);
+                if (e)
+                        e->journal = false;
+        }
+        p->n_pending = 0;
+        sl_buf_reset(&p->records);
+}
+
+/* Opens the file just written for appending journal records to it. On
+ * failure there is no journal, and the next flush saves whole again. */
+static void journal_open(struct sl_positions *p) {
+        if (p->journal_fd >= 0)
+                close(p->journal_fd);
+        p->journal_fd = open(p->filename, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+        p->journal_bytes = 0;
+}
+
 int sl_positions_save(struct sl_positions *p) {
         _cleanup_free_ struct pos_entry **sorted = NULL;
         struct sl_buf b;
@@ -420,7 +556,7 @@ int sl_positions_save(struct sl_positions *p) {
         size_t n = 0, cursor = 0;
         int r;
 
-        if (!p->dirty)
+        if (!p->dirty && p->n_pending == 0 && p->records.len == 0)
                 return 0;
         sorted = sl_xcalloc(p->map.len ? p->map.len : 1, sizeof(*sorted));
         while ((e = sl_tail_map_next(&p->map, &cursor)))
@@ -431,25 +567,84 @@ int sl_positions_save(struct sl_positions *p) {
         r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash size path\n",
                           POSITIONS_HEADER);
         for (size_t i = 0; i < n && r >= 0; i++) {
-                e = sorted[i];
-                r = sl_buf_printf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " ",
-                                  e->dev, e->ino, e->offset, e->fp.len, e->fp.hash);
-                if (r >= 0 && e->size_known)
-                        r = sl_buf_printf(&b, "%" PRIu64 " ", e->size);
-                else if (r >= 0)
-                        r = sl_buf_append(&b, "- ", 2);
-                if (r >= 0)
-                        r = escape_path(&b, e->path);
+                r = write_entry(&b, sorted[i]);
                 if (r >= 0)
                         r = sl_buf_putc(&b, '\n');
         }
         if (r >= 0)
+                r = sl_buf_printf(&b, "# journal: \"+ <entry>\" adds or replaces, \"- <device> <inode>\" removes\n");
+        if (r >= 0)
                 r = sl_write_atomic(p->filename, b.data, b.len);
+        if (r >= 0)
+                p->snapshot_bytes = b.len;
         sl_buf_release(&b);
         if (r < 0)
                 return r;
         p->dirty = false;
+        pending_clear(p);
+        journal_open(p);
         return 0;
+}
+
+/* Appends what changed since the last flush to the file: removals (already
+ * in p->records), then the current state of every pending entry. */
+static int journal_append(struct sl_positions *p) {
+        struct pos_entry *e;
+        ssize_t n;
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_pending && r >= 0; i++) {
+                e = sl_tail_map_get(&p->map, p->pending[2 * i], p->pending[2 * i + 1]);
+                if (!e || !e->journal)
+                        continue;
+                e->journal = false;
+                r = sl_buf_append(&p->records, "+ ", 2);
+                if (r >= 0)
+                        r = write_entry(&p->records, e);
+                if (r >= 0)
+                        r = sl_buf_putc(&p->records, '\n');
+        }
+        p->n_pending = 0;
+        if (r < 0)
+                return r;
+        /* One write(2): the page cache has it once it returns, so a crash
+         * of the process loses nothing; a crash of the machine may lose
+         * the tail, which load treats as torn. */
+        do
+                n = write(p->journal_fd, p->records.data, p->records.len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n != p->records.len)
+                return -EIO;
+        p->journal_bytes += p->records.len;
+        sl_buf_reset(&p->records);
+        return 0;
+}
+
+int sl_positions_flush(struct sl_positions *p) {
+        int r;
+
+        if (p->n_pending == 0 && p->records.len == 0)
+                return 0;
+        if (p->journal_fd < 0 ||
+            p->journal_bytes + p->records.len > JOURNAL_SLACK_BYTES + 2 * p->snapshot_bytes)
+                return sl_positions_save(p);
+        r = journal_append(p);
+        if (r < 0) {
+                /* The file may end in part of a record now, which load
+                 * stops at; a whole save replaces it. */
+                close(p->journal_fd);
+                p->journal_fd = -1;
+                sl_buf_reset(&p->records);
+                p->dirty = true;
+                return sl_positions_save(p) < 0 ? r : 0;
+        }
+        return 0;
+}
+
+bool sl_positions_pending(const struct sl_positions *p) {
+        return p->n_pending > 0 || p->records.len > 0;
 }
 
 bool sl_positions_get(const struct sl_positions *p, uint64_t dev, uint64_t ino,
@@ -472,13 +667,27 @@ bool sl_positions_get_fingerprint(const struct sl_positions *p, uint64_t dev, ui
         return true;
 }
 
+/* @e changed in what is saved: dirty for the next save, and pending for
+ * the next flush's journal. */
+static void entry_changed(struct sl_positions *p, struct pos_entry *e) {
+        p->dirty = true;
+        if (e->journal)
+                return;
+        e->journal = true;
+        sl_xgrow((void **)&p->pending, 2 * sizeof(*p->pending), &p->cap_pending,
+                 p->n_pending + 1);
+        p->pending[2 * p->n_pending] = e->dev;
+        p->pending[2 * p->n_pending + 1] = e->ino;
+        p->n_pending++;
+}
+
 /* Replaces @e's path with a copy of @path if it differs. */
 static void entry_set_path(struct sl_positions *p, struct pos_entry *e, const char *path) {
         if (strcmp(e->path, path) == 0)
                 return;
         free(e->path);
         e->path = sl_xstrdup(path);
-        p->dirty = true;
+        entry_changed(p, e);
 }
 
 /* Records @size as @e's size last seen. */
@@ -499,9 +708,15 @@ static void entry_set_resolved(struct sl_positions *p, struct pos_entry *e) {
         p->n_unresolved--;
 }
 
-/* Takes @e out of the map and frees it. */
+/* Takes @e out of the map and frees it; the journal records the removal
+ * (a buffer too full for it leaves the next flush to save whole). */
 static void entry_remove(struct sl_positions *p, struct pos_entry *e) {
         entry_set_resolved(p, e);
+        if (sl_buf_printf(&p->records, "- %" PRIu64 " %" PRIu64 "\n", e->dev, e->ino) < 0) {
+                if (p->journal_fd >= 0)
+                        close(p->journal_fd);
+                p->journal_fd = -1;
+        }
         sl_tail_map_remove(&p->map, e->dev, e->ino);
         entry_free(e);
         p->dirty = true;
@@ -516,13 +731,13 @@ void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, cons
                 *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = *fp,
                                          .path = sl_xstrdup(path), .resolved = true };
                 sl_tail_map_put(&p->map, dev, ino, e);
-                p->dirty = true;
+                entry_changed(p, e);
         } else {
                 entry_set_path(p, e, path);
                 if (e->offset != offset || !sl_fingerprint_equal(&e->fp, fp)) {
                         e->offset = offset;
                         e->fp = *fp;
-                        p->dirty = true;
+                        entry_changed(p, e);
                 }
         }
         entry_set_size(p, e, offset);
@@ -549,7 +764,7 @@ void sl_positions_note_read(struct sl_positions *p, uint64_t dev, uint64_t ino,
                 e->read_end = read_end;
         if (!sl_fingerprint_equal(&e->fp, fp)) {
                 e->fp = *fp;
-                p->dirty = true;
+                entry_changed(p, e);
         }
 }
 
@@ -558,7 +773,7 @@ void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64
 
         if (e && offset > e->offset && offset <= e->read_end) {
                 e->offset = offset;
-                p->dirty = true;
+                entry_changed(p, e);
         }
 }
 
@@ -580,7 +795,7 @@ void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         if (e->offset != 0 || e->fp.len != 0) {
                 e->offset = 0;
                 sl_fingerprint_init(&e->fp);
-                p->dirty = true;
+                entry_changed(p, e);
         }
 }
 

@@ -22,7 +22,8 @@
  *
  * Owns: every entry (dev, ino, fingerprint, path copy, offset, size last
  * seen, read end, source id, active and resolved flags), indexed by a hash
- * map; its filename copy; the text of the last load error.
+ * map; its filename copy; the text of the last load error; the descriptor
+ * the journal is appended through, and the records not written yet.
  * Borrows: nothing.
  *
  * Calling sequence:
@@ -36,14 +37,39 @@
  *                           sl_positions_next_unresolved() at scans, then
  *                           sl_positions_resolve() or sl_positions_remove()
  *   sl_positions_ack()      agent, as batches are acknowledged
+ *   sl_positions_flush()    agent, after every loop iteration that changed
+ *                           anything (a journal append: cheap)
  *   sl_positions_prune()    then sl_positions_save(), every sync period and at exit
  *   sl_positions_free()
  *
- * The file (written whole by sl_write_atomic, so a crash leaves the old or
- * the new one):
- *      # sluice positions v3
+ * The file: a snapshot, written whole by sl_write_atomic (so a crash leaves
+ * the old or the new one), then a journal appended to it:
+ *      # sluice positions v4
  *      <dev> <ino> <offset> <fp-len> <fp-hash> <size> <path>
  *      ...
+ *      # journal: ...
+ *      + <dev> <ino> <offset> <fp-len> <fp-hash> <size> <path>
+ *      - <dev> <ino>
+ *      ...
+ * A "+" record replaces (or adds) the entry of that file, a "-" record
+ * removes it; load applies them in order after the snapshot.
+ *
+ * Why a journal: what is on disk must know every file sluice follows and
+ * every acknowledgement, at once, not at the next sync period. A file
+ * opened after the last save (the successor of a rotation) and unknown
+ * after a crash is a file whose rotated generations nobody looks for; an
+ * acknowledgement not on disk makes a restart send lines again, or count
+ * lines already delivered as lost when their file is gone. So every change
+ * to what is saved (a file tracked, renamed, acknowledged, truncated,
+ * removed; the size alone excepted, which the next record or save carries)
+ * makes its entry pending, and sl_positions_flush() appends the pending
+ * entries' records in one write(2): once it returns, a crash of the process
+ * loses none of it. The journal is not fsynced (the snapshot is): after a
+ * crash of the machine its tail may be missing or torn, and load stops at
+ * the first record that is not whole, leaving the state before it (older
+ * offsets: lines sent again, never skipped). Every sync period, and when
+ * the journal outgrows the snapshot, a save folds it into a new snapshot.
+ *
  * Numbers are unsigned decimal but fp-hash, which is 16 hex digits; size is
  * the file's size when the tailer last looked, or "-" when not known (an
  * entry read from an older file and not followed since). Fields are
@@ -55,7 +81,7 @@
  * <offset> <fp-len> <fp-hash> <path>") without sizes, version 1 ("# sluice
  * positions v1", entries "<dev> <ino> <offset> <path>") also without
  * fingerprints, so its entries are matched by device and inode alone (and
- * the tailer's offset check); saving writes v3. Anything else is rejected:
+ * the tailer's offset check); v3 is v4 without a journal. Saving writes v4. Anything else is rejected:
  * a half-understood positions file would ship logs twice or skip them, so
  * the agent decides whether to stop or start over.
  *
@@ -101,10 +127,27 @@ const char *sl_positions_error(const struct sl_positions *p);
 /* The line the last load error is on; 0 when it is not about one line. */
 unsigned sl_positions_error_line(const struct sl_positions *p);
 
-/* Writes every entry with sl_write_atomic(). Returns 0 or -errno (the file
- * on disk is then the previous one and the next save tries again). Skips
- * writing when nothing changed since the last successful save or load. */
+/* Whether the last load found a file (false: a first start, nothing saved
+ * before). */
+bool sl_positions_existed(const struct sl_positions *p);
+/* How many journal records the last load applied; *@ret_torn (if not NULL)
+ * tells whether it stopped at a record that was not whole. */
+size_t sl_positions_replayed(const struct sl_positions *p, bool *ret_torn);
+
+/* Writes every entry as a new snapshot with sl_write_atomic() and opens it
+ * for the journal. Returns 0 or -errno (the file on disk is then the
+ * previous one and the next save tries again). Skips writing when nothing
+ * changed since the last successful save or load (a file loaded stays in
+ * its version until the first change). */
 int sl_positions_save(struct sl_positions *p);
+/* Makes every change since the last flush survive a crash of the process:
+ * appends their journal records to the file in one write(2), or saves
+ * whole (no snapshot yet, the journal outgrew it, or appending failed).
+ * Returns 0 or -errno (then the changes wait for the next save). Nothing
+ * to do when nothing changed. */
+int sl_positions_flush(struct sl_positions *p);
+/* Whether changes wait for sl_positions_flush(). */
+bool sl_positions_pending(const struct sl_positions *p);
 
 /* A copy of what an entry holds (sl_positions_find and _next_unresolved). */
 struct sl_position {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,13 +35,26 @@ int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **re
         f->size = (uint64_t)st.st_size;
         sl_fingerprint_init(&f->fp);
         sl_buf_init(&f->buf, buf_cap);
+        if (sl_tail_file_name_is_gz(path) && sl_gz_is_gzip(f->fd)) {
+                f->gz = sl_gz_reader_new(f->fd);
+                f->gz_file_size = f->size;
+                /* Not known before the stream ends: something to read. */
+                f->size = 1;
+        }
         *ret = f;
         return 0;
+}
+
+bool sl_tail_file_name_is_gz(const char *path) {
+        size_t n = strlen(path);
+
+        return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
 void sl_tail_file_free(struct sl_tail_file *f) {
         if (!f)
                 return;
+        sl_gz_reader_free(f->gz);
         if (f->fd >= 0)
                 close(f->fd);
         sl_buf_release(&f->buf);
@@ -49,11 +63,40 @@ void sl_tail_file_free(struct sl_tail_file *f) {
         free(f);
 }
 
+/* The first bytes of a gzip file, uncompressed: up to SL_FINGERPRINT_MAX of
+ * them into @head. Returns their count, -EAGAIN when the file ends before
+ * they (or its stream's end) are written, or -errno. */
+static ssize_t gz_head(struct sl_tail_file *f, unsigned char *head) {
+        size_t got = 0;
+        int r = sl_gz_reader_seek(f->gz, 0);
+
+        if (r < 0)
+                return r;
+        while (got < SL_FINGERPRINT_MAX) {
+                ssize_t n = sl_gz_reader_read(f->gz, head + got, SL_FINGERPRINT_MAX - got);
+                if (n == 0)
+                        break;
+                if (n < 0)
+                        return n;
+                got += (size_t)n;
+        }
+        return (ssize_t)got;
+}
+
 int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved) {
         struct sl_fingerprint none, now;
         int r;
 
         sl_fingerprint_init(&none);
+        if (f->gz) {
+                unsigned char head[SL_FINGERPRINT_MAX];
+                ssize_t n = gz_head(f, head);
+                if (n < 0)
+                        return (int)n;
+                r = sl_fingerprint_compare(head, (size_t)n, saved ? saved : &none, &now);
+                f->fp = now;
+                return r;
+        }
         r = sl_fingerprint_check(f->fd, saved ? saved : &none, &now);
         if (r < 0)
                 return r;
@@ -67,6 +110,12 @@ bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset) {
 
         if (offset == 0)
                 return true;
+        if (f->gz) {
+                /* Inflating up to there is the only way to look. */
+                if (sl_gz_reader_seek(f->gz, offset - 1) < 0)
+                        return false;
+                return sl_gz_reader_read(f->gz, &c, 1) == 1 && c == '\n';
+        }
         if (offset > f->size)
                 return false;
         do
@@ -85,6 +134,11 @@ void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset) {
         f->read_pos = offset;
         f->line_start = offset;
         sl_buf_reset(&f->buf);
+        if (f->gz) {
+                /* Whether bytes follow is known only by inflating on. */
+                f->size = offset + 1;
+                f->incomplete = false;
+        }
 }
 
 int sl_tail_file_refresh(struct sl_tail_file *f) {
@@ -93,6 +147,16 @@ int sl_tail_file_refresh(struct sl_tail_file *f) {
 
         if (fstat(f->fd, &st) < 0)
                 return -errno;
+        if (f->gz) {
+                /* Not appended to, but one being written grows: read on
+                 * where its stream stopped. */
+                if (f->incomplete && (uint64_t)st.st_size > f->gz_file_size) {
+                        f->incomplete = false;
+                        f->size = f->read_pos + 1;
+                }
+                f->gz_file_size = (uint64_t)st.st_size;
+                return st.st_nlink == 0 ? SL_TAIL_FILE_UNLINKED : 0;
+        }
         if ((uint64_t)st.st_size < f->read_pos) {
                 sl_tail_file_seek(f, 0);
                 sl_fingerprint_init(&f->fp);
@@ -141,6 +205,40 @@ static void split(struct sl_tail_file *f, const struct sl_tail_reader *r) {
         sl_buf_consume(&f->buf, pos);
 }
 
+/* sl_tail_file_read() for a gzip file: inflates at read_pos. */
+static ssize_t gz_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r) {
+        size_t want = SL_MIN(r->read_size, max);
+        ssize_t n;
+        int rr;
+
+        if (want == 0 || !sl_tail_file_has_unread(f))
+                return 0;
+        rr = sl_buf_reserve(&f->buf, want);
+        if (rr < 0)
+                return rr;
+        rr = sl_gz_reader_tell(f->gz) == f->read_pos ? 0 : sl_gz_reader_seek(f->gz, f->read_pos);
+        n = rr < 0 ? rr : sl_gz_reader_read(f->gz, f->buf.data + f->buf.len, want);
+        if (n == 0 || n == -ENXIO) {
+                f->size = f->read_pos;
+                return 0;
+        }
+        if (n == -EAGAIN) {
+                /* Written as far as this: read again when it grows. */
+                f->incomplete = true;
+                f->size = f->read_pos;
+                return 0;
+        }
+        if (n < 0)
+                return n == -EBADMSG ? -EIO : n;
+        f->buf.len += (size_t)n;
+        f->buf.data[f->buf.len] = '\0';
+        f->read_pos += (uint64_t)n;
+        f->size = f->read_pos + 1;
+        r->stats->bytes_read += (uint64_t)n;
+        split(f, r);
+        return n;
+}
+
 ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_tail_reader *r) {
         uint64_t unread = sl_tail_file_has_unread(f) ? f->size - f->read_pos : 0;
         size_t want = SL_MIN(r->read_size, max);
@@ -148,6 +246,8 @@ ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_ta
         ssize_t n;
         int rr;
 
+        if (f->gz)
+                return gz_read(f, max, r);
         if ((uint64_t)want > unread)
                 want = (size_t)unread;
         if (want == 0)

@@ -23,6 +23,16 @@
  * a file of 1 KiB or more: the same first 1 KiB), and content rewritten in
  * place without a truncation is taken for one (read again from 0).
  *
+ * Compressed files: a file whose name ends in ".gz" and whose first bytes
+ * are gzip's magic is read through a gz-reader (gz-reader.h): offsets,
+ * sizes and the fingerprint are those of its uncompressed bytes, so a
+ * rotated file that was compressed keeps its identity and its place. Such
+ * a file is not appended to, so it is not checked for truncation after
+ * reads; its size is not known before the end of its stream (size is then
+ * at least one past read_pos, so there is something to read), and one
+ * still being written (its stream ends before the file does) is read as
+ * far as it goes and again once it grows (incomplete).
+ *
  * Offsets: read_pos is where the next read starts; the buffer holds the
  * bytes [read_pos - buf.len, read_pos), always less than max_line_size of
  * them between reads (a partial line), and line_start (<= read_pos - buf.len)
@@ -39,6 +49,7 @@
 
 #include "base/buf.h"
 #include "tail/fingerprint.h"
+#include "tail/gz-reader.h"
 #include "tail/tailer.h"
 
 struct sl_tail_file {
@@ -52,6 +63,11 @@ struct sl_tail_file {
         struct sl_fingerprint fp;  /* the file's first bytes as last read (len 0 after
                                     * a truncation, until the next read) */
         struct sl_buf buf;         /* owned; read but not handed out: a partial line */
+        struct sl_gz_reader *gz;   /* owned; the uncompressed bytes of a gzip file,
+                                    * NULL for a plain one */
+        bool incomplete;           /* gzip: the file ended before its stream; what is
+                                    * there was read */
+        uint64_t gz_file_size;     /* gzip: the compressed size last seen */
         /* Bookkeeping of the tailer, untouched here: */
         size_t glob;               /* index of the glob that opened it */
         void *watch;               /* the tailer's inotify watch record, or NULL */
@@ -79,18 +95,22 @@ enum sl_tail_file_change {
         SL_TAIL_FILE_UNLINKED  = 1 << 1, /* no name left (st_nlink == 0) */
 };
 
-/* Opens @path for reading (O_CLOEXEC) and fstat()s it. Returns 0 with a new
- * file positioned at 0 (info.id and info.target left 0/NULL for the caller),
- * -EINVAL when it is not a regular file, or -errno. @buf_cap is the read
- * buffer's cap: at least max_line_size + read_size. */
+/* Opens @path for reading (O_CLOEXEC) and fstat()s it; a ".gz" file that
+ * starts with gzip's magic is read uncompressed (see the top). Returns 0
+ * with a new file positioned at 0 (info.id and info.target left 0/NULL for
+ * the caller), -EINVAL when it is not a regular file, or -errno. @buf_cap is
+ * the read buffer's cap: at least max_line_size + read_size. */
 int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **ret);
 void sl_tail_file_free(struct sl_tail_file *f);
+/* Whether @path names a compressed file (ends in ".gz"). */
+bool sl_tail_file_name_is_gz(const char *path);
 SL_DEFINE_CLEANUP(struct sl_tail_file *, sl_tail_file_free)
 
 /* Fingerprints the file's first bytes into f->fp and tells whether they
  * are those @saved covers (NULL or an empty @saved: any file matches).
  * Returns 1 (same), 0 (another file, or the file was truncated: not where a
- * saved position applies) or -errno. */
+ * saved position applies) or -errno; for a gzip file also -EAGAIN (its
+ * first bytes are not written yet) or -EBADMSG (not readable as gzip). */
 int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved);
 /* Whether @offset is a place to resume: within the file and just after a
  * '\n' (or 0). */

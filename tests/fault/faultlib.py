@@ -329,27 +329,46 @@ class EntryReader:
         return breaks
 
 
-def read_positions(path):
-    """sluice's positions file: {(dev, ino): (offset, fp_len, fp_hash, path)};
-    {} when there is none yet. (v3 has the size last seen before the path.)"""
+def read_entries(path):
+    """sluice's positions file as a restart would load it (the snapshot,
+    then the journal's records applied in order; a record that is not whole
+    ends the replay): {(dev, ino): (offset, fp_len, fp_hash, size, path)},
+    size None when not known; {} when there is none yet."""
     out = {}
     try:
         with open(path, "rb") as f:
-            lines = f.read().split(b"\n")
+            data = f.read()
     except FileNotFoundError:
         return out
+    lines = data.split(b"\n")
     version = lines[0].decode()
-    fields = {"v3": 6, "v2": 5}.get(version[-2:], 3)
-    for raw in lines[1:]:
+    fields = {"v4": 6, "v3": 6, "v2": 5}.get(version[-2:], 3)
+    complete = lines[1:-1] if lines[-1] else lines[1:]
+    for raw in complete:
         if not raw or raw.startswith(b"#"):
             continue
+        if raw.startswith(b"- "):
+            parts = raw.split(b" ")
+            out.pop((int(parts[1]), int(parts[2])), None)
+            continue
+        if raw.startswith(b"+ "):
+            raw = raw[2:]
         parts = raw.split(b" ", fields)
         dev, ino, off = int(parts[0]), int(parts[1]), int(parts[2])
         if fields > 3:
-            out[(dev, ino)] = (off, int(parts[3]), int(parts[4], 16), parts[fields].decode())
+            size = None
+            if fields == 6 and parts[5] != b"-":
+                size = int(parts[5])
+            out[(dev, ino)] = (off, int(parts[3]), int(parts[4], 16), size,
+                               parts[fields].decode())
         else:
-            out[(dev, ino)] = (off, 0, FNV_OFFSET, parts[3].decode())
+            out[(dev, ino)] = (off, 0, FNV_OFFSET, None, parts[3].decode())
     return out
+
+
+def read_positions(path):
+    """read_entries() as {(dev, ino): (offset, fp_len, fp_hash, path)}."""
+    return {k: (v[0], v[1], v[2], v[4]) for k, v in read_entries(path).items()}
 
 
 def saved_offset(positions, gen):

@@ -57,22 +57,9 @@ CLIENT_EXTRA = {"batchwait": "100ms", "batchsize": 65536,
 
 
 def read_positions(path):
-    """sluice's positions file (v3): {(dev, ino): (offset, size or None, path)};
+    """sluice's positions file: {(dev, ino): (offset, size or None, path)};
     {} when there is none yet."""
-    out = {}
-    try:
-        with open(path, "rb") as f:
-            lines = f.read().split(b"\n")
-    except FileNotFoundError:
-        return out
-    assert lines[0] == b"# sluice positions v3", lines[0]
-    for raw in lines[1:]:
-        if not raw or raw.startswith(b"#"):
-            continue
-        dev, ino, off, _, _, size, name = raw.split(b" ", 6)
-        out[(int(dev), int(ino))] = (int(off), None if size == b"-" else int(size),
-                                     name.decode())
-    return out
+    return {k: (v[0], v[3], v[4]) for k, v in faultlib.read_entries(path).items()}
 
 
 class Log:

@@ -13,6 +13,9 @@
 #include "sl-test.h"
 #include "tail/positions.h"
 
+/* The line a snapshot ends with, before its journal records. */
+#define JOURNAL_LINE "# journal: \"+ <entry>\" adds or replaces, \"- <device> <inode>\" removes\n"
+
 static char *dir;
 static char *file;
 
@@ -44,6 +47,8 @@ static struct sl_fingerprint fp_of(const char *text) {
         sl_fingerprint_of(text, strlen(text), &fp);
         return fp;
 }
+
+static const struct sl_fingerprint fp_empty_v = { .hash = SL_FINGERPRINT_EMPTY_HASH, .len = 0 };
 
 static struct sl_fingerprint fp_empty(void) {
         struct sl_fingerprint fp;
@@ -111,7 +116,7 @@ START_TEST(round_trip_keeps_every_path_and_offset)
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
-        ck_assert_msg(strncmp(text, "# sluice positions v3\n", 22) == 0, "header: %s", text);
+        ck_assert_msg(strncmp(text, "# sluice positions v4\n", 22) == 0, "header: %s", text);
         ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 0 /var/log/plain.log\n"));
         ck_assert_ptr_nonnull(strstr(text, "2049 102 2000 0 cbf29ce484222325 123456 "
                                            " leading space\n"));
@@ -325,7 +330,7 @@ START_TEST(fingerprint_follows_the_file)
 }
 END_TEST
 
-START_TEST(v1_file_is_read_and_saved_as_v3)
+START_TEST(v1_file_is_read_and_saved_as_v4)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
@@ -348,10 +353,10 @@ START_TEST(v1_file_is_read_and_saved_as_v3)
         sl_positions_set_path(p, 2049, 8, "/c");
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v3\n"
+        ck_assert_str_eq(text, "# sluice positions v4\n"
                                "# device inode offset fingerprint-length fingerprint-hash size path\n"
                                "2049 8 0 0 cbf29ce484222325 - /c\n"
-                               "2049 7 120 0 cbf29ce484222325 - /var/log/a b.log\n");
+                               "2049 7 120 0 cbf29ce484222325 - /var/log/a b.log\n" JOURNAL_LINE);
         /* v1 files reject what v1 rejected: a v2 entry is not a v1 path. */
         sl_test_write_file(file, "# sluice positions v1\n1 2 3\n", 26);
         ck_assert_int_eq(sl_positions_load(p), -EBADMSG);
@@ -360,7 +365,7 @@ END_TEST
 
 /* A v2 file (what the previous sluice wrote): fingerprints kept, sizes
  * unknown until the tailer looks, written back as v3. */
-START_TEST(v2_file_is_read_and_saved_as_v3)
+START_TEST(v2_file_is_read_and_saved_as_v4)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
@@ -391,10 +396,10 @@ START_TEST(v2_file_is_read_and_saved_as_v3)
         sl_positions_note_size(p, 2049, 8, 77);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v3\n"
+        ck_assert_str_eq(text, "# sluice positions v4\n"
                                "# device inode offset fingerprint-length fingerprint-hash size path\n"
                                "2049 8 0 0 cbf29ce484222325 77 /b\n"
-                               "2049 7 120 13 00000000000000ff - /var/log/a b.log\n");
+                               "2049 7 120 13 00000000000000ff - /var/log/a b.log\n" JOURNAL_LINE);
         /* And that reads back the same. */
         ck_assert_int_eq(sl_positions_load(p), 0);
         ck_assert(sl_positions_find(p, 2049, 8, &pos));
@@ -418,7 +423,8 @@ struct corrupt_case {
 static const struct corrupt_case corrupt[] = {
         { "empty file",         "",                                             0 },
         { "not ours",           "offsets:\n  /a: \"1\"\n",                      1 },
-        { "future version",     "# sluice positions v4\n1 2 3 /a\n",            1 },
+        { "future version",     "# sluice positions v5\n1 2 3 /a\n",            1 },
+        { "journal in v3",      HDR "+ 1 2 3 " E "/a\n",                      2 },
         { "v1 entry in v3",     HDR "1 2 3 /a\n",                               2 },
         { "v2 entry in v3",     HDR "1 2 3 0 cbf29ce484222325 /a\n",            2 },
         { "size not a number",  HDR "1 2 3 0 cbf29ce484222325 12x /a\n",        2 },
@@ -760,6 +766,180 @@ START_TEST(sizes_follow_the_tailer)
 }
 END_TEST
 
+
+/* The journal: what a flush appends is what a new process loads, without a
+ * save in between (a crash right after the flush). */
+START_TEST(flushed_changes_survive_without_a_save)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(file);
+        _cleanup_free_ char *text = NULL;
+        struct sl_fingerprint fp = fp_of("first line\n");
+        struct sl_position pos;
+        bool torn = true;
+
+        ck_assert(!sl_positions_pending(p));
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        ck_assert(!exists(file));
+
+        /* A file opened: known on disk at the first flush (no snapshot yet:
+         * the flush writes one). */
+        sl_positions_track(p, 1, 10, "/logs/a", 0, &fp, 1);
+        ck_assert(sl_positions_pending(p));
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        ck_assert(!sl_positions_pending(p));
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert(sl_positions_existed(q));
+        ck_assert_uint_eq(sl_positions_replayed(q, &torn), 0);
+        ck_assert(!torn);
+        ck_assert(sl_positions_find(q, 1, 10, &pos));
+        ck_assert_str_eq(pos.path, "/logs/a");
+
+        /* Read, acknowledged, a second file, a rename: appended records. */
+        sl_positions_note_read(p, 1, 10, 500, &fp);
+        sl_positions_note_size(p, 1, 10, 700);
+        sl_positions_ack(p, 1, 10, 300);
+        sl_positions_track(p, 1, 11, "/logs/b", 0, &fp_empty_v, 2);
+        sl_positions_set_path(p, 1, 10, "/logs/a.1");
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
+        ck_assert_ptr_nonnull(strstr(text, JOURNAL_LINE "+ 1 10 300 11 "));
+        ck_assert_ptr_nonnull(strstr(text, " 700 /logs/a.1\n+ 1 11 0 0 cbf29ce484222325 0 /logs/b\n"));
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(sl_positions_replayed(q, &torn), 2);
+        ck_assert(!torn);
+        ck_assert_uint_eq(sl_positions_count(q), 2);
+        ck_assert(sl_positions_find(q, 1, 10, &pos));
+        ck_assert_uint_eq(pos.offset, 300);
+        ck_assert_uint_eq(pos.size, 700);
+        ck_assert(sl_fingerprint_equal(&pos.fp, &fp));
+        ck_assert_str_eq(pos.path, "/logs/a.1");
+
+        /* A removal, then the same file tracked again, in one flush. */
+        sl_positions_remove(p, 1, 11);
+        sl_positions_track(p, 1, 11, "/logs/c", 0, &fp_empty_v, 3);
+        sl_positions_remove(p, 1, 10);
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(sl_positions_count(q), 1);
+        ck_assert(!sl_positions_find(q, 1, 10, &pos));
+        ck_assert(sl_positions_find(q, 1, 11, &pos));
+        ck_assert_str_eq(pos.path, "/logs/c");
+
+        /* A save folds the journal into the snapshot. */
+        ck_assert_int_eq(sl_positions_save(p), 0);
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(sl_positions_replayed(q, NULL), 0);
+        ck_assert_uint_eq(sl_positions_count(q), 1);
+}
+END_TEST
+
+/* A machine crash may leave the journal's tail torn or filled with zeros:
+ * load keeps the records before it (the state they make), never fails. */
+START_TEST(torn_journal_tail_stops_the_replay)
+{
+        static const char *const tails[] = {
+                "+ 1 3 40 0 cbf29ce484222325 50 /c",          /* no newline */
+                "+ 1 3 40 0 cbf29ce48422\n",                   /* cut, then a newline */
+                "\0\0\0\0\0\0\0\0\n",                           /* zeros */
+                "- 1\n",                                       /* half a removal */
+                "1 3 40 0 cbf29ce484222325 50 /c\n",          /* a snapshot line after records */
+        };
+        const char *base = "# sluice positions v4\n"
+                           "1 1 10 0 cbf29ce484222325 10 /a\n"
+                           "# journal\n"
+                           "+ 1 2 20 0 cbf29ce484222325 30 /b\n"
+                           "+ 1 1 15 0 cbf29ce484222325 15 /a\n";
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(tails); i++) {
+                _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+                char buf[512];
+                size_t n = strlen(base), tail = i == 2 ? 9 : strlen(tails[i]);
+                bool torn = false;
+
+                memcpy(buf, base, n);
+                memcpy(buf + n, tails[i], tail);
+                sl_test_write_file(file, buf, n + tail);
+                ck_assert_msg(sl_positions_load(p) == 0, "tail %zu: %s", i,
+                              sl_positions_error(p) ? sl_positions_error(p) : "");
+                ck_assert_ptr_null(sl_positions_error(p));
+                ck_assert_uint_eq(sl_positions_replayed(p, &torn), 2);
+                ck_assert_msg(torn, "tail %zu", i);
+                ck_assert_uint_eq(sl_positions_count(p), 2);
+                ck_assert_uint_eq(offset_of(p, 1, 1), 15);
+                ck_assert_uint_eq(offset_of(p, 1, 2), 20);
+        }
+}
+END_TEST
+
+/* The journal does not grow without bound: past its slack it is folded
+ * into a snapshot by the flush itself. */
+START_TEST(journal_is_folded_when_it_outgrows_the_snapshot)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(file);
+        struct sl_fingerprint fp = fp_of("x\n");
+        struct stat st;
+        off_t biggest = 0;
+
+        sl_positions_track(p, 1, 1, "/logs/a-rather-long-path-to-make-records-bigger.log", 0, &fp, 1);
+        sl_positions_note_read(p, 1, 1, UINT64_MAX, &fp);
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        for (uint64_t i = 1; i <= 20000; i++) {
+                sl_positions_ack(p, 1, 1, i * 10);
+                ck_assert_int_eq(sl_positions_flush(p), 0);
+                ck_assert_int_eq(stat(file, &st), 0);
+                if (st.st_size > biggest)
+                        biggest = st.st_size;
+        }
+        /* 20000 records of ~80 bytes would be 1.6 MB. */
+        ck_assert_msg(biggest < (off_t)(300u << 10), "file grew to %lld", (long long)biggest);
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(offset_of(q, 1, 1), 200000);
+}
+END_TEST
+
+/* A v3 file (what the previous sluice wrote) has no journal to append to:
+ * the first flush writes it whole as v4. */
+START_TEST(first_flush_after_loading_v3_saves_whole)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        _cleanup_(sl_positions_freep) struct sl_positions *q = sl_positions_new(file);
+        _cleanup_free_ char *text = NULL;
+        const char *v3 = "# sluice positions v3\n"
+                         "# device inode offset fingerprint-length fingerprint-hash size path\n"
+                         "1 1 10 0 cbf29ce484222325 10 /a\n";
+
+        sl_test_write_file(file, v3, strlen(v3));
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        track(p, 1, 1, "/a", 10);
+        sl_positions_ack(p, 1, 1, 20);
+        ck_assert_int_eq(sl_positions_flush(p), 0);
+        ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
+        ck_assert_str_eq(text, "# sluice positions v4\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
+                               "1 1 20 0 cbf29ce484222325 10 /a\n" JOURNAL_LINE);
+        ck_assert_int_eq(sl_positions_load(q), 0);
+        ck_assert_uint_eq(offset_of(q, 1, 1), 20);
+}
+END_TEST
+
+/* A first start: no file. A file that exists, even without entries, says
+ * sluice ran before. */
+START_TEST(existed_tells_a_first_start)
+{
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
+        const char *empty = "# sluice positions v4\n";
+
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert(!sl_positions_existed(p));
+        sl_test_write_file(file, empty, strlen(empty));
+        ck_assert_int_eq(sl_positions_load(p), 0);
+        ck_assert(sl_positions_existed(p));
+        ck_assert_uint_eq(sl_positions_count(p), 0);
+}
+END_TEST
+
 static Suite *positions_suite(void) {
         Suite *s = suite_create("positions");
         TCase *tc = tcase_create("core");
@@ -772,8 +952,8 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, acks_only_move_forward);
         tcase_add_test(tc, stale_acks_are_ignored);
         tcase_add_test(tc, fingerprint_follows_the_file);
-        tcase_add_test(tc, v1_file_is_read_and_saved_as_v3);
-        tcase_add_test(tc, v2_file_is_read_and_saved_as_v3);
+        tcase_add_test(tc, v1_file_is_read_and_saved_as_v4);
+        tcase_add_test(tc, v2_file_is_read_and_saved_as_v4);
         tcase_add_test(tc, entries_from_before_are_unresolved_until_settled);
         tcase_add_test(tc, sizes_follow_the_tailer);
         tcase_add_test(tc, corrupt_files_are_rejected_with_a_line);
@@ -783,6 +963,11 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, prune_keeps_released_entries_until_acknowledged);
         tcase_add_test(tc, promtail_positions_are_imported);
         tcase_add_test(tc, track_records_a_new_path);
+        tcase_add_test(tc, flushed_changes_survive_without_a_save);
+        tcase_add_test(tc, torn_journal_tail_stops_the_replay);
+        tcase_add_test(tc, journal_is_folded_when_it_outgrows_the_snapshot);
+        tcase_add_test(tc, first_flush_after_loading_v3_saves_whole);
+        tcase_add_test(tc, existed_tells_a_first_start);
         suite_add_tcase(s, tc);
         return s;
 }
