@@ -277,15 +277,25 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
 /* A file saved in the positions vanished while sluice was stopped (rotated
  * away and deleted): what it still held cannot be read any more. */
 static void on_file_lost(void *userdata, const struct sl_tail_lost *lost) {
+        uint64_t known = lost->size_known && lost->size > lost->offset ? lost->size - lost->offset : 0;
         (void)userdata;
-        if (lost->size_known)
+
+        if (lost->may_have_grown)
+                sl_log_warn("file deleted while sluice was stopped, after its log was rotated past it; "
+                            "the lines written to it after the acknowledged offset are lost",
+                            "path=\"%s\" device=%" PRIu64 " inode=%" PRIu64 " offset=%" PRIu64
+                            " bytes_lost_at_least=%" PRIu64 " hint=\"it grew after sluice last saw it: "
+                            "keep more rotated files (max-file) or restart sluice sooner\"",
+                            lost->path, lost->dev, lost->ino, lost->offset, known);
+        else if (lost->size_known)
                 sl_log_warn("file deleted while sluice was stopped; its unacknowledged lines are lost",
-                            "path=\"%s\" offset=%" PRIu64 " bytes_lost=%" PRIu64, lost->path,
-                            lost->offset, lost->size > lost->offset ? lost->size - lost->offset : 0);
+                            "path=\"%s\" device=%" PRIu64 " inode=%" PRIu64 " offset=%" PRIu64
+                            " bytes_lost=%" PRIu64, lost->path, lost->dev, lost->ino, lost->offset,
+                            known);
         else
                 sl_log_warn("file deleted while sluice was stopped; lines after the saved offset may be lost",
-                            "path=\"%s\" offset=%" PRIu64 " bytes_lost=unknown", lost->path,
-                            lost->offset);
+                            "path=\"%s\" device=%" PRIu64 " inode=%" PRIu64 " offset=%" PRIu64
+                            " bytes_lost=unknown", lost->path, lost->dev, lost->ino, lost->offset);
 }
 
 static void on_file_released(void *userdata, const struct sl_tail_file_info *file) {
@@ -670,11 +680,13 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 ts->fingerprint_mismatches);
         metric1(&w, "sluice_inotify_watch_failures_total", "counter", "inotify watches that could not be added (those files are polled).",
                 ts->watch_failures);
-        metric1(&w, "sluice_files_recovered_total", "counter", "Files rotated away while sluice was stopped, found under their new name and read to their end.",
+        metric1(&w, "sluice_files_recovered_total", "counter", "Rotated generations read at a start: found under another name (or compressed) and read on from the saved offset, or never seen and read whole.",
                 ts->files_recovered);
-        metric1(&w, "sluice_files_lost_total", "counter", "Files deleted while sluice was stopped before all their lines were acknowledged.",
+        metric1(&w, "sluice_files_unseen_total", "counter", "Of those, generations written and rotated while sluice was stopped, read whole.",
+                ts->files_unseen);
+        metric1(&w, "sluice_files_lost_total", "counter", "Files deleted while sluice was stopped before all their lines were acknowledged (or after growing unseen).",
                 ts->files_lost);
-        metric1(&w, "sluice_lost_bytes_total", "counter", "Bytes of those files known to be lost (where the size was known).",
+        metric1(&w, "sluice_lost_bytes_total", "counter", "Bytes of those files known to be lost: seen and not acknowledged (growth after sluice last saw a file is not known).",
                 ts->bytes_lost);
         metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
                 ts->lines_split);
@@ -946,6 +958,8 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
                 .read_size = 256u << 10,
                 .max_line_size = 1u << 20,
                 .poll = config->target.poll,
+                .rotated_suffixes = (const char *const *)config->target.rotated_suffixes,
+                .read_rotated_at_first_start = config->target.read_rotated_at_first_start,
         };
         /* Lines are read whole up to the larger of 1 MiB and Loki's limit,
          * so the limit (truncate or drop) is applied to the whole line. */

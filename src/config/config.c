@@ -61,13 +61,17 @@ static const char *const backoff_keys[] = {
         "min_period", "max_period", "max_retries", NULL,
 };
 static const char *const scrape_keys[] = {
-        "job_name", "static_configs", "pipeline_stages", "pipeline", NULL,
+        "job_name", "static_configs", "pipeline_stages", "pipeline", "decompression", NULL,
+};
+static const char *const decompression_keys[] = {
+        "enabled", "format", "initial_delay", NULL,
 };
 static const char *const static_config_keys[] = {
         "targets", "labels", NULL,
 };
 static const char *const target_keys[] = {
-        "sync_period", "poll", "poll_period", NULL,
+        "sync_period", "poll", "poll_period", "rotated_suffixes", "read_rotated_at_first_start",
+        NULL,
 };
 static const char *const limits_keys[] = {
         "max_line_size", "max_line_size_truncate", "max_buffered_bytes", NULL,
@@ -128,6 +132,9 @@ void sl_config_free(struct sl_config *config) {
         }
         free(config->scrape_configs);
         free(config->pipelines_dir);
+        for (size_t i = 0; config->target.rotated_suffixes && config->target.rotated_suffixes[i]; i++)
+                free(config->target.rotated_suffixes[i]);
+        free(config->target.rotated_suffixes);
         for (size_t i = 0; config->docs && i < config->n_docs; i++)
                 sl_yaml_doc_free(config->docs[i]);
         free(config->docs);
@@ -350,6 +357,66 @@ static int read_positions(struct sl_config *c, const struct sl_yaml_node *node,
                                "positions.ignore_invalid_yaml", &c->positions.ignore_invalid, err);
 }
 
+/* A list of rotation suffixes (glob patterns, see tail/rotation.h) into a
+ * new NULL-terminated array; absent: NULL (the defaults). */
+static int read_suffixes(const struct sl_yaml_node *node, const char *key, char ***ret,
+                         struct sl_cfg_error *err) {
+        char k[KEY_MAX];
+        int r = sl_yaml_expect(node, SL_YAML_SEQ, key, err);
+
+        if (r < 0 || absent(node))
+                return r;
+        if (node->count == 0)
+                return sl_cfg_error_set(err, node, key,
+                                        "expected at least one suffix, e.g. [\".[0-9]*\", "
+                                        "\"-[0-9]*\"]");
+        *ret = sl_xcalloc(node->count + 1, sizeof(**ret));
+        for (size_t i = 0; i < node->count; i++) {
+                r = read_string(node->values[i], kp(k, "%s[%zu]", key, i), false, &(*ret)[i], err);
+                if (r < 0)
+                        return r;
+                if (!(*ret)[i] || !strchr(".-_", (*ret)[i][0]))
+                        return sl_cfg_error_set(err, node->values[i], k,
+                                                "a suffix starts with '.', '-' or '_' (what "
+                                                "follows the live file's name), e.g. \".[0-9]*\"");
+        }
+        return 0;
+}
+
+/* Promtail's decompression block. sluice reads every .gz file it is given
+ * decompressed, and one still being written as it grows, so enabled and
+ * initial_delay change nothing; formats other than gz are not read. */
+static int read_decompression(struct sl_scrape_config *sc, const struct sl_yaml_node *node,
+                              const char *path, struct sl_cfg_error *err) {
+        _cleanup_free_ char *format = NULL;
+        char key[KEY_MAX];
+        int r;
+
+        if (absent(node))
+                return 0;
+        r = sl_yaml_map_check(node, path, decompression_keys, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "enabled"), kp(key, "%s.enabled", path),
+                            &sc->decompression_enabled, err);
+        if (r < 0)
+                return r;
+        r = read_duration(sl_yaml_get(node, "initial_delay"), kp(key, "%s.initial_delay", path),
+                          true, &sc->decompression_initial_delay_ns, err);
+        if (r < 0)
+                return r;
+        r = read_string(sl_yaml_get(node, "format"), kp(key, "%s.format", path), false, &format,
+                        err);
+        if (r < 0)
+                return r;
+        if (format && strcmp(format, "gz") != 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, "format"), key,
+                                        "decompression format \"%s\" is not supported: sluice "
+                                        "reads gz (see the README's table of Promtail "
+                                        "features)", format);
+        return 0;
+}
+
 static int read_target(struct sl_config *c, const struct sl_yaml_node *node,
                        struct sl_cfg_error *err) {
         int r;
@@ -362,6 +429,15 @@ static int read_target(struct sl_config *c, const struct sl_yaml_node *node,
         if (r < 0)
                 return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "poll"), "target_config.poll", &c->target.poll, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "read_rotated_at_first_start"),
+                            "target_config.read_rotated_at_first_start",
+                            &c->target.read_rotated_at_first_start, err);
+        if (r < 0)
+                return r;
+        r = read_suffixes(sl_yaml_get(node, "rotated_suffixes"), "target_config.rotated_suffixes",
+                          &c->target.rotated_suffixes, err);
         if (r < 0)
                 return r;
         return read_duration(sl_yaml_get(node, "poll_period"), "target_config.poll_period", false,
@@ -733,6 +809,10 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                         return r;
         }
 
+        r = read_decompression(sc, sl_yaml_get(node, "decompression"),
+                               kp(key, "%s.decompression", path), err);
+        if (r < 0)
+                return r;
         stages = sl_yaml_get(node, "pipeline_stages");
         pipeline = sl_yaml_get(node, "pipeline");
         if (stages && pipeline)

@@ -71,6 +71,10 @@ struct sl_scrape_config {
         const struct sl_yaml_node *pipeline_stages; /* borrowed from a doc the config owns; may be NULL */
         char *pipeline_file;                   /* owned; file holding pipeline_stages (config or NAME.yaml) */
         char *pipeline_name;                   /* owned; `pipeline: NAME`, or NULL */
+        bool decompression_enabled;            /* Promtail's decompression.enabled (.gz files
+                                                * are read decompressed either way) */
+        uint64_t decompression_initial_delay_ns; /* decompression.initial_delay (read, unused:
+                                                * a .gz being written is read as it grows) */
 };
 
 struct sl_config {
@@ -91,6 +95,11 @@ struct sl_config {
                 uint64_t sync_period_ns;       /* target_config.sync_period: glob rescan, default 5s */
                 bool poll;                     /* target_config.poll: stat() instead of inotify */
                 uint64_t poll_period_ns;       /* default 250ms */
+                char **rotated_suffixes;       /* owned, NULL-terminated; how rotated generations
+                                                * are named after the live file (glob patterns,
+                                                * tail/rotation.h); NULL: ".[0-9]*", "-[0-9]*" */
+                bool read_rotated_at_first_start; /* with no positions saved yet, read the old
+                                                * generations of each log too (default false) */
         } target;
         struct {
                 uint64_t max_line_size;        /* limits_config.max_line_size; 0: no limit (default 256KB) */

@@ -891,6 +891,15 @@ bool sl_positions_next_unresolved(const struct sl_positions *p, size_t *cursor,
         return false;
 }
 
+bool sl_positions_next(const struct sl_positions *p, size_t *cursor, struct sl_position *ret) {
+        const struct pos_entry *e = sl_tail_map_next(&p->map, cursor);
+
+        if (!e)
+                return false;
+        entry_view(e, ret);
+        return true;
+}
+
 void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 

@@ -229,6 +229,9 @@ size_t sl_positions_unresolved(const struct sl_positions *p);
  * added or removed during an iteration (collect identities first). */
 bool sl_positions_next_unresolved(const struct sl_positions *p, size_t *cursor,
                                   struct sl_position *ret);
+/* Iterates every entry, as sl_positions_next_unresolved() does the
+ * unresolved ones. */
+bool sl_positions_next(const struct sl_positions *p, size_t *cursor, struct sl_position *ret);
 /* The tailer has settled what became of the file: not unresolved any more.
  * Ignored when there is no entry. */
 void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino);

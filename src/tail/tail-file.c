@@ -83,6 +83,24 @@ static ssize_t gz_head(struct sl_tail_file *f, unsigned char *head) {
         return (ssize_t)got;
 }
 
+ssize_t sl_tail_file_head(struct sl_tail_file *f, unsigned char *head) {
+        size_t got = 0;
+
+        if (f->gz)
+                return gz_head(f, head);
+        while (got < SL_FINGERPRINT_MAX) {
+                ssize_t n = pread(f->fd, head + got, SL_FINGERPRINT_MAX - got, (off_t)got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                got += (size_t)n;
+        }
+        return (ssize_t)got;
+}
+
 int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved) {
         struct sl_fingerprint none, now;
         int r;

@@ -79,6 +79,7 @@ struct sl_tail_file {
         bool rotated;              /* renamed within the globs and not read to its end
                                     * since: read before the other files */
         bool unwatched;            /* no inotify watch could be added: polled */
+        bool resumed;              /* read on from a position saved before this start */
 };
 
 /* How sl_tail_file_read() hands out lines. */
@@ -112,6 +113,11 @@ SL_DEFINE_CLEANUP(struct sl_tail_file *, sl_tail_file_free)
  * saved position applies) or -errno; for a gzip file also -EAGAIN (its
  * first bytes are not written yet) or -EBADMSG (not readable as gzip). */
 int sl_tail_file_identify(struct sl_tail_file *f, const struct sl_fingerprint *saved);
+/* Reads the file's first bytes (uncompressed for a gzip file), at most
+ * SL_FINGERPRINT_MAX of them, into @head. Returns their count (short only
+ * when the file is), -EAGAIN (a gzip file whose first bytes are not written
+ * yet), -EBADMSG (not readable as gzip) or -errno. */
+ssize_t sl_tail_file_head(struct sl_tail_file *f, unsigned char *head);
 /* Whether @offset is a place to resume: within the file and just after a
  * '\n' (or 0). */
 bool sl_tail_file_offset_valid(struct sl_tail_file *f, uint64_t offset);

@@ -30,6 +30,7 @@
 
 #include "base/fs-util.h"
 #include "base/xalloc.h"
+#include "tail/rotation.h"
 #include "tail/tail-file.h"
 #include "tail/tail-map.h"
 
@@ -43,6 +44,15 @@ struct tail_glob {
         bool unwatched;              /* a directory of it has no watch: poll rescans it */
         bool watch_failed;           /* ... because a watch could not be added (counted
                                       * once until all its directories are watched) */
+};
+
+/* A file a glob matches that is not read: a rotated generation read
+ * before, or a compressed copy of a file read (see tailer.h). */
+struct skipped {
+        uint64_t dev, ino;           /* its identity, the key */
+        struct sl_fingerprint fp;    /* its first bytes: another file that gets the
+                                      * inode is not skipped */
+        uint64_t seen;               /* scan_gen when a scan last passed it by */
 };
 
 struct tail_watch {
@@ -70,6 +80,16 @@ struct sl_tailer {
         struct sl_tail_map by_id;           /* (dev, ino) -> file in files */
         struct sl_tail_map watches;         /* (wd, 0) -> struct tail_watch, owned */
         uint64_t last_id;                   /* id of the last file opened */
+        bool first_walked;                  /* the first scan's chain walk happened */
+        struct sl_position *displaced;      /* owned array; saved positions whose device
+                                             * and inode a new file took at the first scan
+                                             * (paths owned): their file may be a
+                                             * compressed generation, for the chain walk */
+        size_t n_displaced;                 /* displaced used */
+        size_t cap_displaced;               /* displaced allocated */
+        struct sl_tail_map skipped;         /* (dev, ino) -> struct skipped (owned): files
+                                             * the globs match that are not to be read */
+        uint64_t scan_gen;                  /* sl_tailer_scan() calls, for skipped's sweep */
         sl_tail_release_fn release_fn;      /* may be NULL */
         void *release_userdata;             /* borrowed, passed to release_fn */
         sl_tail_lost_fn lost_fn;            /* may be NULL */
@@ -95,6 +115,7 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
         }
         sl_tail_map_init(&t->by_id);
         sl_tail_map_init(&t->watches);
+        sl_tail_map_init(&t->skipped);
         return t;
 }
 
@@ -107,6 +128,7 @@ static void watch_free(struct tail_watch *w) {
 
 void sl_tailer_free(struct sl_tailer *t) {
         struct tail_watch *w;
+        struct skipped *k;
         size_t cursor = 0;
 
         if (!t)
@@ -118,6 +140,13 @@ void sl_tailer_free(struct sl_tailer *t) {
         while ((w = sl_tail_map_next(&t->watches, &cursor)))
                 watch_free(w);
         sl_tail_map_release(&t->watches);
+        cursor = 0;
+        while ((k = sl_tail_map_next(&t->skipped, &cursor)))
+                free(k);
+        sl_tail_map_release(&t->skipped);
+        for (size_t i = 0; i < t->n_displaced; i++)
+                free((char *)t->displaced[i].path);
+        free(t->displaced);
         for (size_t i = 0; i < t->n_globs; i++)
                 free(t->globs[i].pattern);
         free(t->globs);
@@ -399,8 +428,9 @@ static size_t glob_matching(const struct sl_tailer *t, const char *path) {
         return SIZE_MAX;
 }
 
-static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t gi,
-                      bool remove);
+static bool skip_known(struct sl_tailer *t, const char *path, const struct stat *st);
+static bool defer_rotated(struct sl_tailer *t, const char *path, const struct stat *st);
+static bool is_copy(struct sl_tailer *t, const char *path, const struct stat *st);
 
 /* Opens @path, matched by glob @gi, unless its file is followed already.
  * Returns 1 when a file was opened, 0 when not, or -errno. */
@@ -409,7 +439,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         struct sl_tail_file *known, *added;
         struct sl_position pos;
         uint64_t offset = 0;
-        size_t lost_gi;
+        bool resumed = false;
         int r;
 
         r = sl_tail_file_open(path, t->opts.max_line_size + t->opts.read_size, &f);
@@ -433,13 +463,20 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 if (r == 0) {
                         t->stats.fingerprint_mismatches++;
                         /* Saved before a restart: the file it was about was
-                         * deleted while sluice was stopped. */
-                        lost_gi = glob_matching(t, pos.path);
-                        if (!pos.resolved && lost_gi != SIZE_MAX)
-                                lost_file(t, &pos, lost_gi, false);
+                         * deleted while sluice was stopped, its inode given to
+                         * this one. A compressed generation may hold it: the
+                         * chain walk looks (else it is lost). */
+                        if (!pos.resolved) {
+                                sl_xgrow((void **)&t->displaced, sizeof(*t->displaced),
+                                         &t->cap_displaced, t->n_displaced + 1);
+                                t->displaced[t->n_displaced] = pos;
+                                t->displaced[t->n_displaced++].path = sl_xstrdup(pos.path);
+                        }
                         offset = 0;
-                } else if (r > 0 && !sl_tail_file_offset_valid(f, offset)) {
-                        offset = 0;
+                } else if (r > 0) {
+                        resumed = !pos.resolved;
+                        if (!sl_tail_file_offset_valid(f, offset))
+                                offset = 0;
                 }
         } else {
                 offset = 0;
@@ -450,6 +487,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 return r;
         }
         sl_tail_file_seek(f, offset);
+        f->resumed = resumed;
         flag_previous_at(t, path);
         added = TAKE_PTR(f);
         add_file(t, added, gi, path, offset);
@@ -489,6 +527,13 @@ static int scan_glob(struct sl_tailer *t, size_t gi) {
                         found_under(t, f, path);
                         continue;
                 }
+                if (skip_known(t, path, &st))
+                        continue;
+                /* A rotated generation of a live file: at the first scan
+                 * the chain walk decides whether it is read; later, a
+                 * compressed copy of a file read is not read again. */
+                if (!t->first_walked ? defer_rotated(t, path, &st) : is_copy(t, path, &st))
+                        continue;
                 r = open_file(t, path, gi);
                 if (r > 0)
                         opened++;
@@ -514,16 +559,22 @@ static int scan_all(struct sl_tailer *t) {
 }
 
 static void check_files(struct sl_tailer *t, bool all, bool fresh);
-static int recover_all(struct sl_tailer *t);
+static int recover_chains(struct sl_tailer *t, bool first);
+static void sweep_skipped(struct sl_tailer *t);
 
 int sl_tailer_scan(struct sl_tailer *t) {
-        int r, recovered;
+        bool first = !t->first_walked;
+        int r, recovered = 0;
 
         t->scanned = true;
+        t->scan_gen++;
         r = scan_all(t);
         /* After the glob scan: an entry whose file a glob leads to is
          * resolved by opening it, and only the others are looked for. */
-        recovered = recover_all(t);
+        if (first || sl_positions_unresolved(t->positions) > 0 || t->n_displaced > 0)
+                recovered = recover_chains(t, first);
+        t->first_walked = true;
+        sweep_skipped(t);
         /* Files whose name a new file took are renamed or deleted: known
          * so before the new file is read (every glob was just scanned). */
         if (t->names_to_check)
@@ -535,78 +586,106 @@ int sl_tailer_scan(struct sl_tailer *t) {
 
 SL_DEFINE_CLEANUP(DIR *, closedir)
 
-struct recovered {
-        struct sl_tail_file *file; /* owned until added */
-        size_t glob;               /* index of the glob matching its recorded path */
-        char *path;                /* owned; the recorded path */
-        uint64_t offset;           /* where to read from */
-        struct timespec mtime;     /* last written: older files are read first */
+/* A fingerprint covering @n head bytes vouches for entry fingerprint @fp
+ * (see tailer.h): it covers them all, or enough to tell files apart. */
+#define FP_MIN_TRUSTED 256u
+
+static bool fp_vouches(const unsigned char *head, size_t n, const struct sl_fingerprint *fp) {
+        struct sl_fingerprint now;
+
+        if (fp->len == 0 || (fp->len != n && fp->len < FP_MIN_TRUSTED))
+                return false;
+        return sl_fingerprint_compare(head, n, fp, &now) == 1;
+}
+
+/* One generation of a rotated log, as the chain walk sees it. */
+struct member {
+        char *path;                  /* owned; where it is now */
+        struct sl_tail_file *file;   /* owned until followed; NULL for one followed
+                                      * already (see @followed) or dropped */
+        struct sl_tail_file *followed; /* borrowed; the file if it is followed already */
+        unsigned char head[SL_FINGERPRINT_MAX]; /* its first bytes (uncompressed) */
+        size_t head_len;             /* bytes in head */
+        struct sl_fingerprint fp;    /* of head */
+        ssize_t entry;               /* index into the chain's entries it is, or -1 */
+        bool known;                  /* sluice saw it before this start */
 };
 
-/* Looks in directory @dir for a regular file with device @dev and inode
- * @ino. Returns 1 and sets *@ret_path (new) when there is one, 0 when there
- * is none (or no such directory), -errno when the directory cannot be read. */
-static int find_in_dir(const char *dir, uint64_t dev, uint64_t ino, char **ret_path) {
-        _cleanup_(closedirp) DIR *d = opendir(dir);
-        struct dirent *de;
+/* A saved position a chain walk looks for the file of. */
+struct chain_entry {
+        struct sl_position pos;      /* a copy; pos.path owned */
+        bool matched;                /* a generation of the log is its file */
+        bool displaced;              /* its device and inode belong to another file now
+                                      * (that file's entry replaced it): never removed
+                                      * by its identity */
+};
 
-        if (!d)
-                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        for (;;) {
-                struct stat st;
+/* One live log and everything of it sluice may have to read at a start. */
+struct chain {
+        char *live;                  /* owned; the live file's path */
+        size_t glob;                 /* a glob matching it */
+        struct chain_entry *entries; /* owned; the saved positions of its files */
+        size_t n_entries;
+        size_t cap_entries;
+        bool retry;                  /* a generation could not be opened: losses are
+                                      * not told, the entries wait for the next scan */
+};
 
-                errno = 0;
-                de = readdir(d);
-                if (!de)
-                        return errno ? -errno : 0;
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;   /* gone since readdir */
-                if (S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
-                    (uint64_t)st.st_ino == ino) {
-                        *ret_path = sl_path_join(dir, de->d_name);
-                        return 1;
-                }
-        }
+static void chain_release(struct chain *c) {
+        for (size_t i = 0; i < c->n_entries; i++)
+                free((char *)c->entries[i].pos.path);
+        free(c->entries);
+        free(c->live);
 }
 
-/* Where the file @dev/@ino last followed as @path may be now: in @path's
- * directory under another name (Docker's <name>.1 ...), or, when @path is a
- * symlink, in its target's directory (kubelet's 0.log.<time>). Same returns
- * as find_in_dir(). */
-static int find_rotated(const char *path, uint64_t dev, uint64_t ino, char **ret_path) {
-        _cleanup_free_ char *dir = sl_path_dirname(path), *real = NULL, *real_dir = NULL;
+/* The live log @path belongs to: @path itself, unless it is a rotated name
+ * (rotation.h) of a file that exists and a glob matches. New string. */
+static char *live_of(const struct sl_tailer *t, const char *path) {
+        size_t lens[8], n = sl_rotation_live_prefixes(path, t->opts.rotated_suffixes, lens, 8);
         struct stat st;
-        int r;
 
-        r = find_in_dir(dir, dev, ino, ret_path);
-        if (r != 0)
-                return r;
-        if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
-                return 0;
-        real = realpath(path, NULL);
-        if (!real)
-                return 0;
-        real_dir = sl_path_dirname(real);
-        if (strcmp(real_dir, dir) == 0)
-                return 0;
-        return find_in_dir(real_dir, dev, ino, ret_path);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *live = sl_xstrndup(path, lens[i]);
+                if (glob_matching(t, live) != SIZE_MAX && stat(live, &st) == 0 &&
+                    S_ISREG(st.st_mode))
+                        return TAKE_PTR(live);
+        }
+        return sl_xstrdup(path);
 }
 
-/* The file of @pos, whose path matches glob @gi, was deleted while sluice
- * was stopped: counted and told when it held unacknowledged bytes (or that
- * is not known); with @remove, the entry goes (else a new file takes it). */
+/* The chain of @live in @chains (*@n used, *@cap allocated), added if new. */
+static struct chain *chain_get(struct chain **chains, size_t *n, size_t *cap, const char *live,
+                               size_t gi) {
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*chains)[i].live, live) == 0)
+                        return &(*chains)[i];
+        sl_xgrow((void **)chains, sizeof(**chains), cap, *n + 1);
+        (*chains)[*n] = (struct chain){ .live = sl_xstrdup(live), .glob = gi };
+        return &(*chains)[(*n)++];
+}
+
+static void chain_add_entry(struct chain *c, const struct sl_position *pos, bool displaced) {
+        sl_xgrow((void **)&c->entries, sizeof(*c->entries), &c->cap_entries, c->n_entries + 1);
+        c->entries[c->n_entries] = (struct chain_entry){ .pos = *pos, .displaced = displaced };
+        c->entries[c->n_entries].pos.path = sl_xstrdup(pos->path);
+        c->n_entries++;
+}
+
+/* The file of @pos, whose path matches glob @gi, is gone: what it held past
+ * the acknowledged offset is lost. Counted and told when that may be
+ * anything (see tailer.h); with @remove, the entry goes (else a new file
+ * takes it). */
 static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t gi,
-                      bool remove) {
-        if (!pos->size_known || pos->size > pos->offset) {
+                      bool remove, bool may_have_grown) {
+        if (!pos->size_known || pos->size > pos->offset || may_have_grown) {
                 struct sl_tail_lost lost = {
                         .path = pos->path, .dev = pos->dev, .ino = pos->ino,
                         .offset = pos->offset, .size = pos->size_known ? pos->size : 0,
-                        .size_known = pos->size_known, .target = t->globs[gi].target,
+                        .size_known = pos->size_known, .may_have_grown = may_have_grown,
+                        .target = t->globs[gi].target,
                 };
                 t->stats.files_lost++;
-                if (pos->size_known)
+                if (pos->size_known && pos->size > pos->offset)
                         t->stats.bytes_lost += pos->size - pos->offset;
                 if (t->lost_fn)
                         t->lost_fn(t->lost_userdata, &lost);
@@ -615,118 +694,393 @@ static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t
                 sl_positions_remove(t->positions, pos->dev, pos->ino);
 }
 
-/* What became of the file of unresolved entry @dev/@ino (see tailer.h).
- * Returns 1 and fills *@ret when it was found with bytes past the saved
- * offset (opened, not yet followed), else 0: resolved, or left for the
- * next scan. */
-static int recover_entry(struct sl_tailer *t, uint64_t dev, uint64_t ino,
-                         struct recovered *ret) {
-        _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
-        _cleanup_free_ char *found = NULL;
-        struct sl_position pos;
-        uint64_t offset;
-        struct stat st;
-        size_t gi;
-        int r;
+/* Opens member @m of a chain and reads its first bytes. Returns 1, 0 when
+ * it is to be left alone for now (gone since the listing, a gzip file not
+ * written that far yet), or -errno. */
+static int member_open(struct sl_tailer *t, struct member *m) {
+        ssize_t n;
+        int r = sl_tail_file_open(m->path, t->opts.max_line_size + t->opts.read_size, &m->file);
 
-        if (!sl_positions_find(t->positions, dev, ino, &pos) || pos.resolved || pos.active)
+        if (r == -ENOENT || r == -EINVAL)
                 return 0;
-        gi = glob_matching(t, pos.path);
-        if (gi == SIZE_MAX || sl_tail_map_get(&t->by_id, dev, ino)) {
-                /* No glob leads there any more: not ours to look for. */
-                sl_positions_resolve(t->positions, dev, ino);
-                return 0;
+        if (r < 0) {
+                t->stats.open_errors++;
+                return r;
         }
-        if (stat(pos.path, &st) == 0) {
-                /* Still under its name: for the glob scan to open. */
-                if ((uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
-                        return 0;
-        } else if (errno != ENOENT && errno != ENOTDIR) {
-                return 0;
-        }
-
-        r = find_rotated(pos.path, dev, ino, &found);
-        if (r < 0)
-                return 0;
-        if (r > 0) {
-                r = sl_tail_file_open(found, t->opts.max_line_size + t->opts.read_size, &f);
-                if (r < 0 && r != -ENOENT)
+        n = sl_tail_file_head(m->file, m->head);
+        if (n == -EAGAIN || n == -EBADMSG || n < 0) {
+                if (n != -EAGAIN)
                         t->stats.open_errors++;
-                /* Renamed again since readdir, or unreadable: next scan. */
-                if (r < 0 || f->info.dev != dev || f->info.ino != ino)
-                        return 0;
-                r = sl_tail_file_identify(f, &pos.fp);
-                if (r < 0) {
-                        t->stats.open_errors++;
-                        return 0;
-                }
+                sl_tail_file_free(m->file);
+                m->file = NULL;
+                return n == -EAGAIN || n == -EBADMSG ? 0 : (int)n;
         }
-        if (r == 0) {
-                /* Not there, or another file got the inode. */
-                lost_file(t, &pos, gi, true);
-                return 0;
-        }
-        offset = sl_tail_file_offset_valid(f, pos.offset) ? pos.offset : 0;
-        if (offset >= f->size) {
-                /* Read and acknowledged to its end: nothing to do (prune
-                 * drops the entry). */
-                sl_positions_resolve(t->positions, dev, ino);
-                return 0;
-        }
-        if (fstat(f->fd, &st) < 0)
-                st.st_mtim = (struct timespec){ 0 };
-        sl_tail_file_seek(f, offset);
-        /* Its lines keep the name they had before the rotation. */
-        sl_tail_file_set_open_path(f, pos.path);
-        /* Renamed away: read to its end first, then released. */
-        f->gone = true;
-        *ret = (struct recovered){ .file = TAKE_PTR(f), .glob = gi,
-                                   .path = sl_xstrdup(pos.path), .offset = offset,
-                                   .mtime = st.st_mtim };
+        m->head_len = (size_t)n;
+        sl_fingerprint_of(m->head, m->head_len, &m->fp);
         return 1;
 }
 
-/* Least recently written first. */
-static int recovered_cmp(const void *x, const void *y) {
-        const struct recovered *a = x, *b = y;
-
-        if (a->mtime.tv_sec != b->mtime.tv_sec)
-                return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
-        if (a->mtime.tv_nsec != b->mtime.tv_nsec)
-                return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
-        return 0;
+/* Which of two members with the same bytes is read (the higher). */
+static int member_rank(const struct member *m) {
+        if (m->followed)
+                return 3;
+        if (m->entry >= 0)
+                return 2;
+        return m->file && !m->file->gz ? 1 : 0;
 }
 
-/* Looks for the files of the unresolved positions entries (see tailer.h) and
- * follows those found, least recently written first (so that two rotated
- * generations of one log are read in the order they were written). Returns
- * the number of files opened. */
-static int recover_all(struct sl_tailer *t) {
-        size_t n = sl_positions_unresolved(t->positions), k = 0, m = 0, cursor = 0;
-        _cleanup_free_ uint64_t *ids = NULL;
-        _cleanup_free_ struct recovered *rec = NULL;
-        struct sl_position pos;
+/* Starts following member @m of chain @c from @offset: as a gone file (read
+ * to its end, first, then released) under the live name its lines were
+ * written under, or, when a glob matches its own name, as a file of that
+ * glob. When @m is a copy of an entry's file (another device and inode: a
+ * compressed rotation), the copy takes the entry's place. */
+static void member_follow(struct sl_tailer *t, const struct chain *c, struct member *m,
+                          uint64_t offset) {
+        const struct chain_entry *ce = m->entry >= 0 ? &c->entries[m->entry] : NULL;
+        const struct sl_position *e = ce ? &ce->pos : NULL;
+        struct sl_tail_file *f = TAKE_PTR(m->file);
+        size_t gi = glob_matching(t, m->path);
+        const char *path;
 
-        if (n == 0)
-                return 0;
-        /* Identities first: resolving removes entries, which an iteration
-         * must not see. */
-        ids = sl_xcalloc(2 * n, sizeof(*ids));
-        while (k < n && sl_positions_next_unresolved(t->positions, &cursor, &pos)) {
-                ids[2 * k] = pos.dev;
-                ids[2 * k + 1] = pos.ino;
-                k++;
+        if (e && !ce->displaced && (e->dev != f->info.dev || e->ino != f->info.ino))
+                sl_positions_remove(t->positions, e->dev, e->ino);
+        sl_tail_file_seek(f, offset);
+        f->resumed = e != NULL;
+        if (gi != SIZE_MAX) {
+                path = m->path;
+        } else {
+                gi = c->glob;
+                path = e ? e->path : c->live;
+                /* Its lines keep the name they were written under. */
+                sl_tail_file_set_open_path(f, path);
+                f->gone = true;
         }
-        rec = sl_xcalloc(k ? k : 1, sizeof(*rec));
-        for (size_t i = 0; i < k; i++)
-                m += (size_t)recover_entry(t, ids[2 * i], ids[2 * i + 1], &rec[m]);
-        qsort(rec, m, sizeof(*rec), recovered_cmp);
-        for (size_t i = 0; i < m; i++) {
-                add_file(t, rec[i].file, rec[i].glob, rec[i].path, rec[i].offset);
-                free(rec[i].path);
-                t->stats.files_recovered++;
+        add_file(t, f, gi, path, offset);
+        if (t->inotify_fd >= 0 && !f->gone)
+                watch_file(t, f);
+        t->stats.files_recovered++;
+        if (!e)
+                t->stats.files_unseen++;
+}
+
+/* Remembers a rotated file a glob matches that is not to be read (read
+ * before, or a compressed copy of a file followed): scans pass it by. */
+static void skip_file(struct sl_tailer *t, uint64_t dev, uint64_t ino,
+                      const struct sl_fingerprint *fp) {
+        struct skipped *k = sl_tail_map_get(&t->skipped, dev, ino);
+
+        if (!k) {
+                k = sl_xnew(struct skipped);
+                k->dev = dev;
+                k->ino = ino;
+                sl_tail_map_put(&t->skipped, dev, ino, k);
         }
-        return (int)m;
+        k->fp = *fp;
+        k->seen = t->scan_gen;
+}
+
+/* Whether @path (not followed) is a file scans pass by: skipped before, and
+ * still beginning with the same bytes. */
+static bool skip_known(struct sl_tailer *t, const char *path, const struct stat *st) {
+        struct skipped *k = sl_tail_map_get(&t->skipped, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+        _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
+        unsigned char head[SL_FINGERPRINT_MAX];
+        struct sl_fingerprint fp;
+        ssize_t n;
+
+        if (!k)
+                return false;
+        /* A compressed file is immutable; only a new file with the inode
+         * would differ, which its size and first bytes tell. */
+        if (sl_tail_file_open(path, 1, &f) < 0)
+                return true;
+        n = sl_tail_file_head(f, head);
+        if (n == -EAGAIN)
+                return true;
+        if (n >= 0) {
+                sl_fingerprint_of(head, (size_t)n, &fp);
+                if (sl_fingerprint_equal(&fp, &k->fp)) {
+                        k->seen = t->scan_gen;
+                        return true;
+                }
+        }
+        free(sl_tail_map_remove(&t->skipped, (uint64_t)st->st_dev, (uint64_t)st->st_ino));
+        return false;
+}
+
+/* At the first scan: whether @path, which no saved position names by its
+ * device and inode, is a rotated generation of a live file a glob matches,
+ * so that the chain walk decides whether it is read. */
+static bool defer_rotated(struct sl_tailer *t, const char *path, const struct stat *st) {
+        struct sl_position pos;
+        _cleanup_free_ char *live = NULL;
+
+        if (sl_positions_find(t->positions, (uint64_t)st->st_dev, (uint64_t)st->st_ino, &pos))
+                return false;
+        live = live_of(t, path);
+        return strcmp(live, path) != 0;
+}
+
+/* After the first scan: whether @path, a compressed file no saved position
+ * names by its device and inode, is a copy of a file sluice follows or has
+ * a saved position for (same first bytes): Docker and logrotate compress a
+ * rotated file into a new one, which a glob such as *-json.log* matches.
+ * A copy is skipped from now on; one not written far enough to tell is
+ * passed by until a later scan. Anything else is a file to read. */
+static bool is_copy(struct sl_tailer *t, const char *path, const struct stat *st) {
+        _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
+        unsigned char head[SL_FINGERPRINT_MAX];
+        struct sl_fingerprint fp;
+        struct sl_position pos;
+        size_t cursor = 0;
+        ssize_t n;
+
+        if (!sl_tail_file_name_is_gz(path) || sl_tail_file_open(path, 1, &f) < 0 || !f->gz)
+                return false;
+        n = sl_tail_file_head(f, head);
+        if (n == -EAGAIN)
+                return true;
+        if (n <= 0)
+                return false;
+        for (size_t i = 0; i < t->n_files; i++) {
+                if (fp_vouches(head, (size_t)n, &t->files[i]->fp))
+                        goto copy;
+        }
+        while (sl_positions_next(t->positions, &cursor, &pos)) {
+                if (fp_vouches(head, (size_t)n, &pos.fp))
+                        goto copy;
+        }
+        return false;
+copy:
+        sl_fingerprint_of(head, (size_t)n, &fp);
+        skip_file(t, (uint64_t)st->st_dev, (uint64_t)st->st_ino, &fp);
+        return true;
+}
+
+/* Forgets skipped files no scan has passed by since the last sweep (gone,
+ * or renamed out of the globs). */
+static void sweep_skipped(struct sl_tailer *t) {
+        _cleanup_free_ struct skipped **gone = NULL;
+        struct skipped *k;
+        size_t n = 0, cursor = 0;
+
+        if (t->skipped.len == 0)
+                return;
+        gone = sl_xcalloc(t->skipped.len, sizeof(*gone));
+        while ((k = sl_tail_map_next(&t->skipped, &cursor)))
+                if (k->seen + 1 < t->scan_gen)
+                        gone[n++] = k;
+        for (size_t i = 0; i < n; i++) {
+                sl_tail_map_remove(&t->skipped, gone[i]->dev, gone[i]->ino);
+                free(gone[i]);
+        }
+}
+
+/* Walks chain @c (see tailer.h, "Files rotated while stopped"). Returns the
+ * number of files it started following, or -errno when the live file's
+ * directory cannot be read (its entries stay unresolved, for the next
+ * scan). */
+static int walk_chain(struct sl_tailer *t, struct chain *c) {
+        struct sl_rotated *list = NULL;
+        _cleanup_free_ struct member *m = NULL;
+        size_t n_list = 0, n = 0;
+        ssize_t newest_known = -1;
+        struct stat st;
+        int r, opened = 0;
+        bool read_unseen;
+
+        r = sl_rotation_list(c->live, t->opts.rotated_suffixes, &list, &n_list);
+        if (r < 0)
+                return r;
+        m = sl_xcalloc(n_list + 1, sizeof(*m));
+        for (size_t i = 0; i < n_list; i++)
+                m[n++] = (struct member){ .path = TAKE_PTR(list[i].path), .entry = -1 };
+        sl_rotation_list_free(list, n_list);
+        if (stat(c->live, &st) == 0 && S_ISREG(st.st_mode))
+                m[n++] = (struct member){ .path = sl_xstrdup(c->live), .entry = -1 };
+
+        /* Who is who: a followed file is known when it resumed from a saved
+         * position; another is the file of an entry with its device and
+         * inode (and first bytes), or, failing that, of an entry whose
+         * first bytes its own begin with (a compressed copy keeps them). */
+        for (size_t i = 0; i < n; i++) {
+                struct member *mi = &m[i];
+                if (stat(mi->path, &st) < 0)
+                        continue;
+                mi->followed = sl_tail_map_get(&t->by_id, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+                if (mi->followed) {
+                        mi->known = mi->followed->resumed;
+                        mi->fp = mi->followed->fp;
+                        continue;
+                }
+                if (sl_tail_map_get(&t->skipped, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
+                        continue;
+                r = member_open(t, mi);
+                if (r < 0)
+                        c->retry = true;
+                if (r <= 0)
+                        continue;
+                for (size_t k = 0; k < c->n_entries; k++) {
+                        struct chain_entry *ce = &c->entries[k];
+                        if (ce->matched || ce->displaced || ce->pos.dev != mi->file->info.dev ||
+                            ce->pos.ino != mi->file->info.ino)
+                                continue;
+                        /* Same device and inode: the first bytes it had
+                         * must still be there (identify's rule). */
+                        if (sl_fingerprint_compare(mi->head, mi->head_len, &ce->pos.fp,
+                                                   &(struct sl_fingerprint){ 0 }) == 1) {
+                                mi->entry = (ssize_t)k;
+                                ce->matched = true;
+                        } else {
+                                /* Another file got the inode. */
+                                t->stats.fingerprint_mismatches++;
+                        }
+                        break;
+                }
+        }
+        /* The same bytes twice (Docker writes <name>.1.gz before it removes
+         * <name>.1): one file is read, the followed one, else the one with an
+         * entry, else the plain one, else the oldest. */
+        for (size_t i = 0; i < n; i++) {
+                if (!m[i].file || m[i].entry >= 0 || m[i].head_len == 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        if (k == i || (!m[k].file && !m[k].followed) ||
+                            !sl_fingerprint_equal(&m[k].fp, &m[i].fp))
+                                continue;
+                        if (member_rank(&m[k]) > member_rank(&m[i]) ||
+                            (member_rank(&m[k]) == member_rank(&m[i]) && k < i)) {
+                                skip_file(t, m[i].file->info.dev, m[i].file->info.ino, &m[i].fp);
+                                sl_tail_file_free(m[i].file);
+                                m[i].file = NULL;
+                                break;
+                        }
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!m[i].file || m[i].entry >= 0)
+                        continue;
+                for (size_t k = 0; k < c->n_entries; k++) {
+                        struct chain_entry *ce = &c->entries[k];
+                        if (!ce->matched && fp_vouches(m[i].head, m[i].head_len, &ce->pos.fp)) {
+                                m[i].entry = (ssize_t)k;
+                                ce->matched = true;
+                                break;
+                        }
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (m[i].entry >= 0)
+                        m[i].known = true;
+                if (m[i].known)
+                        newest_known = (ssize_t)i;
+        }
+
+        /* What to read: the files of entries from their offsets; files
+         * newer than the newest known one whole (written while sluice was
+         * stopped, never seen); older unknown ones were read before. A log
+         * nothing of which is known is new: read whole too, but at a first
+         * start (no positions at all) unless configured. */
+        read_unseen = newest_known >= 0 || sl_positions_existed(t->positions) ||
+                      t->opts.read_rotated_at_first_start;
+        for (size_t i = 0; i < n; i++) {
+                struct member *mi = &m[i];
+                uint64_t offset = 0;
+
+                if (!mi->file)
+                        continue;
+                if (mi->entry >= 0) {
+                        offset = c->entries[mi->entry].pos.offset;
+                        if (!sl_tail_file_offset_valid(mi->file, offset))
+                                offset = 0;
+                        if (!mi->file->gz && offset >= mi->file->size) {
+                                /* Read and acknowledged to its end: its entry
+                                 * goes with the next prune. */
+                                if (glob_matching(t, mi->path) != SIZE_MAX)
+                                        skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
+                                continue;
+                        }
+                } else if ((ssize_t)i < newest_known || !read_unseen) {
+                        if (glob_matching(t, mi->path) != SIZE_MAX)
+                                skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
+                        continue;
+                }
+                member_follow(t, c, mi, offset);
+                opened++;
+        }
+
+        /* Entries whose file is in no generation: deleted while stopped.
+         * When the log is still there it was rotated past them, and may
+         * have grown before that; when nothing of it is left (the
+         * container removed), only what it held unacknowledged is known. */
+        for (size_t k = 0; k < c->n_entries && !c->retry; k++) {
+                const struct chain_entry *ce = &c->entries[k];
+                /* Its identity may be another file's now, which keeps it. */
+                bool taken = ce->displaced ||
+                             sl_tail_map_get(&t->by_id, ce->pos.dev, ce->pos.ino) != NULL;
+                if (!ce->matched)
+                        lost_file(t, &ce->pos, c->glob, !taken, n > 0);
+        }
+        for (size_t i = 0; i < n; i++) {
+                sl_tail_file_free(m[i].file);
+                free(m[i].path);
+        }
+        return opened;
+}
+
+/* Groups the unresolved entries (and the displaced ones, and at the first
+ * scan the files it opened) by live log, and walks each log's rotated
+ * generations. Returns the number of files opened. */
+static int recover_chains(struct sl_tailer *t, bool first) {
+        _cleanup_free_ struct chain *chains = NULL;
+        size_t n_chains = 0, cap = 0, cursor = 0;
+        struct sl_position pos;
+        int opened = 0;
+
+        while (sl_positions_next_unresolved(t->positions, &cursor, &pos)) {
+                _cleanup_free_ char *live = NULL;
+                size_t gi = glob_matching(t, pos.path);
+
+                if (pos.active || sl_tail_map_get(&t->by_id, pos.dev, pos.ino))
+                        continue;
+                if (gi == SIZE_MAX) {
+                        /* No glob leads there any more: not ours to look for. */
+                        sl_positions_resolve(t->positions, pos.dev, pos.ino);
+                        continue;
+                }
+                live = live_of(t, pos.path);
+                chain_add_entry(chain_get(&chains, &n_chains, &cap, live, gi), &pos, false);
+        }
+        for (size_t i = 0; i < t->n_displaced; i++) {
+                const struct sl_position *d = &t->displaced[i];
+                size_t gi = glob_matching(t, d->path);
+                if (gi != SIZE_MAX) {
+                        _cleanup_free_ char *live = live_of(t, d->path);
+                        chain_add_entry(chain_get(&chains, &n_chains, &cap, live, gi), d, true);
+                }
+                free((char *)d->path);
+        }
+        t->n_displaced = 0;
+        if (first) {
+                for (size_t i = 0; i < t->n_files; i++) {
+                        _cleanup_free_ char *live = live_of(t, t->files[i]->cur_path);
+                        (void)chain_get(&chains, &n_chains, &cap, live, t->files[i]->glob);
+                }
+        }
+        for (size_t i = 0; i < n_chains; i++) {
+                struct chain *c = &chains[i];
+                int r = walk_chain(t, c);
+
+                if (r > 0)
+                        opened += r;
+                /* Settled, unless the log could not be looked at whole:
+                 * then the next scan walks it again. */
+                for (size_t k = 0; k < c->n_entries && r >= 0 && !c->retry; k++)
+                        sl_positions_resolve(t->positions, c->entries[k].pos.dev,
+                                             c->entries[k].pos.ino);
+                chain_release(c);
+        }
+        return opened;
 }
 
 /* ---- noticing changes --------------------------------------------------- */

@@ -125,6 +125,12 @@ struct sl_tailer_options {
         size_t max_watches;        /* most inotify watches to hold (files and
                                     * directories); past it, as when the kernel refuses
                                     * one: polled. 0: no limit but the kernel's */
+        const char *const *rotated_suffixes; /* borrowed, NULL-terminated; how rotated
+                                    * generations are named after the live file
+                                    * (rotation.h); NULL: the defaults */
+        bool read_rotated_at_first_start; /* a log nothing of which is known is read
+                                    * with its rotated generations even when no
+                                    * positions were saved before (a first start) */
 };
 
 /* What the sink learns about a line's file. Valid (and its path) until the
@@ -165,6 +171,8 @@ struct sl_tail_lost {
                                     * offset (valid only when size_known) */
         bool size_known;           /* false: saved by a sluice without sizes (v1, v2
                                     * positions): how much is lost is not known */
+        bool may_have_grown;       /* the log was rotated past it after sluice last saw
+                                    * it: it may have held more than size */
         void *target;              /* borrowed; userdata of the glob matching path */
 };
 /* Called once per lost file, from sl_tailer_scan(). */
@@ -229,9 +237,12 @@ struct sl_tailer_stats {
                                     * device+inode begins otherwise (a new file) */
         uint64_t watch_failures;   /* inotify watches that could not be added (or inotify
                                     * not set up): those files and globs are polled */
-        uint64_t files_recovered;  /* of files_opened, files of saved positions found
-                                    * under another name (rotated while stopped) and
-                                    * read on from the saved offset */
+        uint64_t files_recovered;  /* of files_opened, rotated generations read at a
+                                    * start: files of saved positions found under
+                                    * another name (or compressed) and read on from the
+                                    * saved offset, and files_unseen */
+        uint64_t files_unseen;     /* of those, generations written and rotated while
+                                    * sluice was stopped, never seen: read whole */
         uint64_t files_lost;       /* files of saved positions deleted while stopped,
                                     * with bytes past the saved offset (or not known) */
         uint64_t bytes_lost;       /* of those, the bytes known written and never
