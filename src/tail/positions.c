@@ -667,6 +667,15 @@ bool sl_positions_get_fingerprint(const struct sl_positions *p, uint64_t dev, ui
         return true;
 }
 
+/* Whether an inactive entry's path no longer leads to its file. */
+static bool entry_is_stale(const struct pos_entry *e) {
+        struct stat st;
+
+        if (stat(e->path, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR;
+        return (uint64_t)st.st_dev != e->dev || (uint64_t)st.st_ino != e->ino;
+}
+
 /* @e changed in what is saved: dirty for the next save, and pending for
  * the next flush's journal. */
 static void entry_changed(struct sl_positions *p, struct pos_entry *e) {
@@ -774,6 +783,12 @@ void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64
         if (e && offset > e->offset && offset <= e->read_end) {
                 e->offset = offset;
                 entry_changed(p, e);
+                /* A released file acknowledged to the end of what was read
+                 * of it is done with: nothing at a restart is to be read
+                 * again of it (see sl_positions_release). */
+                if (e->released_ns && !e->active && e->offset >= e->read_end &&
+                    entry_is_stale(e))
+                        entry_remove(p, e);
         }
 }
 
@@ -802,10 +817,12 @@ void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino) {
 void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
-        if (e) {
-                e->active = false;
-                e->released_ns = sl_now_ns();
-        }
+        if (!e)
+                return;
+        e->active = false;
+        e->released_ns = sl_now_ns();
+        if (e->offset >= e->read_end && entry_is_stale(e))
+                entry_remove(p, e);
 }
 
 /* Whether Loki has acknowledged everything read of a released file, or the
@@ -816,15 +833,6 @@ void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino) {
 static bool entry_done(const struct pos_entry *e) {
         return e->offset >= e->read_end ||
                sl_now_ns() - e->released_ns >= SL_POSITIONS_UNACKED_GRACE_NS;
-}
-
-/* Whether an inactive entry's path no longer leads to its file. */
-static bool entry_is_stale(const struct pos_entry *e) {
-        struct stat st;
-
-        if (stat(e->path, &st) < 0)
-                return errno == ENOENT || errno == ENOTDIR;
-        return (uint64_t)st.st_dev != e->dev || (uint64_t)st.st_ino != e->ino;
 }
 
 void sl_positions_prune(struct sl_positions *p) {

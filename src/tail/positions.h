@@ -199,8 +199,14 @@ void sl_positions_ack_source(struct sl_positions *p, uint64_t dev, uint64_t ino,
 /* The file was truncated: offset, read end and size go back to 0, and the
  * fingerprint is emptied until the tailer reads the new content. */
 void sl_positions_reset(struct sl_positions *p, uint64_t dev, uint64_t ino);
-/* The file is no longer open: the entry becomes inactive (kept, and saved,
- * until prune finds its path gone). */
+/* The file is no longer open (gone: deleted, or renamed away and read to
+ * its end). Its entry is removed once everything read of it is
+ * acknowledged and its path leads elsewhere (prune's rule): now, or at the
+ * ack that gets there (until then it is kept
+ * and saved, so that a crash still finds the file; prune drops it after
+ * SL_POSITIONS_UNACKED_GRACE_NS). So what a restart finds of a log is the
+ * entries of files that were open and of rotated files with lines not
+ * acknowledged, nothing of rotated files done with. */
 void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino);
 /* Drops inactive entries whose path no longer exists or now names another
  * file (stat(2), following symlinks as the tailer does). Active entries and

@@ -34,6 +34,7 @@
 #include "tail/tail-file.h"
 #include "tail/tail-map.h"
 
+#define RELEASED_FPS 64   /* released files remembered for is_copy() */
 #define DIR_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)
 #define FILE_EVENTS (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
 
@@ -90,6 +91,10 @@ struct sl_tailer {
         struct sl_tail_map skipped;         /* (dev, ino) -> struct skipped (owned): files
                                              * the globs match that are not to be read */
         uint64_t scan_gen;                  /* sl_tailer_scan() calls, for skipped's sweep */
+        struct sl_fingerprint released_fp[RELEASED_FPS]; /* first bytes of the files last
+                                             * released (a ring): a compressed copy made
+                                             * of one after its release is not new */
+        size_t released_next;               /* next slot of released_fp to write */
         sl_tail_release_fn release_fn;      /* may be NULL */
         void *release_userdata;             /* borrowed, passed to release_fn */
         sl_tail_lost_fn lost_fn;            /* may be NULL */
@@ -846,6 +851,10 @@ static bool is_copy(struct sl_tailer *t, const char *path, const struct stat *st
                 if (fp_vouches(head, (size_t)n, &t->files[i]->fp))
                         goto copy;
         }
+        for (size_t i = 0; i < RELEASED_FPS; i++) {
+                if (fp_vouches(head, (size_t)n, &t->released_fp[i]))
+                        goto copy;
+        }
         while (sl_positions_next(t->positions, &cursor, &pos)) {
                 if (fp_vouches(head, (size_t)n, &pos.fp))
                         goto copy;
@@ -1247,6 +1256,7 @@ static void release_file(struct sl_tailer *t, size_t i, const struct sl_tail_rea
         if (t->release_fn)
                 t->release_fn(t->release_userdata, &f->info);
         sl_positions_release(t->positions, f->info.dev, f->info.ino);
+        t->released_fp[t->released_next++ % RELEASED_FPS] = f->fp;
         unwatch_file(t, f);
         sl_tail_map_remove(&t->by_id, f->info.dev, f->info.ino);
         memmove(&t->files[i], &t->files[i + 1], (t->n_files - i - 1) * sizeof(*t->files));
