@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sluice needs to build, test and run its demo.
 # Does nothing when they are all present. Needs root (or sudo) otherwise.
+#   --tests   also what only the test suite uses: a real Docker engine
+#             (docker.io) for tests/docker, unless a dockerd is there already
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,10 @@ packages=(
   check libsubunit-dev
   python3 python3-yaml ca-certificates
 )
+
+if [ "${1:-}" = "--tests" ] && ! command -v dockerd >/dev/null; then
+  packages+=(docker.io)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
