@@ -52,6 +52,7 @@ LOST_RE = re.compile(r'file deleted while sluice was stopped.*?path="([^"]*)" de
                      r'inode=(\d+) offset=(\d+) (bytes_lost|bytes_lost_at_least)=(\d+)')
 
 CONFIG_EXTRA = {
+    "positions": {"sync_period": "10s"},     # the default: the journal does the rest
     "target_config": {"sync_period": "1s"},
     "limits_config": {"max_buffered_bytes": 1 << 20},
 }
