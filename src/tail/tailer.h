@@ -36,36 +36,51 @@
  * open appends after that is not seen: it has no name left to be found by).
  *
  * Files rotated while stopped: a glob naming only the live file
- * (x-json.log) cannot lead to a file Docker renamed to x-json.log.1 while
- * sluice was not running, although the lines after its saved position are
- * still there. So every sl_tailer_scan() looks at the positions entries
- * loaded from the file that no file is followed under yet (cheap: only
- * while there are such entries, no system call for one whose path matches
- * no glob), and for each whose recorded path matches a glob but leads to
- * another file or nothing: searches the path's directory (and, for a
- * symlink, its target's) for a regular file with that device and inode.
- *   - Found, with the saved fingerprint: followed as a file renamed away
- *     (read from the saved offset, the offset rules below applying, to its
- *     end, before the other files; then released), its lines carrying the
- *     recorded path (sinks see the same path as before the rotation, so
- *     labels made from it stay the same); counted in files_recovered. When
- *     it holds nothing past the saved offset, it is not opened.
- *   - Not found, or another file has the inode (the fingerprint differs):
- *     deleted while sluice was stopped; the entry is removed, and when its
- *     file is known to have held unacknowledged bytes (the saved size is
- *     past the saved offset) or that cannot be told (positions from a v1 or
- *     v2 file have no size), the lost callback is told once and files_lost
- *     (and bytes_lost, when known) counts it.
- *   - The directory cannot be read (EACCES...): tried again at the next
- *     scan (until a prune drops the entry).
- * A file deleted while stopped whose inode a new file matched by the globs
- * got is lost the same way (found by the fingerprint when that file is
- * opened; counted in fingerprint_mismatches too).
- * Entries whose path still leads to their file are left to the glob scan.
- * Not looked for: a file sluice never saw has no entry (created and rotated
- * away while sluice was stopped: x-json.log.1 when the saved entry's file
- * is at x-json.log.2 after two rotations), so only a glob matching rotated
- * names reads it.
+ * (x-json.log) cannot lead to the files Docker rotated while sluice was
+ * not running (x-json.log.1, x-json.log.2.gz), although lines after the
+ * saved positions are still there. So the first sl_tailer_scan(), after
+ * the glob scan, walks every log's rotation chain: the live files it
+ * opened and the logs of the saved positions from before the start
+ * (grouped by live name: a position recorded under x-json.log.1 belongs to
+ * x-json.log). The generations are the live file's rotated siblings
+ * (rotation.h: its name plus one of opts.rotated_suffixes), oldest first,
+ * then the live file. Each is matched to a saved position by device and
+ * inode (its first bytes still those saved), or else by its first bytes
+ * alone (a compressed copy is a new file with the same uncompressed
+ * bytes; a fingerprint vouches when it covers all the file's first KiB or
+ * at least 256 bytes). Two generations with the same first bytes (Docker
+ * writes x.1.gz before it removes x.1) are one: the followed, positioned
+ * or plain one is read. Then:
+ *   - a generation with a saved position is read on from its offset (the
+ *     offset rules below applying; through gz-reader for a .gz), to its
+ *     end, before the other files, then released; its lines carry the
+ *     path recorded for it (sinks see the same path as before the
+ *     rotation, so labels made from it stay the same); a compressed copy
+ *     takes the position's place under its own device and inode;
+ *   - generations newer than the newest known one (with a position, or the
+ *     live file resumed from one) were written and rotated while sluice was
+ *     stopped: read whole, the same way (counted in files_unseen too);
+ *   - older ones without a position were read before: left alone;
+ *   - a log nothing of which is known is new (created while sluice was
+ *     stopped): read whole, unless positions were never saved (a first
+ *     start: sl_positions_existed() false) and
+ *     opts.read_rotated_at_first_start is not set: then only its live file;
+ *   - a saved position no generation matches was deleted while sluice was
+ *     stopped: the entry is removed, counted in files_lost (and bytes_lost:
+ *     the saved size past the saved offset), and the lost callback told
+ *     once. When the log is still there (rotated past the file), the file
+ *     may have grown after sluice last saw it (may_have_grown), and it is
+ *     told even when everything seen of it was acknowledged;
+ *   - the directory or a generation cannot be read (EACCES...): nothing
+ *     of that log is settled; the next scan walks it again.
+ * Generations a glob matches by their own name (x-json.log*) are followed
+ * under that name instead of being released, and the ones left alone are
+ * remembered (with their first bytes) so that scans pass them by.
+ * While running, a new .gz a glob matches whose first bytes are those of a
+ * file followed, saved or released lately is a compressed copy of it: not
+ * read (a gzip file still being written is passed by until it can tell).
+ * Any other .gz is read once, whole.
+ * Not known: a file created and deleted while sluice was stopped.
  *
  * Truncation (copytruncate): a file whose size falls below the read offset,
  * or whose first bytes no longer hash to its fingerprint (truncated and
