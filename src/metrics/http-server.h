@@ -36,7 +36,7 @@
 
 /* Cap of a response body a handler renders; text past it is lost (the
  * exposition writer stops at whole lines, see exposition.h). */
-#define SL_HTTP_BODY_MAX (8u << 20)
+#define SL_HTTP_BODY_MAX (64u << 20)
 /* Cap of the reason a ready handler gives. */
 #define SL_HTTP_REASON_MAX 4096u
 /* Most connections served at once; libmicrohttpd turns away the rest. */

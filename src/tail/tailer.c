@@ -78,6 +78,8 @@ struct sl_tailer {
         size_t n_files;                     /* files used */
         size_t cap_files;                   /* files allocated */
         size_t cursor;                      /* index of the next file to read */
+        size_t check_cursor;                /* index of the next file sl_tailer_check_some()
+                                             * looks at */
         struct sl_tail_map by_id;           /* (dev, ino) -> file in files */
         struct sl_tail_map watches;         /* (wd, 0) -> struct tail_watch, owned */
         uint64_t last_id;                   /* id of the last file opened */
@@ -1227,6 +1229,33 @@ void sl_tailer_poll(struct sl_tailer *t) {
                 }
         }
         check_files(t, true, t->n_globs > 0 && rescanned == t->n_globs);
+}
+
+void sl_tailer_check_some(struct sl_tailer *t, size_t max) {
+        bool any_suspect = false;
+        size_t n = SL_MIN(max, t->n_files);
+
+        for (size_t k = 0; k < n; k++) {
+                struct sl_tail_file *f;
+
+                if (t->check_cursor >= t->n_files)
+                        t->check_cursor = 0;
+                f = t->files[t->check_cursor++];
+                any_suspect |= check_file(t, f, true);
+        }
+        if (!any_suspect)
+                return;
+        /* Renamed without an event seen: a scan finds it under its new
+         * name, or it is gone (check_files' rule). */
+        (void)scan_all(t);
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                if (f->suspect) {
+                        f->suspect = false;
+                        f->gone = true;
+                        t->stats.rotations++;
+                }
+        }
 }
 
 /* ---- reading ------------------------------------------------------------ */

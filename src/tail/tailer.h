@@ -228,6 +228,12 @@ int sl_tailer_process_events(struct sl_tailer *t);
  * files that have none. For poll mode, for what could not be watched, and as
  * a safety net for lost events. */
 void sl_tailer_poll(struct sl_tailer *t);
+/* The safety net when everything is watched by inotify: looks at (fstat,
+ * and whether its name still leads to it) at most @max open files, the
+ * next ones in turn from where the last call stopped, and acts as
+ * sl_tailer_poll() does on what it finds. Its cost does not grow with the
+ * number of files: with many, each is looked at less often. */
+void sl_tailer_check_some(struct sl_tailer *t, size_t max);
 /* True when a file is known to have unread bytes, or a file is waiting to be
  * released (both go away with sl_tailer_read()): never true for nothing. */
 bool sl_tailer_has_pending(const struct sl_tailer *t);
