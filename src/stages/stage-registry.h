@@ -24,6 +24,7 @@ extern const struct sl_stage_type sl_stage_static_labels;       /* fixed labels 
 extern const struct sl_stage_type sl_stage_timestamp;           /* extracted -> entry time */
 extern const struct sl_stage_type sl_stage_output;              /* extracted -> line */
 extern const struct sl_stage_type sl_stage_drop;                /* filter by line/value/age/size */
+extern const struct sl_stage_type sl_stage_regex;               /* regex named groups -> extracted */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];

@@ -9,6 +9,7 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "core/labels.h"
+#include "stages/go-regex.h"
 
 char *sl_stage_key(char *buf, size_t size, const char *path, const char *key) {
         snprintf(buf, size, "%s.%s", path, key);
@@ -125,4 +126,26 @@ void sl_stage_pairs_free(void *ctx) {
                 return;
         sl_stage_pairs_release(pairs);
         free(pairs);
+}
+
+int sl_stage_compile_regex(const struct sl_yaml_node *node, const char *path, const char *key,
+                           const char *pattern, struct sl_go_regex **ret, struct sl_cfg_error *err) {
+        char k[160], msg[256];
+
+        if (sl_go_regex_new(pattern, ret, msg, sizeof(msg)) < 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, key), sl_stage_key(k, sizeof(k), path, key),
+                                        "cannot compile regular expression \"%s\": %s", pattern, msg);
+        return 0;
+}
+
+int sl_stage_get_source(const struct sl_yaml_node *conf, const char *path, char **ret_new,
+                        struct sl_cfg_error *err) {
+        const struct sl_yaml_node *node = sl_yaml_get(conf, "source");
+        char k[160];
+
+        if (node && node->kind == SL_YAML_SCALAR && node->text_len == 0)
+                return sl_cfg_error_set(err, node, sl_stage_key(k, sizeof(k), path, "source"),
+                                        "cannot be empty: name an extracted value, or leave "
+                                        "`source` out to use the line");
+        return sl_stage_get_string(conf, path, "source", ret_new, err);
 }

@@ -34,6 +34,17 @@ int sl_stage_get_duration(const struct sl_yaml_node *conf, const char *path, con
 int sl_stage_get_size(const struct sl_yaml_node *conf, const char *path, const char *key,
                       uint64_t *ret_bytes, struct sl_cfg_error *err);
 
+/* Reads `source` as sl_stage_get_string() does, but refuses an empty
+ * string, as Promtail does ("source: ''" names nothing). */
+int sl_stage_get_source(const struct sl_yaml_node *conf, const char *path, char **ret_new,
+                        struct sl_cfg_error *err);
+
+struct sl_go_regex;
+/* Compiles @pattern (Go RE2 syntax, go-regex.h), the value of @key in
+ * @node; an error names <path>.<key> and says why. */
+int sl_stage_compile_regex(const struct sl_yaml_node *node, const char *path, const char *key,
+                           const char *pattern, struct sl_go_regex **ret, struct sl_cfg_error *err);
+
 struct sl_stage_pair {
         char *name;          /* owned: the label / metadata / extracted name */
         char *value;         /* owned: the source key, or the fixed value */
