@@ -25,6 +25,7 @@ extern const struct sl_stage_type sl_stage_timestamp;           /* extracted -> 
 extern const struct sl_stage_type sl_stage_output;              /* extracted -> line */
 extern const struct sl_stage_type sl_stage_drop;                /* filter by line/value/age/size */
 extern const struct sl_stage_type sl_stage_regex;               /* regex named groups -> extracted */
+extern const struct sl_stage_type sl_stage_template;            /* Go template -> extracted */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];

@@ -10,6 +10,7 @@
 #include "base/xalloc.h"
 #include "core/labels.h"
 #include "stages/go-regex.h"
+#include "stages/go-template.h"
 
 char *sl_stage_key(char *buf, size_t size, const char *path, const char *key) {
         snprintf(buf, size, "%s.%s", path, key);
@@ -148,4 +149,15 @@ int sl_stage_get_source(const struct sl_yaml_node *conf, const char *path, char 
                                         "cannot be empty: name an extracted value, or leave "
                                         "`source` out to use the line");
         return sl_stage_get_string(conf, path, "source", ret_new, err);
+}
+
+int sl_stage_compile_template(const struct sl_yaml_node *node, const char *path, const char *key,
+                              const char *text, struct sl_go_template **ret,
+                              struct sl_cfg_error *err) {
+        char k[160], msg[384];
+
+        if (sl_go_template_new(text, ret, msg, sizeof(msg)) < 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, key), sl_stage_key(k, sizeof(k), path, key),
+                                        "cannot parse template: %s", msg);
+        return 0;
 }

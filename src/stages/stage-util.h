@@ -45,6 +45,13 @@ struct sl_go_regex;
 int sl_stage_compile_regex(const struct sl_yaml_node *node, const char *path, const char *key,
                            const char *pattern, struct sl_go_regex **ret, struct sl_cfg_error *err);
 
+struct sl_go_template;
+/* Parses the Go template @text, the value of @key in @node; an error names
+ * <path>.<key> and says what is wrong (an unknown function by name). */
+int sl_stage_compile_template(const struct sl_yaml_node *node, const char *path, const char *key,
+                              const char *text, struct sl_go_template **ret,
+                              struct sl_cfg_error *err);
+
 struct sl_stage_pair {
         char *name;          /* owned: the label / metadata / extracted name */
         char *value;         /* owned: the source key, or the fixed value */
