@@ -451,8 +451,7 @@ int sl_go_regex_expand(const struct sl_go_regex *re, struct sl_str subject, stru
         return r;
 }
 
-/* Length of the UTF-8 sequence starting at @p (1 when it is not valid). */
-static size_t rune_width(const char *p, const char *end) {
+size_t sl_utf8_width(const char *p, const char *end) {
         unsigned char c = (unsigned char)*p;
         size_t n = c < 0x80 ? 1 : c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 1;
 
@@ -487,7 +486,7 @@ int sl_go_regex_replace_all(struct sl_go_regex *re, struct sl_str subject, struc
                                 r = sl_go_regex_expand(re, subject, repl, out);
                 }
                 last_end = a1;
-                width = search < subject.len ? rune_width(subject.ptr + search,
+                width = search < subject.len ? sl_utf8_width(subject.ptr + search,
                                                           subject.ptr + subject.len)
                                              : 1;
                 if (search + width > a1)

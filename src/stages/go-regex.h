@@ -72,4 +72,9 @@ int sl_go_regex_replace_all(struct sl_go_regex *re, struct sl_str subject, struc
 int sl_go_regex_expand(const struct sl_go_regex *re, struct sl_str subject, struct sl_str repl,
                        struct sl_buf *out);
 
+/* Bytes of the UTF-8 sequence starting at @p (before @end): 1 for ASCII
+ * and for a byte that does not start a valid sequence, as Go steps over
+ * it. */
+size_t sl_utf8_width(const char *p, const char *end);
+
 #endif

@@ -8,6 +8,7 @@ const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_json,
         &sl_stage_regex,
         &sl_stage_template,
+        &sl_stage_replace,
         &sl_stage_level,
         &sl_stage_labels,
         &sl_stage_structured_metadata,
