@@ -6,6 +6,7 @@
 const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_docker,
         &sl_stage_json,
+        &sl_stage_logfmt,
         &sl_stage_regex,
         &sl_stage_template,
         &sl_stage_replace,

@@ -27,6 +27,7 @@ extern const struct sl_stage_type sl_stage_drop;                /* filter by lin
 extern const struct sl_stage_type sl_stage_regex;               /* regex named groups -> extracted */
 extern const struct sl_stage_type sl_stage_template;            /* Go template -> extracted */
 extern const struct sl_stage_type sl_stage_replace;             /* rewrite regex captures */
+extern const struct sl_stage_type sl_stage_logfmt;              /* logfmt fields -> extracted */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];
