@@ -140,7 +140,7 @@ static const char *group(const char *pattern, const char *p, struct sl_buf *out,
                 q = p + 1;
                 while (*q && strchr("imsU-", *q))
                         q++;
-                if (q > p + 1 && (*q == ')' || *q == ':')) {
+                if (*q == ':' || (q > p + 1 && *q == ')')) {
                         sl_buf_append(out, p, (size_t)(q - p));
                         return q;
                 }

@@ -497,8 +497,7 @@ static void go_quote(struct sl_str s, struct sl_buf *out) {
         sl_buf_putc(out, '"');
 }
 
-/* Go's encoding/json string encoding (HTML-safe, as json.Marshal). */
-static void json_quote(struct sl_str s, struct sl_buf *out) {
+void sl_go_json_string(struct sl_str s, struct sl_buf *out) {
         static const char hex[] = "0123456789abcdef";
 
         sl_buf_putc(out, '"');
@@ -663,7 +662,7 @@ static int f_toJson(struct exec *x, struct val *a, size_t n, struct val *ret) {
         (void)n;
         sl_buf_init(&b, OUT_CAP);
         if (a[0].k == V_STR)
-                json_quote(a[0].s, &b);
+                sl_go_json_string(a[0].s, &b);
         else if (a[0].k == V_NIL || a[0].k == V_MISSING)
                 sl_buf_append(&b, "null", 4);
         else

@@ -60,4 +60,9 @@ int sl_go_template_exec(struct sl_go_template *t, sl_go_template_lookup_fn looku
 /* Whether the template's output is its text alone (no action). */
 bool sl_go_template_is_constant(const struct sl_go_template *t);
 
+/* Appends @s as Go's json.Marshal writes a string: quoted, <, > and &
+ * escaped as \u003c..., U+2028/2029 escaped, invalid UTF-8 as \ufffd
+ * (toJson, and the pack stage). */
+void sl_go_json_string(struct sl_str s, struct sl_buf *out);
+
 #endif

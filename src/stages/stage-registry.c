@@ -14,8 +14,12 @@ const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_labels,
         &sl_stage_structured_metadata,
         &sl_stage_static_labels,
+        &sl_stage_labeldrop,
+        &sl_stage_labelallow,
         &sl_stage_timestamp,
         &sl_stage_output,
+        &sl_stage_decolorize,
+        &sl_stage_pack,
         &sl_stage_drop,
         NULL,
 };

@@ -28,6 +28,10 @@ extern const struct sl_stage_type sl_stage_regex;               /* regex named g
 extern const struct sl_stage_type sl_stage_template;            /* Go template -> extracted */
 extern const struct sl_stage_type sl_stage_replace;             /* rewrite regex captures */
 extern const struct sl_stage_type sl_stage_logfmt;              /* logfmt fields -> extracted */
+extern const struct sl_stage_type sl_stage_labeldrop;           /* remove labels */
+extern const struct sl_stage_type sl_stage_labelallow;          /* keep only some labels */
+extern const struct sl_stage_type sl_stage_decolorize;          /* strip ANSI escapes */
+extern const struct sl_stage_type sl_stage_pack;                /* line + values -> JSON */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];

@@ -161,3 +161,45 @@ int sl_stage_compile_template(const struct sl_yaml_node *node, const char *path,
                                         "cannot parse template: %s", msg);
         return 0;
 }
+
+void sl_stage_names_free(void *ctx) {
+        struct sl_stage_names *names = ctx;
+
+        if (!names)
+                return;
+        for (size_t i = 0; i < names->n; i++)
+                free(names->items[i]);
+        free(names->items);
+        free(names->slices);
+        free(names);
+}
+
+int sl_stage_names_new(const struct sl_yaml_node *seq, const char *path, struct sl_cfg_error *err,
+                       void **ret_ctx) {
+        _cleanup_(sl_stage_names_freep) struct sl_stage_names *names = NULL;
+        char k[192];
+
+        if (!seq || seq->kind != SL_YAML_SEQ || seq->count == 0)
+                return sl_cfg_error_set(err, seq, path, "expected a list of at least one label name");
+        names = sl_xnew(struct sl_stage_names);
+        names->items = sl_xcalloc(seq->count, sizeof(*names->items));
+        names->slices = sl_xcalloc(seq->count, sizeof(*names->slices));
+        for (size_t i = 0; i < seq->count; i++) {
+                const struct sl_yaml_node *v = seq->values[i];
+                snprintf(k, sizeof(k), "%s[%zu]", path, i);
+                if (!v || v->kind != SL_YAML_SCALAR || v->text_len == 0)
+                        return sl_cfg_error_set(err, v, k, "expected a label name");
+                names->items[names->n] = sl_xstrndup(v->text, v->text_len);
+                names->slices[names->n] = sl_str_c(names->items[names->n]);
+                names->n++;
+        }
+        *ret_ctx = TAKE_PTR(names);
+        return 0;
+}
+
+bool sl_stage_names_has(const struct sl_stage_names *names, struct sl_str name) {
+        for (size_t i = 0; i < names->n; i++)
+                if (sl_str_eq(names->slices[i], name))
+                        return true;
+        return false;
+}

@@ -87,4 +87,23 @@ int sl_stage_pairs_new(const struct sl_yaml_node *conf, const char *path,
                        enum sl_stage_pairs_flags flags, struct sl_cfg_error *err, void **ret_ctx);
 void sl_stage_pairs_free(void *ctx);
 
+/* A list of names (labeldrop, labelallow, pack's labels). */
+struct sl_stage_names {
+        char **items;          /* owned strings */
+        struct sl_str *slices; /* owned array: slices of items */
+        size_t n;
+};
+
+/* Reads the YAML sequence @seq (described by @path) into a new struct
+ * sl_stage_names in *@ret_ctx; an empty list or a non-string item is an
+ * error. */
+int sl_stage_names_new(const struct sl_yaml_node *seq, const char *path, struct sl_cfg_error *err,
+                       void **ret_ctx);
+/* NULL is a no-op. */
+void sl_stage_names_free(void *ctx);
+static inline void sl_stage_names_freep(struct sl_stage_names **p) {
+        sl_stage_names_free(*p);
+}
+bool sl_stage_names_has(const struct sl_stage_names *names, struct sl_str name);
+
 #endif

@@ -37,6 +37,7 @@ START_TEST(refuses_what_go_refuses) {
         refused("(?(1)a|b)", "conditionals");
         refused("(?R)", "recursion");
         refused("(?#comment)", "unsupported group");
+        refused("(?)", "unsupported group");
         refused("a*+", "nested repetition");
         refused("a++", "nested repetition");
         refused("a**", "nested repetition");
@@ -86,6 +87,7 @@ START_TEST(go_meanings) {
         ck_assert(!match("^\\Qa.b\\E$", "axb"));
         ck_assert(match("^a{,2}$", "a{,2}"));
         ck_assert(match("^[[:alpha:]]+$", "abc"));
+        ck_assert(match("^(?:ab)+(?i:C)$", "ababc"));
         ck_assert(match("^[]a]+$", "]a"));
         /* invalid UTF-8 is still searched */
         ck_assert(match("b", "\xff" "b"));
