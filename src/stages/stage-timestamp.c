@@ -12,12 +12,15 @@
  * reference layout ("02/Jan/2006:15:04:05 -0700", see go-time.h). As in
  * Promtail, `location` applies to custom layouts only.
  *
- * On failure (value missing or unreadable): `fudge` (default) gives the
- * entry the time of the source's previous entry through this stage plus
- * 1ns, so it stays in order behind its predecessor, and keeps its own time
- * when there was none yet (Promtail's fudge, which keys the previous time
- * by label set where sluice keys it by file); `skip` leaves the time as it
- * is.
+ * On failure (value missing or unreadable): `fudge` (default) keeps the
+ * time the entry already has, Docker's for instance, and only when it has
+ * none uses the time of the source's previous entry through this stage
+ * plus 1ns, so the entry stays in order behind its predecessor; `skip`
+ * leaves the time as it is in every case. Promtail's fudge differs
+ * deliberately here: every Promtail entry has a time (the read time at
+ * worst) and fudge replaces it with the previous good time plus 1ns, keyed
+ * by label set; sluice keeps a real time (Docker's, CRI's) when there is
+ * one, and keys by file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -104,9 +107,13 @@ static int timestamp_process(void *userdata, struct sl_entry *e) {
                         return SL_STAGE_KEEP;
                 }
         }
-        if (!track || !sl_u64map_get(&ctx->last, e->source_id, &last))
+        if (!track)
                 return SL_STAGE_KEEP;
-        e->ts_ns = (int64_t)last + 1;
+        if (e->ts_ns == 0) {
+                if (!sl_u64map_get(&ctx->last, e->source_id, &last))
+                        return SL_STAGE_KEEP;
+                e->ts_ns = (int64_t)last + 1;
+        }
         sl_u64map_put(&ctx->last, e->source_id, (uint64_t)e->ts_ns);
         return SL_STAGE_KEEP;
 }

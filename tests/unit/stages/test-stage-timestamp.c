@@ -2,9 +2,12 @@
  * and locations, fallbacks, fudge and skip on failure, config errors.
  * Cases from Promtail 3.4 stages/timestamp_test.go (TestTimestampValidation,
  * TestTimestampStage_Process, TestTimestampStage_ProcessActionOnFailure)
- * and the stage's documentation page. Where sluice differs: fudge keys the
- * last time by file, Promtail by label set (the same thing for a file's
- * stream; the test of colliding label fingerprints has no counterpart). */
+ * and the stage's documentation page. Where sluice differs (deliberately,
+ * see stage-timestamp.c): fudge keeps a time the entry already has
+ * (Docker's) where Promtail replaces it, so Promtail's fudge table is
+ * ported with entries that have no time of their own; the last time is
+ * keyed by file, Promtail's by label set (the test of colliding label
+ * fingerprints has no counterpart). */
 #include <check.h>
 #include <string.h>
 
@@ -63,9 +66,12 @@ START_TEST(each_format) {
         ck_assert_int_eq(run_ts(p, 1, 5, format_cases[_i].value), SL_STAGE_KEEP);
         ck_assert_msg(e.ts_ns == format_cases[_i].want, "%s %s: got %lld",
                       format_cases[_i].format, format_cases[_i].value, (long long)e.ts_ns);
-        /* Not this format: fudged, 1ns after the last good one. */
+        /* Not this format: an entry with a time keeps it; one without
+         * follows the last good one by 1ns. */
         ck_assert_int_eq(run_ts(p, 1, 5, "not a time"), SL_STAGE_KEEP);
-        ck_assert_int_eq(e.ts_ns, format_cases[_i].want + 1);
+        ck_assert_int_eq(e.ts_ns, 5);
+        ck_assert_int_eq(run_ts(p, 1, 0, "not a time"), SL_STAGE_KEEP);
+        ck_assert_int_eq(e.ts_ns, 6);
         sl_pipeline_free(p);
 }
 END_TEST
@@ -84,9 +90,9 @@ START_TEST(fallback_formats) {
         /* UnixMs takes whole numbers only, so Unix reads this one. */
         ck_assert_int_eq(run_ts(p, 1, 0, "1700000000.5"), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1700000000 * S + 500000000);
-        /* None fits: fudged. */
+        /* None fits: the time stays. */
         ck_assert_int_eq(run_ts(p, 1, 3, "soon"), SL_STAGE_KEEP);
-        ck_assert_int_eq(e.ts_ns, 1700000000 * S + 500000001);
+        ck_assert_int_eq(e.ts_ns, 3);
         sl_pipeline_free(p);
 }
 END_TEST
@@ -97,21 +103,26 @@ START_TEST(fudge_follows_last) {
         /* Nothing known yet for the source: the entry keeps its time. */
         ck_assert_int_eq(run_ts(p, 1, 1 * S, "garbage"), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1 * S);
+        ck_assert_int_eq(run_ts(p, 4, 0, "garbage"), SL_STAGE_KEEP);
+        ck_assert_int_eq(e.ts_ns, 0);
         /* Promtail's table: a good time, then two failures (missing). */
-        ck_assert_int_eq(run_ts(p, 1, 1 * S, "2019-10-01T01:02:03.400000000Z"), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 1, 0, "2019-10-01T01:02:03.400000000Z"), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1569891723400000000LL);
-        ck_assert_int_eq(run_ts(p, 1, 1 * S, NULL), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 1, 0, NULL), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1569891723400000001LL);
-        ck_assert_int_eq(run_ts(p, 1, 1 * S, NULL), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 1, 0, NULL), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1569891723400000002LL);
         /* Per file: the right file's last time. */
-        ck_assert_int_eq(run_ts(p, 2, 1 * S, "2019-10-01T01:02:03.800000000Z"), SL_STAGE_KEEP);
-        ck_assert_int_eq(run_ts(p, 1, 1 * S, NULL), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 2, 0, "2019-10-01T01:02:03.800000000Z"), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 1, 0, NULL), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1569891723400000003LL);
-        ck_assert_int_eq(run_ts(p, 2, 1 * S, NULL), SL_STAGE_KEEP);
+        ck_assert_int_eq(run_ts(p, 2, 0, NULL), SL_STAGE_KEEP);
         ck_assert_int_eq(e.ts_ns, 1569891723800000001LL);
-        ck_assert_int_eq(run_ts(p, 3, 1 * S, NULL), SL_STAGE_KEEP);
-        ck_assert_int_eq(e.ts_ns, 1 * S);
+        /* An entry with its own time keeps it, and is the new last. */
+        ck_assert_int_eq(run_ts(p, 2, 7 * S, "garbage"), SL_STAGE_KEEP);
+        ck_assert_int_eq(e.ts_ns, 7 * S);
+        ck_assert_int_eq(run_ts(p, 2, 0, NULL), SL_STAGE_KEEP);
+        ck_assert_int_eq(e.ts_ns, 7 * S + 1);
         /* Forgotten sources start over. */
         sl_pipeline_forget(p, 1);
         ck_assert_int_eq(run_ts(p, 1, 0, "garbage"), SL_STAGE_KEEP);
