@@ -21,6 +21,7 @@ const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_decolorize,
         &sl_stage_pack,
         &sl_stage_drop,
+        &sl_stage_match,
         NULL,
 };
 

@@ -32,6 +32,7 @@ extern const struct sl_stage_type sl_stage_labeldrop;           /* remove labels
 extern const struct sl_stage_type sl_stage_labelallow;          /* keep only some labels */
 extern const struct sl_stage_type sl_stage_decolorize;          /* strip ANSI escapes */
 extern const struct sl_stage_type sl_stage_pack;                /* line + values -> JSON */
+extern const struct sl_stage_type sl_stage_match;               /* nested stages by selector */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];
