@@ -177,9 +177,19 @@ static void count_drop(struct sl_pipeline *p, const char *reason) {
 int sl_pipeline_run(struct sl_pipeline *p, struct sl_entry *e) {
         /* Stages see the entry's labels as extracted values too (filename,
          * job, ...), as in Promtail; internal ("__") names excepted. */
-        for (size_t i = 0; i < e->labels.len; i++)
-                if (!sl_label_name_internal(e->labels.items[i].name))
-                        sl_kvs_set(&e->extracted, e->labels.items[i].name, e->labels.items[i].value);
+        if (e->extracted.len == 0) {
+                /* The common case, a fresh entry: one pass, no lookups. */
+                sl_kvs_copy(&e->extracted, &e->labels);
+                for (size_t i = 0; i < e->extracted.len;)
+                        if (sl_label_name_internal(e->extracted.items[i].name))
+                                e->extracted.items[i] = e->extracted.items[--e->extracted.len];
+                        else
+                                i++;
+        } else {
+                for (size_t i = 0; i < e->labels.len; i++)
+                        if (!sl_label_name_internal(e->labels.items[i].name))
+                                sl_kvs_set(&e->extracted, e->labels.items[i].name, e->labels.items[i].value);
+        }
         for (size_t i = 0; i < p->n_stages; i++) {
                 struct stage *s = &p->stages[i];
                 int r = s->type->process(s->ctx, e);
