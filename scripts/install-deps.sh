@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   gcc meson ninja-build pkg-config
   libcurl4-openssl-dev libsnappy-dev libprotobuf-c-dev protobuf-c-compiler
-  libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev zlib1g-dev
+  libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   check libsubunit-dev
   python3 python3-yaml ca-certificates
 )

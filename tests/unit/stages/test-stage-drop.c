@@ -156,7 +156,7 @@ START_TEST(config_errors) {
                 { "- drop: {source: a, value: x, expression: y}\n", "pipeline_stages[0].drop.value",
                   "either" },
                 { "- drop: {expression: '(unclosed'}\n", "pipeline_stages[0].drop.expression",
-                  "bad regular expression" },
+                  "cannot compile regular expression" },
                 { "- drop: {older_than: soon}\n", "pipeline_stages[0].drop.older_than", "duration" },
                 { "- drop: {longer_than: big}\n", "pipeline_stages[0].drop.longer_than", "size" },
                 { "- drop: {separator: ','}\n", "pipeline_stages[0].drop.separator", "unknown key" },
