@@ -11,7 +11,9 @@
  * the entry already has, Docker's for instance, and only when it has none
  * uses the time of the source's previous entry through this stage plus 1ns,
  * so the entry stays in order behind its predecessor (Promtail's fudge);
- * `skip` leaves the time as it is in every case.
+ * `skip` leaves the time as it is in every case. The fudged time saturates
+ * at the largest time (it never wraps to the past) and is never 0, which
+ * means "no time".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +71,13 @@ static int parse_with(enum ts_format f, struct sl_str s, int64_t *ret_ns) {
         return -EINVAL;
 }
 
+/* The time 1ns after @last, saturating at INT64_MAX; never 0 ("no time"). */
+static int64_t fudge_after(int64_t last) {
+        if (last == INT64_MAX)
+                return INT64_MAX;
+        return last + 1 != 0 ? last + 1 : 1;
+}
+
 static int timestamp_process(void *userdata, struct sl_entry *e) {
         struct timestamp_ctx *ctx = userdata;
         const struct sl_str *v = sl_kvs_get(&e->extracted, ctx->source_s);
@@ -89,7 +98,7 @@ static int timestamp_process(void *userdata, struct sl_entry *e) {
         if (e->ts_ns == 0) {
                 if (!sl_u64map_get(&ctx->last, e->source_id, &last))
                         return SL_STAGE_KEEP;
-                e->ts_ns = (int64_t)last + 1;
+                e->ts_ns = fudge_after((int64_t)last);
         }
         sl_u64map_put(&ctx->last, e->source_id, (uint64_t)e->ts_ns);
         return SL_STAGE_KEEP;
