@@ -617,6 +617,28 @@ START_TEST(test_expand_env) {
 }
 END_TEST
 
+/* A labels map of 95,000 keys (23 s to load while each key was compared
+ * with every one before it) loads well within Check's default timeout,
+ * every label kept in order. */
+START_TEST(test_big_labels_map) {
+        const size_t n = 95000;
+        size_t cap = strlen(minimal) + n * 40, len;
+        _cleanup_free_ char *text = sl_xmalloc(cap);
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_static_config *sc;
+
+        len = (size_t)snprintf(text, cap, "%s", minimal);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "          k%zu: v%zu\n", i, i);
+        c = load_ok(text);
+        sc = &c->scrape_configs[0].static_configs[0];
+        ck_assert_uint_eq(sc->n_labels, n);
+        ck_assert_str_eq(sc->labels[0].name, "k0");
+        ck_assert_str_eq(sc->labels[n - 1].name, "k94999");
+        ck_assert_str_eq(sc->labels[n - 1].value, "v94999");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("load");
@@ -630,6 +652,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_pipelines_dir_next_to_config);
         tcase_add_test(tc, test_shipped_example);
         tcase_add_test(tc, test_expand_env);
+        tcase_add_test(tc, test_big_labels_map);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("errors");
