@@ -25,6 +25,8 @@
 /* ---- errors -------------------------------------------------------------- */
 
 static int error_setv(struct sl_cfg_error *err, const char *file, unsigned line, unsigned column,
+                      const char *key, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static int error_setv(struct sl_cfg_error *err, const char *file, unsigned line, unsigned column,
                       const char *key, const char *fmt, va_list ap) {
         if (!err)
                 return -EINVAL;
