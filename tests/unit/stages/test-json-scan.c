@@ -103,6 +103,14 @@ static const struct {
         { "{}x", 3, false, false, NULL },
         { "{} {}", 5, false, false, NULL },
         { "{}\x00", 3, false, false, NULL },
+        /* jansson 2.14 drops a NUL right after a number, true, false or null
+         * (found by the differential fuzz target); json-scan refuses such
+         * text (json-scan.h). */
+        { "1\x00", 2, false, false, NULL },
+        { "0.3000000000000000\x00", 19, false, false, NULL },
+        { "[1\x00,2]", 6, false, false, NULL },
+        { "{\"a\":true\x00}", 11, false, false, NULL },
+        { "[null\x00]", 7, false, false, NULL },
         { "\x0c{}", 3, false, false, NULL },
         { "nul", 3, false, false, NULL },
         { "tru", 3, false, false, NULL },
