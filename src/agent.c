@@ -661,6 +661,12 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
                 ts->lines_split);
 
+        sl_expo_family(&w, "sluice_pipeline_errors_total", "counter", "Entries on which a stage failed (a cap or a regex limit reached); they went on as they stood.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                sl_expo_sample_u64(&w, "sluice_pipeline_errors_total", labels,
+                                   sl_pipeline_errors(a->jobs[i].pipeline));
+        }
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
