@@ -689,6 +689,20 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                         sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused,
                                            a->clients[i].refused[k]);
                 }
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", url, "reason", sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", labels, bs->label_dropped[k]);
+                }
+        }
+        sl_expo_family(&w, "sluice_label_limited_entries_total", "counter", "Entries kept with their labels changed to meet Loki's limits (a value cut, labels left out), by reason.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", a->clients[i].config->url, "reason",
+                                                 sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_label_limited_entries_total", labels,
+                                           bs->label_limited[k]);
+                }
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
         for (size_t i = 0; i < a->n_clients; i++) {
@@ -867,6 +881,9 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .external_labels = &c->external_labels,
                         .max_line_size = cfg->limits.max_line_size,
                         .truncate = cfg->limits.max_line_size_truncate,
+                        .label_limits = { cfg->limits.max_label_names, cfg->limits.max_label_name_length,
+                                          cfg->limits.max_label_value_length },
+                        .drop_over_label_limits = cfg->limits.drop_over_label_limits,
                 };
                 c->batcher = sl_batcher_new(&bo);
                 lo = (struct sl_loki_client_options){

@@ -128,7 +128,11 @@ START_TEST(test_full_config) {
                     "limits_config:\n"
                     "  max_line_size: 1MB\n"
                     "  max_line_size_truncate: true\n"
-                    "  max_buffered_bytes: 8MiB\n");
+                    "  max_buffered_bytes: 8MiB\n"
+                    "  max_label_names_per_series: 30\n"
+                    "  max_label_name_length: 0\n"
+                    "  max_label_value_length: 4096\n"
+                    "  drop_over_label_limits: true\n");
 
         ck_assert_str_eq(c->file, config_path);
         ck_assert_str_eq(c->server.listen_address, "127.0.0.1");
@@ -145,6 +149,10 @@ START_TEST(test_full_config) {
         ck_assert_uint_eq(c->limits.max_line_size, 1000000);
         ck_assert(c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 8 << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 30);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 0);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 4096);
+        ck_assert(c->limits.drop_over_label_limits);
         ck_assert_str_eq(c->pipelines_dir, pipes);
 
         ck_assert_uint_eq(c->n_clients, 2);
@@ -211,6 +219,10 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert(!c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
 
         ck_assert_uint_eq(c->n_clients, 1);
         ck_assert_str_eq(cl->url, "http://loki:3100/loki/api/v1/push");
@@ -342,6 +354,14 @@ struct error_case {
         "          __path__: /var/log/*.log\n"
 
 static const struct error_case error_cases[] = {
+        { "negative label limit",
+          "limits_config:\n  max_label_value_length: -1\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_value_length", "" },
+        { "label limit not a number",
+          "limits_config:\n  max_label_names_per_series: many\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_names_per_series", "" },
         { "typo after other sections",
           "server:\n  http_listen_port: 9080\n" JOB
           "clients:\n  - url: http://loki:3100/loki/api/v1/push\n    batchwiat: 5s\n",
@@ -575,6 +595,10 @@ START_TEST(test_shipped_example) {
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
 }
 END_TEST
 
