@@ -341,15 +341,18 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 break;
         case SL_PUSH_REFUSED: {
                 /* Loki refused for good: retrying cannot help. Log once per kind a
-                 * minute. A batch split after a 413 may be refused only in part:
-                 * count what was refused, under the kind of the first refusal. */
+                 * minute. A batch may be refused only in part (a 400 naming some
+                 * streams, a split after a 413): count what was refused, under the
+                 * kind of the first refusal. */
                 enum refusal_kind kind = classify_refusal(status, message);
                 uint64_t dropped = sl_loki_client_last_report(c->loki)->entries_refused;
                 c->refused[kind] += dropped;
                 if (!c->last_log_ns[kind] || now - c->last_log_ns[kind] >= REFUSAL_LOG_PERIOD_NS) {
-                        sl_log_warn("Loki refused a batch; its entries are dropped",
-                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind], dropped, message);
+                        sl_log_warn("Loki refused a batch, whole or in part; the refused entries are dropped",
+                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " accepted=%" PRIu64
+                                    " loki_message=\"%.300s\"",
+                                    c->config->url, status, refusal_reason[kind], dropped,
+                                    sl_loki_client_last_report(c->loki)->entries_sent, message);
                         c->last_log_ns[kind] = now;
                 }
                 break;

@@ -612,9 +612,41 @@ START_TEST(test_retry_after_capped) {
 }
 END_TEST
 
+/* A 400 that names some streams is a partial acceptance (Loki stores what
+ * passes its validation): only what it names is refused; the rest is sent.
+ * Messages as Loki 3.4 writes them. */
+START_TEST(test_refused_400_in_part) {
+        static const struct step steps[] = {
+                { 400, "1 errors like: stream '{job=\"test1\"}' has label value too long: 'xxx'; "
+                       "1 errors like: entry for stream '{job=\"test2\"}' has timestamp too old: "
+                       "1970-01-01T00:00:00Z, oldest acceptable timestamp is: 2026-01-01T00:00:00Z\n", NULL },
+        };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+
+        harness_init(&h, &o);
+        /* 9 entries over {job="test"}, {job="test1"}, {job="test2"}: 3 each. */
+        sl_loki_client_submit(h.client, make_batch_at("p", 9, 3, 0));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
+        ck_assert_int_eq(h.done[0].status, 400);
+        ck_assert_uint_eq(h.done[0].report.entries_refused, 4);
+        ck_assert_uint_eq(h.done[0].report.entries_sent, 5);
+        ck_assert_uint_eq(server_requests(srv), 1);
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->entries_refused, 4);
+        ck_assert_uint_eq(st->entries_dropped, 4);
+        ck_assert_uint_eq(st->entries_sent, 5);
+        ck_assert_uint_eq(st->batches_refused, 1);
+        harness_release(&h);
+}
+END_TEST
+
 START_TEST(test_refused_400) {
         static const struct step steps[] = {
-                { 400, "entry for stream '{job=\"test\"}' has timestamp too old\n", NULL },
+                { 400, "entry too far behind for stream '{job=\"test\"}'\n", NULL },
         };
         _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
         struct harness h;
@@ -627,7 +659,7 @@ START_TEST(test_refused_400) {
         ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
         ck_assert_int_eq(h.done[0].status, 400);
-        ck_assert_str_eq(h.done[0].message, "entry for stream '{job=\"test\"}' has timestamp too old");
+        ck_assert_str_eq(h.done[0].message, "entry too far behind for stream '{job=\"test\"}'");
         ck_assert_str_eq(h.done[0].first_line, "bad-0");
         ck_assert_int_eq(h.done[1].outcome, SL_PUSH_SENT);
         ck_assert_str_eq(h.done[1].first_line, "good-0");
@@ -1019,6 +1051,7 @@ static Suite *loki_client_suite(void) {
         tcase_add_test(tc, test_retry_after_zero);
         tcase_add_test(tc, test_retry_after_capped);
         tcase_add_test(tc, test_refused_400);
+        tcase_add_test(tc, test_refused_400_in_part);
         tcase_add_test(tc, test_260_is_sent);
         tcase_add_test(tc, test_connection_refused_gives_up);
         tcase_add_test(tc, test_timeout_gives_up);
