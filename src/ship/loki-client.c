@@ -85,6 +85,7 @@ struct sl_loki_client {
         struct sl_buf body;              /* owned: encoded part in flight, capped */
         struct sl_buf response;          /* owned: start of the answer's body, capped */
         bool response_cut;               /* the body went past the cap */
+        char message[MESSAGE_MAX + 1];   /* the answer as reported: long quotes shortened */
         char curl_error[CURL_ERROR_SIZE];/* curl's text for the last failure */
         struct sl_retry_after retry_after; /* the answer's Retry-After; kind NONE = none */
         int64_t server_date_s;           /* the answer's Date in Unix seconds; -1 = none */
@@ -298,6 +299,37 @@ static const char *response_text(struct sl_loki_client *c) {
         return r->data;
 }
 
+/* Writes @text into @out (@size bytes, terminated) for a message: each
+ * quoted string of Loki's ('...', ended by a quote before a blank, ';' or
+ * the end) longer than 96 bytes is shortened to its start and end, so that
+ * a refusal naming a stream with a 3,000-byte label still says, within the
+ * message's 1 KiB, what Loki refused it for. */
+static const char *shorten_quotes(const char *text, char *out, size_t size) {
+        size_t n = 0;
+
+        for (const char *p = text; *p && n + 1 < size;) {
+                const char *end = NULL;
+
+                if (*p == '\'') {
+                        for (const char *q = p + 1; *q; q++)
+                                if (*q == '\'' && (q[1] == '\0' || q[1] == ' ' || q[1] == ';' || q[1] == '\n')) {
+                                        end = q;
+                                        break;
+                                }
+                }
+                if (end && end - p > 96) {
+                        int w = snprintf(out + n, size - n, "%.48s...(%zu bytes)...%.24s'", p,
+                                         (size_t)(end - p - 1), end - 24);
+                        n = w < 0 || (size_t)w >= size - n ? size - 1 : n + (size_t)w;
+                        p = end + 1;
+                        continue;
+                }
+                out[n++] = *p++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
 /* Arms the retry of the part in flight: the backoff's wait, or the one the
  * answer's Retry-After asked for (capped by backoff_max) instead. */
 static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
@@ -327,7 +359,7 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
         c->head.requests++;
         record_status(c, code, now - c->started_ns);
         if (answered)
-                message = response_text(c);
+                message = shorten_quotes(response_text(c), c->message, sizeof(c->message));
         else
                 message = c->curl_error[0] ? c->curl_error : curl_easy_strerror(result);
 
