@@ -10,7 +10,12 @@
  *     set: internal names, invalid names and empty values left out, the
  *     first SL_LABELS_RENDER_MAX of the rest, sorted by name;
  *   - rendering into a small buffer either gives the same text or fails
- *     with -ENOBUFS.
+ *     with -ENOBUFS;
+ *   - Loki's label limits (ship/label-limits.h), at Loki's defaults and at
+ *     small ones: the set kept has valid, unique, short enough names, at
+ *     most the limit of them (service_name aside), each value the start of
+ *     the one given for that name; nothing changed means the set kept is
+ *     the labels that are sent at all.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,6 +24,7 @@
 #include "core/kv.h"
 #include "core/labels.h"
 #include "fuzz-util.h"
+#include "ship/label-limits.h"
 
 static bool name_ref(struct sl_str n) {
         if (n.len == 0)
@@ -31,6 +37,37 @@ static bool name_ref(struct sl_str n) {
                         return false;
         }
         return true;
+}
+
+/* Checks sl_label_limits_apply() of @in under @lim. */
+static void check_limits(const struct sl_kvs *in, const struct sl_label_limits *lim) {
+        struct sl_kvs out;
+        size_t counted = 0, sent = 0;
+        unsigned changed;
+
+        sl_kvs_init(&out);
+        changed = sl_label_limits_apply(lim, in, &out);
+        FUZZ_CHECK(changed < (1u << SL_LABEL_VIOLATIONS), "changed %#x", changed);
+        for (size_t i = 0; i < out.len; i++) {
+                const struct sl_kv *kv = &out.items[i];
+                const struct sl_str *given = sl_kvs_get(in, kv->name);
+
+                FUZZ_CHECK(name_ref(kv->name) && !sl_label_name_internal(kv->name), "name %zu", i);
+                FUZZ_CHECK(!lim->max_name_length || kv->name.len <= lim->max_name_length, "name %zu long", i);
+                FUZZ_CHECK(kv->value.len > 0 && (!lim->max_value_length || kv->value.len <= lim->max_value_length),
+                           "value %zu", i);
+                FUZZ_CHECK(given && kv->value.ptr == given->ptr && kv->value.len <= given->len, "value %zu not a prefix",
+                           i);
+                for (size_t j = 0; j < i; j++)
+                        FUZZ_CHECK(!sl_str_eq(out.items[j].name, kv->name), "name %zu twice", i);
+                counted += !sl_str_eq_c(kv->name, "service_name");
+        }
+        FUZZ_CHECK(!lim->max_names || counted <= lim->max_names, "%zu names", counted);
+        for (size_t i = 0; i < in->len; i++)
+                sent += in->items[i].value.len > 0 && !sl_label_name_internal(in->items[i].name);
+        if (!changed)
+                FUZZ_CHECK(out.len == sent, "unchanged, but %zu of %zu kept", out.len, sent);
+        sl_kvs_release(&out);
 }
 
 static int hex(char c) {
@@ -150,6 +187,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(q == esc.data + esc.len && sl_str_eq(sl_buf_str(&value), kvs.items[i].value),
                            "value %zu does not read back", i);
                 sl_buf_release(&esc);
+        }
+
+        {
+                const struct sl_label_limits loki = { SL_LOKI_MAX_LABEL_NAMES, SL_LOKI_MAX_LABEL_NAME_LENGTH,
+                                                      SL_LOKI_MAX_LABEL_VALUE_LENGTH };
+                const struct sl_label_limits small_limits = { 3, 4, 5 };
+                const struct sl_label_limits none = { 0, 0, 0 };
+
+                check_limits(&kvs, &loki);
+                check_limits(&kvs, &small_limits);
+                check_limits(&kvs, &none);
         }
 
         r = sl_labels_render(&kvs, &small);

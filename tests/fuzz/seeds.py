@@ -137,6 +137,11 @@ def targets():
     t['labels'] = label_lits + [b'\n'.join(b'%s=%s' % (n, v) for n, v in
                                            zip(label_lits[::2], label_lits[1::2]))]
 
+    refusal = literals(unit('ship', 'test-loki-refusal.c'))
+    streams = b'\n'.join([b'{job="api", route="/ok"}', b'{job="x"}', b'{job="test1"}', b'{job="test2"}'])
+    t['loki-refusal'] = [streams + b'\n#--\n' + m for m in refusal if b"'" in m] + \
+        [streams + b'\n#--\n' + b'; '.join(m for m in refusal if b"'" in m)]
+
     confs = [read('conf', f) for f in sorted(os.listdir(os.path.join(ROOT, 'conf'))) if f.endswith('.yaml')]
     config_lits = [s for s in literals(unit('config', 'test-config.c'))
                    if b'clients' in s or b'scrape_configs' in s or b'server' in s]
