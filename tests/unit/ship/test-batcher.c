@@ -856,6 +856,9 @@ static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
 
+        /* Room for a loaded machine and the sanitizers: some cases add thousands of entries. */
+        tcase_set_timeout(tc, 30);
+
         tcase_add_test(tc, test_streams_by_label_set);
         tcase_add_test(tc, test_sorted_by_time_stable);
         tcase_add_test(tc, test_sort_many_interleaved);
