@@ -356,15 +356,18 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 break;
         case SL_PUSH_REFUSED: {
                 /* Loki refused for good: retrying cannot help. Log once per kind a
-                 * minute. A batch split after a 413 may be refused only in part:
-                 * count what was refused, under the kind of the first refusal. */
+                 * minute. A batch may be refused only in part (a 400 naming some
+                 * streams, a split after a 413): count what was refused, under the
+                 * kind of the first refusal. */
                 enum refusal_kind kind = classify_refusal(status, message);
                 uint64_t dropped = sl_loki_client_last_report(c->loki)->entries_refused;
                 c->refused[kind] += dropped;
                 if (!c->last_log_ns[kind] || now - c->last_log_ns[kind] >= REFUSAL_LOG_PERIOD_NS) {
-                        sl_log_warn("Loki refused a batch; its entries are dropped",
-                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind], dropped, message);
+                        sl_log_warn("Loki refused a batch, whole or in part; the refused entries are dropped",
+                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " accepted=%" PRIu64
+                                    " loki_message=\"%.300s\"",
+                                    c->config->url, status, refusal_reason[kind], dropped,
+                                    sl_loki_client_last_report(c->loki)->entries_sent, message);
                         c->last_log_ns[kind] = now;
                 }
                 break;
@@ -712,6 +715,12 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
                 ts->lines_split);
 
+        sl_expo_family(&w, "sluice_pipeline_errors_total", "counter", "Entries on which a stage failed (a cap or a regex limit reached); they went on as they stood.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                sl_expo_sample_u64(&w, "sluice_pipeline_errors_total", labels,
+                                   sl_pipeline_errors(a->jobs[i].pipeline));
+        }
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
@@ -733,6 +742,20 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                         const char *refused[] = { "host", url, "reason", refusal_reason[k], NULL };
                         sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused,
                                            a->clients[i].refused[k]);
+                }
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", url, "reason", sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", labels, bs->label_dropped[k]);
+                }
+        }
+        sl_expo_family(&w, "sluice_label_limited_entries_total", "counter", "Entries kept with their labels changed to meet Loki's limits (a value cut, labels left out), by reason.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", a->clients[i].config->url, "reason",
+                                                 sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_label_limited_entries_total", labels,
+                                           bs->label_limited[k]);
                 }
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
@@ -914,6 +937,9 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .external_labels = &c->external_labels,
                         .max_line_size = cfg->limits.max_line_size,
                         .truncate = cfg->limits.max_line_size_truncate,
+                        .label_limits = { cfg->limits.max_label_names, cfg->limits.max_label_name_length,
+                                          cfg->limits.max_label_value_length },
+                        .drop_over_label_limits = cfg->limits.drop_over_label_limits,
                 };
                 c->batcher = sl_batcher_new(&bo);
                 lo = (struct sl_loki_client_options){

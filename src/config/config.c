@@ -36,6 +36,10 @@
 /* Loki's distributor default: "256KB", which flagext.ByteSize reads as 256000. */
 #define DEFAULT_MAX_LINE_SIZE 256000
 #define DEFAULT_MAX_BUFFERED_BYTES (16ULL << 20)
+/* Loki 3.4's limits_config defaults for a stream's labels. */
+#define DEFAULT_MAX_LABEL_NAMES 15
+#define DEFAULT_MAX_LABEL_NAME_LENGTH 1024
+#define DEFAULT_MAX_LABEL_VALUE_LENGTH 2048
 #define DEFAULT_PIPELINES_DIR "/etc/sluice/pipelines"
 
 #define NS_PER_MSEC 1000000ULL
@@ -74,7 +78,9 @@ static const char *const target_keys[] = {
         NULL,
 };
 static const char *const limits_keys[] = {
-        "max_line_size", "max_line_size_truncate", "max_buffered_bytes", NULL,
+        "max_line_size", "max_line_size_truncate", "max_buffered_bytes",
+        "max_label_names_per_series", "max_label_name_length", "max_label_value_length",
+        "drop_over_label_limits", NULL,
 };
 static const char *const pipeline_file_keys[] = {
         "description", "pipeline_stages", NULL,
@@ -444,6 +450,17 @@ static int read_target(struct sl_config *c, const struct sl_yaml_node *node,
                              &c->target.poll_period_ns, err);
 }
 
+/* A count from 0 (no limit) to UINT32_MAX into *@ret (kept when absent). */
+static int read_count(const struct sl_yaml_node *node, const char *key, uint32_t *ret,
+                      struct sl_cfg_error *err) {
+        int64_t v = *ret;
+        int r = sl_yaml_as_int(node, key, 0, UINT32_MAX, &v, err);
+
+        if (r == 0)
+                *ret = (uint32_t)v;
+        return r;
+}
+
 static int read_limits(struct sl_config *c, const struct sl_yaml_node *node,
                        struct sl_cfg_error *err) {
         int r;
@@ -460,9 +477,25 @@ static int read_limits(struct sl_config *c, const struct sl_yaml_node *node,
                             &c->limits.max_line_size_truncate, err);
         if (r < 0)
                 return r;
-        return read_size(sl_yaml_get(node, "max_buffered_bytes"),
-                         "limits_config.max_buffered_bytes", false, &c->limits.max_buffered_bytes,
-                         err);
+        r = read_size(sl_yaml_get(node, "max_buffered_bytes"), "limits_config.max_buffered_bytes", false,
+                      &c->limits.max_buffered_bytes, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_names_per_series"),
+                       "limits_config.max_label_names_per_series", &c->limits.max_label_names, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_name_length"), "limits_config.max_label_name_length",
+                       &c->limits.max_label_name_length, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_value_length"), "limits_config.max_label_value_length",
+                       &c->limits.max_label_value_length, err);
+        if (r < 0)
+                return r;
+        return sl_yaml_as_bool(sl_yaml_get(node, "drop_over_label_limits"),
+                               "limits_config.drop_over_label_limits", &c->limits.drop_over_label_limits,
+                               err);
 }
 
 static bool has_prefix_nocase(const char *s, const char *prefix) {
@@ -890,6 +923,9 @@ static struct sl_config *config_new(const char *path) {
         c->target.poll_period_ns = DEFAULT_POLL_PERIOD_NS;
         c->limits.max_line_size = DEFAULT_MAX_LINE_SIZE;
         c->limits.max_buffered_bytes = DEFAULT_MAX_BUFFERED_BYTES;
+        c->limits.max_label_names = DEFAULT_MAX_LABEL_NAMES;
+        c->limits.max_label_name_length = DEFAULT_MAX_LABEL_NAME_LENGTH;
+        c->limits.max_label_value_length = DEFAULT_MAX_LABEL_VALUE_LENGTH;
         return c;
 }
 

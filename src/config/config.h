@@ -105,6 +105,10 @@ struct sl_config {
                 uint64_t max_line_size;        /* limits_config.max_line_size; 0: no limit (default 256KB) */
                 bool max_line_size_truncate;   /* truncate instead of drop */
                 uint64_t max_buffered_bytes;   /* stop reading above this much held in memory; default 16MiB */
+                uint32_t max_label_names;      /* max_label_names_per_series (Loki's, default 15); 0: none */
+                uint32_t max_label_name_length; /* bytes, default 1024; 0: none */
+                uint32_t max_label_value_length; /* bytes, default 2048; 0: none */
+                bool drop_over_label_limits;   /* drop such entries instead of cutting their labels */
         } limits;
         struct sl_client_config *clients;      /* owned, at least one */
         size_t n_clients;

@@ -310,6 +310,18 @@ unsigned sl_http_server_port(const struct sl_http_server *s) {
         return s->port;
 }
 
+int sl_http_server_add_connection(struct sl_http_server *s, int fd) {
+        /* libmicrohttpd wants a peer address; a socketpair has none to give. */
+        struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int r = 0;
+
+        errno = 0;
+        if (MHD_add_connection(s->daemon, fd, (const struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
+                r = errno > 0 ? -errno : -EIO; /* MHD closed @fd */
+        schedule(s);
+        return r;
+}
+
 void sl_http_server_free(struct sl_http_server *s) {
         if (!s)
                 return;

@@ -20,6 +20,9 @@
  *   sl_http_server_new()   binds, listens, registers on the loop
  *   sl_loop_run() ...      requests are served from inside the loop
  *   sl_http_server_port()  the bound port (useful when 0 was asked for)
+ *   sl_http_server_add_connection()  serves a socket connected by other
+ *                          means (a socketpair: tests and fuzzing drive the
+ *                          request handling without TCP)
  *   sl_http_server_free()  unregisters, closes the socket and connections
  *
  * Threading: loop thread only; the handlers are called on it, from inside
@@ -72,6 +75,12 @@ int sl_http_server_new(struct sl_loop *loop, const char *address, unsigned port,
 
 /* The port the server listens on. */
 unsigned sl_http_server_port(const struct sl_http_server *s);
+
+/* Serves the connected stream socket @fd (taken over, also on failure)
+ * like a connection accepted on the listening socket: the same limits,
+ * handlers and timeouts. Returns 0, or -errno when libmicrohttpd refuses it
+ * (-EAGAIN at the connection limit). */
+int sl_http_server_add_connection(struct sl_http_server *s, int fd);
 
 /* Stops serving: unregisters from the loop, closes every connection and the
  * listening socket. NULL is a no-op. */

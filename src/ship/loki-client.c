@@ -16,10 +16,13 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "ship/push-encode.h"
+#include "ship/loki-refusal.h"
 #include "ship/retry-after.h"
 
 #define BODY_MAX (256u * 1024u * 1024u)    /* largest compressed body */
-#define MESSAGE_MAX 1024u                  /* response text kept */
+#define MESSAGE_MAX 1024u                  /* response text reported */
+#define RESPONSE_MAX (1024u * 1024u)       /* response kept to read a 400's refusals */
+#define RESPONSE_KEEP (64u * 1024u)        /* a larger response buffer is given back */
 
 static const double duration_bounds[] = {
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, INFINITY,
@@ -81,6 +84,8 @@ struct sl_loki_client {
         struct sl_push_encoder *enc;     /* owned */
         struct sl_buf body;              /* owned: encoded part in flight, capped */
         struct sl_buf response;          /* owned: start of the answer's body, capped */
+        bool response_cut;               /* the body went past the cap */
+        char message[MESSAGE_MAX + 1];   /* the answer as reported: long quotes shortened */
         char curl_error[CURL_ERROR_SIZE];/* curl's text for the last failure */
         struct sl_retry_after retry_after; /* the answer's Retry-After; kind NONE = none */
         int64_t server_date_s;           /* the answer's Date in Unix seconds; -1 = none */
@@ -170,6 +175,34 @@ static void part_refused(struct sl_loki_client *c, int status, const char *messa
         if (!c->head_refused)
                 set_head_message(c, status, message);
         c->head_refused = true;
+}
+
+/* The top part was answered 400 for: Loki validates stream by stream and
+ * stores what passes, so the answer's messages tell how many of its
+ * entries it refused (loki-refusal.h); the rest was sent. An answer that
+ * names none of them refuses the whole part. */
+static void part_answered_400(struct sl_loki_client *c, const char *message) {
+        struct part *p = &c->parts[c->n_parts - 1];
+        ssize_t refused = sl_loki_refused_entries(queue_head(c), p->first, p->count, c->response.data,
+                                                  c->response.len, !c->response_cut);
+        struct part rest;
+
+        if (refused < 0 || (size_t)refused >= p->count) {
+                part_refused(c, 400, message);
+                return;
+        }
+        /* Account the accepted entries as sent, the others as refused. */
+        rest = *p;
+        p->count = rest.count - (size_t)refused;
+        c->head.entries_sent += p->count;
+        c->stats.entries_sent += p->count;
+        p->count = (size_t)refused;
+        if (refused > 0) {
+                part_refused(c, 400, message);
+        } else {
+                c->n_parts--;
+                c->stats.bytes_sent += c->body.len;
+        }
 }
 
 /* ---- counters -------------------------------------------------------------- */
@@ -266,6 +299,37 @@ static const char *response_text(struct sl_loki_client *c) {
         return r->data;
 }
 
+/* Writes @text into @out (@size bytes, terminated) for a message: each
+ * quoted string of Loki's ('...', ended by a quote before a blank, ';' or
+ * the end) longer than 96 bytes is shortened to its start and end, so that
+ * a refusal naming a stream with a 3,000-byte label still says, within the
+ * message's 1 KiB, what Loki refused it for. */
+static const char *shorten_quotes(const char *text, char *out, size_t size) {
+        size_t n = 0;
+
+        for (const char *p = text; *p && n + 1 < size;) {
+                const char *end = NULL;
+
+                if (*p == '\'') {
+                        for (const char *q = p + 1; *q; q++)
+                                if (*q == '\'' && (q[1] == '\0' || q[1] == ' ' || q[1] == ';' || q[1] == '\n')) {
+                                        end = q;
+                                        break;
+                                }
+                }
+                if (end && end - p > 96) {
+                        int w = snprintf(out + n, size - n, "%.48s...(%zu bytes)...%.24s'", p,
+                                         (size_t)(end - p - 1), end - 24);
+                        n = w < 0 || (size_t)w >= size - n ? size - 1 : n + (size_t)w;
+                        p = end + 1;
+                        continue;
+                }
+                out[n++] = *p++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
 /* Arms the retry of the part in flight: the backoff's wait, or the one the
  * answer's Retry-After asked for (capped by backoff_max) instead. */
 static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
@@ -295,7 +359,7 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
         c->head.requests++;
         record_status(c, code, now - c->started_ns);
         if (answered)
-                message = response_text(c);
+                message = shorten_quotes(response_text(c), c->message, sizeof(c->message));
         else
                 message = c->curl_error[0] ? c->curl_error : curl_easy_strerror(result);
 
@@ -310,6 +374,8 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
                 else
                         schedule_retry(c, now);
                 return;
+        } else if (answered && code == 400) {
+                part_answered_400(c, message);
         } else {
                 part_refused(c, code, message);
         }
@@ -339,7 +405,12 @@ static void check_done(struct sl_loki_client *c) {
 static void start_request(struct sl_loki_client *c) {
         CURLMcode mc;
 
+        if (c->response.size > RESPONSE_KEEP) {
+                sl_buf_release(&c->response);
+                sl_buf_init(&c->response, RESPONSE_MAX);
+        }
         sl_buf_reset(&c->response);
+        c->response_cut = false;
         c->retry_after.kind = SL_RETRY_AFTER_NONE;
         c->server_date_s = -1;
         c->curl_error[0] = '\0';
@@ -481,6 +552,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
         size_t len = size * n, room = c->response.cap - c->response.len;
 
         sl_buf_append(&c->response, p, SL_MIN(len, room));
+        c->response_cut = c->response_cut || len > room;
         return len;
 }
 
@@ -576,7 +648,7 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         sl_timer_init(&c->retry_timer, on_retry, c);
         sl_timer_init(&c->kick_timer, on_kick, c);
         sl_buf_init(&c->body, BODY_MAX);
-        sl_buf_init(&c->response, MESSAGE_MAX);
+        sl_buf_init(&c->response, RESPONSE_MAX);
         c->enc = sl_push_encoder_new(BODY_MAX);
         sl_backoff_init(&c->backoff, opts->backoff_min_ns, opts->backoff_max_ns,
                         sl_now_ns() ^ (uint64_t)(uintptr_t)c);

@@ -18,13 +18,17 @@
  *       an answer that ends a part (or splits it), counting starts again.
  *       When the max_retries-th retry fails too, the client gives up the
  *       part and the parts of the batch not sent yet
- *   any other status (never retried: a 400 may mean Loki stored part of
- *       the body), 413 for a single entry, a URL curl cannot use
+ *   400: Loki validates stream by stream and stores what passes; its
+ *       messages name what it refused (loki-refusal.h: the first 1 MiB of
+ *       the answer is read)                          -> those entries are
+ *       refused, the others sent; when the answer names none of the part's
+ *       streams, the whole part is refused. Never retried.
+ *   any other status, 413 for a single entry, a URL curl cannot use
  *                                                    -> the part is refused
  * The outcome of the batch combines those of its parts:
  *   every part sent                                  -> SL_PUSH_SENT
  *   the client gave up (the rest is dropped)         -> SL_PUSH_GAVE_UP
- *   otherwise, some part refused (the other parts
+ *   otherwise, some entries refused (the others
  *       were sent: see sl_loki_client_last_report())  -> SL_PUSH_REFUSED
  *   a batch without entries, with no request         -> SL_PUSH_EMPTY
  * done() is called exactly once per batch, in submit order, always from a
@@ -38,7 +42,8 @@
  * Owns: the curl multi and easy handles, their sockets' registrations, three
  * timers, the queued batches (until done()), the parts of the head batch
  * still to send and the encoded body of the one in flight, the response
- * text (first 1 KiB), the latest refusal's text. Borrows: the loop (must
+ * (first 1 MiB; a buffer over 64 KiB is given back before the next
+ * request), the latest refusal's text (first 1 KiB). Borrows: the loop (must
  * outlive the client), the callback's userdata.
  *
  * Calling sequence:

@@ -20,6 +20,8 @@
 struct sl_go_regex {
         pcre2_code *code;        /* owned */
         pcre2_match_data *match; /* owned: the last search's groups */
+        pcre2_match_context *limits; /* owned: the search limits (go-regex.h) */
+        bool limited;            /* the last search was cut short by a limit */
         size_t n_groups;         /* capture groups, 0 excluded */
         char **names;            /* owned: names[i] for group i (1-based); NULL entries unnamed */
 };
@@ -318,8 +320,12 @@ int sl_go_regex_new(const char *pattern, struct sl_go_regex **ret, char *msg, si
         }
         (void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
         re->match = pcre2_match_data_create_from_pattern(re->code, NULL);
-        if (!re->match)
+        re->limits = pcre2_match_context_create(NULL);
+        if (!re->match || !re->limits)
                 abort();
+        pcre2_set_match_limit(re->limits, SL_GO_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(re->limits, SL_GO_REGEX_DEPTH_LIMIT);
+        pcre2_set_heap_limit(re->limits, SL_GO_REGEX_HEAP_KIB);
         pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &captures);
         re->n_groups = captures;
         read_names(re);
@@ -334,6 +340,7 @@ void sl_go_regex_free(struct sl_go_regex *re) {
                 free(re->names[i]);
         free(re->names);
         pcre2_match_data_free(re->match);
+        pcre2_match_context_free(re->limits);
         pcre2_code_free(re->code);
         free(re);
 }
@@ -349,11 +356,18 @@ const char *sl_go_regex_group_name(const struct sl_go_regex *re, size_t i) {
 bool sl_go_regex_search(struct sl_go_regex *re, struct sl_str subject, size_t start) {
         int rc;
 
+        re->limited = false;
         if (start > subject.len)
                 return false;
         rc = pcre2_match(re->code, (PCRE2_SPTR)(subject.ptr ? subject.ptr : ""), subject.len, start,
-                         0, re->match, NULL);
+                         0, re->match, re->limits);
+        re->limited = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                      rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
         return rc >= 0;
+}
+
+bool sl_go_regex_limited(const struct sl_go_regex *re) {
+        return re->limited;
 }
 
 struct sl_str sl_go_regex_group(const struct sl_go_regex *re, struct sl_str subject, size_t i,

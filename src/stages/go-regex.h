@@ -16,7 +16,17 @@
  * Searches are unanchored (Go's Find*): the leftmost match, alternatives
  * tried in order (leftmost-first, as Go and PCRE both do).
  *
- * Owns: the compiled code and one match-data block reused by every search
+ * Limits: every search runs under PCRE2's limits, so that no pattern of a
+ * config can make a hostile line cost unbounded time or memory:
+ *   SL_GO_REGEX_MATCH_LIMIT  backtracking steps (a tenth of PCRE2's default)
+ *   SL_GO_REGEX_DEPTH_LIMIT  nested backtracking frames (without JIT)
+ *   SL_GO_REGEX_HEAP_KIB     heap for backtracking frames
+ * A search cut short finds nothing and sl_go_regex_limited() says so: a
+ * pattern like (a+)+$ costs milliseconds on the worst line, not seconds.
+ * (Go's own engine is linear and needs none; PCRE2 backtracks.)
+ *
+ * Owns: the compiled code, its match context (the limits) and one
+ * match-data block reused by every search
  * (so a struct sl_go_regex serves one search at a time: loop thread only).
  * Calling sequence: sl_go_regex_new() at config time, then any number of
  * sl_go_regex_search() with sl_go_regex_group() on its result, then
@@ -31,6 +41,10 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/str.h"
+
+#define SL_GO_REGEX_MATCH_LIMIT 1000000u
+#define SL_GO_REGEX_DEPTH_LIMIT 100000u
+#define SL_GO_REGEX_HEAP_KIB 16384u
 
 struct sl_go_regex;
 
@@ -54,6 +68,9 @@ bool sl_go_regex_search(struct sl_go_regex *re, struct sl_str subject, size_t st
 struct sl_str sl_go_regex_group(const struct sl_go_regex *re, struct sl_str subject, size_t i,
                                 bool *ret_set);
 
+/* Whether the last search was cut short by a limit (it returned false
+ * without an answer). */
+bool sl_go_regex_limited(const struct sl_go_regex *re);
 /* Whether @re matches somewhere in @subject. */
 static inline bool sl_go_regex_matches(struct sl_go_regex *re, struct sl_str subject) {
         return sl_go_regex_search(re, subject, 0);

@@ -9,7 +9,9 @@
  * `longer_than` (the line is longer than this many bytes, "8KB" style) and
  * `drop_counter_reason` (what the drop is counted as; default "drop_stage").
  * When several are given, all must hold (AND); use several stages for OR.
- * An entry whose `source` was not extracted is never dropped.
+ * An entry whose `source` was not extracted is never dropped. The search
+ * runs under stages/go-regex.h's limits: a line on which it is cut short is
+ * kept, and counted as a stage failure (sl_pipeline_errors()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,7 +46,9 @@ static int drop_process(void *userdata, struct sl_entry *e) {
                 subject = *v;
         }
         if (ctx->re && !sl_go_regex_matches(ctx->re, subject))
-                return SL_STAGE_KEEP;
+                /* A search a limit cut short is no match: kept, and
+                 * counted as a stage failure. */
+                return sl_go_regex_limited(ctx->re) ? -E2BIG : SL_STAGE_KEEP;
         if (ctx->value && !sl_str_eq(subject, ctx->value_s))
                 return SL_STAGE_KEEP;
         if (ctx->older_than_ns) {

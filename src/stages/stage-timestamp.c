@@ -20,7 +20,8 @@
  * deliberately here: every Promtail entry has a time (the read time at
  * worst) and fudge replaces it with the previous good time plus 1ns, keyed
  * by label set; sluice keeps a real time (Docker's, CRI's) when there is
- * one, and keys by file.
+ * one, and keys by file. The fudged time saturates at the largest time (it
+ * never wraps to the past) and is never 0, which means "no time".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,6 +93,13 @@ static int parse_with(const struct timestamp_ctx *ctx, const struct ts_format_sp
         return -EINVAL;
 }
 
+/* The time 1ns after @last, saturating at INT64_MAX; never 0 ("no time"). */
+static int64_t fudge_after(int64_t last) {
+        if (last == INT64_MAX)
+                return INT64_MAX;
+        return last + 1 != 0 ? last + 1 : 1;
+}
+
 static int timestamp_process(void *userdata, struct sl_entry *e) {
         struct timestamp_ctx *ctx = userdata;
         const struct sl_str *v = sl_kvs_get(&e->extracted, ctx->source_s);
@@ -112,7 +120,7 @@ static int timestamp_process(void *userdata, struct sl_entry *e) {
         if (e->ts_ns == 0) {
                 if (!sl_u64map_get(&ctx->last, e->source_id, &last))
                         return SL_STAGE_KEEP;
-                e->ts_ns = (int64_t)last + 1;
+                e->ts_ns = fudge_after((int64_t)last);
         }
         sl_u64map_put(&ctx->last, e->source_id, (uint64_t)e->ts_ns);
         return SL_STAGE_KEEP;

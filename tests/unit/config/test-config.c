@@ -128,7 +128,11 @@ START_TEST(test_full_config) {
                     "limits_config:\n"
                     "  max_line_size: 1MB\n"
                     "  max_line_size_truncate: true\n"
-                    "  max_buffered_bytes: 8MiB\n");
+                    "  max_buffered_bytes: 8MiB\n"
+                    "  max_label_names_per_series: 30\n"
+                    "  max_label_name_length: 0\n"
+                    "  max_label_value_length: 4096\n"
+                    "  drop_over_label_limits: true\n");
 
         ck_assert_str_eq(c->file, config_path);
         ck_assert_str_eq(c->server.listen_address, "127.0.0.1");
@@ -145,6 +149,10 @@ START_TEST(test_full_config) {
         ck_assert_uint_eq(c->limits.max_line_size, 1000000);
         ck_assert(c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 8 << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 30);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 0);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 4096);
+        ck_assert(c->limits.drop_over_label_limits);
         ck_assert_str_eq(c->pipelines_dir, pipes);
 
         ck_assert_uint_eq(c->n_clients, 2);
@@ -211,6 +219,10 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert(!c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
 
         ck_assert_uint_eq(c->n_clients, 1);
         ck_assert_str_eq(cl->url, "http://loki:3100/loki/api/v1/push");
@@ -342,6 +354,14 @@ struct error_case {
         "          __path__: /var/log/*.log\n"
 
 static const struct error_case error_cases[] = {
+        { "negative label limit",
+          "limits_config:\n  max_label_value_length: -1\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_value_length", "" },
+        { "label limit not a number",
+          "limits_config:\n  max_label_names_per_series: many\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_names_per_series", "" },
         { "typo after other sections",
           "server:\n  http_listen_port: 9080\n" JOB
           "clients:\n  - url: http://loki:3100/loki/api/v1/push\n    batchwiat: 5s\n",
@@ -575,6 +595,10 @@ START_TEST(test_shipped_example) {
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
 }
 END_TEST
 
@@ -617,6 +641,28 @@ START_TEST(test_expand_env) {
 }
 END_TEST
 
+/* A labels map of 95,000 keys (15 to 23 s to load while each key was
+ * compared with every one before it) loads well within its case's timeout,
+ * every label kept in order (test-yaml-doc.c tests the loader's speed). */
+START_TEST(test_big_labels_map) {
+        const size_t n = 95000;
+        size_t cap = strlen(minimal) + n * 40, len;
+        _cleanup_free_ char *text = sl_xmalloc(cap);
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_static_config *sc;
+
+        len = (size_t)snprintf(text, cap, "%s", minimal);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "          k%zu: v%zu\n", i, i);
+        c = load_ok(text);
+        sc = &c->scrape_configs[0].static_configs[0];
+        ck_assert_uint_eq(sc->n_labels, n);
+        ck_assert_str_eq(sc->labels[0].name, "k0");
+        ck_assert_str_eq(sc->labels[n - 1].name, "k94999");
+        ck_assert_str_eq(sc->labels[n - 1].value, "v94999");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("load");
@@ -630,6 +676,13 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_pipelines_dir_next_to_config);
         tcase_add_test(tc, test_shipped_example);
         tcase_add_test(tc, test_expand_env);
+        suite_add_tcase(s, tc);
+
+        /* A big config: a timeout with room for a loaded machine and the sanitizers. */
+        tc = tcase_create("big");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_big_labels_map);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("errors");

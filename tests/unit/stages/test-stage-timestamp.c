@@ -9,6 +9,8 @@
  * keyed by file, Promtail's by label set (the test of colliding label
  * fingerprints has no counterpart). */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sl-test.h"
@@ -273,6 +275,47 @@ START_TEST(config_errors) {
 }
 END_TEST
 
+/* A source whose previous entry had the largest time: the fudged time
+ * saturates there instead of wrapping to the earliest one (a fuzzing run
+ * found it with the first two lines below). A time of -1 is followed by
+ * 1, not by 0, which would mean "no time". */
+START_TEST(fudge_saturates) {
+        static const struct {
+                const char *format;
+                const char *time;
+                int64_t want;  /* the time of the next line without one */
+                int64_t again; /* and of the one after */
+        } cases[] = {
+                { "Unix", "\"9223372036.854775807\"", INT64_MAX, INT64_MAX },
+                /* Quoted: the json stage renders a JSON number as Go's
+                 * float64 does, which cannot hold these. */
+                { "UnixNs", "\"9223372036854775807\"", INT64_MAX, INT64_MAX },
+                { "UnixNs", "\"9223372036854775806\"", INT64_MAX, INT64_MAX },
+                { "UnixNs", "\"-1\"", 1, 2 },
+                { "UnixNs", "\"-2\"", -1, 1 },
+        };
+        char yaml[256], line[128];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct sl_pipeline *p;
+
+                snprintf(yaml, sizeof(yaml),
+                         "- json: {expressions: {time: time}}\n"
+                         "- timestamp: {source: time, format: %s}\n",
+                         cases[i].format);
+                p = st_pipeline(yaml);
+                snprintf(line, sizeof(line), "{\"time\":%s}", cases[i].time);
+                ck_assert_int_eq(st_run(p, &e, 7, line), SL_STAGE_KEEP);
+                ck_assert_int_eq(st_run(p, &e, 7, "{"), SL_STAGE_KEEP);
+                ck_assert_msg(e.ts_ns == cases[i].want, "case %zu: %lld", i, (long long)e.ts_ns);
+                ck_assert_int_eq(st_run(p, &e, 7, "{"), SL_STAGE_KEEP);
+                ck_assert_msg(e.ts_ns == cases[i].again,
+                              "case %zu again: %lld", i, (long long)e.ts_ns);
+                sl_pipeline_free(p);
+        }
+}
+END_TEST
+
 static Suite *timestamp_suite(void) {
         Suite *s = suite_create("stage-timestamp");
         TCase *tc = tcase_create("timestamp");
@@ -283,6 +326,7 @@ static Suite *timestamp_suite(void) {
         tcase_add_test(tc, fudge_follows_last);
         tcase_add_loop_test(tc, layouts, 0, (int)(sizeof(layout_cases) / sizeof(layout_cases[0])));
         tcase_add_test(tc, layout_without_year);
+        tcase_add_test(tc, fudge_saturates);
         tcase_add_test(tc, skip_leaves_time);
         tcase_add_test(tc, config_errors);
         suite_add_tcase(s, tc);
