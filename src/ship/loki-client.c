@@ -50,6 +50,7 @@ struct sl_loki_client {
         sl_push_done_fn done;            /* called once per batch */
         void *userdata;                  /* borrowed, passed to done */
         uint64_t max_retries;            /* 0 = until success */
+        bool drop_rate_limited;          /* 429 refuses the part */
         bool curl_global;                /* curl_global_init() succeeded: clean up once */
         CURLM *multi;                    /* owned */
         CURL *easy;                      /* owned; reused for every request */
@@ -301,6 +302,8 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
 
         if (answered && code >= 200 && code < 300) {
                 part_sent(c, code, message);
+        } else if (answered && code == 429 && c->drop_rate_limited) {
+                part_refused(c, code, message);
         } else if (answered && code == 413 && c->parts[c->n_parts - 1].count > 1) {
                 parts_split(c);
         } else if (answered ? (code == 429 || (code >= 500 && code < 600))
@@ -526,6 +529,17 @@ static bool append_header(struct curl_slist **list, const char *header) {
         return true;
 }
 
+/* Whether @name is a header the client sets itself, which configured
+ * headers do not overwrite (Promtail's rule). */
+static bool own_header(struct sl_str name, bool has_tenant) {
+        static const char *const own[] = { "Content-Type", "User-Agent", "Expect" };
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(own); i++)
+                if (name.len == strlen(own[i]) && strncasecmp(name.ptr, own[i], name.len) == 0)
+                        return true;
+        return has_tenant && name.len == 13 && strncasecmp(name.ptr, "X-Scope-OrgID", 13) == 0;
+}
+
 static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_options *opts) {
         CURL *e = c->easy;
         long timeout_ms = 0;
@@ -536,6 +550,18 @@ static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_opt
         ok = ok && append_header(&c->headers, "Expect:");
         if (ok && opts->tenant_id && opts->tenant_id[0]) {
                 _cleanup_free_ char *h = sl_xasprintf("X-Scope-OrgID: %s", opts->tenant_id);
+                ok = append_header(&c->headers, h);
+        }
+        for (size_t i = 0; ok && opts->headers && i < opts->headers->len; i++) {
+                const struct sl_kv *kv = &opts->headers->items[i];
+                _cleanup_free_ char *h = NULL;
+
+                if (own_header(kv->name, opts->tenant_id && opts->tenant_id[0]))
+                        continue;
+                /* "Name;" is curl's spelling of a header with an empty value. */
+                h = kv->value.len ? sl_xasprintf("%.*s: %.*s", (int)kv->name.len, kv->name.ptr,
+                                                 (int)kv->value.len, kv->value.ptr)
+                                  : sl_xasprintf("%.*s;", (int)kv->name.len, kv->name.ptr);
                 ok = append_header(&c->headers, h);
         }
         if (!ok)
@@ -571,6 +597,7 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         c->done = done;
         c->userdata = userdata;
         c->max_retries = opts->max_retries;
+        c->drop_rate_limited = opts->drop_rate_limited;
         c->server_date_s = -1;
         sl_timer_init(&c->curl_timer, on_curl_timer, c);
         sl_timer_init(&c->retry_timer, on_retry, c);

@@ -6,11 +6,14 @@
  * of entries, unless Loki finds the body too large: then that part is
  * split in two halves, sent one after the other (push-encode.h encodes a
  * range of entries). Each part is encoded once and POSTed with
- * Content-Type: application/x-protobuf, the User-Agent, and X-Scope-OrgID
- * when a tenant is set. Loki's answer to a part decides:
+ * Content-Type: application/x-protobuf, the User-Agent, X-Scope-OrgID
+ * when a tenant is set, and the configured headers (Promtail's
+ * clients[].headers) but for those it sets itself, which they do not
+ * overwrite. Loki's answer to a part decides:
  *   any 2xx (also 260, "blocked by policy": final)   -> the part is sent
  *   413 (or a body over the client's own cap), the part holding more than
  *       one entry                                    -> split into halves
+ *   429 with drop_rate_limited                       -> the part is refused
  *   429, 5xx, connection errors, timeouts            -> the same body is
  *       sent again after a backoff wait (sl_backoff). A Retry-After header,
  *       delay-seconds or HTTP-date (retry-after.h), replaces that wait,
@@ -61,6 +64,7 @@
 
 #include "base/cleanup.h"
 #include "base/loop.h"
+#include "core/kv.h"
 #include "ship/batch.h"
 
 enum sl_push_outcome {
@@ -94,6 +98,12 @@ struct sl_loki_client_options {
         uint64_t max_retries;    /* retries per part before giving up (a part is sent at
                                   * most 1 + max_retries times in a row without an
                                   * answer that ends it); 0 = until success */
+        const struct sl_kvs *headers; /* sent with every request; borrowed during _new
+                                  * (copied); may be NULL. Content-Type, User-Agent,
+                                  * Expect and, with a tenant, X-Scope-OrgID are
+                                  * skipped (any case): the client sets them */
+        bool drop_rate_limited;  /* a 429 refuses the part for good instead of
+                                  * retrying it (drop_rate_limited_batches) */
 };
 
 struct sl_loki_client_stats {
