@@ -78,7 +78,7 @@ static void put_json(struct line *l, const char *s, size_t n) {
 
         for (size_t i = 0; i < n && !l->full; i++) {
                 unsigned char c = (unsigned char)s[i];
-                char esc[6] = { '\\', (char)c, 'u', '0', '0', 0 };
+                char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
                 if (c == '\n') {
                         puts_n(l, "\\n", 2);
@@ -87,11 +87,9 @@ static void put_json(struct line *l, const char *s, size_t n) {
                 } else if (c == '\r') {
                         puts_n(l, "\\r", 2);
                 } else if (c < 0x20 || c == 0x7f) {
-                        esc[1] = 'u';
-                        esc[4] = hex[c >> 4];
-                        esc[5] = hex[c & 15];
                         puts_n(l, esc, 6);
                 } else if (c == '"' || c == '\\') {
+                        esc[1] = (char)c;
                         puts_n(l, esc, 2);
                 } else {
                         put(l, (char)c);

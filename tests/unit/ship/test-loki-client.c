@@ -44,6 +44,9 @@ struct seen {
         char user_agent[64];     /* User-Agent, "" if absent */
         char org_id[64];         /* X-Scope-OrgID */
         bool has_org_id;         /* X-Scope-OrgID present */
+        char custom[64];         /* CF-Access-Client-Id (a configured header) */
+        bool has_custom;         /* CF-Access-Client-Id present */
+        bool has_empty;          /* X-Empty present (configured with an empty value) */
         bool has_encoding;       /* Content-Encoding present (must not be) */
         size_t body_len;         /* compressed body bytes */
         long entries;            /* entries decoded; -1 = body did not decode */
@@ -145,6 +148,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 copy_header(conn, "Content-Type", s->content_type, sizeof(s->content_type), NULL);
                 copy_header(conn, "User-Agent", s->user_agent, sizeof(s->user_agent), NULL);
                 copy_header(conn, "X-Scope-OrgID", s->org_id, sizeof(s->org_id), &s->has_org_id);
+                copy_header(conn, "CF-Access-Client-Id", s->custom, sizeof(s->custom),
+                            &s->has_custom);
+                s->has_empty = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Empty");
                 s->has_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                               "Content-Encoding") != NULL;
                 s->body_len = up->len;
@@ -522,6 +528,96 @@ START_TEST(test_tenant_header) {
         ck_assert(s.has_org_id);
         ck_assert_str_eq(s.org_id, "team-a");
         ck_assert_str_eq(s.content_type, "application/x-protobuf");
+        harness_release(&h);
+}
+END_TEST
+
+/* Configured headers are sent, but never over the ones the client sets
+ * itself (Promtail's clients[].headers rule), whatever their case. */
+START_TEST(test_custom_headers) {
+        _cleanup_(server_stopp) struct server *srv = server_start(NULL, 0);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        struct sl_kvs headers;
+        struct seen s;
+
+        sl_kvs_init(&headers);
+        sl_kvs_set(&headers, SL_STR_LIT("CF-Access-Client-Id"), SL_STR_LIT("abc.access"));
+        sl_kvs_set(&headers, SL_STR_LIT("X-Empty"), SL_STR_LIT(""));
+        sl_kvs_set(&headers, SL_STR_LIT("user-agent"), SL_STR_LIT("not-sluice"));
+        sl_kvs_set(&headers, SL_STR_LIT("Content-Type"), SL_STR_LIT("text/plain"));
+        sl_kvs_set(&headers, SL_STR_LIT("x-scope-orgid"), SL_STR_LIT("other-tenant"));
+        o.tenant_id = "team-a";
+        o.headers = &headers;
+        harness_init(&h, &o);
+        sl_kvs_release(&headers); /* copied by _new */
+        sl_loki_client_submit(h.client, make_batch("h", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        s = server_seen(srv, 0);
+        ck_assert(s.has_custom);
+        ck_assert_str_eq(s.custom, "abc.access");
+        ck_assert(s.has_empty);
+        ck_assert_str_eq(s.user_agent, "sluice-test/1.0");
+        ck_assert_str_eq(s.content_type, "application/x-protobuf");
+        ck_assert_str_eq(s.org_id, "team-a");
+        harness_release(&h);
+}
+END_TEST
+
+/* Without a tenant, a configured X-Scope-OrgID is sent as Promtail sends it. */
+START_TEST(test_custom_org_id_without_tenant) {
+        _cleanup_(server_stopp) struct server *srv = server_start(NULL, 0);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        struct sl_kvs headers;
+        struct seen s;
+
+        sl_kvs_init(&headers);
+        sl_kvs_set(&headers, SL_STR_LIT("X-Scope-OrgID"), SL_STR_LIT("from-headers"));
+        o.headers = &headers;
+        harness_init(&h, &o);
+        sl_kvs_release(&headers);
+        sl_loki_client_submit(h.client, make_batch("o", 1));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        s = server_seen(srv, 0);
+        ck_assert(s.has_org_id);
+        ck_assert_str_eq(s.org_id, "from-headers");
+        harness_release(&h);
+}
+END_TEST
+
+/* drop_rate_limited_batches: a 429 refuses the batch at once, no retry;
+ * without it the same 429 is retried. */
+START_TEST(test_drop_rate_limited) {
+        static const struct step steps[] = { { 429, "Ingestion rate limit exceeded", NULL },
+                                             { 429, "Ingestion rate limit exceeded", NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, SL_ARRAY_SIZE(steps));
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        const struct sl_loki_client_stats *st;
+
+        o.drop_rate_limited = true;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("d", 3));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
+        ck_assert_int_eq(h.done[0].status, 429);
+        ck_assert_str_eq(h.done[0].message, "Ingestion rate limit exceeded");
+        st = sl_loki_client_stats(h.client);
+        ck_assert_uint_eq(st->requests, 1);
+        ck_assert_uint_eq(st->retries, 0);
+        ck_assert_uint_eq(st->entries_refused, 3);
+        ck_assert_uint_eq(sl_loki_client_last_report(h.client)->entries_refused, 3);
+        harness_release(&h);
+
+        /* The second scripted 429, to a client that retries: sent after it. */
+        o.drop_rate_limited = false;
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_batch("k", 2));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
         harness_release(&h);
 }
 END_TEST
@@ -1002,6 +1098,9 @@ static Suite *loki_client_suite(void) {
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_sent_204);
         tcase_add_test(tc, test_tenant_header);
+        tcase_add_test(tc, test_custom_headers);
+        tcase_add_test(tc, test_custom_org_id_without_tenant);
+        tcase_add_test(tc, test_drop_rate_limited);
         tcase_add_test(tc, test_retry_5xx);
         tcase_add_test(tc, test_retry_after_zero);
         tcase_add_test(tc, test_retry_after_capped);
