@@ -982,7 +982,7 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
                 }
         }
         if (c->n_clients == 0)
-                return sl_cfg_error_set(err, list ? list : one ? one : root, "clients",
+                return sl_cfg_error_set(err, list ? list : one ? key_of(root, "client") : root, "clients",
                                         "no clients: add a clients: list with at least one "
                                         "entry such as - url: http://loki:3100/loki/api/v1/push");
         return 0;
@@ -1398,6 +1398,18 @@ static int load_root_doc(const char *path, bool expand, struct sl_yaml_doc **ret
         return r;
 }
 
+/* Orders warnings as the keys appear in the file. */
+static int warning_cmp(const void *a, const void *b) {
+        const struct sl_cfg_error *x = a, *y = b;
+        int r = strcmp(x->file, y->file);
+
+        if (r)
+                return r;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->column < y->column ? -1 : x->column > y->column;
+}
+
 int sl_config_load(const char *path, const char *pipelines_dir_override,
                    struct sl_config **ret_config, struct sl_cfg_error *err) {
         struct sl_config_load_options o = { .pipelines_dir = pipelines_dir_override };
@@ -1463,6 +1475,7 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         r = read_scrape_configs(c, root, err);
         if (r < 0)
                 return r;
+        qsort(c->warnings, c->n_warnings, sizeof(*c->warnings), warning_cmp);
         *ret_config = TAKE_PTR(c);
         return 0;
 }

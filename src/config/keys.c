@@ -21,6 +21,8 @@
 #define IGNORE_IF(n, t, w, why) \
         { .name = (n), .fate = SL_KEY_IGNORE, .type = (t), .when = (w), .what = (why) }
 #define REFUSE(n, feature, h) { .name = (n), .fate = SL_KEY_REFUSE, .what = (feature), .hint = (h) }
+#define REFUSE_YET(n, feature, h) \
+        { .name = (n), .fate = SL_KEY_REFUSE, .what = (feature), .hint = (h), .yet = true }
 #define UNWIRED(n, feature) { .name = (n), .fate = SL_KEY_UNWIRED, .what = (feature) }
 #define TYPED(n, t) { .name = (n), .fate = SL_KEY_IGNORE, .type = (t) }
 #define END { .name = NULL }
@@ -245,19 +247,19 @@ const struct sl_key_rule sl_keys_scrape[] = {
         REFUSE("gelf", "the GELF receiver (gelf)", NULL),
         REFUSE("cloudflare", "the Cloudflare logs source (cloudflare)", NULL),
         REFUSE("heroku_drain", "the Heroku drain receiver (heroku_drain)", NULL),
-        REFUSE("relabel_configs", "relabeling (relabel_configs)",
+        REFUSE_YET("relabel_configs", "relabeling (relabel_configs)",
                "set labels in static_configs, or with the pipeline's labels and "
                "static_labels stages"),
         READ("static_configs"),
-        REFUSE("file_sd_configs", "file-based target discovery (file_sd_configs)",
+        REFUSE_YET("file_sd_configs", "file-based target discovery (file_sd_configs)",
                DISCOVERY_HINT),
-        REFUSE("kubernetes_sd_configs", "Kubernetes target discovery (kubernetes_sd_configs)",
+        REFUSE_YET("kubernetes_sd_configs", "Kubernetes target discovery (kubernetes_sd_configs)",
                DISCOVERY_HINT),
-        REFUSE("consul_sd_configs", "Consul target discovery (consul_sd_configs)",
+        REFUSE_YET("consul_sd_configs", "Consul target discovery (consul_sd_configs)",
                DISCOVERY_HINT),
-        REFUSE("consulagent_sd_configs",
+        REFUSE_YET("consulagent_sd_configs",
                "Consul agent target discovery (consulagent_sd_configs)", DISCOVERY_HINT),
-        REFUSE("docker_sd_configs", "Docker target discovery (docker_sd_configs)",
+        REFUSE_YET("docker_sd_configs", "Docker target discovery (docker_sd_configs)",
                DISCOVERY_HINT),
         REFUSE("dns_sd_configs", "DNS target discovery (dns_sd_configs)", FILES_ONLY),
         REFUSE("digitalocean_sd_configs",
@@ -553,9 +555,10 @@ int sl_keys_check(const struct sl_yaml_node *node, const char *path,
                         sl_config_warn(c, node->keys[i], key, "has no effect: %s", rule->what);
                         continue;
                 }
-                return sl_cfg_error_set(err, node->keys[i], key, "%s is not supported%s%s; %s",
-                                        rule->what, rule->hint ? ": " : "",
-                                        rule->hint ? rule->hint : "", SL_KEYS_SEE_README);
+                return sl_cfg_error_set(err, node->keys[i], key, "%s is not supported%s%s%s; %s",
+                                        rule->what, rule->yet ? " yet" : "",
+                                        rule->hint ? ": " : "", rule->hint ? rule->hint : "",
+                                        SL_KEYS_SEE_README);
         }
         return 0;
 }

@@ -63,6 +63,8 @@ struct sl_key_rule {
         const char *what;               /* IGNORE: why it has no effect; REFUSE, UNWIRED:
                                          * the feature, as the message names it */
         const char *hint;               /* REFUSE: what to do instead; may be NULL */
+        bool yet;                       /* REFUSE: planned, the message says "not
+                                         * supported yet" */
 };
 
 /* Promtail's sections. */
