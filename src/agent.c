@@ -142,6 +142,8 @@ struct sl_agent {
         bool readline_limit;              /* limits_config.readline_rate_enabled */
         struct sl_token_bucket readline;  /* lines kept per second, all jobs together */
         struct sl_timer readline_timer;   /* wait mode: reading resumes when it fires */
+        double readline_step;             /* wait mode: tokens to wait for before reading
+                                           * again (about 10ms of the rate) */
 
         struct sl_timer rescan_timer;     /* glob rescan every target.sync_period */
         struct sl_timer positions_timer;  /* positions save every positions.sync_period */
@@ -479,19 +481,42 @@ static void on_shutdown_deadline(struct sl_timer *t, uint64_t now, void *userdat
         sl_loop_stop(a->loop);
 }
 
-/* In the readline limit's wait mode, reading stops while the lines taken
- * are not paid for; readline_timer wakes the loop when they are. */
+/* In the readline limit's wait mode, reading stops while the bucket has
+ * not paid for the lines taken, and resumes once readline_step tokens are
+ * there (readline_timer wakes the loop then), so that a high rate is read
+ * in rounds rather than line by line. */
 static bool rate_allows_read(struct sl_agent *a, uint64_t now) {
         uint64_t wait;
 
         if (!a->readline_limit || a->config->limits.readline_rate_drop)
                 return true;
-        wait = sl_token_bucket_wait_ns(&a->readline, now);
+        wait = sl_token_bucket_wait_ns(&a->readline, a->readline_step, now);
         if (wait == 0)
                 return true;
         if (!a->readline_timer.armed)
                 sl_loop_timer_arm(a->loop, &a->readline_timer, now + wait);
         return false;
+}
+
+/* How much to read now: in the wait mode, about as many lines as there
+ * are tokens, at the average line size so far (1 byte before the first
+ * line, so the first round cannot take more lines than tokens), so that a
+ * round does not take much more than the bucket allows. The lines of a
+ * round are taken all the same, and the bucket's debt holds reading off. */
+static size_t read_budget(struct sl_agent *a, uint64_t now) {
+        const struct sl_tailer_stats *ts;
+        double tokens, line;
+
+        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+                return READ_BUDGET;
+        ts = sl_tailer_stats(a->tailer);
+        line = ts->lines_read ? (double)ts->bytes_read / (double)ts->lines_read : 1.0;
+        tokens = sl_token_bucket_tokens(&a->readline, now);
+        if (tokens < 1)
+                tokens = 1;
+        if (tokens * line >= (double)READ_BUDGET)
+                return READ_BUDGET;
+        return (size_t)(tokens * line) + 1;
 }
 
 static void on_readline_timer(struct sl_timer *t, uint64_t now, void *userdata) {
@@ -512,9 +537,13 @@ static void timers_start(struct sl_agent *a) {
         sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
         /* Armed by rate_allows_read() when the readline limit makes reading wait. */
         sl_timer_init(&a->readline_timer, on_readline_timer, a);
-        if (a->readline_limit)
-                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate,
-                                     (double)a->config->limits.readline_burst, now);
+        if (a->readline_limit) {
+                double burst = (double)a->config->limits.readline_burst;
+                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
+                a->readline_step = a->config->limits.readline_rate / 100;
+                a->readline_step = a->readline_step < 1 ? 1
+                                   : a->readline_step > burst ? burst : a->readline_step;
+        }
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -1069,7 +1098,8 @@ int sl_agent_run(struct sl_agent *a) {
                          * bytes, a few ms), not one per line. */
                         a->read_now_ns = sl_now_ns();
                         if (rate_allows_read(a, a->read_now_ns))
-                                sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+                                sl_tailer_read(a->tailer, read_budget(a, a->read_now_ns),
+                                               on_line, a);
                 }
                 if (a->opts.dry_run)
                         fflush(stdout);

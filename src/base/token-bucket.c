@@ -48,7 +48,12 @@ uint64_t sl_token_bucket_reserve(struct sl_token_bucket *b, uint64_t now_ns) {
         return time_for(b, -b->tokens);
 }
 
-uint64_t sl_token_bucket_wait_ns(struct sl_token_bucket *b, uint64_t now_ns) {
+uint64_t sl_token_bucket_wait_ns(struct sl_token_bucket *b, double n, uint64_t now_ns) {
         advance(b, now_ns);
-        return time_for(b, -b->tokens);
+        return time_for(b, n - b->tokens);
+}
+
+double sl_token_bucket_tokens(struct sl_token_bucket *b, uint64_t now_ns) {
+        advance(b, now_ns);
+        return b->tokens;
 }

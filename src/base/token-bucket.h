@@ -9,7 +9,9 @@
  *   sl_token_bucket_reserve() takes one in any case, the bucket going below
  *                             zero (rate.Limiter.Reserve, which Wait uses):
  *                             the "wait" mode, where the caller holds off
- *                             until sl_token_bucket_wait_ns() is 0 again.
+ *                             until sl_token_bucket_wait_ns(1) is 0 again,
+ *                             which is when the next event's token is there
+ *                             (Wait returns when the reserved token is).
  * Times are CLOCK_MONOTONIC nanoseconds; a time before the last one seen
  * counts as the last one.
  * Threading: none; one owner.
@@ -34,8 +36,11 @@ bool sl_token_bucket_allow(struct sl_token_bucket *b, uint64_t now_ns);
 /* Takes a token, going below zero if needed; returns how long after @now_ns
  * that token is there (0: at once). */
 uint64_t sl_token_bucket_reserve(struct sl_token_bucket *b, uint64_t now_ns);
-/* How long after @now_ns the bucket is back to zero tokens, its
- * reservations paid for (0: now). */
-uint64_t sl_token_bucket_wait_ns(struct sl_token_bucket *b, uint64_t now_ns);
+/* How long after @now_ns @n tokens are there (0: now; @n <= burst): with
+ * @n = 1, when the reservations made are paid for and the next event may
+ * happen; a larger @n waits for several events' worth at once. */
+uint64_t sl_token_bucket_wait_ns(struct sl_token_bucket *b, double n, uint64_t now_ns);
+/* The tokens there at @now_ns (below 0 while reservations are unpaid). */
+double sl_token_bucket_tokens(struct sl_token_bucket *b, uint64_t now_ns);
 
 #endif
