@@ -982,7 +982,8 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
                 }
         }
         if (c->n_clients == 0)
-                return sl_cfg_error_set(err, list ? list : one ? key_of(root, "client") : root, "clients",
+                return sl_cfg_error_set(err, list ? list : one ? key_of(root, "client") : root,
+                                        "clients",
                                         "no clients: add a clients: list with at least one "
                                         "entry such as - url: http://loki:3100/loki/api/v1/push");
         return 0;

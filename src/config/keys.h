@@ -89,8 +89,8 @@ extern const struct sl_key_rule sl_keys_options[];
 
 /* Checks the map @node (NULL or null passes) at dotted @path (NULL: the top
  * level) against @rules: unknown keys, IGNORE keys' types (appending one
- * warning per key to @c; NULL when @rules has no IGNORE key), REFUSE keys. Returns 0, or -EINVAL with @err
- * naming the first offending key. */
+ * warning per key to @c; NULL when @rules has no IGNORE key), REFUSE keys.
+ * Returns 0, or -EINVAL with @err naming the first offending key. */
 int sl_keys_check(const struct sl_yaml_node *node, const char *path,
                   const struct sl_key_rule *rules, struct sl_config *c,
                   struct sl_cfg_error *err);

@@ -818,6 +818,15 @@ START_TEST(test_shipped_example) {
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_str_eq(c->server.log_format, "logfmt");
+        ck_assert(!c->limits.readline_rate_enabled);
+        ck_assert(c->limits.readline_rate == 10000.0);
+        ck_assert_uint_eq(c->limits.readline_burst, 10000);
+        ck_assert(c->limits.readline_rate_drop);
+        ck_assert_uint_eq(c->limits.max_streams, 0);
+        ck_assert_uint_eq(c->clients[0].n_headers, 0);
+        ck_assert(!c->clients[0].drop_rate_limited_batches);
+        ck_assert_uint_eq(c->n_warnings, 0);
 }
 END_TEST
 

@@ -158,12 +158,77 @@ START_TEST(test_config) {
 }
 END_TEST
 
+/* Whether @name appears in @text as a key: in backticks, or as a part of
+ * a dotted key in backticks. */
+static bool mentions(const char *text, const char *name) {
+        size_t n = strlen(name);
+
+        for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+                char before = p > text ? p[-1] : ' ', after = p[n];
+                if ((before == '`' || before == '.') &&
+                    (after == '`' || after == '.' || after == '['))
+                        return true;
+        }
+        return false;
+}
+
+/* The README's "Moving from Promtail" table names every key of every
+ * section table, so the two stay together. */
+START_TEST(test_readme_lists_every_key) {
+        static const struct {
+                const char *section;
+                const struct sl_key_rule *rules;
+        } tables[] = {
+                { "top", sl_keys_top },
+                { "global", sl_keys_global },
+                { "file_watch_config", sl_keys_file_watch },
+                { "server", sl_keys_server },
+                { "positions", sl_keys_positions },
+                { "clients", sl_keys_client },
+                { "backoff_config", sl_keys_backoff },
+                { "basic_auth", sl_keys_basic_auth },
+                { "authorization", sl_keys_authorization },
+                { "tls_config", sl_keys_tls },
+                { "scrape_configs", sl_keys_scrape },
+                { "static_configs", sl_keys_static_config },
+                { "target_config", sl_keys_target },
+                { "limits_config", sl_keys_limits },
+                { "options", sl_keys_options },
+        };
+        _cleanup_free_ char *path = sl_xasprintf("%s/README.md", sl_test_source_root());
+        _cleanup_free_ char *text = NULL;
+        char *start, *end;
+        FILE *f = fopen(path, "r");
+        long size;
+
+        ck_assert_msg(f, "cannot open %s", path);
+        fseek(f, 0, SEEK_END);
+        size = ftell(f);
+        rewind(f);
+        text = sl_xmalloc((size_t)size + 1);
+        ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+        text[size] = '\0';
+        fclose(f);
+        start = strstr(text, "### Moving from Promtail");
+        ck_assert_msg(start, "README.md has no \"Moving from Promtail\" section");
+        end = strstr(start + 1, "\n## ");
+        if (end)
+                *end = '\0';
+        for (size_t t = 0; t < SL_ARRAY_SIZE(tables); t++)
+                for (const struct sl_key_rule *r = tables[t].rules; r->name; r++)
+                        ck_assert_msg(mentions(start, r->name),
+                                      "README's \"Moving from Promtail\" does not list %s.%s",
+                                      tables[t].section, r->name);
+}
+END_TEST
+
 static Suite *promtail_configs_suite(void) {
         Suite *s = suite_create("promtail-configs");
         TCase *tc = tcase_create("corpus");
 
         list_files();
         tcase_add_test(tc, test_corpus_is_there);
+        tcase_add_test(tc, test_readme_lists_every_key);
         tcase_add_loop_test(tc, test_config, 0, MAX_FILES);
         suite_add_tcase(s, tc);
         return s;
