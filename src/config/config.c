@@ -1476,7 +1476,8 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         r = read_scrape_configs(c, root, err);
         if (r < 0)
                 return r;
-        qsort(c->warnings, c->n_warnings, sizeof(*c->warnings), warning_cmp);
+        if (c->n_warnings > 1)
+                qsort(c->warnings, c->n_warnings, sizeof(*c->warnings), warning_cmp);
         *ret_config = TAKE_PTR(c);
         return 0;
 }
