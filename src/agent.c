@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -915,6 +916,11 @@ static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
         return 0;
 }
 
+/* tls_config's "TLS12" as the client wants it (12); NULL: 0. */
+static int tls_version(const char *name) {
+        return name && strlen(name) == 5 ? atoi(name + 3) : 0;
+}
+
 static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
         const struct sl_config *cfg = a->config;
 
@@ -929,6 +935,7 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                 struct sl_batcher_options bo;
                 struct sl_loki_client_options lo;
                 struct sl_kvs headers;
+                char **proxy_headers;
 
                 c->agent = a;
                 c->index = (unsigned)i;
@@ -957,13 +964,38 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .max_retries = cc->max_retries,
                         .headers = &headers,
                         .drop_rate_limited = cc->drop_rate_limited_batches,
+                        .tls = { .ca_file = cc->tls.ca_file, .ca = cc->tls.ca,
+                                 .cert_file = cc->tls.cert_file, .cert = cc->tls.cert,
+                                 .key_file = cc->tls.key_file, .key = cc->tls.key,
+                                 .insecure_skip_verify = cc->tls.insecure_skip_verify,
+                                 .min_version = tls_version(cc->tls.min_version),
+                                 .max_version = tls_version(cc->tls.max_version) },
+                        .auth = { .basic = cc->auth.basic, .username = cc->auth.username,
+                                  .username_file = cc->auth.username_file,
+                                  .password = cc->auth.password,
+                                  .password_file = cc->auth.password_file,
+                                  .type = cc->auth.type, .credentials = cc->auth.credentials,
+                                  .credentials_file = cc->auth.credentials_file },
+                        .proxy = { .url = cc->proxy.url, .no_proxy = cc->proxy.no_proxy,
+                                   .from_environment = cc->proxy.from_environment,
+                                   .connect_headers = NULL },
                 };
                 sl_kvs_init(&headers);
                 for (size_t k = 0; k < cc->n_headers; k++)
                         sl_kvs_set(&headers, sl_str_c(cc->headers[k].name),
                                    sl_str_c(cc->headers[k].value));
+                proxy_headers = sl_xcalloc(cc->proxy.n_connect_headers + 1,
+                                           sizeof(*proxy_headers));
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        proxy_headers[k] = sl_xasprintf("%s: %s",
+                                                        cc->proxy.connect_headers[k].name,
+                                                        cc->proxy.connect_headers[k].value);
+                lo.proxy.connect_headers = (const char *const *)proxy_headers;
                 c->loki = sl_loki_client_new(a->loop, &lo, on_push_done, c);
                 sl_kvs_release(&headers);
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        free(proxy_headers[k]);
+                free(proxy_headers);
                 if (!c->loki) {
                         snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
                                  cc->url);

@@ -673,7 +673,28 @@ static int read_authorization(struct sl_config *c, struct sl_client_auth *a,
                               &a->credentials_file, err);
 }
 
-static int read_tls(struct sl_config *c, struct sl_client_tls *t,
+/* The host of @url (http[s]://[user@]host[:port]/...), as a new string;
+ * an IPv6 literal keeps no brackets. */
+static char *url_host(const char *url) {
+        const char *p = strstr(url, "://"), *end, *at;
+
+        p = p ? p + 3 : url;
+        end = p + strcspn(p, "/?#");
+        at = memchr(p, '@', (size_t)(end - p));
+        if (at)
+                p = at + 1;
+        if (*p == '[') {
+                const char *close = memchr(p, ']', (size_t)(end - p));
+                if (close)
+                        return sl_xstrndup(p + 1, (size_t)(close - p - 1));
+        }
+        for (const char *q = p; q < end; q++)
+                if (*q == ':')
+                        end = q;
+        return sl_xstrndup(p, (size_t)(end - p));
+}
+
+static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *url,
                     const struct sl_yaml_node *node, const char *path,
                     struct sl_cfg_error *err) {
         static const char *const versions[] = { "TLS10", "TLS11", "TLS12", "TLS13", NULL };
@@ -698,6 +719,18 @@ static int read_tls(struct sl_config *c, struct sl_client_tls *t,
                 r = read_exclusive(node, "server_name", NULL, NULL, path, &t->server_name, err);
         if (r < 0)
                 return r;
+        if (t->server_name && url) {
+                _cleanup_free_ char *host = url_host(url);
+                /* libcurl checks the certificate against the URL's host and
+                 * has no way to name another one. */
+                if (strcasecmp(host, t->server_name) != 0)
+                        return sl_cfg_error_set(err, sl_yaml_get(node, "server_name"),
+                                                kp(key, "%s.server_name", path),
+                                                "a server name other than the URL's host "
+                                                "(\"%s\") is not supported yet: put \"%s\" in "
+                                                "the url; %s", host, t->server_name,
+                                                SL_KEYS_SEE_README);
+        }
         if ((t->cert || t->cert_file) != (t->key || t->key_file))
                 return sl_cfg_error_set(err, node, path,
                                         "a client certificate needs its key: give both "
@@ -878,8 +911,7 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
         if (r < 0)
                 return r;
 
-        /* TLS, authentication and proxy: read and checked as Promtail does,
-         * then refused until the HTTP client uses them. */
+        /* TLS, authentication and proxy, checked as Prometheus' client does. */
         r = read_basic_auth(c, &cl->auth, sl_yaml_get(node, "basic_auth"),
                             kp(key, "%s.basic_auth", path), err);
         if (r < 0)
@@ -887,7 +919,7 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
         r = read_authorization(c, &cl->auth, node, path, err);
         if (r < 0)
                 return r;
-        r = read_tls(c, &cl->tls, sl_yaml_get(node, "tls_config"),
+        r = read_tls(c, &cl->tls, cl->url, sl_yaml_get(node, "tls_config"),
                      kp(key, "%s.tls_config", path), err);
         if (r < 0)
                 return r;

@@ -38,8 +38,9 @@
  *     says so, as Promtail logs one;
  *   - clients[] TLS, authentication and proxy keys are read and checked as
  *     Promtail does (bearer_token becomes authorization Bearer; at most one
- *     way to authenticate; a client certificate needs its key), then refused
- *     as "not supported yet" until the HTTP client uses them;
+ *     way to authenticate; a client certificate needs its key; proxy_url
+ *     and proxy_from_environment exclude each other); tls_config.server_name
+ *     must name the URL's host (libcurl cannot check another name);
  *   - periods, timeouts, batchwait and batchsize must be above 0
  *     (graceful_shutdown_timeout and max_line_size may be 0);
  *   - limits_config.readline_rate above 0 and readline_burst at least 1
@@ -85,7 +86,8 @@ struct sl_client_tls {
         char *cert;                    /* owned; inline PEM */
         char *key_file;                /* owned; its private key */
         char *key;                     /* owned; inline PEM */
-        char *server_name;             /* owned; name expected in Loki's certificate (and SNI) */
+        char *server_name;             /* owned; name expected in Loki's certificate: only
+                                        * the URL's host is accepted */
         bool insecure_skip_verify;     /* do not verify Loki's certificate */
         char *min_version;             /* owned; "TLS10" ... "TLS13", NULL: the library's */
         char *max_version;             /* owned; same */
@@ -121,9 +123,9 @@ struct sl_client_config {
         struct sl_header *headers;     /* owned; headers: sent with every push */
         size_t n_headers;
         bool drop_rate_limited_batches; /* a 429 drops the batch instead of retrying it */
-        struct sl_client_auth auth;    /* basic_auth / authorization; read, not used yet */
-        struct sl_client_tls tls;      /* tls_config; read, not used yet */
-        struct sl_client_proxy proxy;  /* proxy_url ...; read, not used yet */
+        struct sl_client_auth auth;    /* basic_auth / authorization */
+        struct sl_client_tls tls;      /* tls_config */
+        struct sl_client_proxy proxy;  /* proxy_url, no_proxy, ... */
         uint64_t batchwait_ns;         /* default 1s: send a batch this long after its first entry */
         uint64_t batchsize;            /* default 1048576: send a batch at this many bytes of lines */
         uint64_t timeout_ns;           /* default 10s: one HTTP request */

@@ -348,6 +348,60 @@ START_TEST(test_promtail_keys) {
 }
 END_TEST
 
+/* TLS, authentication and proxy, read with Prometheus' meaning. */
+START_TEST(test_tls_auth_proxy) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_client_config *a, *b, *d;
+
+        c = load_ok("clients:\n"
+                    "  - url: https://user@Logs.Example.com:443/loki/api/v1/push\n"
+                    "    basic_auth: {username: promtail, password_file: /run/pw}\n"
+                    "    tls_config:\n"
+                    "      ca_file: /etc/ca.pem\n"
+                    "      cert_file: /etc/c.pem\n"
+                    "      key_file: /etc/k.pem\n"
+                    "      server_name: logs.example.com\n"
+                    "      insecure_skip_verify: false\n"
+                    "      min_version: TLS12\n"
+                    "    proxy_url: http://proxy:3128\n"
+                    "    no_proxy: localhost\n"
+                    "    proxy_connect_header: {Proxy-Authorization: [Basic a, Basic b]}\n"
+                    "  - url: http://b/loki/api/v1/push\n"
+                    "    bearer_token_file: /run/token\n"
+                    "    proxy_from_environment: true\n"
+                    "  - url: http://d/loki/api/v1/push\n"
+                    "    authorization: {credentials: xyz}\n" JOB);
+        a = &c->clients[0];
+        ck_assert(a->auth.basic);
+        ck_assert_str_eq(a->auth.username, "promtail");
+        ck_assert_ptr_null(a->auth.password);
+        ck_assert_str_eq(a->auth.password_file, "/run/pw");
+        ck_assert_ptr_null(a->auth.type);
+        ck_assert_str_eq(a->tls.ca_file, "/etc/ca.pem");
+        ck_assert_str_eq(a->tls.cert_file, "/etc/c.pem");
+        ck_assert_str_eq(a->tls.key_file, "/etc/k.pem");
+        ck_assert_str_eq(a->tls.server_name, "logs.example.com");
+        ck_assert(!a->tls.insecure_skip_verify);
+        ck_assert_str_eq(a->tls.min_version, "TLS12");
+        ck_assert_ptr_null(a->tls.max_version);
+        ck_assert_str_eq(a->proxy.url, "http://proxy:3128");
+        ck_assert_str_eq(a->proxy.no_proxy, "localhost");
+        ck_assert_uint_eq(a->proxy.n_connect_headers, 2);
+        ck_assert_str_eq(a->proxy.connect_headers[1].name, "Proxy-Authorization");
+        ck_assert_str_eq(a->proxy.connect_headers[1].value, "Basic b");
+        b = &c->clients[1];
+        ck_assert(!b->auth.basic);
+        ck_assert_str_eq(b->auth.type, "Bearer");
+        ck_assert_ptr_null(b->auth.credentials);
+        ck_assert_str_eq(b->auth.credentials_file, "/run/token");
+        ck_assert(b->proxy.from_environment);
+        d = &c->clients[2];
+        ck_assert_str_eq(d->auth.type, "Bearer");
+        ck_assert_str_eq(d->auth.credentials, "xyz");
+        ck_assert_uint_eq(c->n_warnings, 0);
+}
+END_TEST
+
 /* Promtail's defaults for what it has and sluice did not. */
 START_TEST(test_promtail_defaults) {
         _cleanup_(sl_config_freep) struct sl_config *c = load_ok(minimal);
@@ -646,9 +700,10 @@ static const struct error_case error_cases[] = {
           "clients[0].oauth2", "OAuth 2.0 authentication to Loki (oauth2) is not supported" },
         { "http_headers", CLIENT "    http_headers: {X-A: {values: [a]}}\n" JOB, 3,
           "clients[0].http_headers", "use Promtail's headers" },
-        /* TLS, auth, proxy: checked as Promtail does, then not supported yet. */
-        { "basic auth", CLIENT "    basic_auth: {username: u, password: p}\n" JOB, 3,
-          "clients[0].basic_auth", "HTTP basic authentication to Loki (basic_auth) is not "
+        /* TLS, auth, proxy: checked as Prometheus' client does. */
+        { "server name", "clients:\n  - url: https://10.0.0.5:3100/loki/api/v1/push\n"
+          "    tls_config: {server_name: loki.internal}\n" JOB, 3,
+          "clients[0].tls_config.server_name", "other than the URL's host (\"10.0.0.5\") is not "
           "supported yet" },
         { "password twice", CLIENT "    basic_auth:\n      password: p\n"
           "      password_file: /f\n" JOB, 5, "clients[0].basic_auth.password_file",
@@ -664,16 +719,12 @@ static const struct error_case error_cases[] = {
         { "authorization and bearer",
           CLIENT "    authorization: {credentials: x}\n    bearer_token: t\n" JOB, 3,
           "clients[0].authorization", "not both" },
-        { "bearer token", CLIENT "    bearer_token: t\n" JOB, 3, "clients[0].bearer_token",
-          "bearer token authentication to Loki (bearer_token) is not supported yet" },
         { "cert without key", CLIENT "    tls_config: {cert_file: /c}\n" JOB, 3,
           "clients[0].tls_config", "needs its key" },
         { "ca twice", CLIENT "    tls_config: {ca: x, ca_file: /c}\n" JOB, 3,
           "clients[0].tls_config.ca_file", "not both" },
         { "tls version", CLIENT "    tls_config: {min_version: TLS1.2}\n" JOB, 3,
           "clients[0].tls_config.min_version", "TLS10, TLS11, TLS12, TLS13" },
-        { "tls", CLIENT "    tls_config: {ca_file: /ca.pem}\n" JOB, 3, "clients[0].tls_config",
-          "TLS settings for Loki (tls_config) is not supported yet" },
         { "no_proxy alone", CLIENT "    no_proxy: localhost\n" JOB, 3, "clients[0].no_proxy",
           "needs proxy_url" },
         { "proxy twice", CLIENT "    proxy_url: http://p:3128\n    proxy_from_environment: true\n"
@@ -682,8 +733,6 @@ static const struct error_case error_cases[] = {
           "expected a proxy URL" },
         { "connect header alone", CLIENT "    proxy_connect_header: {X-A: [b]}\n" JOB, 3,
           "clients[0].proxy_connect_header", "needs proxy_url" },
-        { "proxy", CLIENT "    proxy_from_environment: true\n" JOB, 3,
-          "clients[0].proxy_from_environment", "is not supported yet" },
 };
 
 START_TEST(test_errors) {
@@ -880,6 +929,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_singular_client);
         tcase_add_test(tc, test_promtail_keys);
         tcase_add_test(tc, test_promtail_defaults);
+        tcase_add_test(tc, test_tls_auth_proxy);
         tcase_add_test(tc, test_poll_period_wins);
         tcase_add_test(tc, test_client_labels_only);
         tcase_add_test(tc, test_warning_text);
