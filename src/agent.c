@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/time-util.h"
+#include "base/token-bucket.h"
 #include "base/u64map.h"
 #include "base/xalloc.h"
 #include "core/entry.h"
@@ -46,6 +48,7 @@
  * kind is logged (rate-limited) and counted on its own. The names follow the
  * `reason` label of Loki's loki_discarded_samples_total where one exists. */
 enum refusal_kind {
+        REFUSED_RATE_LIMITED,
         REFUSED_TOO_OLD,
         REFUSED_OUT_OF_ORDER,
         REFUSED_TOO_NEW,
@@ -59,6 +62,7 @@ enum refusal_kind {
 };
 
 static const char *const refusal_reason[REFUSAL_KINDS] = {
+        [REFUSED_RATE_LIMITED] = "rate_limited", /* 429 with drop_rate_limited_batches */
         [REFUSED_TOO_OLD] = "loki_too_old",
         [REFUSED_OUT_OF_ORDER] = "loki_out_of_order",
         [REFUSED_TOO_NEW] = "loki_too_new",
@@ -71,6 +75,8 @@ static const char *const refusal_reason[REFUSAL_KINDS] = {
 };
 
 static enum refusal_kind classify_refusal(int status, const char *message) {
+        if (status == 429)
+                return REFUSED_RATE_LIMITED;
         if (strstr(message, "too old"))
                 return REFUSED_TOO_OLD;
         if (strstr(message, "out of order") || strstr(message, "too far behind"))
@@ -94,6 +100,7 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
+        uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
 };
 
 /* One static_config of a job: the labels every line of its files starts with. */
@@ -136,6 +143,11 @@ struct sl_agent {
                                            * (split) line starts */
         struct sl_buf scratch;            /* dry-run rendering */
         uint64_t read_now_ns;             /* monotonic time of the current read round */
+        bool readline_limit;              /* limits_config.readline_rate_enabled */
+        struct sl_token_bucket readline;  /* lines kept per second, all jobs together */
+        struct sl_timer readline_timer;   /* wait mode: reading resumes when it fires */
+        double readline_step;             /* wait mode: tokens to wait for before reading
+                                           * again (about 10ms of the rate) */
 
         struct sl_timer rescan_timer;     /* glob rescan every target.sync_period */
         uint64_t rescan_ticks;            /* rescan timer firings */
@@ -236,6 +248,17 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
 
         verdict = sl_pipeline_run(t->job->pipeline, e);
+        /* Promtail's readline limit, on the entries the pipeline keeps:
+         * drop those over the rate, or take them and stop reading until
+         * the bucket has paid for them (rate_allows_read()). */
+        if (verdict == SL_STAGE_KEEP && a->readline_limit) {
+                if (!a->config->limits.readline_rate_drop)
+                        sl_token_bucket_reserve(&a->readline, now);
+                else if (!sl_token_bucket_allow(&a->readline, now)) {
+                        verdict = SL_STAGE_DROP;
+                        t->job->rate_dropped++;
+                }
+        }
 
         /* A file's position may move past a line only once nothing of it is
          * held: while a stage holds pieces of a split line, the mark stays
@@ -511,6 +534,50 @@ static void on_shutdown_deadline(struct sl_timer *t, uint64_t now, void *userdat
         sl_loop_stop(a->loop);
 }
 
+/* In the readline limit's wait mode, reading stops while the bucket has
+ * not paid for the lines taken, and resumes once readline_step tokens are
+ * there (readline_timer wakes the loop then), so that a high rate is read
+ * in rounds rather than line by line. */
+static bool rate_allows_read(struct sl_agent *a, uint64_t now) {
+        uint64_t wait;
+
+        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+                return true;
+        wait = sl_token_bucket_wait_ns(&a->readline, a->readline_step, now);
+        if (wait == 0)
+                return true;
+        if (!a->readline_timer.armed)
+                sl_loop_timer_arm(a->loop, &a->readline_timer, now + wait);
+        return false;
+}
+
+/* How much to read now: in the wait mode, about as many lines as there
+ * are tokens, at the average line size so far (1 byte before the first
+ * line, so the first round cannot take more lines than tokens), so that a
+ * round does not take much more than the bucket allows. The lines of a
+ * round are taken all the same, and the bucket's debt holds reading off. */
+static size_t read_budget(struct sl_agent *a, uint64_t now) {
+        const struct sl_tailer_stats *ts;
+        double tokens, line;
+
+        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+                return READ_BUDGET;
+        ts = sl_tailer_stats(a->tailer);
+        line = ts->lines_read ? (double)ts->bytes_read / (double)ts->lines_read : 1.0;
+        tokens = sl_token_bucket_tokens(&a->readline, now);
+        if (tokens < 1)
+                tokens = 1;
+        if (tokens * line >= (double)READ_BUDGET)
+                return READ_BUDGET;
+        return (size_t)(tokens * line) + 1;
+}
+
+static void on_readline_timer(struct sl_timer *t, uint64_t now, void *userdata) {
+        (void)t;
+        (void)now;
+        (void)userdata; /* firing wakes the loop; the run loop reads again */
+}
+
 static void timers_start(struct sl_agent *a) {
         uint64_t now = sl_now_ns();
 
@@ -521,6 +588,15 @@ static void timers_start(struct sl_agent *a) {
         sl_timer_init(&a->poll_timer, on_poll, a);
         sl_loop_timer_arm(a->loop, &a->poll_timer, now + poll_period(a));
         sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
+        /* Armed by rate_allows_read() when the readline limit makes reading wait. */
+        sl_timer_init(&a->readline_timer, on_readline_timer, a);
+        if (a->readline_limit) {
+                double burst = (double)a->config->limits.readline_burst;
+                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
+                a->readline_step = a->config->limits.readline_rate / 100;
+                a->readline_step = a->readline_step < 1 ? 1
+                                   : a->readline_step > burst ? burst : a->readline_step;
+        }
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -580,7 +656,8 @@ static void on_inotify(int fd, uint32_t events, void *userdata) {
  * there is work without waiting for an event. */
 static bool is_busy(void *userdata) {
         struct sl_agent *a = userdata;
-        return !a->stopping && sl_tailer_has_pending(a->tailer) && has_room(a);
+        return !a->stopping && sl_tailer_has_pending(a->tailer) && has_room(a) &&
+               rate_allows_read(a, sl_now_ns());
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -725,6 +802,8 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
                 sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
+                if (a->readline_limit && a->config->limits.readline_rate_drop)
+                        metric_drop(&m, "global_rate_limiter_drop", a->jobs[i].rate_dropped);
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
@@ -732,12 +811,16 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
                 const char *gave_up[] = { "host", url, "reason", "max_retries", NULL };
                 const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
+                const char *streams[] = { "host", url, "reason", "stream_limited", NULL };
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", too_long,
                                    bs->entries_dropped_too_long);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", no_labels,
                                    bs->entries_dropped_no_labels);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", gave_up,
                                    a->clients[i].gave_up);
+                if (a->config->limits.max_streams)
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", streams,
+                                           bs->entries_dropped_stream_limit);
                 for (int k = 0; k < REFUSAL_KINDS; k++) {
                         const char *refused[] = { "host", url, "reason", refusal_reason[k], NULL };
                         sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused,
@@ -909,6 +992,11 @@ static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
         return 0;
 }
 
+/* tls_config's "TLS12" as the client wants it (12); NULL: 0. */
+static int tls_version(const char *name) {
+        return name && strlen(name) == 5 ? atoi(name + 3) : 0;
+}
+
 static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
         const struct sl_config *cfg = a->config;
 
@@ -922,6 +1010,8 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                 struct client *c = &a->clients[i];
                 struct sl_batcher_options bo;
                 struct sl_loki_client_options lo;
+                struct sl_kvs headers;
+                char **proxy_headers;
 
                 c->agent = a;
                 c->index = (unsigned)i;
@@ -940,6 +1030,7 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .label_limits = { cfg->limits.max_label_names, cfg->limits.max_label_name_length,
                                           cfg->limits.max_label_value_length },
                         .drop_over_label_limits = cfg->limits.drop_over_label_limits,
+                        .max_streams = cfg->limits.max_streams,
                 };
                 c->batcher = sl_batcher_new(&bo);
                 lo = (struct sl_loki_client_options){
@@ -950,8 +1041,40 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .backoff_min_ns = cc->backoff_min_ns,
                         .backoff_max_ns = cc->backoff_max_ns,
                         .max_retries = cc->max_retries,
+                        .headers = &headers,
+                        .drop_rate_limited = cc->drop_rate_limited_batches,
+                        .tls = { .ca_file = cc->tls.ca_file, .ca = cc->tls.ca,
+                                 .cert_file = cc->tls.cert_file, .cert = cc->tls.cert,
+                                 .key_file = cc->tls.key_file, .key = cc->tls.key,
+                                 .insecure_skip_verify = cc->tls.insecure_skip_verify,
+                                 .min_version = tls_version(cc->tls.min_version),
+                                 .max_version = tls_version(cc->tls.max_version) },
+                        .auth = { .basic = cc->auth.basic, .username = cc->auth.username,
+                                  .username_file = cc->auth.username_file,
+                                  .password = cc->auth.password,
+                                  .password_file = cc->auth.password_file,
+                                  .type = cc->auth.type, .credentials = cc->auth.credentials,
+                                  .credentials_file = cc->auth.credentials_file },
+                        .proxy = { .url = cc->proxy.url, .no_proxy = cc->proxy.no_proxy,
+                                   .from_environment = cc->proxy.from_environment,
+                                   .connect_headers = NULL },
                 };
+                sl_kvs_init(&headers);
+                for (size_t k = 0; k < cc->n_headers; k++)
+                        sl_kvs_set(&headers, sl_str_c(cc->headers[k].name),
+                                   sl_str_c(cc->headers[k].value));
+                proxy_headers = sl_xcalloc(cc->proxy.n_connect_headers + 1,
+                                           sizeof(*proxy_headers));
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        proxy_headers[k] = sl_xasprintf("%s: %s",
+                                                        cc->proxy.connect_headers[k].name,
+                                                        cc->proxy.connect_headers[k].value);
+                lo.proxy.connect_headers = (const char *const *)proxy_headers;
                 c->loki = sl_loki_client_new(a->loop, &lo, on_push_done, c);
+                sl_kvs_release(&headers);
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        free(proxy_headers[k]);
+                free(proxy_headers);
                 if (!c->loki) {
                         snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
                                  cc->url);
@@ -972,6 +1095,7 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
         a = sl_xnew(struct sl_agent);
         a->config = config;
         a->opts = *opts;
+        a->readline_limit = config->limits.readline_rate_enabled;
         a->signal_fd = -1;
         sl_entry_init(&a->entry);
         sl_u64map_init(&a->holding);
@@ -1088,7 +1212,9 @@ int sl_agent_run(struct sl_agent *a) {
                         /* One clock read per read round (at most READ_BUDGET
                          * bytes, a few ms), not one per line. */
                         a->read_now_ns = sl_now_ns();
-                        sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+                        if (rate_allows_read(a, a->read_now_ns))
+                                sl_tailer_read(a->tailer, read_budget(a, a->read_now_ns),
+                                               on_line, a);
                 }
                 flush_positions(a);
                 if (a->opts.dry_run)

@@ -21,6 +21,7 @@ struct cli {
         const char *config_file;    /* -config.file */
         const char *pipelines_dir;  /* -pipelines.dir */
         const char *log_level;      /* -log.level, overrides server.log_level */
+        const char *log_format;     /* -log.format, overrides server.log_format */
         bool expand_env;            /* -config.expand-env */
         bool check_config;
         bool dry_run;
@@ -48,6 +49,7 @@ static void usage(FILE *out) {
                 "  -dry-run              print the entries that would be pushed (timestamp,\n"
                 "                        labels, structured metadata, line) and push nothing\n"
                 "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
+                "  -log.format FORMAT    logfmt or json (default: server.log_format)\n"
                 "  -version              print the version and exit\n"
                 "  -help [stages]        print this help, or the list of pipeline stages\n");
 }
@@ -91,11 +93,13 @@ static bool flag_bool(const char *v) {
 
 /* Returns 0, or 2 after printing a usage error. */
 static int parse_args(int argc, char **argv, struct cli *cli) {
-        static const char *const with_value[] = { "config.file", "pipelines.dir", "log.level" };
+        static const char *const with_value[] = { "config.file", "pipelines.dir", "log.level",
+                                                  "log.format" };
 
         for (int i = 1; i < argc; i++) {
                 const char *arg = argv[i], *v = NULL;
-                const char **slot[] = { &cli->config_file, &cli->pipelines_dir, &cli->log_level };
+                const char **slot[] = { &cli->config_file, &cli->pipelines_dir, &cli->log_level,
+                                        &cli->log_format };
                 bool matched = false;
 
                 for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
@@ -145,6 +149,24 @@ static void print_cfg_error(const struct sl_cfg_error *err, int r) {
         }
 }
 
+/* One line per config key accepted without effect: at start-up in the log,
+ * with -check-config on stderr. */
+static void report_warnings(const struct sl_config *config, bool to_log) {
+        for (size_t i = 0; i < config->n_warnings; i++) {
+                const struct sl_cfg_error *w = &config->warnings[i];
+                char text[1200];
+
+                if (to_log) {
+                        sl_log_warn("config key accepted without effect, ignoring",
+                                    "file=\"%s\" line=%u key=\"%s\" reason=\"%s\"", w->file,
+                                    w->line, w->key, w->msg);
+                } else {
+                        sl_cfg_error_format(w, text, sizeof(text));
+                        fprintf(stderr, "sluice: warning: %s\n", text);
+                }
+        }
+}
+
 /* -check-config also compiles every pipeline, so a stage error is found too. */
 static int check_pipelines(const struct sl_config *config, struct sl_cfg_error *err) {
         for (size_t i = 0; i < config->n_scrape_configs; i++) {
@@ -168,6 +190,7 @@ int main(int argc, char **argv) {
         struct sl_config_load_options load_opts = { 0 };
         struct cli cli = { 0 };
         enum sl_log_level level;
+        enum sl_log_format format;
         int r;
 
         r = parse_args(argc, argv, &cli);
@@ -198,6 +221,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         if (cli.check_config) {
+                report_warnings(config, false);
                 r = check_pipelines(config, &err);
                 if (r < 0) {
                         print_cfg_error(&err, r);
@@ -214,6 +238,14 @@ int main(int argc, char **argv) {
                 return 2;
         }
         sl_log_set_level(level);
+        if (sl_log_parse_format(cli.log_format ? cli.log_format : config->server.log_format,
+                                &format) < 0) {
+                fprintf(stderr, "sluice: unknown log format \"%s\"; expected logfmt or json\n",
+                        cli.log_format);
+                return 2;
+        }
+        sl_log_set_format(format);
+        report_warnings(config, true);
 
         opts.dry_run = cli.dry_run;
         r = sl_agent_new(config, &opts, &err, &agent);

@@ -165,6 +165,17 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
                 }
         }
 
+        if (!known && b->opts.max_streams && b->open) {
+                size_t n;
+
+                sl_batch_streams(b->open, &n);
+                if (n >= b->opts.max_streams &&
+                    !sl_batch_has_stream(b->open, sl_buf_str(&b->rendered))) {
+                        b->stats.entries_dropped_stream_limit++;
+                        return -ENOSPC;
+                }
+        }
+
         if (b->opts.max_line_size && line.len > b->opts.max_line_size) {
                 if (!b->opts.truncate) {
                         b->stats.entries_dropped_too_long++;

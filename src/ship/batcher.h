@@ -24,6 +24,10 @@
  * pairs); a set is rendered to Loki's text only for the first entry of its
  * stream in a batch.
  *
+ * Streams: with max_streams, an entry of a stream new to the open batch is
+ * dropped (counted) once the batch holds max_streams streams, as Promtail's
+ * client does; the next batch starts with room again.
+ *
  * Owns: the open batch, a copy of the external labels, the index of the open
  * batch's streams, scratch buffers.
  * Borrows nothing after sl_batcher_new() returns.
@@ -64,6 +68,8 @@ struct sl_batcher_options {
         const struct sl_kvs *external_labels; /* borrowed during _new (copied); may be NULL;
                                                * added to every stream, entry labels win */
         uint64_t max_line_size;               /* longest line in bytes; 0 = no limit */
+        uint64_t max_streams;                 /* most streams in one batch (Promtail's
+                                               * limits_config.max_streams); 0 = no limit */
         bool truncate;                        /* longer lines: cut (true) or drop (false) */
         struct sl_label_limits label_limits;  /* Loki's limits on a stream's labels; all 0:
                                                * none */
@@ -82,6 +88,7 @@ struct sl_batcher_stats {
                                               * under several) */
         uint64_t label_dropped[SL_LABEL_VIOLATIONS]; /* entries dropped for their labels
                                               * (drop_over_label_limits), by first kind */
+        uint64_t entries_dropped_stream_limit; /* a new stream in a batch holding max_streams */
         uint64_t batches_sealed;            /* batches handed out by take */
 };
 
@@ -100,6 +107,8 @@ SL_DEFINE_CLEANUP(struct sl_batcher *, sl_batcher_free)
  *   -EINVAL   the entry has no label to send ("no_labels"),
  *   -EPERM    its labels break Loki's limits and drop_over_label_limits,
  *   -E2BIG    the line is too long and lines are not truncated,
+ *   -ENOSPC   the entry's stream is not in the open batch, which already
+ *             holds max_streams streams (Promtail's "stream_limited"),
  *   -ENOBUFS  its rendered label set is larger than 64 KiB. */
 int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_ns);
 

@@ -6,11 +6,14 @@
  * of entries, unless Loki finds the body too large: then that part is
  * split in two halves, sent one after the other (push-encode.h encodes a
  * range of entries). Each part is encoded once and POSTed with
- * Content-Type: application/x-protobuf, the User-Agent, and X-Scope-OrgID
- * when a tenant is set. Loki's answer to a part decides:
+ * Content-Type: application/x-protobuf, the User-Agent, X-Scope-OrgID
+ * when a tenant is set, and the configured headers (Promtail's
+ * clients[].headers) but for those it sets itself, which they do not
+ * overwrite. Loki's answer to a part decides:
  *   any 2xx (also 260, "blocked by policy": final)   -> the part is sent
  *   413 (or a body over the client's own cap), the part holding more than
  *       one entry                                    -> split into halves
+ *   429 with drop_rate_limited                       -> the part is refused
  *   429, 5xx, connection errors, timeouts            -> the same body is
  *       sent again after a backoff wait (sl_backoff). A Retry-After header,
  *       delay-seconds or HTTP-date (retry-after.h), replaces that wait,
@@ -34,6 +37,16 @@
  * done() is called exactly once per batch, in submit order, always from a
  * loop callback (never from inside submit), and takes ownership of the
  * batch; the batch's marks belong to it whole, however it was split.
+ *
+ * Authentication, TLS and proxy follow Prometheus' HTTP client settings that
+ * Promtail's clients use: basic auth (curl's, sent with the first request),
+ * an Authorization header ("TYPE CREDENTIALS"), credentials, usernames and
+ * passwords from files read again before every request (trimmed of white
+ * space at both ends, as Prometheus does; a file that cannot be read fails
+ * that request like a connection error, which is retried), CA and client
+ * certificate and key as files or inline PEM, skipping verification, TLS
+ * version bounds, a proxy (with no_proxy and CONNECT headers), and the
+ * HTTP(S)_PROXY environment only when asked: by default no proxy is used.
  *
  * I/O: libcurl's multi socket API driven by the loop: curl's sockets are
  * registered with sl_loop_add_fd() and its timeout is one struct sl_timer;
@@ -66,6 +79,7 @@
 
 #include "base/cleanup.h"
 #include "base/loop.h"
+#include "core/kv.h"
 #include "ship/batch.h"
 
 enum sl_push_outcome {
@@ -89,6 +103,41 @@ typedef void (*sl_push_done_fn)(void *userdata, struct sl_batch *batch,
                                 enum sl_push_outcome outcome, int http_status,
                                 const char *message);
 
+/* TLS to Loki (https:// URLs). Strings copied; NULL: not set. A file and
+ * inline PEM of the same thing exclude each other (config checks). */
+struct sl_loki_client_tls {
+        const char *ca_file;        /* CA bundle that signs Loki's certificate */
+        const char *ca;             /* the same, inline PEM */
+        const char *cert_file;      /* client certificate (mutual TLS) */
+        const char *cert;           /* inline PEM */
+        const char *key_file;       /* its private key */
+        const char *key;            /* inline PEM */
+        bool insecure_skip_verify;  /* accept any certificate and name */
+        int min_version;            /* 10..13 (TLS 1.0 .. 1.3); 0: libcurl's default */
+        int max_version;            /* 10..13; 0: no bound */
+};
+
+/* Credentials. basic: username/password (or their files); else, with
+ * auth_type, an "Authorization: TYPE CREDENTIALS" header. */
+struct sl_loki_client_auth {
+        bool basic;                 /* HTTP basic authentication */
+        const char *username;       /* copied; NULL: "" (or username_file) */
+        const char *username_file;  /* read before every request */
+        const char *password;
+        const char *password_file;
+        const char *type;           /* "Bearer", ...; NULL: no Authorization header */
+        const char *credentials;
+        const char *credentials_file;
+};
+
+struct sl_loki_client_proxy {
+        const char *url;            /* http://, https:// or socks5:// proxy; NULL: none */
+        const char *no_proxy;       /* hosts that bypass it, comma-separated */
+        bool from_environment;      /* use HTTP_PROXY, HTTPS_PROXY, NO_PROXY */
+        const char *const *connect_headers; /* "Name: value" lines sent to the proxy
+                                    * (CONNECT), NULL-terminated; copied; may be NULL */
+};
+
 struct sl_loki_client_options {
         const char *url;         /* full push URL (.../loki/api/v1/push); copied */
         const char *tenant_id;   /* X-Scope-OrgID; NULL or "" = none; copied */
@@ -99,6 +148,15 @@ struct sl_loki_client_options {
         uint64_t max_retries;    /* retries per part before giving up (a part is sent at
                                   * most 1 + max_retries times in a row without an
                                   * answer that ends it); 0 = until success */
+        const struct sl_kvs *headers; /* sent with every request; borrowed during _new
+                                  * (copied); may be NULL. Content-Type, User-Agent,
+                                  * Expect and, with a tenant, X-Scope-OrgID are
+                                  * skipped (any case): the client sets them */
+        bool drop_rate_limited;  /* a 429 refuses the part for good instead of
+                                  * retrying it (drop_rate_limited_batches) */
+        struct sl_loki_client_tls tls;
+        struct sl_loki_client_auth auth;
+        struct sl_loki_client_proxy proxy;
 };
 
 struct sl_loki_client_stats {

@@ -852,6 +852,52 @@ START_TEST(test_label_limits_drop) {
 }
 END_TEST
 
+/* limits_config.max_streams, as Promtail's client applies it: an entry of a
+ * stream new to the batch is dropped once the batch holds max_streams
+ * streams; entries of its streams still go in, and the next batch starts
+ * with room again. */
+START_TEST(test_max_streams) {
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                        .max_streams = 2 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct sl_batcher_stats *st = sl_batcher_stats(bt);
+        const char *a[] = { "app", "a", NULL }, *b2[] = { "app", "b", NULL };
+        const char *c[] = { "app", "c", NULL }, *d[] = { "app", "d", NULL };
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "a1", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "b1", b2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "c1", c);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -ENOSPC);
+        entry_fill(&e, 4, "a2", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 5, "d1", d);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -ENOSPC);
+        ck_assert_uint_eq(st->entries_dropped_stream_limit, 2);
+        ck_assert_uint_eq(st->entries_added, 3);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(sl_batch_entries(b), 3);
+        sl_batch_free(b);
+
+        /* A new batch: c has room now. */
+        entry_fill(&e, 6, "c2", c);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        b = sl_batcher_take(bt, 0, true);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 1);
+        sl_entry_release(&e);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
@@ -879,6 +925,7 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_unsent_labels_share_a_stream);
         tcase_add_test(tc, test_streams_match_rendering);
         tcase_add_test(tc, test_many_labels_order_matters);
+        tcase_add_test(tc, test_max_streams);
         suite_add_tcase(s, tc);
         return s;
 }
