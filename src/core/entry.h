@@ -28,12 +28,29 @@ struct sl_entry {
         struct sl_arena arena;    /* owned scratch for strings stages build */
         uint64_t source_id;       /* the file the line came from, for stages
                                    * that keep state per source (docker) */
+        uint64_t offset;          /* where the entry's text starts in its source:
+                                   * the first line of a joined block */
+        uint64_t end_offset;      /* where its last line ends: the position to
+                                   * acknowledge once it is shipped */
+        uint64_t read_ns;         /* CLOCK_MONOTONIC time it was read; the clock
+                                   * of stages that need one (multiline's wait,
+                                   * limit's rate, metrics' idle time) */
         const char *drop_reason;  /* static string set by a stage on DROP */
 };
 
 void sl_entry_init(struct sl_entry *e);
+/* sl_entry_init() with arena chunks of @chunk_size bytes (sl_entry_init's
+ * are 16 KiB): for entries a stage keeps, many at a time. */
+void sl_entry_init_sized(struct sl_entry *e, size_t chunk_size);
 void sl_entry_release(struct sl_entry *e);
 /* Empties the entry for the next line; keeps arrays and arena chunks. */
 void sl_entry_reset(struct sl_entry *e);
+
+/* Makes @dst a copy of @src that borrows nothing from it: @dst is reset,
+ * then the line, the names and values of labels, extracted values and
+ * metadata are copied into @dst's arena, the numbers and drop_reason (a
+ * static string) as they are. For a stage that keeps an entry beyond the
+ * call (multiline's block start, cri's partial lines). */
+void sl_entry_copy(struct sl_entry *dst, const struct sl_entry *src);
 
 #endif

@@ -6,12 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/xalloc.h"
 #include "core/labels.h"
+#include "pipeline/inspect.h"
+
+/* Where a stage's released entries go on: the stages after it. */
+struct sl_stage_emitter {
+        struct sl_pipeline *p; /* borrowed: the pipeline the stage is in */
+        size_t index;          /* the stage's place in p->stages */
+};
 
 struct stage {
         const struct sl_stage_type *type; /* borrowed: a static table */
         void *ctx;                        /* owned: released by type->destroy */
+        struct sl_stage_emitter em;       /* given to type->bind */
 };
 
 struct drop_count {
@@ -26,7 +35,18 @@ struct sl_pipeline {
         size_t n_drops;           /* reasons in use */
         size_t cap_drops;         /* reasons allocated */
         uint64_t errors;          /* entries on which a stage returned -errno */
+        bool holders;             /* some stage has held_from() */
+        sl_pipeline_sink_fn sink; /* where released entries go; NULL: nowhere */
+        void *sink_ud;            /* borrowed, passed to sink */
 };
+
+/* -inspect: one switch for the process, as Promtail's, so that nested
+ * pipelines (match) report too. */
+static struct {
+        sl_pipeline_inspect_fn fn; /* NULL: off */
+        void *ud;                  /* borrowed */
+        bool color;                /* ANSI colors in the report */
+} inspector;
 
 /* Fills @err for a problem the runner itself finds, at @node's position
  * (or in @path when the node has none). Returns -EINVAL. */
@@ -130,7 +150,12 @@ static int build_stage(struct sl_pipeline *p, size_t i, const struct sl_yaml_nod
                 fill_position(err, conf ? conf : item, path);
                 return r;
         }
-        p->stages[p->n_stages++] = (struct stage){ .type = type, .ctx = ctx };
+        p->stages[p->n_stages] = (struct stage){ .type = type, .ctx = ctx,
+                                                 .em = { .p = p, .index = p->n_stages } };
+        if (type->bind)
+                type->bind(ctx, &p->stages[p->n_stages].em);
+        p->holders = p->holders || type->held_from;
+        p->n_stages++;
         return 0;
 }
 
@@ -174,6 +199,65 @@ static void count_drop(struct sl_pipeline *p, const char *reason) {
         p->drops[p->n_drops++] = (struct drop_count){ .reason = sl_xstrdup(reason), .count = 1 };
 }
 
+/* The stages from @first on, with -inspect's report of each. Slow: a copy
+ * of the entry before every stage. */
+static int run_inspected(struct sl_pipeline *p, struct sl_entry *e, size_t first) {
+        struct sl_entry before;
+        struct sl_buf text;
+        int verdict = SL_STAGE_KEEP;
+
+        sl_entry_init_sized(&before, 4096);
+        sl_buf_init(&text, 16u << 20);
+        for (size_t i = first; i < p->n_stages; i++) {
+                struct stage *s = &p->stages[i];
+                int r;
+
+                sl_entry_copy(&before, e);
+                r = s->type->process(s->ctx, e);
+                sl_buf_reset(&text);
+                sl_inspect_report(&text, s->type->name, &before, e, r, inspector.color);
+                inspector.fn(inspector.ud, sl_buf_str(&text));
+                if (r < 0) {
+                        p->errors++;
+                        continue;
+                }
+                if (r == SL_STAGE_DROP) {
+                        count_drop(p, e->drop_reason);
+                        verdict = SL_STAGE_DROP;
+                        break;
+                }
+                if (r == SL_STAGE_HOLD) {
+                        verdict = SL_STAGE_HOLD;
+                        break;
+                }
+        }
+        sl_buf_release(&text);
+        sl_entry_release(&before);
+        return verdict;
+}
+
+/* Runs @e through the stages from @first on. */
+static int run_from(struct sl_pipeline *p, struct sl_entry *e, size_t first) {
+        if (inspector.fn)
+                return run_inspected(p, e, first);
+        for (size_t i = first; i < p->n_stages; i++) {
+                struct stage *s = &p->stages[i];
+                int r = s->type->process(s->ctx, e);
+
+                if (r < 0) {
+                        p->errors++;
+                        continue;
+                }
+                if (r == SL_STAGE_DROP) {
+                        count_drop(p, e->drop_reason);
+                        return SL_STAGE_DROP;
+                }
+                if (r == SL_STAGE_HOLD)
+                        return SL_STAGE_HOLD;
+        }
+        return SL_STAGE_KEEP;
+}
+
 int sl_pipeline_run(struct sl_pipeline *p, struct sl_entry *e) {
         /* Stages see the entry's labels as extracted values too (filename,
          * job, ...), as in Promtail; internal ("__") names excepted. */
@@ -190,22 +274,83 @@ int sl_pipeline_run(struct sl_pipeline *p, struct sl_entry *e) {
                         if (!sl_label_name_internal(e->labels.items[i].name))
                                 sl_kvs_set(&e->extracted, e->labels.items[i].name, e->labels.items[i].value);
         }
-        for (size_t i = 0; i < p->n_stages; i++) {
-                struct stage *s = &p->stages[i];
-                int r = s->type->process(s->ctx, e);
+        return run_from(p, e, 0);
+}
 
-                if (r < 0) {
-                        p->errors++;
-                        continue;
+void sl_stage_emit(const struct sl_stage_emitter *em, struct sl_entry *e) {
+        struct sl_pipeline *p = em->p;
+
+        if (run_from(p, e, em->index + 1) == SL_STAGE_KEEP && p->sink)
+                p->sink(p->sink_ud, e);
+}
+
+void sl_pipeline_set_sink(struct sl_pipeline *p, sl_pipeline_sink_fn fn, void *ud) {
+        p->sink = fn;
+        p->sink_ud = ud;
+}
+
+bool sl_pipeline_held_from(const struct sl_pipeline *p, uint64_t source_id, uint64_t *ret_offset) {
+        uint64_t low = UINT64_MAX, at;
+        bool held = false;
+
+        if (!p->holders)
+                return false;
+        for (size_t i = 0; i < p->n_stages; i++) {
+                const struct stage *s = &p->stages[i];
+                if (s->type->held_from && s->type->held_from(s->ctx, source_id, &at)) {
+                        held = true;
+                        if (at < low)
+                                low = at;
                 }
-                if (r == SL_STAGE_DROP) {
-                        count_drop(p, e->drop_reason);
-                        return SL_STAGE_DROP;
-                }
-                if (r == SL_STAGE_HOLD)
-                        return SL_STAGE_HOLD;
         }
-        return SL_STAGE_KEEP;
+        if (held)
+                *ret_offset = low;
+        return held;
+}
+
+uint64_t sl_pipeline_deadline(const struct sl_pipeline *p) {
+        uint64_t first = UINT64_MAX;
+
+        for (size_t i = 0; i < p->n_stages; i++)
+                if (p->stages[i].type->deadline) {
+                        uint64_t d = p->stages[i].type->deadline(p->stages[i].ctx);
+                        if (d < first)
+                                first = d;
+                }
+        return first;
+}
+
+void sl_pipeline_flush(struct sl_pipeline *p, uint64_t now_ns, bool all) {
+        /* In order: what an early stage releases may be held by a later one
+         * (multiline after cri), which then releases it too. */
+        for (size_t i = 0; i < p->n_stages; i++)
+                if (p->stages[i].type->flush)
+                        p->stages[i].type->flush(p->stages[i].ctx, now_ns, all);
+}
+
+uint64_t sl_pipeline_resume_at(const struct sl_pipeline *p) {
+        uint64_t last = 0;
+
+        for (size_t i = 0; i < p->n_stages; i++)
+                if (p->stages[i].type->resume_at) {
+                        uint64_t t = p->stages[i].type->resume_at(p->stages[i].ctx);
+                        if (t > last)
+                                last = t;
+                }
+        return last;
+}
+
+void sl_pipeline_collect(const struct sl_pipeline *p, uint64_t now_ns,
+                         const struct sl_stage_metrics_out *out) {
+        for (size_t i = 0; i < p->n_stages; i++)
+                if (p->stages[i].type->collect)
+                        p->stages[i].type->collect(p->stages[i].ctx, now_ns, out);
+}
+
+void sl_pipeline_set_inspector(sl_pipeline_inspect_fn fn, void *ud, bool color) {
+        inspector.fn = fn;
+        inspector.ud = ud;
+        inspector.color = color;
 }
 
 void sl_pipeline_forget(struct sl_pipeline *p, uint64_t source_id) {

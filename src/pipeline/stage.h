@@ -14,6 +14,21 @@
  *     (KEEP) or dropped with entry->drop_reason set, never an error;
  *   - a negative errno return is for internal failures only (a cap reached)
  *     and makes the pipeline keep the entry as it stands.
+ *
+ * Most stages need only create, process and destroy. The optional members
+ * serve the few that need more, and cost the others nothing:
+ *   - entries released later (multiline's blocks, cri's partial lines): the
+ *     stage keeps a copy (sl_entry_copy()) and answers HOLD; it releases
+ *     entries with sl_stage_emit() through the emitter bind() gave it, from
+ *     process() (a block ended by the next first line), flush() (the
+ *     pipeline's timer: deadline() says when) or forget() (its file is
+ *     gone). held_from() tells how far its source may be acknowledged;
+ *   - nested stage lists (match) build a pipeline of their own in create()
+ *     and pass the optional calls on to it;
+ *   - a reading pace (limit without drop): resume_at();
+ *   - metrics of their own (metrics): collect(), at scrape time;
+ *   - a per-entry tenant: the reserved label "__tenant_id__" (Promtail's),
+ *     which the batcher turns into the batch's X-Scope-OrgID.
  */
 #ifndef SL_PIPELINE_STAGE_H
 #define SL_PIPELINE_STAGE_H
@@ -29,6 +44,32 @@ enum sl_stage_verdict {
         SL_STAGE_DROP = 1, /* discard the entry; entry->drop_reason says why */
         SL_STAGE_HOLD = 2, /* the stage kept the line (a piece of a longer
                             * one); nothing to ship yet, stop this entry */
+};
+
+struct sl_stage_emitter;
+
+/* Runs @e, an entry the stage bound to @em releases on its own, through the
+ * stages after it, then hands it to the pipeline's sink if they keep it
+ * (pipeline.h, sl_pipeline_set_sink()). @e is borrowed for the call; the
+ * stage may reuse it afterwards. Before releasing, the stage updates what
+ * it holds, so that held_from() already answers for what is left. */
+void sl_stage_emit(const struct sl_stage_emitter *em, struct sl_entry *e);
+
+/* What a stage writes its metrics to at scrape time (the agent adapts it to
+ * its Prometheus writer). Labels are NULL or NULL-terminated name, value
+ * pairs, borrowed for the call. */
+struct sl_stage_metrics_out {
+        void *ud;
+        /* The family @name (a full metric name) begins; @type is "counter",
+         * "gauge" or "histogram"; @help may be NULL. Returns false when the
+         * caller wants no samples of it now: skip to the next family. */
+        bool (*family)(void *ud, const char *name, const char *type, const char *help);
+        void (*sample)(void *ud, const char *name, const char *const *labels, double value);
+        /* @counts: @n_bounds + 1 non-cumulative bucket counts, the last above
+         * the highest of the ascending finite @bounds. */
+        void (*histogram)(void *ud, const char *name, const char *const *labels,
+                          const double *bounds, const uint64_t *counts, size_t n_bounds,
+                          double sum);
 };
 
 struct sl_stage_type {
@@ -48,10 +89,33 @@ struct sl_stage_type {
         /* Processes one entry. Returns an enum sl_stage_verdict or -errno. */
         int (*process)(void *ctx, struct sl_entry *entry);
         /* Optional: the source @source_id is gone (file closed); drop any
-         * state kept for it. */
+         * state kept for it, releasing (sl_stage_emit()) what holds lines. */
         void (*forget)(void *ctx, uint64_t source_id);
         /* Frees the context; NULL is a no-op. */
         void (*destroy)(void *ctx);
+
+        /* Optional, once after create(): the emitter through which the stage
+         * releases entries on its own; borrowed for the pipeline's life. */
+        void (*bind)(void *ctx, const struct sl_stage_emitter *em);
+        /* Optional: the lowest entry->offset of @source_id among the lines
+         * the stage holds: true and *@ret_offset, or false when it holds
+         * none. A source's position is not acknowledged past it. Called per
+         * line: answer fast when nothing is held. */
+        bool (*held_from)(void *ctx, uint64_t source_id, uint64_t *ret_offset);
+        /* Optional: the CLOCK_MONOTONIC time at which flush() has something
+         * to release, UINT64_MAX for never. May be early (then flush()
+         * releases nothing and the next deadline is asked again). */
+        uint64_t (*deadline)(void *ctx);
+        /* Optional: releases what is due at @now_ns (held longer than the
+         * stage allows), or everything held when @all (shutdown). */
+        void (*flush)(void *ctx, uint64_t now_ns, bool all);
+        /* Optional: the CLOCK_MONOTONIC time before which the stage asks for
+         * no more entries (limit waiting for its rate); 0 when it takes
+         * them now. The agent stops reading until then. */
+        uint64_t (*resume_at)(void *ctx);
+        /* Optional: writes the stage's metrics to @out; @now_ns is the
+         * monotonic time of the scrape (series idle too long go). */
+        void (*collect)(void *ctx, uint64_t now_ns, const struct sl_stage_metrics_out *out);
 };
 
 #endif

@@ -14,7 +14,9 @@
  * Docker splits messages longer than 16 KiB into pieces; every piece but the
  * last lacks the final "\n". Pieces are joined per source in a buffer the
  * context owns (HOLD until the last one comes); the joined line stays valid
- * until the next call for that source, and carries the first piece's time.
+ * until the next call for that source, and carries the first piece's time
+ * and offset; while pieces are held, held_from() keeps the source's
+ * position at the first one.
  * The buffer is capped (SPLIT_CAP): past it, what is held is shipped as one
  * entry and the next piece starts a new message.
  *
@@ -73,6 +75,7 @@ struct pending {
         uint64_t source_id; /* the source the pieces come from */
         struct sl_buf buf;  /* owned: the pieces joined so far */
         int64_t ts_ns;      /* time of the first piece; 0 if it had none */
+        uint64_t offset;    /* where the first piece starts in the source */
         bool shipped;       /* buf holds a message already handed out: it
                              * stays valid until the next call for source_id */
 };
@@ -419,6 +422,7 @@ static void remove_pending(struct docker_ctx *ctx, struct pending *pd) {
 /* Hands the joined message out as @e's line. */
 static void ship_pending(struct pending *pd, struct sl_entry *e) {
         e->line = sl_buf_str(&pd->buf);
+        e->offset = pd->offset;
         if (pd->ts_ns)
                 e->ts_ns = pd->ts_ns;
         pd->shipped = true;
@@ -457,8 +461,10 @@ static int docker_process(void *userdata, struct sl_entry *e) {
         if (!complete) {
                 if (!pd)
                         pd = add_pending(ctx, e->source_id);
-                if (pd->buf.len == 0)
+                if (pd->buf.len == 0) {
                         pd->ts_ns = ts;
+                        pd->offset = e->offset;
+                }
                 r = sl_buf_append_str(&pd->buf, text);
                 if (r < 0)
                         return r;
@@ -496,6 +502,18 @@ static void docker_forget(void *userdata, uint64_t source_id) {
                 remove_pending(ctx, pd);
 }
 
+/* A split message being joined holds its source's position at its first
+ * piece, so that a restart reads it again whole. */
+static bool docker_held_from(void *userdata, uint64_t source_id, uint64_t *ret_offset) {
+        struct docker_ctx *ctx = userdata;
+        struct pending *pd = find_pending(ctx, source_id);
+
+        if (!pd || pd->shipped || pd->buf.len == 0)
+                return false;
+        *ret_offset = pd->offset;
+        return true;
+}
+
 static void docker_destroy(void *userdata) {
         struct docker_ctx *ctx = userdata;
 
@@ -527,4 +545,5 @@ const struct sl_stage_type sl_stage_docker = {
         .process = docker_process,
         .forget = docker_forget,
         .destroy = docker_destroy,
+        .held_from = docker_held_from,
 };

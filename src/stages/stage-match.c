@@ -12,6 +12,11 @@
  * (`=~"a|b"` is `^(?:a|b)$`), line filter regexes are not; a label the
  * entry lacks matches as "". An entry that does not match goes on
  * unchanged. Regexes are Go RE2 syntax (go-regex.h).
+ *
+ * The nested stages are a pipeline of their own: what they hold, release
+ * (a multiline block goes on through the stages after this one), wait for
+ * or count in metrics is asked of them through this stage's optional
+ * members (stage.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +47,8 @@ struct match_ctx {
         struct matcher *filters;   /* owned array: line filters (name unused) */
         size_t n_filters;
         struct sl_pipeline *stages; /* owned: nested stages (keep), or NULL */
+        const struct sl_stage_emitter *em; /* borrowed: where entries the nested
+                                    * stages release go on (the outer stages) */
         bool drop;                 /* action: drop */
         char *reason;              /* owned: drop_counter_reason */
 };
@@ -96,6 +103,55 @@ static void match_forget(void *userdata, uint64_t source_id) {
 
         if (ctx->stages)
                 sl_pipeline_forget(ctx->stages, source_id);
+}
+
+/* An entry a nested stage released (a multiline block) and the nested
+ * stages after it kept: it goes on through the stages after this one. */
+static void match_sink(void *userdata, struct sl_entry *e) {
+        struct match_ctx *ctx = userdata;
+
+        if (ctx->em)
+                sl_stage_emit(ctx->em, e);
+}
+
+static void match_bind(void *userdata, const struct sl_stage_emitter *em) {
+        struct match_ctx *ctx = userdata;
+
+        ctx->em = em;
+        if (ctx->stages)
+                sl_pipeline_set_sink(ctx->stages, match_sink, ctx);
+}
+
+static bool match_held_from(void *userdata, uint64_t source_id, uint64_t *ret_offset) {
+        struct match_ctx *ctx = userdata;
+
+        return ctx->stages && sl_pipeline_held_from(ctx->stages, source_id, ret_offset);
+}
+
+static uint64_t match_deadline(void *userdata) {
+        struct match_ctx *ctx = userdata;
+
+        return ctx->stages ? sl_pipeline_deadline(ctx->stages) : UINT64_MAX;
+}
+
+static void match_flush(void *userdata, uint64_t now_ns, bool all) {
+        struct match_ctx *ctx = userdata;
+
+        if (ctx->stages)
+                sl_pipeline_flush(ctx->stages, now_ns, all);
+}
+
+static uint64_t match_resume_at(void *userdata) {
+        struct match_ctx *ctx = userdata;
+
+        return ctx->stages ? sl_pipeline_resume_at(ctx->stages) : 0;
+}
+
+static void match_collect(void *userdata, uint64_t now_ns, const struct sl_stage_metrics_out *out) {
+        struct match_ctx *ctx = userdata;
+
+        if (ctx->stages)
+                sl_pipeline_collect(ctx->stages, now_ns, out);
 }
 
 static void match_destroy(void *userdata) {
@@ -331,4 +387,10 @@ const struct sl_stage_type sl_stage_match = {
         .process = match_process,
         .forget = match_forget,
         .destroy = match_destroy,
+        .bind = match_bind,
+        .held_from = match_held_from,
+        .deadline = match_deadline,
+        .flush = match_flush,
+        .resume_at = match_resume_at,
+        .collect = match_collect,
 };

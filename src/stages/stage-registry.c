@@ -5,6 +5,8 @@
 
 const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_docker,
+        &sl_stage_cri,
+        &sl_stage_multiline,
         &sl_stage_json,
         &sl_stage_logfmt,
         &sl_stage_regex,
@@ -22,6 +24,10 @@ const struct sl_stage_type *const sl_stage_registry[] = {
         &sl_stage_pack,
         &sl_stage_drop,
         &sl_stage_match,
+        &sl_stage_limit,
+        &sl_stage_sampling,
+        &sl_stage_tenant,
+        &sl_stage_metrics,
         NULL,
 };
 

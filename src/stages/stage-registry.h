@@ -33,6 +33,12 @@ extern const struct sl_stage_type sl_stage_labelallow;          /* keep only som
 extern const struct sl_stage_type sl_stage_decolorize;          /* strip ANSI escapes */
 extern const struct sl_stage_type sl_stage_pack;                /* line + values -> JSON */
 extern const struct sl_stage_type sl_stage_match;               /* nested stages by selector */
+extern const struct sl_stage_type sl_stage_cri;                 /* CRI lines, partial lines joined */
+extern const struct sl_stage_type sl_stage_multiline;           /* join a block's lines */
+extern const struct sl_stage_type sl_stage_limit;               /* rate limit */
+extern const struct sl_stage_type sl_stage_sampling;            /* keep a random share */
+extern const struct sl_stage_type sl_stage_tenant;              /* per-entry tenant */
+extern const struct sl_stage_type sl_stage_metrics;             /* Prometheus metrics */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];
