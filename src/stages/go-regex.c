@@ -44,6 +44,10 @@ static bool is_digit(char c) {
         return c >= '0' && c <= '9';
 }
 
+static bool is_xdigit(char c) {
+        return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 /* Checks the escape at @p (the byte after the backslash) as Go reads it,
  * appends what PCRE2 must see to @out and returns the byte after it, or
  * NULL with @msg filled. */
@@ -85,7 +89,52 @@ static const char *escape(const char *pattern, const char *p, struct sl_buf *out
                        c, at);
                 return NULL;
         }
-        if (strchr("aftnrxdDsSwWbBAzpP", c)) {
+        if (c == 'x') {
+                /* \xHH (two hex digits) or \x{H...}: copied with the
+                 * digits, so that the braces are not read as a literal. */
+                const char *q = p + 1;
+                size_t n = 0;
+
+                if (*q == '{') {
+                        for (q++; is_xdigit(*q); q++)
+                                n++;
+                        if (n == 0 || n > 8 || *q != '}') {
+                                refuse(msg, size, "invalid escape sequence \\x at offset %zu", at);
+                                return NULL;
+                        }
+                        q++;
+                } else if (!is_xdigit(q[0]) || !is_xdigit(q[1])) {
+                        refuse(msg, size, "invalid escape sequence \\x at offset %zu", at);
+                        return NULL;
+                } else {
+                        q += 2;
+                }
+                sl_buf_putc(out, '\\');
+                sl_buf_append(out, p, (size_t)(q - p));
+                return q;
+        }
+        if (c == 'p' || c == 'P') {
+                /* \pL or \p{Greek}: the class name goes with it. */
+                const char *q = p + 1;
+
+                if (*q == '{') {
+                        const char *end = strchr(q, '}');
+                        if (!end) {
+                                refuse(msg, size, "invalid character class range at offset %zu", at);
+                                return NULL;
+                        }
+                        q = end + 1;
+                } else if (is_alnum(*q)) {
+                        q++;
+                } else {
+                        refuse(msg, size, "invalid character class range at offset %zu", at);
+                        return NULL;
+                }
+                sl_buf_putc(out, '\\');
+                sl_buf_append(out, p, (size_t)(q - p));
+                return q;
+        }
+        if (strchr("aftndDsSwWbBAz", c)) {
                 sl_buf_putc(out, '\\');
                 sl_buf_putc(out, c);
                 return p + 1;

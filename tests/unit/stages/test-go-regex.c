@@ -53,6 +53,10 @@ START_TEST(refuses_what_go_refuses) {
         refused("a\\", "trailing backslash");
         refused("[ab", "missing closing ]");
         refused("(?P<a-b>x)", "invalid named capture");
+        refused("\\x4", "invalid escape");
+        refused("\\x{}", "invalid escape");
+        refused("\\x{12", "invalid escape");
+        refused("\\p{Greek", "invalid character class");
         refused("(unclosed", "missing closing parenthesis");
 }
 END_TEST
@@ -82,6 +86,14 @@ START_TEST(go_meanings) {
         /* ASCII classes, Unicode properties, (?<name>), (?U), \Q..\E, {literal */
         ck_assert(!match("^\\w$", "\xc3\xa9"));
         ck_assert(match("^\\pL$", "\xc3\xa9"));
+        /* \x{...}, \xHH, \p{Name} and \P{Name} keep their braces (the
+         * multiline documentation page's zero-width space) */
+        ck_assert(match("^\\x{200B}\\[", "\xe2\x80\x8b[2021"));
+        ck_assert(!match("^\\x{200B}\\[", "[2021"));
+        ck_assert(match("^\\x41\\x{42}$", "AB"));
+        ck_assert(match("^[\\x{e9}\\x41]+$", "A\xc3\xa9"));
+        ck_assert(match("^\\p{Greek}+$", "\xce\xb1\xce\xb2"));
+        ck_assert(!match("^\\P{Greek}$", "\xce\xb1"));
         ck_assert(match("^(?<x>a)$", "a"));
         ck_assert(match("^\\Qa.b\\E$", "a.b"));
         ck_assert(!match("^\\Qa.b\\E$", "axb"));
