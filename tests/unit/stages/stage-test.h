@@ -67,6 +67,59 @@ static inline int st_run(struct sl_pipeline *p, struct sl_entry *e, uint64_t sou
         return st_run_n(p, e, source, line, strlen(line));
 }
 
+/* Entries stages released on their own (multiline's blocks, cri's partial
+ * lines), copied as the pipeline's sink received them, in order. */
+#define ST_OUT_MAX 256
+struct st_out {
+        struct sl_entry e[ST_OUT_MAX]; /* the first n are initialised */
+        size_t n;                      /* entries received */
+        size_t inited;                 /* entries initialised */
+};
+
+static inline void st_out_sink(void *ud, struct sl_entry *e) {
+        struct st_out *o = ud;
+
+        ck_assert_msg(o->n < ST_OUT_MAX, "more than %d released entries", ST_OUT_MAX);
+        if (o->n == o->inited)
+                sl_entry_init_sized(&o->e[o->inited++], 1024);
+        sl_entry_copy(&o->e[o->n++], e);
+}
+
+/* Makes @o @p's sink, empty. */
+static inline void st_out_attach(struct st_out *o, struct sl_pipeline *p) {
+        o->n = 0;
+        sl_pipeline_set_sink(p, st_out_sink, o);
+}
+
+static inline void st_out_release(struct st_out *o) {
+        for (size_t i = 0; i < o->inited; i++)
+                sl_entry_release(&o->e[i]);
+        o->n = o->inited = 0;
+}
+
+/* Resets @e and runs @line from @source with the labels @labels
+ * ("a=1,b=2"; NULL: none; the strings must outlive the run: literals), the
+ * offsets a file would give it and the read time @read_ns. */
+static inline int st_run_at(struct sl_pipeline *p, struct sl_entry *e, uint64_t source,
+                            const char *labels, const char *line, uint64_t offset,
+                            uint64_t read_ns) {
+        sl_entry_reset(e);
+        e->source_id = source;
+        e->line = sl_str_c(line);
+        e->offset = offset;
+        e->end_offset = offset + strlen(line) + 1;
+        e->read_ns = read_ns;
+        for (const char *l = labels; l && *l;) {
+                const char *eq = strchr(l, '='), *comma = strchr(l, ',');
+                const char *end = comma ? comma : l + strlen(l);
+                ck_assert_msg(eq && eq < end, "bad test labels %s", labels);
+                sl_kvs_set(&e->labels, sl_str_from(l, (size_t)(eq - l)),
+                           sl_str_from(eq + 1, (size_t)(end - eq - 1)));
+                l = comma ? comma + 1 : end;
+        }
+        return sl_pipeline_run(p, e);
+}
+
 #define st_assert_str(s, want)                                                        \
         do {                                                                          \
                 struct sl_str _s = (s);                                               \
