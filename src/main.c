@@ -248,7 +248,10 @@ int main(int argc, char **argv) {
         report_warnings(config, true);
 
         opts.dry_run = cli.dry_run;
-        r = sl_agent_new(config, &opts, &err, &agent);
+        opts.config_file = cli.config_file;
+        opts.load = load_opts;
+        opts.log_level_fixed = cli.log_level != NULL;
+        r = sl_agent_new(TAKE_PTR(config), &opts, &err, &agent);
         if (r < 0) {
                 print_cfg_error(&err, r);
                 return 1;

@@ -352,6 +352,11 @@ static int read_server(struct sl_config *c, const struct sl_yaml_node *node,
         if (r < 0)
                 return r;
         c->server.listen_port = (unsigned)port;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "enable_runtime_reload"),
+                            "server.enable_runtime_reload", &c->server.enable_runtime_reload,
+                            err);
+        if (r < 0)
+                return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "disable"), "server.disable", &c->server.disable,
                             err);
         if (r < 0)

@@ -161,6 +161,7 @@ struct sl_config {
                 char *listen_address;          /* owned; default "0.0.0.0" */
                 unsigned listen_port;          /* default 9080; 0 picks a free port */
                 bool disable;                  /* no HTTP server */
+                bool enable_runtime_reload;    /* serve /reload (SIGHUP reloads either way) */
                 char *log_level;               /* owned; default "info" */
                 char *log_format;              /* owned; "logfmt" (default) or "json" */
                 uint64_t graceful_shutdown_timeout_ns; /* default 30s: flush deadline at exit */
