@@ -422,7 +422,7 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                         sl_log_warn("Loki refused a batch, whole or in part; the refused entries are dropped",
                                     "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " accepted=%" PRIu64
                                     " loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind], dropped,
+                                    c->config->display_url, status, refusal_reason[kind], dropped,
                                     sl_loki_client_last_report(c->loki)->entries_sent, message);
                         c->last_log_ns[kind] = now;
                 }
@@ -433,7 +433,7 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 c->gave_up += dropped;
                 sl_log_error("giving up on a batch after max_retries; its entries are dropped",
                              "url=\"%s\" status=%d entries=%" PRIu64 " max_retries=%" PRIu64,
-                             c->config->url, status, dropped, c->config->max_retries);
+                             c->config->display_url, status, dropped, c->config->max_retries);
                 break;
         }
         }
@@ -1026,7 +1026,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
-                const char *url = a->clients[i].config->url;
+                const char *url = a->clients[i].config->display_url;
                 const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
                 const char *gave_up[] = { "host", url, "reason", "max_retries", NULL };
                 const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
@@ -1054,7 +1054,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
                 for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
-                        const char *labels[] = { "host", a->clients[i].config->url, "reason",
+                        const char *labels[] = { "host", a->clients[i].config->display_url, "reason",
                                                  sl_label_violation_reason(k), NULL };
                         sl_expo_sample_u64(&w, "sluice_label_limited_entries_total", labels,
                                            bs->label_limited[k]);
@@ -1062,7 +1062,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_truncated_entries_total", labels,
                                    sl_batcher_stats(a->clients[i].batcher)->entries_truncated);
         }
@@ -1070,7 +1070,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #define CLIENT_COUNTER(name, help, field)                                              \
         sl_expo_family(&w, name, "counter", help);                                     \
         for (size_t i = 0; i < a->n_clients; i++) {                                    \
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };   \
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };   \
                 sl_expo_sample_u64(&w, name, labels,                                   \
                                    sl_loki_client_stats(a->clients[i].loki)->field);   \
         }
@@ -1082,19 +1082,19 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #undef CLIENT_COUNTER
         sl_expo_family(&w, "sluice_request_duration_seconds", "histogram", "Duration of push requests, by status code.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                m.client_url = a->clients[i].config->url;
+                m.client_url = a->clients[i].config->display_url;
                 sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
         }
         sl_expo_family(&w, "sluice_batches_pending", "gauge", "Batches waiting to be sent or acknowledged, per client.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_batches_pending", labels,
                                    sl_loki_client_queued(a->clients[i].loki));
         }
         sl_expo_family(&w, "sluice_oldest_unacked_entry_age_seconds", "gauge",
                        "Age of the oldest entry read but not yet acknowledged by Loki, per client (0 when none).");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 uint64_t oldest = SL_MIN(sl_batcher_oldest_ns(a->clients[i].batcher),
                                          sl_loki_client_oldest_ns(a->clients[i].loki));
                 uint64_t now = sl_now_ns();
@@ -1150,7 +1150,7 @@ static void render_status(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
                 sl_buf_printf(out, "client %s: sent %" PRIu64 " entries, %zu batches pending, %" PRIu64
-                              " retries\n", a->clients[i].config->url, cs->entries_sent,
+                              " retries\n", a->clients[i].config->display_url, cs->entries_sent,
                               sl_loki_client_queued(a->clients[i].loki), cs->retries);
         }
         sl_buf_printf(out, "\n/metrics  Prometheus metrics\n/ready    readiness\n");
@@ -1337,7 +1337,7 @@ static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct
                 free(proxy_headers);
                 if (!c->loki) {
                         snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
-                                 cc->url);
+                                 cc->display_url);
                         clients_free(clients, n_clients + 1);
                         return -ENOMEM;
                 }
