@@ -890,6 +890,7 @@ struct metrics_ctx {
         enum file_metric file_metric; /* the family metric_file() writes */
         const char *job;
         const char *client_url;
+        const char *histogram;        /* the family metric_status() writes */
 };
 
 static const struct {
@@ -941,7 +942,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
                           size_t n_buckets, const double *bounds, double sum_seconds) {
         struct metrics_ctx *m = userdata;
         char code[16];
-        const char *labels[] = { "host", m->client_url, "status_code", code, NULL };
+        const char *labels[] = { "status_code", code, "host", m->client_url, NULL };
         uint64_t counts[SL_HISTOGRAM_MAX_BUCKETS + 1];
         size_t n_bounds;
 
@@ -957,8 +958,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
         for (size_t i = 0; i < n_bounds; i++)
                 counts[i] = buckets[i] - (i ? buckets[i - 1] : 0);
         counts[n_bounds] = count - (n_bounds ? buckets[n_bounds - 1] : 0);
-        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, counts,
-                          n_bounds, sum_seconds);
+        sl_expo_histogram(m->w, m->histogram, labels, bounds, counts, n_bounds, sum_seconds);
 }
 
 /* A family with a single sample without labels. */
@@ -968,11 +968,134 @@ static void metric1(struct sl_expo *w, const char *name, const char *type, const
         sl_expo_sample_u64(w, name, NULL, value);
 }
 
+/* ---- Promtail's metric names (-metrics.promtail-names) --------------------
+ *
+ * The same counters under the names and labels Promtail 3 exports
+ * (clients/pkg/promtail/client and targets/file), so that the Promtail
+ * mixin's dashboards and alerts work unchanged. host is the URL's host and
+ * port, as Promtail's; tenant is the client's tenant_id (empty: none). */
+
+/* The host[:port] of @url (a client's display URL) into @out. */
+static void url_host(const char *url, char *out, size_t size) {
+        const char *h = strstr(url, "://");
+        size_t n;
+
+        h = h ? h + 3 : url;
+        n = strcspn(h, "/?#");
+        snprintf(out, size, "%.*s", (int)SL_MIN(n, size - 1), h);
+}
+
+static void promtail_file(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        uint64_t v = m->file_metric == FILE_READ ? s->offset
+                     : m->file_metric == FILE_SIZE ? s->size : s->lines;
+        static const char *const names[] = { [FILE_READ] = "promtail_read_bytes_total",
+                                             [FILE_SIZE] = "promtail_file_bytes_total",
+                                             [FILE_UNREAD] = "promtail_read_lines_total" };
+
+        sl_expo_sample_u64(m->w, names[m->file_metric], labels, v);
+}
+
+static void render_promtail_metrics(struct sl_agent *a, struct sl_expo *w) {
+        struct metrics_ctx m = { .w = w, .positions = a->positions,
+                                 .histogram = "promtail_request_duration_seconds" };
+        const char *build[] = { "version", SL_VERSION, "revision", "", "branch", "",
+                                "goversion", "", NULL };
+        static const struct {
+                enum file_metric which;
+                const char *name, *type, *help;
+        } files[] = {
+                { FILE_READ, "promtail_read_bytes_total", "gauge", "Number of bytes read." },
+                { FILE_SIZE, "promtail_file_bytes_total", "gauge", "Number of bytes total." },
+                /* FILE_UNREAD stands for the lines here. */
+                { FILE_UNREAD, "promtail_read_lines_total", "counter", "Number of lines read." },
+        };
+
+        sl_expo_family(w, "promtail_build_info", "gauge", "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which promtail was built.");
+        sl_expo_sample_u64(w, "promtail_build_info", build, 1);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(files); i++) {
+                sl_expo_family(w, files[i].name, files[i].type, files[i].help);
+                m.file_metric = files[i].which;
+                sl_tailer_foreach_file(a->tailer, promtail_file, &m);
+        }
+        metric1(w, "promtail_files_active_total", "gauge", "Number of active files.",
+                sl_tailer_active_files(a->tailer));
+        metric1(w, "promtail_targets_active_total", "gauge", "Number of active total.",
+                a->n_targets);
+
+#define PROMTAIL_CLIENT(name, type, help, expr, ...)                                     \
+        sl_expo_family(w, name, type, help);                                            \
+        for (size_t i = 0; i < a->n_clients; i++) {                                     \
+                const struct client *c = &a->clients[i];                                \
+                const struct sl_loki_client_stats *cs = sl_loki_client_stats(c->loki);  \
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";  \
+                char host[256];                                                         \
+                (void)cs;                                                               \
+                (void)tenant;                                                           \
+                url_host(c->config->display_url, host, sizeof(host));                   \
+                __VA_ARGS__                                                             \
+                sl_expo_sample_u64(w, name, labels, (expr));                            \
+        }
+        PROMTAIL_CLIENT("promtail_sent_entries_total", "counter", "Number of log entries sent to the ingester.",
+                        cs->entries_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_sent_bytes_total", "counter", "Number of bytes sent.",
+                        cs->bytes_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_encoded_bytes_total", "counter", "Number of bytes encoded and ready to send.",
+                        cs->bytes_encoded, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_batch_retries_total", "counter", "Number of times batches has had to be retried.",
+                        cs->retries, const char *labels[] = { "host", host, "tenant", tenant, NULL };)
+#undef PROMTAIL_CLIENT
+
+        sl_expo_family(w, "promtail_dropped_entries_total", "counter", "Number of log entries dropped because failed to be sent to the ingester after all retries.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct client *c = &a->clients[i];
+                const struct sl_batcher_stats *bs = sl_batcher_stats(c->batcher);
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";
+                uint64_t ingester = c->gave_up;
+                char host[256];
+                struct {
+                        const char *reason;
+                        uint64_t n;
+                } r[4];
+
+                url_host(c->config->display_url, host, sizeof(host));
+                for (int k = 0; k < REFUSAL_KINDS; k++)
+                        if (k != REFUSED_RATE_LIMITED)
+                                ingester += c->refused[k];
+                r[0].reason = "ingester_error";
+                r[0].n = ingester;
+                r[1].reason = "rate_limited";
+                r[1].n = c->refused[REFUSED_RATE_LIMITED];
+                r[2].reason = "stream_limited";
+                r[2].n = bs->entries_dropped_stream_limit;
+                r[3].reason = "line_too_long";
+                r[3].n = bs->entries_dropped_too_long;
+                for (size_t k = 0; k < SL_ARRAY_SIZE(r); k++) {
+                        const char *labels[] = { "host", host, "tenant", tenant, "reason",
+                                                 r[k].reason, NULL };
+                        sl_expo_sample_u64(w, "promtail_dropped_entries_total", labels, r[k].n);
+                }
+        }
+        sl_expo_family(w, "promtail_request_duration_seconds", "histogram", "Duration of send requests.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                char host[256];
+                url_host(a->clients[i].config->display_url, host, sizeof(host));
+                m.client_url = host;
+                sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
+        }
+        metric1(w, "promtail_config_reload_success_total", "counter", "Number of reload success times.",
+                a->reloads_ok);
+        metric1(w, "promtail_config_reload_fail_total", "counter", "Number of reload fail times.",
+                a->reloads_failed);
+}
+
 static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
         struct sl_expo w;
-        struct metrics_ctx m = { .w = &w, .positions = a->positions };
+        struct metrics_ctx m = { .w = &w, .positions = a->positions,
+                                 .histogram = "sluice_request_duration_seconds" };
         const char *build[] = { "version", SL_VERSION, NULL };
 
         sl_expo_init(&w, out);
@@ -1126,6 +1249,8 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 a->positions_flushes);
         metric1(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.",
                 a->positions_save_errors);
+        if (a->opts.promtail_metric_names)
+                render_promtail_metrics(a, &w);
 }
 
 static bool render_ready(void *userdata, struct sl_buf *out) {

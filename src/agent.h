@@ -46,6 +46,8 @@ struct sl_agent_options {
                                    * NULL: no reload */
         struct sl_config_load_options load; /* borrowed strings: how it was read */
         bool log_level_fixed;     /* -log.level given: a reload keeps the level */
+        bool promtail_metric_names; /* also export Promtail's metric names (its mixin's
+                                   * dashboards and alerts work unchanged) */
 };
 
 /* Takes @config (also on failure). Returns 0, or -EINVAL with @err filled

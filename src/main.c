@@ -25,6 +25,7 @@ struct cli {
         bool expand_env;            /* -config.expand-env */
         bool check_config;
         bool print_config;          /* -print-config: print it, exit */
+        bool promtail_names;        /* -metrics.promtail-names */
         bool print_config_stderr;   /* -print-config-stderr (Promtail's): print it, go on */
         bool dry_run;
         bool version;
@@ -53,6 +54,8 @@ static void usage(FILE *out) {
                 "                        prints it to stderr and runs\n"
                 "  -dry-run              print the entries that would be pushed (timestamp,\n"
                 "                        labels, structured metadata, line) and push nothing\n"
+                "  -metrics.promtail-names  also export Promtail's metric names (promtail_*), so\n"
+                "                        the Promtail mixin's dashboards and alerts work\n"
                 "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
                 "  -log.format FORMAT    logfmt or json (default: server.log_format)\n"
                 "  -version              print the version and exit\n"
@@ -126,6 +129,8 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                         cli->expand_env = flag_bool(v);
                 else if (flag_is(arg, "check-config", &v))
                         cli->check_config = flag_bool(v);
+                else if (flag_is(arg, "metrics.promtail-names", &v))
+                        cli->promtail_names = flag_bool(v);
                 else if (flag_is(arg, "print-config-stderr", &v))
                         cli->print_config_stderr = flag_bool(v);
                 else if (flag_is(arg, "print-config", &v))
@@ -269,6 +274,7 @@ int main(int argc, char **argv) {
         opts.config_file = cli.config_file;
         opts.load = load_opts;
         opts.log_level_fixed = cli.log_level != NULL;
+        opts.promtail_metric_names = cli.promtail_names;
         r = sl_agent_new(TAKE_PTR(config), &opts, &err, &agent);
         if (r < 0) {
                 print_cfg_error(&err, r);

@@ -245,7 +245,7 @@ void sl_tailer_foreach_file(const struct sl_tailer *t,
                 const struct sl_tail_file *f = t->files[i];
                 struct sl_tail_file_stat s = { .path = f->open_path, .dev = f->info.dev,
                                                .ino = f->info.ino, .offset = f->read_pos,
-                                               .size = f->size };
+                                               .size = f->size, .lines = f->lines };
                 fn(ud, &s);
         }
 }

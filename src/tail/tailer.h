@@ -307,6 +307,7 @@ struct sl_tail_file_stat {
         uint64_t ino;              /* inode of the file */
         uint64_t offset;           /* bytes read so far (file offset) */
         uint64_t size;             /* file size last seen */
+        uint64_t lines;            /* lines handed out of it */
 };
 void sl_tailer_foreach_file(const struct sl_tailer *t,
                             void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud);
