@@ -758,8 +758,6 @@ int sl_tailer_scan(struct sl_tailer *t) {
 
 /* ---- files rotated or deleted while stopped ----------------------------- */
 
-SL_DEFINE_CLEANUP(DIR *, closedir)
-
 /* A fingerprint covering @n head bytes vouches for entry fingerprint @fp
  * (see tailer.h): it covers them all, or enough to tell files apart. */
 #define FP_MIN_TRUSTED 256u
