@@ -17,6 +17,11 @@
 
 /* True if @name matches [a-zA-Z_][a-zA-Z0-9_]*. */
 bool sl_label_name_valid(struct sl_str name);
+/* The internal label that carries an entry's tenant (Promtail's reserved
+ * name): set by the tenant stage, sent as the X-Scope-OrgID of the
+ * entry's push, never as a label. */
+#define SL_TENANT_LABEL "__tenant_id__"
+
 /* True if @name is internal ("__" prefix) and must not be sent. */
 static inline bool sl_label_name_internal(struct sl_str name) {
         return name.len >= 2 && name.ptr[0] == '_' && name.ptr[1] == '_';

@@ -30,6 +30,7 @@ struct sl_batch {
         struct sl_u64map by_source;      /* source_id -> index in marks; open only */
         uint64_t bytes;                  /* see sl_batch_bytes() */
         uint64_t created_ns;             /* monotonic time the batch was opened; 0 = unset */
+        bool tenants;                    /* some stream has a tenant of its own */
         bool sealed;                     /* immutable from now on */
 };
 
@@ -57,48 +58,85 @@ void sl_batch_free(struct sl_batch *b) {
         free(b);
 }
 
-/* FNV-1a; UINT64_MAX is reserved by sl_u64map, so it is folded away. */
-static uint64_t hash_labels(struct sl_str s) {
+/* FNV-1a of the tenant, a separator, then the labels; UINT64_MAX is
+ * reserved by sl_u64map, so it is folded away. */
+static uint64_t hash_stream(struct sl_str tenant, struct sl_str labels) {
         uint64_t h = 0xcbf29ce484222325ULL;
-        for (size_t i = 0; i < s.len; i++) {
-                h ^= (unsigned char)s.ptr[i];
+        for (size_t i = 0; i < tenant.len; i++) {
+                h ^= (unsigned char)tenant.ptr[i];
+                h *= 0x100000001b3ULL;
+        }
+        if (tenant.len) {
+                h ^= 0xff;
+                h *= 0x100000001b3ULL;
+        }
+        for (size_t i = 0; i < labels.len; i++) {
+                h ^= (unsigned char)labels.ptr[i];
                 h *= 0x100000001b3ULL;
         }
         return h == UINT64_MAX ? h - 1 : h;
 }
 
-bool sl_batch_has_stream(const struct sl_batch *b, struct sl_str labels) {
+static bool stream_is(const struct sl_batch_stream *s, struct sl_str tenant, struct sl_str labels) {
+        return sl_str_eq(s->labels, labels) && s->tenant.len == tenant.len &&
+               (!tenant.len || sl_str_eq(s->tenant, tenant));
+}
+
+bool sl_batch_has_stream_of(const struct sl_batch *b, struct sl_str tenant, struct sl_str labels) {
         uint64_t v;
 
         assert(!b->sealed);
-        if (!sl_u64map_get(&b->by_hash, hash_labels(labels), &v))
+        if (!sl_u64map_get(&b->by_hash, hash_stream(tenant, labels), &v))
                 return false;
         for (uint32_t i = (uint32_t)v; i != NO_STREAM; i = b->chain[i])
-                if (sl_str_eq(b->streams[i].labels, labels))
+                if (stream_is(&b->streams[i], tenant, labels))
                         return true;
         return false;
 }
 
-uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels) {
-        uint64_t h = hash_labels(labels), v;
+bool sl_batch_has_stream(const struct sl_batch *b, struct sl_str labels) {
+        return sl_batch_has_stream_of(b, SL_STR_NULL, labels);
+}
+
+size_t sl_batch_streams_of(const struct sl_batch *b, struct sl_str tenant) {
+        size_t n = 0;
+
+        if (!b->tenants)
+                return tenant.len ? 0 : b->n_streams;
+        for (size_t i = 0; i < b->n_streams; i++)
+                n += b->streams[i].tenant.len == tenant.len &&
+                     (!tenant.len || sl_str_eq(b->streams[i].tenant, tenant));
+        return n;
+}
+
+uint32_t sl_batch_stream_of(struct sl_batch *b, struct sl_str tenant, struct sl_str labels) {
+        uint64_t h = hash_stream(tenant, labels), v;
         uint32_t head = NO_STREAM, i;
 
         assert(!b->sealed);
         if (sl_u64map_get(&b->by_hash, h, &v)) {
                 head = (uint32_t)v;
                 for (i = head; i != NO_STREAM; i = b->chain[i])
-                        if (sl_str_eq(b->streams[i].labels, labels))
+                        if (stream_is(&b->streams[i], tenant, labels))
                                 return i;
         }
         i = (uint32_t)b->n_streams;
         sl_xgrow((void **)&b->streams, sizeof(*b->streams), &b->cap_streams, b->n_streams + 1);
         sl_xgrow((void **)&b->chain, sizeof(*b->chain), &b->cap_chain, b->n_streams + 1);
         b->streams[i] = (struct sl_batch_stream){ .labels = sl_arena_strdup(&b->arena, labels) };
+        if (tenant.len) {
+                b->streams[i].tenant = sl_arena_strdup(&b->arena, tenant);
+                b->tenants = true;
+        }
         b->chain[i] = head;
         b->n_streams++;
         sl_u64map_put(&b->by_hash, h, i);
         b->bytes += labels.len;
         return i;
+}
+
+uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels) {
+        return sl_batch_stream_of(b, SL_STR_NULL, labels);
 }
 
 /* Copies @s to @at with a NUL after it; returns the copy. */
@@ -229,12 +267,49 @@ static void group_by_stream(struct sl_batch *b) {
         free(next);
 }
 
+/* Puts each tenant's streams together, tenants in order of first
+ * appearance, streams in theirs within a tenant (renumbering the entries'
+ * streams), so that each tenant's entries are one range once grouped. */
+static void group_by_tenant(struct sl_batch *b) {
+        struct sl_batch_stream *sorted;
+        uint32_t *to;
+        bool *placed;
+        size_t n = 0;
+
+        if (!b->tenants || b->n_streams < 2)
+                return;
+        sorted = sl_xmalloc(b->n_streams * sizeof(*sorted));
+        to = sl_xmalloc(b->n_streams * sizeof(*to));
+        placed = sl_xcalloc(b->n_streams, sizeof(*placed));
+        for (size_t i = 0; i < b->n_streams; i++) {
+                if (placed[i])
+                        continue;
+                for (size_t k = i; k < b->n_streams; k++) {
+                        const struct sl_batch_stream *s = &b->streams[k];
+                        if (placed[k] || s->tenant.len != b->streams[i].tenant.len ||
+                            (s->tenant.len && !sl_str_eq(s->tenant, b->streams[i].tenant)))
+                                continue;
+                        placed[k] = true;
+                        to[k] = (uint32_t)n;
+                        sorted[n++] = *s;
+                }
+        }
+        for (size_t i = 0; i < b->n_entries; i++)
+                b->entries[i].stream = to[b->entries[i].stream];
+        free(b->streams);
+        b->streams = sorted;
+        b->cap_streams = b->n_streams;
+        free(placed);
+        free(to);
+}
+
 void sl_batch_seal(struct sl_batch *b) {
         struct sl_batch_entry *tmp = NULL;
         size_t at = 0;
 
         if (b->sealed)
                 return;
+        group_by_tenant(b);
         if (b->n_entries) {
                 group_by_stream(b);
                 for (size_t i = 0; i < b->n_streams; i++) {

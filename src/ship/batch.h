@@ -19,11 +19,19 @@
  *   reading (push-encode, loki-client, agent): any of the const getters
  *   sl_batch_free()            by its one owner; NULL is a no-op
  *
+ * Tenants: a stream may belong to a tenant of its own (Promtail's tenant
+ * stage: the entry's "__tenant_id__" label); the same labels under two
+ * tenants are two streams. Loki takes one tenant per request, so a sealed
+ * batch keeps each tenant's streams together (sl_batch_seal()) and the
+ * client sends each tenant's entries as requests of their own.
+ *
  * Invariants: a sealed batch never changes and has one owner (batcher, then
  * the client from submit until done(), then agent), so it may be handed to
- * another thread as a whole. Streams are in order of first appearance; each
- * sealed stream's entries are contiguous and sorted by timestamp, ties in
- * arrival order. Marks are in order of first appearance of their source.
+ * another thread as a whole. Streams are in order of first appearance (once
+ * sealed: grouped by tenant, tenants in order of first appearance, streams
+ * in that order within each); each sealed stream's entries are contiguous
+ * and sorted by timestamp, ties in arrival order. Marks are in order of
+ * first appearance of their source.
  * Threading: a batch is used by one thread at a time.
  */
 #ifndef SL_SHIP_BATCH_H
@@ -57,6 +65,8 @@ struct sl_batch_entry {
 /* One stream of a batch. */
 struct sl_batch_stream {
         struct sl_str labels;                 /* rendered label set, NUL-terminated */
+        struct sl_str tenant;                 /* X-Scope-OrgID of its entries (the tenant
+                                               * stage's); empty: the client's own */
         const struct sl_batch_entry *entries; /* sealed: this stream's entries, sorted; NULL before */
         size_t n_entries;                     /* entries in this stream */
 };
@@ -70,12 +80,20 @@ struct sl_batch;
 struct sl_batch *sl_batch_new(size_t chunk_size, size_t entries_hint);
 
 /* Returns the index of the stream whose rendered label set is @labels,
- * copying @labels into a new stream if none has it yet. Not after sealing. */
+ * copying @labels into a new stream if none has it yet. Not after sealing.
+ * The stream has no tenant of its own (sl_batch_stream_of() with an empty
+ * tenant). */
 uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels);
+/* The same for the tenant @tenant (empty: the client's own; copied). */
+uint32_t sl_batch_stream_of(struct sl_batch *b, struct sl_str tenant, struct sl_str labels);
 
-/* Whether a stream with the rendered label set @labels is in the batch
- * (nothing is added). Not after sealing. */
+/* Whether a stream with the rendered label set @labels (and no tenant of
+ * its own) is in the batch (nothing is added). Not after sealing. */
 bool sl_batch_has_stream(const struct sl_batch *b, struct sl_str labels);
+/* The same for the tenant @tenant. */
+bool sl_batch_has_stream_of(const struct sl_batch *b, struct sl_str tenant, struct sl_str labels);
+/* Number of streams of the tenant @tenant (empty: those without one). */
+size_t sl_batch_streams_of(const struct sl_batch *b, struct sl_str tenant);
 
 /* Copies @line and @metadata (names and values; NULL = none) into stream
  * @stream with timestamp @ts_ns. Not after sealing. */
@@ -91,8 +109,8 @@ void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m);
  * sealing. */
 void sl_batch_set_created_ns(struct sl_batch *b, uint64_t now_ns);
 
-/* Sorts every stream's entries by timestamp (stable) and makes the batch
- * immutable. Idempotent. */
+/* Groups the streams by tenant (see Invariants), sorts every stream's
+ * entries by timestamp (stable) and makes the batch immutable. Idempotent. */
 void sl_batch_seal(struct sl_batch *b);
 
 /* ---- reading ------------------------------------------------------------- */

@@ -26,6 +26,8 @@ struct sl_batcher {
         struct sl_kvs ext;              /* owned copy of the external labels */
         struct sl_kvs merged;           /* scratch: the labels that may be sent, external
                                          * and the entry's merged; borrowed for one add */
+        struct sl_str tenant;           /* scratch: the entry's "__tenant_id__" (empty:
+                                         * none), borrowed for one add */
         struct sl_kvs limited;          /* scratch: merged within Loki's limits */
         struct sl_buf rendered;         /* scratch: the merged set rendered, capped */
         struct sl_label_index *streams; /* owned: label set -> stream of the open batch;
@@ -107,10 +109,15 @@ static void merge_labels(struct sl_batcher *b, const struct sl_kvs *labels) {
                 if (maybe_sent(&kv))
                         m->items[m->len++] = kv;
         }
+        b->tenant = SL_STR_NULL;
         for (size_t i = 0; i < labels->len; i++) {
                 const struct sl_kv *kv = &labels->items[i];
-                if (maybe_sent(kv) && !(b->ext.len && sl_kvs_get(&b->ext, kv->name)))
-                        m->items[m->len++] = *kv;
+                if (maybe_sent(kv)) {
+                        if (!(b->ext.len && sl_kvs_get(&b->ext, kv->name)))
+                                m->items[m->len++] = *kv;
+                } else if (kv->value.len && sl_str_eq_c(kv->name, SL_TENANT_LABEL)) {
+                        b->tenant = kv->value;
+                }
         }
 }
 
@@ -141,13 +148,27 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
                 return -EINVAL;
         }
         indexed = b->merged.len <= SL_LABELS_RENDER_MAX;
-        if (indexed)
-                hash = sl_label_index_hash(b->streams, &b->merged);
-        known = indexed && b->open && sl_label_index_find(b->streams, hash, &b->merged, &value);
+        if (indexed) {
+                /* A tenant's streams are its own: the tenant is one more
+                 * pair of the set the index knows (never rendered). */
+                struct sl_kvs *set = &b->merged;
+                if (b->tenant.len) {
+                        sl_xgrow((void **)&set->items, sizeof(*set->items), &set->cap, set->len + 1);
+                        set->items[set->len++] = (struct sl_kv){ SL_STR_LIT(SL_TENANT_LABEL), b->tenant };
+                }
+                hash = sl_label_index_hash(b->streams, set);
+                known = b->open && sl_label_index_find(b->streams, hash, set, &value);
+                if (known && b->tenant.len)
+                        set->len--;
+        } else {
+                known = false;
+        }
         if (known) {
                 stream = value & STREAM_MAX;
                 changed = value >> STREAM_BITS;
         } else {
+                if (indexed && b->tenant.len)
+                        b->merged.len--; /* the tenant pair, back in for add below */
                 changed = sl_label_limits_apply(&b->opts.label_limits, &b->merged, &b->limited);
                 if (changed && b->opts.drop_over_label_limits) {
                         b->stats.label_dropped[__builtin_ctz(changed)]++;
@@ -168,9 +189,10 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
         if (!known && b->opts.max_streams && b->open) {
                 size_t n;
 
-                sl_batch_streams(b->open, &n);
+                /* Per tenant, as Promtail keeps a batch per tenant. */
+                n = sl_batch_streams_of(b->open, b->tenant);
                 if (n >= b->opts.max_streams &&
-                    !sl_batch_has_stream(b->open, sl_buf_str(&b->rendered))) {
+                    !sl_batch_has_stream_of(b->open, b->tenant, sl_buf_str(&b->rendered))) {
                         b->stats.entries_dropped_stream_limit++;
                         return -ENOSPC;
                 }
@@ -189,9 +211,12 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
         if (!known) {
                 /* By its text: sets that differ only in what was left out
                  * or cut share a stream. */
-                stream = sl_batch_stream(batch, sl_buf_str(&b->rendered));
-                if (indexed && stream <= STREAM_MAX)
+                stream = sl_batch_stream_of(batch, b->tenant, sl_buf_str(&b->rendered));
+                if (indexed && stream <= STREAM_MAX) {
+                        if (b->tenant.len)
+                                b->merged.len++; /* the tenant pair, still in items */
                         sl_label_index_add(b->streams, hash, &b->merged, stream | changed << STREAM_BITS);
+                }
         }
         count_limited(b, changed);
         sl_batch_add(batch, stream, e->ts_ns ? e->ts_ns : sl_wall_ns(), line, &e->metadata);

@@ -19,14 +19,22 @@
  * is dropped and counted by its first reason (label_dropped). An entry left
  * without any label is refused.
  *
+ * Tenants: an entry with the internal label "__tenant_id__" (SL_TENANT_LABEL,
+ * the tenant stage's) belongs to that tenant: its stream is the tenant's
+ * own (batch.h), and the client pushes it with that X-Scope-OrgID. The
+ * batch is one, whatever the tenants: batchsize and batchwait count all of
+ * them, and its marks are acknowledged once every tenant's part is done.
+ * max_streams counts the streams of each tenant, as Promtail keeps a batch
+ * per tenant.
+ *
  * An entry's stream is found from its label pairs (struct sl_label_index,
  * an order-independent hash checked against a copy of each stream's
  * pairs); a set is rendered to Loki's text only for the first entry of its
  * stream in a batch.
  *
  * Streams: with max_streams, an entry of a stream new to the open batch is
- * dropped (counted) once the batch holds max_streams streams, as Promtail's
- * client does; the next batch starts with room again.
+ * dropped (counted) once the batch holds max_streams streams of its tenant,
+ * as Promtail's client does; the next batch starts with room again.
  *
  * Owns: the open batch, a copy of the external labels, the index of the open
  * batch's streams, scratch buffers.

@@ -44,10 +44,13 @@ enum state {
         STATE_WAITING, /* the part in flight waits for retry_timer */
 };
 
-/* A range of the head batch's entries, numbered as push-encode.h does. */
+/* A range of the head batch's entries, numbered as push-encode.h does,
+ * all of one tenant. */
 struct part {
-        size_t first; /* index of its first entry */
-        size_t count; /* entries in it; at least 1 */
+        size_t first;         /* index of its first entry */
+        size_t count;         /* entries in it; at least 1 */
+        struct sl_str tenant; /* borrowed from the batch: its streams' tenant;
+                               * empty: the client's own */
 };
 
 struct sl_loki_client {
@@ -61,7 +64,12 @@ struct sl_loki_client {
         CURL *easy;                      /* owned; reused for every request */
         struct curl_slist *headers;      /* owned request headers */
         struct curl_slist *headers_tail; /* borrowed: the last fixed header; the
-                                          * Authorization header, if any, follows it */
+                                          * request's own (X-Scope-OrgID, then
+                                          * Authorization) follow it */
+        char *tenant;                    /* owned: X-Scope-OrgID when a part has no
+                                          * tenant of its own; NULL: none */
+        char *auth_line;                 /* owned: the Authorization header line;
+                                          * NULL: none */
         struct curl_slist *proxy_headers; /* owned proxy CONNECT headers */
         bool basic;                      /* basic authentication */
         char *username;                  /* owned copies of the credentials (NULL: unset) */
@@ -144,9 +152,32 @@ static struct sl_batch *queue_pop(struct sl_loki_client *c) {
 
 /* ---- the head batch's parts ---------------------------------------------- */
 
-static void parts_push(struct sl_loki_client *c, size_t first, size_t count) {
+static void parts_push(struct sl_loki_client *c, size_t first, size_t count,
+                       struct sl_str tenant) {
         sl_xgrow((void **)&c->parts, sizeof(*c->parts), &c->cap_parts, c->n_parts + 1);
-        c->parts[c->n_parts++] = (struct part){ first, count };
+        c->parts[c->n_parts++] = (struct part){ first, count, tenant };
+}
+
+/* The head batch's first parts: one per tenant (a sealed batch keeps each
+ * tenant's streams together), the first tenant's on top. */
+static void parts_start(struct sl_loki_client *c, const struct sl_batch *batch) {
+        const struct sl_batch_stream *streams;
+        size_t n, end, at = sl_batch_entries(batch);
+
+        streams = sl_batch_streams(batch, &n);
+        end = n;
+        /* From the last stream back, a part per run of one tenant. */
+        while (end > 0) {
+                size_t start = end - 1, count = streams[start].n_entries;
+                while (start > 0 && sl_str_eq(streams[start - 1].tenant, streams[end - 1].tenant)) {
+                        start--;
+                        count += streams[start].n_entries;
+                }
+                at -= count;
+                if (count)
+                        parts_push(c, at, count, streams[end - 1].tenant);
+                end = start;
+        }
 }
 
 /* Replaces the top part by its two halves, the first half on top, so the
@@ -155,8 +186,8 @@ static void parts_split(struct sl_loki_client *c) {
         struct part p = c->parts[--c->n_parts];
         size_t half = p.count / 2;
 
-        parts_push(c, p.first + half, p.count - half);
-        parts_push(c, p.first, half);
+        parts_push(c, p.first + half, p.count - half, p.tenant);
+        parts_push(c, p.first, half, p.tenant);
         c->head.splits++;
         c->stats.splits++;
 }
@@ -451,10 +482,10 @@ static int secret(struct sl_loki_client *c, const char *value, const char *file,
 
 /* Puts the credentials in place: once, or before every request when some
  * are read from files (so a rotated secret is picked up). The
- * Authorization header is the node after headers_tail. */
+ * Authorization header line is kept in auth_line (set_request_headers()
+ * puts it in the list). */
 static int refresh_auth(struct sl_loki_client *c) {
-        _cleanup_free_ char *user = NULL, *pass = NULL, *cred = NULL, *line = NULL;
-        struct curl_slist *node;
+        _cleanup_free_ char *user = NULL, *pass = NULL, *cred = NULL;
         int r;
 
         if (c->auth_set && !c->secrets_in_files)
@@ -473,16 +504,40 @@ static int refresh_auth(struct sl_loki_client *c) {
                 r = secret(c, c->credentials, c->credentials_file, &cred);
                 if (r < 0)
                         return r;
-                line = sl_xasprintf("Authorization: %s %s", c->auth_type, cred);
-                node = c->headers_tail->next;
-                if (!node || strcmp(node->data, line) != 0) {
-                        curl_slist_free_all(node);
-                        c->headers_tail->next = NULL;
-                        if (!curl_slist_append(c->headers, line))
-                                return -ENOMEM;
-                }
+                free(c->auth_line);
+                c->auth_line = sl_xasprintf("Authorization: %s %s", c->auth_type, cred);
         }
         c->auth_set = true;
+        return 0;
+}
+
+/* Makes the headers after the fixed ones the request's: X-Scope-OrgID of
+ * the part's tenant (or the client's), then Authorization. The list is
+ * rebuilt only when they change. */
+static int set_request_headers(struct sl_loki_client *c, struct sl_str tenant) {
+        _cleanup_free_ char *org = NULL;
+        const char *want[2];
+        struct curl_slist *node = c->headers_tail->next;
+        size_t n = 0;
+        bool same = true;
+
+        if (tenant.len)
+                org = sl_xasprintf("X-Scope-OrgID: %.*s", (int)tenant.len, tenant.ptr);
+        else if (c->tenant)
+                org = sl_xasprintf("X-Scope-OrgID: %s", c->tenant);
+        if (org)
+                want[n++] = org;
+        if (c->auth_line)
+                want[n++] = c->auth_line;
+        for (size_t i = 0; i < n && same; i++, node = node ? node->next : NULL)
+                same = node && strcmp(node->data, want[i]) == 0;
+        if (same && !node)
+                return 0;
+        curl_slist_free_all(c->headers_tail->next);
+        c->headers_tail->next = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!curl_slist_append(c->headers, want[i]))
+                        return -ENOMEM;
         return 0;
 }
 
@@ -498,7 +553,7 @@ static void start_request(struct sl_loki_client *c) {
         c->retry_after.kind = SL_RETRY_AFTER_NONE;
         c->server_date_s = -1;
         c->curl_error[0] = '\0';
-        if (refresh_auth(c) < 0) {
+        if (refresh_auth(c) < 0 || set_request_headers(c, c->parts[c->n_parts - 1].tenant) < 0) {
                 c->started_ns = sl_now_ns();
                 c->state = STATE_SENDING;
                 finish_request(c, CURLE_READ_ERROR, 0);
@@ -535,7 +590,7 @@ static void process_queue(struct sl_loki_client *c) {
                                 complete(c, SL_PUSH_EMPTY);
                                 continue;
                         }
-                        parts_push(c, 0, sl_batch_entries(batch));
+                        parts_start(c, batch);
                 }
                 if (c->n_parts == 0) {
                         complete(c, c->head_refused ? SL_PUSH_REFUSED : SL_PUSH_SENT);
@@ -691,13 +746,17 @@ static bool append_header(struct curl_slist **list, const char *header) {
 
 /* Whether @name is a header the client sets itself, which configured
  * headers do not overwrite (Promtail's rule). */
-static bool own_header(struct sl_str name, bool has_tenant) {
+static bool own_header(struct sl_str name) {
         static const char *const own[] = { "Content-Type", "User-Agent", "Expect" };
 
         for (size_t i = 0; i < SL_ARRAY_SIZE(own); i++)
                 if (name.len == strlen(own[i]) && strncasecmp(name.ptr, own[i], name.len) == 0)
                         return true;
-        return has_tenant && name.len == 13 && strncasecmp(name.ptr, "X-Scope-OrgID", 13) == 0;
+        return false;
+}
+
+static bool is_org_id(struct sl_str name) {
+        return name.len == 13 && strncasecmp(name.ptr, "X-Scope-OrgID", 13) == 0;
 }
 
 /* A PEM held in memory, as curl takes it (copied). */
@@ -773,15 +832,21 @@ static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_opt
         ok = ok && append_header(&c->headers, "Content-Type: application/x-protobuf");
         /* No "Expect: 100-continue" round trip before large bodies. */
         ok = ok && append_header(&c->headers, "Expect:");
-        if (ok && opts->tenant_id && opts->tenant_id[0]) {
-                _cleanup_free_ char *h = sl_xasprintf("X-Scope-OrgID: %s", opts->tenant_id);
-                ok = append_header(&c->headers, h);
-        }
+        /* The tenant goes with each request (a part may have its own); a
+         * configured X-Scope-OrgID stands for it when tenant_id is not set,
+         * as Promtail sends that header only when it has no tenant. */
+        if (opts->tenant_id && opts->tenant_id[0])
+                c->tenant = sl_xstrdup(opts->tenant_id);
         for (size_t i = 0; ok && opts->headers && i < opts->headers->len; i++) {
                 const struct sl_kv *kv = &opts->headers->items[i];
                 _cleanup_free_ char *h = NULL;
 
-                if (own_header(kv->name, opts->tenant_id && opts->tenant_id[0]))
+                if (is_org_id(kv->name)) {
+                        if (!c->tenant && kv->value.len)
+                                c->tenant = sl_xstrndup(kv->value.ptr, kv->value.len);
+                        continue;
+                }
+                if (own_header(kv->name))
                         continue;
                 /* "Name;" is curl's spelling of a header with an empty value. */
                 h = kv->value.len ? sl_xasprintf("%.*s: %.*s", (int)kv->name.len, kv->name.ptr,
@@ -888,6 +953,8 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         free(c->auth_type);
         free(c->credentials);
         free(c->credentials_file);
+        free(c->tenant);
+        free(c->auth_line);
         if (c->curl_global)
                 curl_global_cleanup();
         while (c->q_len)

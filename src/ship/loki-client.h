@@ -2,14 +2,16 @@
  *
  * Batches are sent one at a time, in submit order (one push in flight, as
  * Promtail does), so acknowledgements come back in order and each stream's
- * entries reach Loki in order. A batch is sent as one part, its whole range
- * of entries, unless Loki finds the body too large: then that part is
- * split in two halves, sent one after the other (push-encode.h encodes a
- * range of entries). Each part is encoded once and POSTed with
- * Content-Type: application/x-protobuf, the User-Agent, X-Scope-OrgID
- * when a tenant is set, and the configured headers (Promtail's
- * clients[].headers) but for those it sets itself, which they do not
- * overwrite. Loki's answer to a part decides:
+ * entries reach Loki in order. A batch is sent as one part per tenant (its
+ * streams' tenants, batch.h: those of the tenant stage; most batches have
+ * one), each the range of that tenant's entries, unless Loki finds the
+ * body too large: then that part is split in two halves, sent one after
+ * the other (push-encode.h encodes a range of entries). Each part is
+ * encoded once and POSTed with Content-Type: application/x-protobuf, the
+ * User-Agent, X-Scope-OrgID (the part's tenant, else tenant_id, else a
+ * configured X-Scope-OrgID header; none when there is none), and the
+ * configured headers (Promtail's clients[].headers) but for those it sets
+ * itself, which they do not overwrite. Loki's answer to a part decides:
  *   any 2xx (also 260, "blocked by policy": final)   -> the part is sent
  *   413 (or a body over the client's own cap), the part holding more than
  *       one entry                                    -> split into halves
@@ -140,7 +142,8 @@ struct sl_loki_client_proxy {
 
 struct sl_loki_client_options {
         const char *url;         /* full push URL (.../loki/api/v1/push); copied */
-        const char *tenant_id;   /* X-Scope-OrgID; NULL or "" = none; copied */
+        const char *tenant_id;   /* X-Scope-OrgID of the entries without a tenant of
+                                  * their own; NULL or "" = none; copied */
         const char *user_agent;  /* "sluice/<version>"; copied; NULL = curl's default */
         uint64_t timeout_ns;     /* whole request, connect included; 0 = none */
         uint64_t backoff_min_ns; /* first wait before a retry */
@@ -150,8 +153,9 @@ struct sl_loki_client_options {
                                   * answer that ends it); 0 = until success */
         const struct sl_kvs *headers; /* sent with every request; borrowed during _new
                                   * (copied); may be NULL. Content-Type, User-Agent,
-                                  * Expect and, with a tenant, X-Scope-OrgID are
-                                  * skipped (any case): the client sets them */
+                                  * Expect and X-Scope-OrgID are skipped (any case):
+                                  * the client sets them (X-Scope-OrgID's value
+                                  * stands for tenant_id when that is not set) */
         bool drop_rate_limited;  /* a 429 refuses the part for good instead of
                                   * retrying it (drop_rate_limited_batches) */
         struct sl_loki_client_tls tls;

@@ -3,11 +3,12 @@
  *
  * Keys (Promtail's, exactly one of them): `source` (an extracted value),
  * `label` (a label of the entry) or `value` (a fixed tenant). The tenant
- * goes into the reserved label "__tenant_id__", as in Promtail: internal
- * labels are not sent, and the batcher puts entries of different tenants
- * into different batches, each pushed with its tenant's X-Scope-OrgID
- * (over the client's tenant_id). A source or label that is missing or
- * empty leaves the tenant as it was.
+ * goes into the reserved label "__tenant_id__" (SL_TENANT_LABEL), as in
+ * Promtail: internal labels are not sent; the batcher gives each tenant
+ * streams of its own and the client pushes each tenant's streams in
+ * requests of their own with its X-Scope-OrgID (over the client's
+ * tenant_id). A source or label that is missing or empty leaves the tenant
+ * as it was.
  *
  * Difference: extracted values are text in sluice, so a JSON array or
  * object taken by the json stage is a tenant ("[\"a\"]") where Promtail,
@@ -17,12 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "base/cleanup.h"
 #include "base/xalloc.h"
+#include "core/labels.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
-
-#define TENANT_LABEL "__tenant_id__"
 
 enum tenant_from { FROM_SOURCE, FROM_LABEL, FROM_VALUE };
 
@@ -51,7 +50,7 @@ static int tenant_process(void *userdata, struct sl_entry *e) {
                 break;
         }
         if (tenant.len)
-                sl_kvs_set(&e->labels, SL_STR_LIT(TENANT_LABEL), tenant);
+                sl_kvs_set(&e->labels, SL_STR_LIT(SL_TENANT_LABEL), tenant);
         return SL_STAGE_KEEP;
 }
 
@@ -64,31 +63,38 @@ static void tenant_destroy(void *userdata) {
         free(ctx);
 }
 
+static void free_all(char **got) {
+        for (int i = 0; i < 3; i++)
+                free(got[i]);
+}
+
 static int tenant_create(const struct sl_yaml_node *node, const char *path,
                          struct sl_cfg_error *err, void **ret_ctx) {
         static const char *const keys[] = { "source", "label", "value" };
-        _cleanup_free_ char *got[3] = { NULL, NULL, NULL };
+        char *got[3] = { NULL, NULL, NULL };
         struct tenant_ctx *ctx;
         int n = 0, which = 0, r;
 
         for (int i = 0; i < 3; i++) {
                 r = sl_stage_get_string(node, path, keys[i], &got[i], err);
-                if (r < 0)
+                if (r < 0) {
+                        free_all(got);
                         return r;
+                }
                 if (got[i]) {
                         n++;
                         which = i;
                 }
         }
-        if (n == 0)
+        if (n != 1) {
+                free_all(got);
                 return sl_cfg_error_set(err, node, path,
-                                        "label, source or value config are required");
-        if (n > 1)
-                return sl_cfg_error_set(err, node, path,
-                                        "label, source and value are mutually exclusive: you should set source, value or label but not all");
+                                        n == 0 ? "label, source or value config are required"
+                                               : "label, source and value are mutually exclusive: you should set source, value or label but not all");
+        }
         ctx = sl_xnew(struct tenant_ctx);
         ctx->from = which == 0 ? FROM_SOURCE : which == 1 ? FROM_LABEL : FROM_VALUE;
-        ctx->name = TAKE_PTR(got[which]);
+        ctx->name = got[which];
         ctx->name_s = sl_str_c(ctx->name);
         *ret_ctx = ctx;
         return 0;

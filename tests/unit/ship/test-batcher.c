@@ -898,6 +898,88 @@ START_TEST(test_max_streams) {
 }
 END_TEST
 
+/* The tenant stage's "__tenant_id__": the same labels under two tenants
+ * are two streams, never sent as a label; the sealed batch keeps each
+ * tenant's streams together, tenants in order of first appearance, so the
+ * client can send each tenant's entries as one range. */
+START_TEST(test_tenants) {
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, SL_NSEC_PER_SEC);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *a_t1[] = { "app", "a", SL_TENANT_LABEL, "t1", NULL };
+        const char *a_t2[] = { "app", "a", SL_TENANT_LABEL, "t2", NULL };
+        const char *a[] = { "app", "a", NULL }, *b_t1[] = { "app", "b", SL_TENANT_LABEL, "t1", NULL };
+        const char *a_empty[] = { "app", "a", SL_TENANT_LABEL, "", NULL };
+        const struct sl_batch_stream *s;
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "1", a_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "2", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "3", a_t2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 4, "4", b_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 5, "5", a_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        /* An empty tenant is none. */
+        entry_fill(&e, 6, "6", a_empty);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_str_eq(s[0].labels.ptr, "{app=\"a\"}");
+        ck_assert_str_eq(s[0].tenant.ptr, "t1");
+        ck_assert_uint_eq(s[0].n_entries, 2);
+        ck_assert_str_eq(s[0].entries[1].line.ptr, "5");
+        ck_assert_str_eq(s[1].labels.ptr, "{app=\"b\"}");
+        ck_assert_str_eq(s[1].tenant.ptr, "t1");
+        ck_assert_uint_eq(s[2].tenant.len, 0);
+        ck_assert_uint_eq(s[2].n_entries, 2);
+        ck_assert_str_eq(s[2].entries[0].line.ptr, "2");
+        ck_assert_str_eq(s[2].entries[1].line.ptr, "6");
+        ck_assert_str_eq(s[3].tenant.ptr, "t2");
+        ck_assert_str_eq(s[3].entries[0].line.ptr, "3");
+}
+END_TEST
+
+/* max_streams counts each tenant's streams, as Promtail's batch per tenant. */
+START_TEST(test_max_streams_per_tenant) {
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                        .max_streams = 1 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const char *a_t1[] = { "app", "a", SL_TENANT_LABEL, "t1", NULL };
+        const char *b_t1[] = { "app", "b", SL_TENANT_LABEL, "t1", NULL };
+        const char *b_t2[] = { "app", "b", SL_TENANT_LABEL, "t2", NULL };
+        const char *a[] = { "app", "a", NULL };
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "1", a_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "2", b_t2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "3", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 4, "4", b_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -ENOSPC);
+        entry_fill(&e, 5, "5", a_t1);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(sl_batch_entries(b), 4);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
@@ -926,6 +1008,8 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_streams_match_rendering);
         tcase_add_test(tc, test_many_labels_order_matters);
         tcase_add_test(tc, test_max_streams);
+        tcase_add_test(tc, test_tenants);
+        tcase_add_test(tc, test_max_streams_per_tenant);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -653,6 +653,95 @@ START_TEST(test_custom_org_id_without_tenant) {
 }
 END_TEST
 
+/* A sealed batch of @n entries "<tag>-<i>" whose tenant (the tenant
+ * stage's "__tenant_id__" label) is @tenants[i % @n_tenants] (NULL: none). */
+static struct sl_batch *make_tenant_batch(const char *tag, size_t n, const char *const *tenants,
+                                          size_t n_tenants) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        struct sl_batch *b;
+        struct sl_entry e;
+        char line[32];
+
+        sl_entry_init(&e);
+        for (size_t i = 0; i < n; i++) {
+                sl_entry_reset(&e);
+                snprintf(line, sizeof(line), "%s-%zu", tag, i);
+                e.ts_ns = 1700000000000000000LL + (int64_t)i;
+                e.line = sl_str_c(line);
+                sl_kvs_set(&e.labels, SL_STR_LIT("job"), SL_STR_LIT("test"));
+                if (tenants[i % n_tenants])
+                        sl_kvs_set(&e.labels, SL_STR_LIT("__tenant_id__"),
+                                   sl_str_c(tenants[i % n_tenants]));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_ptr_nonnull(b);
+        return b;
+}
+
+/* Entries with tenants of their own (the tenant stage): one request per
+ * tenant, each with its X-Scope-OrgID, the others with the client's
+ * tenant_id; the batch is done once, when all are sent. */
+START_TEST(test_tenant_per_entry) {
+        static const char *const tenants[] = { "t1", NULL, "t2" };
+        _cleanup_(server_stopp) struct server *srv = server_start(NULL, 0);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        struct seen s;
+
+        o.tenant_id = "team-a";
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_tenant_batch("x", 7, tenants, 3));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(server_requests(srv), 3);
+        s = server_seen(srv, 0);
+        ck_assert_str_eq(s.org_id, "t1");
+        ck_assert_str_eq(s.lines, "x-0 x-3 x-6 ");
+        s = server_seen(srv, 1);
+        ck_assert_str_eq(s.org_id, "team-a");
+        ck_assert_str_eq(s.lines, "x-1 x-4 ");
+        s = server_seen(srv, 2);
+        ck_assert_str_eq(s.org_id, "t2");
+        ck_assert_str_eq(s.lines, "x-2 x-5 ");
+        ck_assert_uint_eq(sl_loki_client_last_report(h.client)->entries_sent, 7);
+        harness_release(&h);
+}
+END_TEST
+
+/* Without tenant_id, entries without a tenant go without X-Scope-OrgID;
+ * a part split after a 413 keeps its tenant. */
+START_TEST(test_tenant_split_and_none) {
+        static const char *const tenants[] = { NULL, "t9" };
+        static const struct step steps[] = { { 204, NULL, NULL }, { 413, NULL, NULL } };
+        _cleanup_(server_stopp) struct server *srv = server_start(steps, 2);
+        struct harness h;
+        struct sl_loki_client_options o = default_options(&h, srv->port);
+        struct seen s;
+
+        harness_init(&h, &o);
+        sl_loki_client_submit(h.client, make_tenant_batch("y", 6, tenants, 2));
+        ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
+        ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
+        ck_assert_uint_eq(server_requests(srv), 4);
+        s = server_seen(srv, 0);
+        ck_assert(!s.has_org_id);
+        ck_assert_str_eq(s.lines, "y-0 y-2 y-4 ");
+        s = server_seen(srv, 1);
+        ck_assert_int_eq(s.status, 413);
+        ck_assert_str_eq(s.org_id, "t9");
+        s = server_seen(srv, 2);
+        ck_assert_str_eq(s.org_id, "t9");
+        ck_assert_str_eq(s.lines, "y-1 ");
+        s = server_seen(srv, 3);
+        ck_assert_str_eq(s.org_id, "t9");
+        ck_assert_str_eq(s.lines, "y-3 y-5 ");
+        harness_release(&h);
+}
+END_TEST
+
 /* drop_rate_limited_batches: a 429 refuses the batch at once, no retry;
  * without it the same 429 is retried. */
 START_TEST(test_drop_rate_limited) {
@@ -1386,6 +1475,8 @@ static Suite *loki_client_suite(void) {
         tcase_add_test(tc, test_tenant_header);
         tcase_add_test(tc, test_custom_headers);
         tcase_add_test(tc, test_custom_org_id_without_tenant);
+        tcase_add_test(tc, test_tenant_per_entry);
+        tcase_add_test(tc, test_tenant_split_and_none);
         tcase_add_test(tc, test_drop_rate_limited);
         tcase_add_test(tc, test_tls_ca_file);
         tcase_add_test(tc, test_tls_inline_and_insecure);
