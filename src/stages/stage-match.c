@@ -73,6 +73,8 @@ static bool test(struct matcher *m, struct sl_str s, bool contains) {
 
 static int match_process(void *userdata, struct sl_entry *e) {
         struct match_ctx *ctx = userdata;
+        uint64_t errors;
+        int r;
 
         for (size_t i = 0; i < ctx->n_labels; i++) {
                 const struct sl_str *v = sl_kvs_get(&e->labels, ctx->labels[i].name_s);
@@ -86,7 +88,13 @@ static int match_process(void *userdata, struct sl_entry *e) {
                 e->drop_reason = ctx->reason;
                 return SL_STAGE_DROP;
         }
-        return sl_pipeline_run(ctx->stages, e);
+        errors = sl_pipeline_errors(ctx->stages);
+        r = sl_pipeline_run(ctx->stages, e);
+        /* A nested stage's internal failure counts in the outer pipeline
+         * too (the entry goes on as it stands either way). */
+        if (r == SL_STAGE_KEEP && sl_pipeline_errors(ctx->stages) != errors)
+                return -ENOBUFS;
+        return r;
 }
 
 static void matchers_free(struct matcher *m, size_t n) {

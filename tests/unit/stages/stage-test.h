@@ -10,6 +10,9 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,6 +122,121 @@ static inline int st_run_at(struct sl_pipeline *p, struct sl_entry *e, uint64_t 
         }
         return sl_pipeline_run(p, e);
 }
+
+/* The stages' metrics (sl_pipeline_collect() at @now_ns) as Prometheus
+ * text, into @buf: "# HELP", "# TYPE", then one line per sample, name
+ * {labels} value (%g); a histogram as cumulative _bucket{le} lines, _sum
+ * and _count, as Prometheus' client writes them. */
+struct st_text {
+        char *buf;
+        size_t size, len;
+};
+
+static inline void st_text_put(struct st_text *t, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static inline void st_text_put(struct st_text *t, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+        va_end(ap);
+        ck_assert_msg(n >= 0 && (size_t)n < t->size - t->len, "metrics text too long");
+        t->len += (size_t)n;
+}
+
+static inline void st_text_labels(struct st_text *t, const char *const *labels, const char *le) {
+        bool any = false;
+
+        for (size_t i = 0; labels && labels[i]; i += 2) {
+                st_text_put(t, "%s%s=\"%s\"", any ? "," : "{", labels[i], labels[i + 1]);
+                any = true;
+        }
+        if (le) {
+                st_text_put(t, "%sle=\"%s\"", any ? "," : "{", le);
+                any = true;
+        }
+        if (any)
+                st_text_put(t, "}");
+}
+
+static inline bool st_text_family(void *ud, const char *name, const char *type, const char *help) {
+        struct st_text *t = ud;
+
+        if (help)
+                st_text_put(t, "# HELP %s %s\n", name, help);
+        st_text_put(t, "# TYPE %s %s\n", name, type);
+        return true;
+}
+
+static inline void st_text_sample(void *ud, const char *name, const char *const *labels,
+                                  double value) {
+        struct st_text *t = ud;
+
+        st_text_put(t, "%s", name);
+        st_text_labels(t, labels, NULL);
+        st_text_put(t, " %g\n", value);
+}
+
+static inline void st_text_histogram(void *ud, const char *name, const char *const *labels,
+                                     const double *bounds, const uint64_t *counts, size_t n_bounds,
+                                     double sum) {
+        struct st_text *t = ud;
+        uint64_t total = 0;
+        char le[64];
+
+        for (size_t i = 0; i <= n_bounds; i++) {
+                total += counts[i];
+                if (i < n_bounds)
+                        snprintf(le, sizeof(le), "%g", bounds[i]);
+                else
+                        snprintf(le, sizeof(le), "+Inf");
+                st_text_put(t, "%s_bucket", name);
+                st_text_labels(t, labels, le);
+                st_text_put(t, " %llu\n", (unsigned long long)total);
+        }
+        st_text_put(t, "%s_sum", name);
+        st_text_labels(t, labels, NULL);
+        st_text_put(t, " %g\n", sum);
+        st_text_put(t, "%s_count", name);
+        st_text_labels(t, labels, NULL);
+        st_text_put(t, " %llu\n", (unsigned long long)total);
+}
+
+/* Renders @p's metrics at @now_ns into @buf (@size bytes); returns @buf. */
+static inline const char *st_metrics_text(struct sl_pipeline *p, uint64_t now_ns, char *buf,
+                                          size_t size) {
+        struct st_text t = { buf, size, 0 };
+        struct sl_stage_metrics_out out = { &t, st_text_family, st_text_sample, st_text_histogram };
+
+        buf[0] = '\0';
+        sl_pipeline_collect(p, now_ns, &out);
+        return buf;
+}
+
+/* Whether @text has the line @line (without its "\n"). */
+static inline bool st_has_line(const char *text, const char *line) {
+        size_t n = strlen(line);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, line, n) == 0 && p[n] == '\n')
+                        return true;
+        return false;
+}
+
+/* Whether @text has a sample of the metric @name (a line "name " or
+ * "name{"). */
+static inline bool st_has_sample(const char *text, const char *name) {
+        size_t n = strlen(name);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, name, n) == 0 && (p[n] == ' ' || p[n] == '{'))
+                        return true;
+        return false;
+}
+
+#define st_assert_line(text, line)                                                   \
+        ck_assert_msg(st_has_line((text), (line)), "no line \"%s\" in:\n%s", (line), (text))
 
 #define st_assert_str(s, want)                                                        \
         do {                                                                          \
