@@ -99,9 +99,20 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 }
 
 struct job {
+        struct sl_agent *agent;                /* borrowed back-pointer for the sink */
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
         uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
+};
+
+/* A file some stage of its job's pipeline holds lines of (a split line's
+ * pieces, a multiline block, cri's partial lines): what a mark for it
+ * needs when the stage releases them later, outside on_line(). */
+struct held_source {
+        uint64_t source_id;    /* the tailer's id of the file */
+        uint64_t dev, ino;     /* its identity, for marks */
+        uint64_t read_end;     /* offset after its last line read */
+        struct job *job;       /* borrowed: the job whose pipeline holds them */
 };
 
 /* One static_config of a job: the labels every line of its files starts with. */
@@ -155,8 +166,18 @@ struct sl_agent {
         size_t n_clients;
         struct sl_http_server *http;      /* owned; NULL when disabled */
         struct sl_entry entry;            /* reused for every line */
-        struct sl_u64map holding;         /* source id → offset where a held
-                                           * (split) line starts */
+        struct held_source *held;         /* owned array: files stages hold lines of */
+        size_t n_held;                    /* items in use */
+        size_t cap_held;                  /* items allocated */
+        struct sl_u64map held_index;      /* source id → index in held */
+        const struct sl_tail_file_info *cur_file; /* borrowed: the file of the line
+                                           * on_line() runs, NULL outside it */
+        uint64_t cur_start;               /* where that line starts */
+        struct sl_timer stage_timer;      /* the pipelines' next release (a multiline
+                                           * block's wait, cri's partial lines) */
+        struct sl_timer pace_timer;       /* a limit stage's pace: reading resumes */
+        uint64_t pace_allowance;          /* lines the stages take in this round
+                                           * (UINT64_MAX: no bound) */
         struct sl_buf scratch;            /* dry-run rendering */
         uint64_t read_now_ns;             /* monotonic time of the current read round */
         bool readline_limit;              /* limits_config.readline_rate_enabled */
@@ -198,7 +219,7 @@ struct sl_agent {
 static void client_release(struct client *c);
 static void clients_free(struct client *clients, size_t n);
 static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, size_t n_targets);
-static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
+static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
                       struct sl_cfg_error *err);
 static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
                          struct sl_cfg_error *err);
@@ -263,24 +284,70 @@ static void print_entry(struct sl_agent *a, const struct sl_entry *e) {
         fwrite(b->data, 1, b->len, stdout);
 }
 
+/* ---- held lines ---------------------------------------------------------
+ *
+ * Stages may hold lines and release them later (stage.h): a file's position
+ * must not move past a line held, so every mark is where the file's first
+ * held line starts while a stage holds some (sl_pipeline_held_from()), and
+ * the end of what was read of it otherwise. held[] remembers, for the files
+ * with lines held, what a mark needs when they are released outside
+ * on_line() (the stage timer, a file released, shutdown). A file starts to
+ * have lines held only on a line its pipeline answers HOLD for, so other
+ * lines cost no lookup while nothing is held. */
+
+static struct held_source *held_find(struct sl_agent *a, uint64_t source_id) {
+        uint64_t i;
+
+        if (!a->n_held || !sl_u64map_get(&a->held_index, source_id, &i))
+                return NULL;
+        return &a->held[i];
+}
+
+static struct held_source *held_add(struct sl_agent *a, const struct sl_tail_file_info *file,
+                                    struct job *job) {
+        sl_xgrow((void **)&a->held, sizeof(*a->held), &a->cap_held, a->n_held + 1);
+        a->held[a->n_held] = (struct held_source){ .source_id = file->id, .dev = file->dev,
+                                                   .ino = file->ino, .job = job };
+        sl_u64map_put(&a->held_index, file->id, a->n_held);
+        return &a->held[a->n_held++];
+}
+
+static void held_remove(struct sl_agent *a, uint64_t source_id) {
+        uint64_t i;
+
+        if (!a->n_held || !sl_u64map_get(&a->held_index, source_id, &i))
+                return;
+        sl_u64map_del(&a->held_index, source_id);
+        if (i != a->n_held - 1) {
+                a->held[i] = a->held[a->n_held - 1];
+                sl_u64map_put(&a->held_index, a->held[i].source_id, i);
+        }
+        a->n_held--;
+}
+
+static void held_clear(struct sl_agent *a) {
+        a->n_held = 0;
+        sl_u64map_release(&a->held_index);
+        sl_u64map_init(&a->held_index);
+}
+
+/* The offset of @source_id that may be acknowledged: where the first line
+ * @p holds of it starts, or @read_end when it holds none. */
+static uint64_t position_of(const struct sl_pipeline *p, uint64_t source_id, uint64_t read_end) {
+        uint64_t from;
+
+        if (sl_pipeline_held_from(p, source_id, &from) && from < read_end)
+                return from;
+        return read_end;
+}
+
 /* ---- the hot path ------------------------------------------------------- */
 
-static void on_line(void *userdata, const struct sl_tail_file_info *file, struct sl_str line,
-                    uint64_t end_offset) {
-        struct sl_agent *a = userdata;
-        struct target *t = file->target;
-        struct sl_entry *e = &a->entry;
-        struct sl_mark mark;
-        uint64_t now = a->read_now_ns, hold_from;
-        int verdict;
-
-        sl_entry_reset(e);
-        e->line = line;
-        e->source_id = file->id;
-        sl_kvs_copy(&e->labels, &t->labels);
-        sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
-
-        verdict = sl_pipeline_run(t->job->pipeline, e);
+/* Hands @e, which its job's pipeline answered @verdict for, to every client
+ * when kept (or prints it), and records @mark (NULL: none) after it in every
+ * client's open batch. Applies the readline limit to kept entries. */
+static void deliver(struct sl_agent *a, struct job *job, struct sl_entry *e, int verdict,
+                    const struct sl_mark *mark, uint64_t now) {
         /* Promtail's readline limit, on the entries the pipeline keeps:
          * drop those over the rate, or take them and stop reading until
          * the bucket has paid for them (rate_allows_read()). */
@@ -289,28 +356,9 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                         sl_token_bucket_reserve(&a->readline, now);
                 else if (!sl_token_bucket_allow(&a->readline, now)) {
                         verdict = SL_STAGE_DROP;
-                        t->job->rate_dropped++;
+                        job->rate_dropped++;
                 }
         }
-
-        /* A file's position may move past a line only once nothing of it is
-         * held: while a stage holds pieces of a split line, the mark stays
-         * where the first piece began, so a restart reads it again whole. */
-        mark = (struct sl_mark){ .source_id = file->id, .dev = file->dev, .ino = file->ino,
-                                 .offset = end_offset };
-        if (verdict == SL_STAGE_HOLD) {
-                /* Where this line began (a piece cut by the tailer reports its
-                 * line's start as end_offset already: never go below 0). */
-                uint64_t start = end_offset > line.len ? end_offset - line.len - 1 : 0;
-                if (!sl_u64map_get(&a->holding, file->id, &hold_from)) {
-                        sl_u64map_put(&a->holding, file->id, start);
-                        hold_from = start;
-                }
-                mark.offset = hold_from;
-        } else if (a->holding.len) {
-                sl_u64map_del(&a->holding, file->id);
-        }
-
         if (a->opts.dry_run) {
                 if (verdict == SL_STAGE_KEEP) {
                         if (!e->ts_ns)
@@ -322,16 +370,94 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         for (size_t i = 0; i < a->n_clients; i++) {
                 struct client *c = &a->clients[i];
                 if (verdict == SL_STAGE_KEEP && sl_batcher_add(c->batcher, e, now) == 1) {
-                        sl_batcher_mark(c->batcher, &mark, now);
+                        if (mark)
+                                sl_batcher_mark(c->batcher, mark, now);
                         flush_client(c, now, true);
                         continue;
                 }
-                sl_batcher_mark(c->batcher, &mark, now);
+                if (mark)
+                        sl_batcher_mark(c->batcher, mark, now);
                 if (!c->batch_timer.armed)
                         arm_batch_timer(c);
         }
         if (verdict == SL_STAGE_KEEP)
                 a->entries_kept++;
+}
+
+/* The pipeline's sink: an entry a stage released on its own (a multiline
+ * block, cri's partial lines, a split line at its file's end), kept by the
+ * stages after it. Its file's mark is taken from what is held now. */
+static void on_released(void *userdata, struct sl_entry *e) {
+        struct job *job = userdata;
+        struct sl_agent *a = job->agent;
+        const struct held_source *hs;
+        struct sl_mark mark = { .source_id = e->source_id };
+        bool marked = true;
+        uint64_t now = sl_now_ns();
+
+        if (a->cur_file && a->cur_file->id == e->source_id) {
+                /* Released while a line of the same file runs: that line is
+                 * not shipped yet, so the position stays before it. */
+                mark.dev = a->cur_file->dev;
+                mark.ino = a->cur_file->ino;
+                mark.offset = position_of(job->pipeline, e->source_id, a->cur_start);
+        } else if ((hs = held_find(a, e->source_id))) {
+                mark.dev = hs->dev;
+                mark.ino = hs->ino;
+                mark.offset = position_of(job->pipeline, e->source_id, hs->read_end);
+        } else {
+                marked = false; /* not a file's (a test's entry): no position */
+        }
+        deliver(a, job, e, SL_STAGE_KEEP, marked ? &mark : NULL, now);
+}
+
+static void on_line(void *userdata, const struct sl_tail_file_info *file, struct sl_str line,
+                    uint64_t end_offset) {
+        struct sl_agent *a = userdata;
+        struct target *t = file->target;
+        struct sl_entry *e = &a->entry;
+        struct held_source *hs;
+        struct sl_mark mark;
+        uint64_t now = a->read_now_ns, from;
+        /* Where this line began (a piece cut by the tailer reports its
+         * line's start as end_offset already: never go below 0). */
+        uint64_t start = end_offset > line.len ? end_offset - line.len - 1 : 0;
+        int verdict;
+
+        sl_entry_reset(e);
+        e->line = line;
+        e->source_id = file->id;
+        e->offset = start;
+        e->end_offset = end_offset;
+        e->read_ns = now;
+        sl_kvs_copy(&e->labels, &t->labels);
+        sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
+
+        hs = held_find(a, file->id);
+        if (hs)
+                hs->read_end = start;
+        a->cur_file = file;
+        a->cur_start = start;
+        verdict = sl_pipeline_run(t->job->pipeline, e);
+        a->cur_file = NULL;
+
+        /* A file's position may move past a line only once nothing of it is
+         * held (see "held lines" above). */
+        mark = (struct sl_mark){ .source_id = file->id, .dev = file->dev, .ino = file->ino,
+                                 .offset = end_offset };
+        if (verdict == SL_STAGE_HOLD || hs) {
+                hs = held_find(a, file->id); /* the sink may have moved held[] */
+                if (sl_pipeline_held_from(t->job->pipeline, file->id, &from)) {
+                        if (from < end_offset)
+                                mark.offset = from;
+                        if (!hs)
+                                hs = held_add(a, file, t->job);
+                        hs->read_end = end_offset;
+                } else if (hs) {
+                        held_remove(a, file->id);
+                }
+        }
+        deliver(a, t->job, e, verdict, &mark, now);
 }
 
 /* A file saved in the positions vanished while sluice was stopped (rotated
@@ -362,8 +488,10 @@ static void on_file_released(void *userdata, const struct sl_tail_file_info *fil
         struct sl_agent *a = userdata;
         struct target *t = file->target;
 
+        /* What stages hold of it is released (to on_released(), marked at
+         * its read end) or dropped. */
         sl_pipeline_forget(t->job->pipeline, file->id);
-        sl_u64map_del(&a->holding, file->id);
+        held_remove(a, file->id);
         for (size_t i = 0; i < a->n_clients; i++)
                 sl_u64map_del(&a->clients[i].acked, file->id);
 }
@@ -591,21 +719,92 @@ static bool rate_allows_read(struct sl_agent *a, uint64_t now) {
  * round are taken all the same, and the bucket's debt holds reading off. */
 static size_t read_budget(struct sl_agent *a, uint64_t now) {
         const struct sl_tailer_stats *ts;
-        double tokens, line;
+        double tokens = INFINITY, line;
 
-        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+        if (a->readline_limit && !a->config->limits.readline_rate_drop) {
+                tokens = sl_token_bucket_tokens(&a->readline, now);
+                if (tokens < 1)
+                        tokens = 1;
+        }
+        /* A limit stage's pace bounds it the same way (pace_allows_read()). */
+        if (a->pace_allowance != UINT64_MAX && (double)a->pace_allowance < tokens)
+                tokens = (double)a->pace_allowance;
+        if (isinf(tokens))
                 return READ_BUDGET;
         ts = sl_tailer_stats(a->tailer);
         line = ts->lines_read ? (double)ts->bytes_read / (double)ts->lines_read : 1.0;
-        tokens = sl_token_bucket_tokens(&a->readline, now);
-        if (tokens < 1)
-                tokens = 1;
         if (tokens * line >= (double)READ_BUDGET)
                 return READ_BUDGET;
         return (size_t)(tokens * line) + 1;
 }
 
 static void on_readline_timer(struct sl_timer *t, uint64_t now, void *userdata) {
+        (void)t;
+        (void)now;
+        (void)userdata; /* firing wakes the loop; the run loop reads again */
+}
+
+/* Stages that release held lines on their own time (multiline's
+ * max_wait_time, cri's partial lines): the earliest deadline of every
+ * pipeline arms stage_timer. Checked after each read round and release. */
+static void arm_stage_timer(struct sl_agent *a) {
+        uint64_t first = UINT64_MAX;
+
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                uint64_t d = sl_pipeline_deadline(a->jobs[i].pipeline);
+                if (d < first)
+                        first = d;
+        }
+        if (first == UINT64_MAX)
+                sl_loop_timer_disarm(a->loop, &a->stage_timer);
+        else if (!a->stage_timer.armed || a->stage_timer.deadline_ns != first)
+                sl_loop_timer_arm(a->loop, &a->stage_timer, first);
+}
+
+/* Releases what the stages hold (everything with @all: shutdown) through
+ * on_released(), then forgets the files nothing is held of any more. */
+static void flush_stages(struct sl_agent *a, uint64_t now, bool all) {
+        for (size_t i = 0; i < a->n_jobs; i++)
+                sl_pipeline_flush(a->jobs[i].pipeline, now, all);
+        for (size_t i = 0; i < a->n_held;) {
+                const struct held_source *hs = &a->held[i];
+                uint64_t from;
+                if (sl_pipeline_held_from(hs->job->pipeline, hs->source_id, &from))
+                        i++;
+                else
+                        held_remove(a, hs->source_id); /* the last item moved to i */
+        }
+}
+
+static void on_stage_timer(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        (void)t;
+
+        flush_stages(a, now, false);
+        arm_stage_timer(a);
+}
+
+/* A limit stage without drop paces reading (stage.h, resume_at): reading
+ * waits until the latest time a pipeline asks for, pace_timer waking the
+ * loop then, and a round reads about as many lines as the stages take
+ * (a->pace_allowance, for read_budget()). */
+static bool pace_allows_read(struct sl_agent *a, uint64_t now) {
+        uint64_t at = 0, allowance = UINT64_MAX;
+
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                uint64_t t = sl_pipeline_resume_at(a->jobs[i].pipeline, now, &allowance);
+                if (t > at)
+                        at = t;
+        }
+        a->pace_allowance = allowance;
+        if (at <= now)
+                return true;
+        if (!a->pace_timer.armed || a->pace_timer.deadline_ns != at)
+                sl_loop_timer_arm(a->loop, &a->pace_timer, at);
+        return false;
+}
+
+static void on_pace_timer(struct sl_timer *t, uint64_t now, void *userdata) {
         (void)t;
         (void)now;
         (void)userdata; /* firing wakes the loop; the run loop reads again */
@@ -623,6 +822,10 @@ static void timers_start(struct sl_agent *a) {
         sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
         /* Armed by rate_allows_read() when the readline limit makes reading wait. */
         sl_timer_init(&a->readline_timer, on_readline_timer, a);
+        /* Armed by arm_stage_timer() when stages hold lines for a while. */
+        sl_timer_init(&a->stage_timer, on_stage_timer, a);
+        /* Armed by pace_allows_read() when a limit stage makes reading wait. */
+        sl_timer_init(&a->pace_timer, on_pace_timer, a);
         if (a->readline_limit) {
                 double burst = (double)a->config->limits.readline_burst;
                 sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
@@ -705,7 +908,7 @@ static int start_reload(struct sl_agent *a, const char *why, char *msg, size_t s
         }
         r = sl_config_load_opts(a->opts.config_file, &a->opts.load, &next.config, &err);
         if (r >= 0)
-                r = build_jobs(next.config, &next, &err);
+                r = build_jobs(a, next.config, &next, &err);
         if (r >= 0)
                 r = build_clients(a, next.config, &next, &err);
         if (r < 0) {
@@ -749,24 +952,26 @@ static void finish_reload(struct sl_agent *a) {
         if (held_bytes(a))
                 sl_log_warn("reload: the old clients could not send everything in time; it is read again",
                             "held_bytes=%" PRIu64, held_bytes(a));
+        /* The new globs first, while the old jobs and clients still are:
+         * the files no glob names any more are released (on_file_released())
+         * through the pipelines and clients they were read by. */
+        globs = sl_xcalloc(next.n_targets ? next.n_targets : 1, sizeof(*globs));
+        targets = sl_xcalloc(next.n_targets ? next.n_targets : 1, sizeof(*targets));
+        for (size_t i = 0; i < next.n_targets; i++) {
+                globs[i] = next.targets[i].glob;
+                targets[i] = &next.targets[i];
+        }
+        (void)sl_tailer_set_globs(a->tailer, globs, targets, next.n_targets);
         clients_free(a->clients, a->n_clients);
         jobs_free(a->jobs, a->n_jobs, a->targets, a->n_targets);
         a->config = next.config;
         next.config = NULL;
         take_jobs_and_clients(a, &next);
-
-        globs = sl_xcalloc(a->n_targets ? a->n_targets : 1, sizeof(*globs));
-        targets = sl_xcalloc(a->n_targets ? a->n_targets : 1, sizeof(*targets));
-        for (size_t i = 0; i < a->n_targets; i++) {
-                globs[i] = a->targets[i].glob;
-                targets[i] = &a->targets[i];
-        }
         /* The files' source ids stay: the new pipelines start with no
-         * state, and what the old ones held (pieces of a split line) is
-         * read again from the acknowledged offset. */
-        sl_u64map_release(&a->holding);
-        sl_u64map_init(&a->holding);
-        (void)sl_tailer_set_globs(a->tailer, globs, targets, a->n_targets);
+         * state, and what the old ones held (pieces of a split line, a
+         * multiline block) is read again from the acknowledged offset. */
+        held_clear(a);
+        sl_loop_timer_disarm(a->loop, &a->stage_timer);
         sl_tailer_rewind(a->tailer);
 
         /* Settings the loop reads each time take effect by themselves;
@@ -821,6 +1026,10 @@ static void begin_shutdown(struct sl_agent *a) {
         a->ready = false;
         sl_loop_timer_disarm(a->loop, &a->rescan_timer);
         sl_loop_timer_disarm(a->loop, &a->poll_timer);
+        /* What stages hold (a multiline block waiting for its next line)
+         * goes now, with the rest. */
+        flush_stages(a, now, true);
+        sl_loop_timer_disarm(a->loop, &a->stage_timer);
         if (a->opts.dry_run) {
                 sl_loop_stop(a->loop);
                 return;
@@ -874,9 +1083,12 @@ static void on_inotify(int fd, uint32_t events, void *userdata) {
  * there is work without waiting for an event. */
 static bool is_busy(void *userdata) {
         struct sl_agent *a = userdata;
-        return !a->stopping && !a->next.pending && sl_tailer_has_pending(a->tailer) &&
-               has_room(a) &&
-               rate_allows_read(a, sl_now_ns());
+        uint64_t now;
+
+        if (a->stopping || a->next.pending || !sl_tailer_has_pending(a->tailer) || !has_room(a))
+                return false;
+        now = sl_now_ns();
+        return rate_allows_read(a, now) && pace_allows_read(a, now);
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -1090,6 +1302,74 @@ static void render_promtail_metrics(struct sl_agent *a, struct sl_expo *w) {
                 a->reloads_failed);
 }
 
+/* ---- the stages' own metrics (the metrics stage, limit's by label) --------
+ *
+ * Each job's pipeline writes its families at scrape time (stage.h,
+ * collect). Two jobs may define the same family, and the text format wants
+ * a family's lines together: a first pass lists the families (their stages
+ * are told to write no sample), then each family is written once, with the
+ * samples of every job. */
+
+struct stage_family {
+        char *name;   /* owned */
+        char *type;   /* owned: the first job's */
+        char *help;   /* owned; NULL: none */
+};
+
+struct stage_metrics {
+        struct sl_expo *w;              /* borrowed */
+        struct stage_family *families;  /* owned array, in order of first appearance */
+        size_t n, cap;
+        const struct stage_family *only; /* the family written now; NULL: listing */
+};
+
+static bool stage_family(void *ud, const char *name, const char *type, const char *help) {
+        struct stage_metrics *m = ud;
+
+        if (m->only)
+                return strcmp(name, m->only->name) == 0 && strcmp(type, m->only->type) == 0;
+        for (size_t i = 0; i < m->n; i++)
+                if (strcmp(m->families[i].name, name) == 0)
+                        return false;
+        sl_xgrow((void **)&m->families, sizeof(*m->families), &m->cap, m->n + 1);
+        m->families[m->n++] = (struct stage_family){ sl_xstrdup(name), sl_xstrdup(type),
+                                                     help ? sl_xstrdup(help) : NULL };
+        return false;
+}
+
+static void stage_sample(void *ud, const char *name, const char *const *labels, double value) {
+        struct stage_metrics *m = ud;
+        sl_expo_sample_f64(m->w, name, labels, value);
+}
+
+static void stage_histogram(void *ud, const char *name, const char *const *labels,
+                            const double *bounds, const uint64_t *counts, size_t n_bounds,
+                            double sum) {
+        struct stage_metrics *m = ud;
+        sl_expo_histogram(m->w, name, labels, bounds, counts, n_bounds, sum);
+}
+
+static void render_stage_metrics(struct sl_agent *a, struct sl_expo *w) {
+        struct stage_metrics m = { .w = w };
+        struct sl_stage_metrics_out out = { &m, stage_family, stage_sample, stage_histogram };
+        uint64_t now = sl_now_ns();
+
+        for (size_t i = 0; i < a->n_jobs; i++)
+                sl_pipeline_collect(a->jobs[i].pipeline, now, &out);
+        for (size_t f = 0; f < m.n; f++) {
+                m.only = &m.families[f];
+                sl_expo_family(w, m.only->name, m.only->type, m.only->help);
+                for (size_t i = 0; i < a->n_jobs; i++)
+                        sl_pipeline_collect(a->jobs[i].pipeline, now, &out);
+        }
+        for (size_t f = 0; f < m.n; f++) {
+                free(m.families[f].name);
+                free(m.families[f].type);
+                free(m.families[f].help);
+        }
+        free(m.families);
+}
+
 static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
@@ -1251,6 +1531,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 a->positions_save_errors);
         if (a->opts.promtail_metric_names)
                 render_promtail_metrics(a, &w);
+        render_stage_metrics(a, &w);
 }
 
 static bool render_ready(void *userdata, struct sl_buf *out) {
@@ -1316,7 +1597,7 @@ static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, s
 /* The jobs of @cfg with their compiled pipelines, and a target per static
  * config, into *@ret (jobs, targets and their counts). Returns 0 or -errno
  * with @err filled (nothing kept). */
-static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
+static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
                       struct sl_cfg_error *err) {
         struct job *jobs = sl_xcalloc(cfg->n_scrape_configs ? cfg->n_scrape_configs : 1,
                                       sizeof(*jobs));
@@ -1332,6 +1613,7 @@ static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
                 struct job *job = &jobs[n_jobs];
                 int r;
 
+                job->agent = a;
                 job->config = sc;
                 r = sl_stages_pipeline_new(sc->pipeline_stages,
                                            sc->pipeline_file ? sc->pipeline_file : cfg->file, err,
@@ -1340,6 +1622,7 @@ static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
                         jobs_free(jobs, n_jobs, targets, n_targets);
                         return r;
                 }
+                sl_pipeline_set_sink(job->pipeline, on_released, job);
                 n_jobs++;
 
                 for (size_t j = 0; j < sc->n_static_configs; j++) {
@@ -1500,8 +1783,9 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
         a->opts = *opts;
         a->readline_limit = config->limits.readline_rate_enabled;
         a->signal_fd = -1;
+        a->pace_allowance = UINT64_MAX;
         sl_entry_init(&a->entry);
-        sl_u64map_init(&a->holding);
+        sl_u64map_init(&a->held_index);
         sl_buf_init(&a->scratch, 64u << 20);
 
         a->loop = sl_loop_new();
@@ -1543,7 +1827,7 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
         sl_tailer_set_release_cb(a->tailer, on_file_released, a);
         sl_tailer_set_lost_cb(a->tailer, on_file_lost, a);
 
-        r = build_jobs(config, &a->next, err);
+        r = build_jobs(a, config, &a->next, err);
         if (r < 0)
                 return r;
         if (!opts->dry_run) {
@@ -1627,9 +1911,12 @@ int sl_agent_run(struct sl_agent *a) {
                         /* One clock read per read round (at most READ_BUDGET
                          * bytes, a few ms), not one per line. */
                         a->read_now_ns = sl_now_ns();
-                        if (rate_allows_read(a, a->read_now_ns))
+                        if (rate_allows_read(a, a->read_now_ns) &&
+                            pace_allows_read(a, a->read_now_ns)) {
                                 sl_tailer_read(a->tailer, read_budget(a, a->read_now_ns),
                                                on_line, a);
+                                arm_stage_timer(a);
+                        }
                 }
                 flush_positions(a);
                 if (a->opts.dry_run)
@@ -1671,7 +1958,8 @@ void sl_agent_free(struct sl_agent *a) {
         }
         sl_loop_free(a->loop);
         sl_entry_release(&a->entry);
-        sl_u64map_release(&a->holding);
+        free(a->held);
+        sl_u64map_release(&a->held_index);
         sl_buf_release(&a->scratch);
         sl_config_free(a->config);
         free(a);

@@ -328,12 +328,14 @@ void sl_pipeline_flush(struct sl_pipeline *p, uint64_t now_ns, bool all) {
                         p->stages[i].type->flush(p->stages[i].ctx, now_ns, all);
 }
 
-uint64_t sl_pipeline_resume_at(const struct sl_pipeline *p) {
+uint64_t sl_pipeline_resume_at(const struct sl_pipeline *p, uint64_t now_ns,
+                               uint64_t *ret_allowance) {
         uint64_t last = 0;
 
         for (size_t i = 0; i < p->n_stages; i++)
                 if (p->stages[i].type->resume_at) {
-                        uint64_t t = p->stages[i].type->resume_at(p->stages[i].ctx);
+                        uint64_t t = p->stages[i].type->resume_at(p->stages[i].ctx, now_ns,
+                                                                  ret_allowance);
                         if (t > last)
                                 last = t;
                 }

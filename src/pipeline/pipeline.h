@@ -91,8 +91,12 @@ uint64_t sl_pipeline_deadline(const struct sl_pipeline *p);
 void sl_pipeline_flush(struct sl_pipeline *p, uint64_t now_ns, bool all);
 
 /* The CLOCK_MONOTONIC time before which a stage asks for no more entries
- * (limit's wait mode); 0 when they take entries now. */
-uint64_t sl_pipeline_resume_at(const struct sl_pipeline *p);
+ * (limit's wait mode); 0 (or a time past) when they take entries now. Then
+ * *@ret_allowance is lowered to how many entries the stages take at
+ * @now_ns before one asks to wait (see stage.h); the caller sets it to
+ * UINT64_MAX first. */
+uint64_t sl_pipeline_resume_at(const struct sl_pipeline *p, uint64_t now_ns,
+                               uint64_t *ret_allowance);
 
 /* Writes the stages' own metrics (the metrics stage's) to @out. */
 void sl_pipeline_collect(const struct sl_pipeline *p, uint64_t now_ns,

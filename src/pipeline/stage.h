@@ -27,8 +27,9 @@
  *     and pass the optional calls on to it;
  *   - a reading pace (limit without drop): resume_at();
  *   - metrics of their own (metrics): collect(), at scrape time;
- *   - a per-entry tenant: the reserved label "__tenant_id__" (Promtail's),
- *     which the batcher turns into the batch's X-Scope-OrgID.
+ *   - a per-entry tenant: the reserved label "__tenant_id__" (Promtail's,
+ *     SL_TENANT_LABEL), which the batcher keeps apart (the tenant's own
+ *     streams) and the Loki client sends as that push's X-Scope-OrgID.
  */
 #ifndef SL_PIPELINE_STAGE_H
 #define SL_PIPELINE_STAGE_H
@@ -109,10 +110,14 @@ struct sl_stage_type {
         /* Optional: releases what is due at @now_ns (held longer than the
          * stage allows), or everything held when @all (shutdown). */
         void (*flush)(void *ctx, uint64_t now_ns, bool all);
-        /* Optional: the CLOCK_MONOTONIC time before which the stage asks for
-         * no more entries (limit waiting for its rate); 0 when it takes
-         * them now. The agent stops reading until then. */
-        uint64_t (*resume_at)(void *ctx);
+        /* Optional: the reading pace the stage asks for (limit without
+         * drop): the CLOCK_MONOTONIC time before which it takes no more
+         * entries (0 or a time past: it takes them now), and, when it takes
+         * them now, in *@ret_allowance how many it takes at @now_ns before
+         * it asks to wait again (at least 1; untouched when it sets no
+         * bound). The agent reads no more than that many lines in a round,
+         * and nothing until the time given. */
+        uint64_t (*resume_at)(void *ctx, uint64_t now_ns, uint64_t *ret_allowance);
         /* Optional: writes the stage's metrics to @out; @now_ns is the
          * monotonic time of the scrape (series idle too long go). */
         void (*collect)(void *ctx, uint64_t now_ns, const struct sl_stage_metrics_out *out);

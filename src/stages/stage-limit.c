@@ -17,10 +17,12 @@
  * Without drop, Promtail blocks the pipeline until a token is there.
  * sluice's loop must not block: the entry takes its token in any case (the
  * bucket goes into debt) and goes on, and resume_at() asks the agent to
- * read nothing more until the debt is paid. Over time entries pass at the
- * rate, as in Promtail; within a read round some may pass at once, and the
- * pause stops reading for every job, not this one only (differences the
- * README lists). The clock is the entries' read_ns.
+ * read nothing more until the debt is paid, and then no more lines in a
+ * round than there are tokens (at least one). Entries pass at the rate, as
+ * in Promtail; a read round may take a few more lines than there are
+ * tokens (lines shorter than the average), and the pause stops reading for
+ * every job, not this one only (differences the README lists). The clock
+ * is the entries' read_ns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -190,9 +192,21 @@ static int limit_process(void *userdata, struct sl_entry *e) {
         return SL_STAGE_KEEP;
 }
 
-static uint64_t limit_resume_at(void *userdata) {
+static uint64_t limit_resume_at(void *userdata, uint64_t now_ns, uint64_t *ret_allowance) {
         struct limit_ctx *ctx = userdata;
+        double tokens;
+        uint64_t n;
 
+        if (ctx->drop || ctx->by_label)
+                return 0;
+        if (ctx->resume_at > now_ns)
+                return ctx->resume_at;
+        /* As many as there are tokens (a full bucket before the first
+         * entry), and at least the next one, which then waits its turn. */
+        tokens = ctx->started ? sl_token_bucket_tokens(&ctx->tb, now_ns) : ctx->burst;
+        n = tokens >= 1 ? (uint64_t)tokens : 1;
+        if (n < *ret_allowance)
+                *ret_allowance = n;
         return ctx->resume_at;
 }
 

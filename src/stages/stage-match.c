@@ -149,10 +149,10 @@ static void match_flush(void *userdata, uint64_t now_ns, bool all) {
                 sl_pipeline_flush(ctx->stages, now_ns, all);
 }
 
-static uint64_t match_resume_at(void *userdata) {
+static uint64_t match_resume_at(void *userdata, uint64_t now_ns, uint64_t *ret_allowance) {
         struct match_ctx *ctx = userdata;
 
-        return ctx->stages ? sl_pipeline_resume_at(ctx->stages) : 0;
+        return ctx->stages ? sl_pipeline_resume_at(ctx->stages, now_ns, ret_allowance) : 0;
 }
 
 static void match_collect(void *userdata, uint64_t now_ns, const struct sl_stage_metrics_out *out) {

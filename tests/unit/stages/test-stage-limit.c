@@ -23,6 +23,16 @@
 static struct sl_entry e;
 static char text[8192];
 
+/* sl_pipeline_resume_at() at @now, the allowance into *@ret (UINT64_MAX:
+ * no bound). */
+static uint64_t resume(struct sl_pipeline *p, uint64_t now, uint64_t *ret) {
+        uint64_t allowance = UINT64_MAX, at = sl_pipeline_resume_at(p, now, &allowance);
+
+        if (ret)
+                *ret = allowance;
+        return at;
+}
+
 static void setup(void) {
         sl_entry_init(&e);
 }
@@ -60,22 +70,28 @@ START_TEST(wait) {
                                             "    rate: 1\n"
                                             "    burst: 1\n"
                                             "    drop: false\n");
-        uint64_t t = 100 * S;
+        uint64_t t = 100 * S, allowance;
 
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), 0);
+        /* Before any entry: the burst. */
+        ck_assert_uint_eq(resume(p, t, &allowance), 0);
+        ck_assert_uint_eq(allowance, 1);
         for (int i = 0; i < 5; i++) {
                 ck_assert_int_eq(st_run_at(p, &e, 1, "app=loki", APP1, 0, t), SL_STAGE_KEEP);
                 st_assert_str(e.line, APP1);
         }
         /* The first took the burst; the four others are paid for at one a
          * second. */
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), t + 4 * S);
-        /* Read again once paid: the next waits one second more. */
+        ck_assert_uint_eq(resume(p, t, NULL), t + 4 * S);
+        /* Read again once paid: one entry, which waits one second more. */
+        ck_assert_uint_eq(resume(p, t + 4 * S, &allowance), t + 4 * S);
+        ck_assert_uint_eq(allowance, 1);
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=loki", APP1, 0, t + 4 * S), SL_STAGE_KEEP);
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), t + 5 * S);
+        ck_assert_uint_eq(resume(p, t + 4 * S, NULL), t + 5 * S);
         /* After a long pause the bucket is full again: no wait. */
+        ck_assert_uint_le(resume(p, t + 100 * S, &allowance), t + 100 * S);
+        ck_assert_uint_eq(allowance, 1);
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=loki", APP1, 0, t + 100 * S), SL_STAGE_KEEP);
-        ck_assert_uint_le(sl_pipeline_resume_at(p), t + 100 * S);
+        ck_assert_uint_le(resume(p, t + 100 * S, NULL), t + 100 * S);
         ck_assert_uint_eq(dropped(p), 0);
         sl_pipeline_free(p);
 }
@@ -99,7 +115,12 @@ START_TEST(drop) {
                 kept += st_run_at(p, &e, 1, "app=loki", APP1, 0, t) == SL_STAGE_KEEP;
         ck_assert_int_eq(kept, 1);
         ck_assert_uint_eq(dropped(p), 9);
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), 0);
+        /* With drop, no pace. */
+        {
+                uint64_t allowance;
+                ck_assert_uint_eq(resume(p, t, &allowance), 0);
+                ck_assert_uint_eq(allowance, UINT64_MAX);
+        }
         /* A second later, one token more. */
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=loki", APP1, 0, t + S), SL_STAGE_KEEP);
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=loki", APP1, 0, t + S), SL_STAGE_DROP);
@@ -228,13 +249,16 @@ START_TEST(documentation) {
                                              "    burst: 10\n"
                                              "    drop: true\n"
                                              "    by_label_name: \"namespace\"\n");
-        uint64_t t = 100 * S;
+        uint64_t t = 100 * S, allowance;
         int kept = 0, a = 0, b = 0, none = 0;
 
+        /* Reading takes the burst at once, then one line at a time. */
+        ck_assert_uint_eq(resume(throttle, t, &allowance), 0);
+        ck_assert_uint_eq(allowance, 10);
         for (int i = 0; i < 30; i++)
                 kept += st_run_at(throttle, &e, 1, NULL, "x", 0, t) == SL_STAGE_KEEP;
         ck_assert_int_eq(kept, 30);
-        ck_assert_uint_eq(sl_pipeline_resume_at(throttle), t + 2 * S);
+        ck_assert_uint_eq(resume(throttle, t, NULL), t + 2 * S);
         kept = 0;
         for (int i = 0; i < 30; i++)
                 kept += st_run_at(dropping, &e, 1, NULL, "x", 0, t) == SL_STAGE_KEEP;
@@ -262,10 +286,10 @@ START_TEST(nested) {
         uint64_t t = 100 * S;
 
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=quiet", "x", 0, t), SL_STAGE_KEEP);
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), 0);
+        ck_assert_uint_eq(resume(p, t, NULL), 0);
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=noisy", "x", 0, t), SL_STAGE_KEEP);
         ck_assert_int_eq(st_run_at(p, &e, 1, "app=noisy", "x", 0, t), SL_STAGE_KEEP);
-        ck_assert_uint_eq(sl_pipeline_resume_at(p), t + S);
+        ck_assert_uint_eq(resume(p, t, NULL), t + S);
         sl_pipeline_free(p);
 }
 END_TEST
