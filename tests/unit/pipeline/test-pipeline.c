@@ -162,8 +162,121 @@ static const struct sl_stage_type failer_type = {
         .name = "failer", .keys = no_keys, .create = failer_create, .process = failer_process,
 };
 
+/* "keeper": the optional members of the contract. A line "hold" is kept
+ * (a copy, HOLD); "release" releases what is kept (emit) before going on
+ * itself; flush() releases it when its deadline (the kept line's read_ns
+ * + 10) has passed or with @all; resume_at() answers `pace` with an
+ * allowance of `allow`; collect() writes one gauge, `value`. */
+struct keeper_ctx {
+        const struct sl_stage_emitter *em; /* borrowed */
+        struct sl_entry kept;              /* owned copy */
+        bool holding;
+        uint64_t pace, allow;
+        int collected;                     /* collect() calls */
+};
+
+static int keeper_create(const struct sl_yaml_node *node, const char *path,
+                         struct sl_cfg_error *err, void **ret_ctx) {
+        struct keeper_ctx *ctx = sl_xnew(struct keeper_ctx);
+        int64_t v = 0;
+
+        sl_entry_init_sized(&ctx->kept, 256);
+        sl_yaml_as_int(sl_yaml_get(node, "pace"), "pace", 0, INT64_MAX, &v, err);
+        ctx->pace = (uint64_t)v;
+        v = 0;
+        sl_yaml_as_int(sl_yaml_get(node, "allow"), "allow", 0, INT64_MAX, &v, err);
+        ctx->allow = (uint64_t)v;
+        seen.created++;
+        *ret_ctx = ctx;
+        return 0;
+}
+
+static void keeper_release(struct keeper_ctx *ctx) {
+        if (!ctx->holding)
+                return;
+        ctx->holding = false; /* held_from() answers for what is left first */
+        sl_stage_emit(ctx->em, &ctx->kept);
+}
+
+static int keeper_process(void *userdata, struct sl_entry *e) {
+        struct keeper_ctx *ctx = userdata;
+
+        seen.processed++;
+        if (sl_str_eq_c(e->line, "hold")) {
+                sl_entry_copy(&ctx->kept, e);
+                ctx->holding = true;
+                return SL_STAGE_HOLD;
+        }
+        if (sl_str_eq_c(e->line, "release"))
+                keeper_release(ctx);
+        return SL_STAGE_KEEP;
+}
+
+static void keeper_bind(void *userdata, const struct sl_stage_emitter *em) {
+        ((struct keeper_ctx *)userdata)->em = em;
+}
+
+static bool keeper_held_from(void *userdata, uint64_t source_id, uint64_t *ret_offset) {
+        struct keeper_ctx *ctx = userdata;
+
+        if (!ctx->holding || ctx->kept.source_id != source_id)
+                return false;
+        *ret_offset = ctx->kept.offset;
+        return true;
+}
+
+static uint64_t keeper_deadline(void *userdata) {
+        struct keeper_ctx *ctx = userdata;
+        return ctx->holding ? ctx->kept.read_ns + 10 : UINT64_MAX;
+}
+
+static void keeper_flush(void *userdata, uint64_t now_ns, bool all) {
+        struct keeper_ctx *ctx = userdata;
+        if (ctx->holding && (all || now_ns >= ctx->kept.read_ns + 10))
+                keeper_release(ctx);
+}
+
+static void keeper_forget(void *userdata, uint64_t source_id) {
+        struct keeper_ctx *ctx = userdata;
+        if (ctx->holding && ctx->kept.source_id == source_id)
+                keeper_release(ctx);
+}
+
+static uint64_t keeper_resume_at(void *userdata, uint64_t now_ns, uint64_t *ret_allowance) {
+        struct keeper_ctx *ctx = userdata;
+        if (ctx->allow && ctx->allow < *ret_allowance)
+                *ret_allowance = ctx->allow;
+        return ctx->pace;
+}
+
+static void keeper_collect(void *userdata, uint64_t now_ns, const struct sl_stage_metrics_out *out) {
+        struct keeper_ctx *ctx = userdata;
+        const char *labels[] = { "at", "x", NULL };
+
+        ctx->collected++;
+        if (out->family(out->ud, "keeper_value", "gauge", NULL))
+                out->sample(out->ud, "keeper_value", labels, (double)now_ns);
+}
+
+static void keeper_destroy(void *userdata) {
+        struct keeper_ctx *ctx = userdata;
+        if (!ctx)
+                return;
+        seen.destroyed++;
+        sl_entry_release(&ctx->kept);
+        free(ctx);
+}
+
+static const char *const keeper_keys[] = { "pace", "allow", NULL };
+static const struct sl_stage_type keeper_type = {
+        .name = "keeper", .keys = keeper_keys, .create = keeper_create,
+        .process = keeper_process, .destroy = keeper_destroy, .forget = keeper_forget,
+        .bind = keeper_bind, .held_from = keeper_held_from, .deadline = keeper_deadline,
+        .flush = keeper_flush, .resume_at = keeper_resume_at, .collect = keeper_collect,
+};
+
 static const struct sl_stage_type *const types[] = { &mark_type, &dropper_type, &holder_type,
-                                                     &failer_type, NULL };
+                                                     &failer_type, &keeper_type, NULL };
 
 static struct sl_yaml_doc *parse(const char *yaml) {
         struct sl_yaml_doc *doc = NULL;
@@ -431,6 +544,187 @@ START_TEST(error_bad_shapes) {
 }
 END_TEST
 
+/* What the sink received: the lines and a label, in order. */
+static struct {
+        char lines[8][32];
+        char after[8][8]; /* the label "after" */
+        size_t n;
+} sunk;
+
+static void sink(void *ud, struct sl_entry *e) {
+        const struct sl_str *v = sl_kvs_get(&e->labels, SL_STR_LIT("after"));
+
+        ck_assert_ptr_eq(ud, &sunk);
+        ck_assert_uint_lt(sunk.n, 8);
+        snprintf(sunk.lines[sunk.n], sizeof(sunk.lines[0]), "%.*s", (int)e->line.len, e->line.ptr);
+        snprintf(sunk.after[sunk.n], sizeof(sunk.after[0]), "%.*s", v ? (int)v->len : 0,
+                 v ? v->ptr : "");
+        sunk.n++;
+}
+
+static int run_at(struct sl_pipeline *p, struct sl_entry *e, uint64_t source, const char *line,
+                  uint64_t offset, uint64_t read_ns) {
+        sl_entry_reset(e);
+        e->source_id = source;
+        e->line = sl_str_c(line);
+        e->offset = offset;
+        e->read_ns = read_ns;
+        return sl_pipeline_run(p, e);
+}
+
+/* A released entry goes through the stages after the one that held it,
+ * not those before, then to the sink if they keep it; a later drop counts
+ * as the pipeline's. held_from() answers for what is held, deadline() and
+ * flush() release on time, forget() and flush(all) release the rest. */
+START_TEST(held_and_released) {
+        struct sl_pipeline *p;
+        struct sl_entry e;
+        uint64_t from;
+
+        reset_seen();
+        memset(&sunk, 0, sizeof(sunk));
+        p = build("- mark: {name: before, value: '1'}\n"
+                  "- keeper: {}\n"
+                  "- mark: {name: after, value: '1'}\n"
+                  "- dropper: {when: drop-me, reason: late}\n");
+        sl_pipeline_set_sink(p, sink, &sunk);
+        sl_entry_init(&e);
+        ck_assert(!sl_pipeline_held_from(p, 7, &from));
+        ck_assert_uint_eq(sl_pipeline_deadline(p), UINT64_MAX);
+        ck_assert_int_eq(run_at(p, &e, 7, "hold", 100, 1000), SL_STAGE_HOLD);
+        ck_assert_int_eq(seen.processed, 2);
+        ck_assert(sl_pipeline_held_from(p, 7, &from));
+        ck_assert_uint_eq(from, 100);
+        ck_assert(!sl_pipeline_held_from(p, 8, &from));
+        ck_assert_uint_eq(sl_pipeline_deadline(p), 1010);
+        /* "release" releases the held one first, then goes on itself. */
+        ck_assert_int_eq(run_at(p, &e, 7, "release", 200, 1001), SL_STAGE_KEEP);
+        ck_assert_uint_eq(sunk.n, 1);
+        ck_assert_str_eq(sunk.lines[0], "hold");
+        ck_assert_str_eq(sunk.after[0], "1");
+        ck_assert(!sl_pipeline_held_from(p, 7, &from));
+        ck_assert_uint_eq(sl_pipeline_deadline(p), UINT64_MAX);
+
+        /* The timer: not before the deadline. */
+        run_at(p, &e, 7, "hold", 300, 2000);
+        sl_pipeline_flush(p, 2009, false);
+        ck_assert_uint_eq(sunk.n, 1);
+        sl_pipeline_flush(p, 2010, false);
+        ck_assert_uint_eq(sunk.n, 2);
+        /* forget() and shutdown. */
+        run_at(p, &e, 9, "hold", 0, 3000);
+        sl_pipeline_forget(p, 8);
+        ck_assert_uint_eq(sunk.n, 2);
+        sl_pipeline_forget(p, 9);
+        ck_assert_uint_eq(sunk.n, 3);
+        run_at(p, &e, 9, "hold", 0, 3000);
+        sl_pipeline_flush(p, 0, true);
+        ck_assert_uint_eq(sunk.n, 4);
+
+        sl_pipeline_free(p);
+        sl_entry_release(&e);
+
+        /* A released entry a later stage drops never reaches the sink, and
+         * counts as the pipeline's drop; without a sink, released entries
+         * go nowhere. */
+        p = build("- keeper: {}\n- dropper: {when: hold, reason: late}\n");
+        sl_entry_init(&e);
+        run_at(p, &e, 1, "hold", 0, 0);
+        run_at(p, &e, 1, "release", 0, 0);
+        sl_pipeline_set_sink(p, sink, &sunk);
+        run_at(p, &e, 1, "hold", 0, 0);
+        run_at(p, &e, 1, "release", 0, 0);
+        ck_assert_uint_eq(sunk.n, 4);
+        {
+                struct drops got = { 0 };
+                sl_pipeline_foreach_drop(p, collect_drop, &got);
+                ck_assert_int_eq(got.n, 1);
+                ck_assert_str_eq(got.reason[0], "late");
+                ck_assert_uint_eq(got.count[0], 2);
+        }
+        sl_pipeline_free(p);
+        sl_entry_release(&e);
+}
+END_TEST
+
+/* resume_at: the latest time of any stage, the smallest allowance. */
+START_TEST(pace) {
+        struct sl_pipeline *p = build("- keeper: {pace: 50, allow: 7}\n"
+                                      "- keeper: {pace: 80, allow: 3}\n"
+                                      "- keeper: {}\n");
+        struct sl_pipeline *q = build("- mark: {name: a}\n");
+        uint64_t allowance = UINT64_MAX;
+
+        ck_assert_uint_eq(sl_pipeline_resume_at(p, 0, &allowance), 80);
+        ck_assert_uint_eq(allowance, 3);
+        allowance = UINT64_MAX;
+        ck_assert_uint_eq(sl_pipeline_resume_at(q, 0, &allowance), 0);
+        ck_assert_uint_eq(allowance, UINT64_MAX);
+        sl_pipeline_free(p);
+        sl_pipeline_free(q);
+}
+END_TEST
+
+static bool all_families(void *ud, const char *name, const char *type, const char *help) {
+        (*(int *)ud)++;
+        return true;
+}
+
+static bool no_family(void *ud, const char *name, const char *type, const char *help) {
+        (*(int *)ud)++;
+        return false;
+}
+
+static void count_sample(void *ud, const char *name, const char *const *labels, double value) {
+        (*(int *)ud) += 100;
+}
+
+/* collect reaches every stage that has metrics, with the scrape's time. */
+START_TEST(collect) {
+        struct sl_pipeline *p = build("- keeper: {}\n- mark: {name: a}\n- keeper: {}\n");
+        int calls = 0;
+        struct sl_stage_metrics_out out = { &calls, all_families, count_sample, NULL };
+
+        sl_pipeline_collect(p, 5, &out);
+        ck_assert_int_eq(calls, 202);
+        calls = 0;
+        out.family = no_family;
+        sl_pipeline_collect(p, 5, &out);
+        ck_assert_int_eq(calls, 2);
+        sl_pipeline_free(p);
+}
+END_TEST
+
+static char inspected[4096];
+
+static void inspect_fn(void *ud, struct sl_str text) {
+        size_t len = strlen(inspected);
+        ck_assert_ptr_eq(ud, inspected);
+        snprintf(inspected + len, sizeof(inspected) - len, "%.*s", (int)text.len, text.ptr);
+}
+
+/* -inspect: one report per stage run, for every pipeline of the process,
+ * until it is turned off. */
+START_TEST(inspector) {
+        struct sl_pipeline *p = build("- mark: {name: a, value: '1'}\n- dropper: {reason: gone}\n");
+        struct sl_entry e;
+
+        sl_entry_init(&e);
+        inspected[0] = '\0';
+        sl_pipeline_set_inspector(inspect_fn, inspected, false);
+        ck_assert_int_eq(run(p, &e, 1, "x"), SL_STAGE_DROP);
+        sl_pipeline_set_inspector(NULL, NULL, false);
+        ck_assert_str_eq(inspected,
+                         "[inspect: mark stage]: \n{stages.Entry}.Entry.Labels[\"a\"]:\n\t+: 1\n"
+                         "[inspect: dropper stage]: \n\tdropped: gone\n");
+        inspected[0] = '\0';
+        ck_assert_int_eq(run(p, &e, 1, "x"), SL_STAGE_DROP);
+        ck_assert_str_eq(inspected, "");
+        sl_pipeline_free(p);
+        sl_entry_release(&e);
+}
+END_TEST
+
 static Suite *pipeline_suite(void) {
         Suite *s = suite_create("pipeline");
         TCase *run_tc = tcase_create("run"), *err_tc = tcase_create("errors");
@@ -441,6 +735,10 @@ static Suite *pipeline_suite(void) {
         tcase_add_test(run_tc, drops_counted_per_reason);
         tcase_add_test(run_tc, hold_stops_the_entry);
         tcase_add_test(run_tc, internal_failure_keeps_going);
+        tcase_add_test(run_tc, held_and_released);
+        tcase_add_test(run_tc, pace);
+        tcase_add_test(run_tc, collect);
+        tcase_add_test(run_tc, inspector);
         suite_add_tcase(s, run_tc);
         tcase_add_test(err_tc, error_unknown_stage);
         tcase_add_test(err_tc, error_unknown_key);
