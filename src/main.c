@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "base/log.h"
@@ -28,6 +29,7 @@ struct cli {
         bool promtail_names;        /* -metrics.promtail-names */
         bool print_config_stderr;   /* -print-config-stderr (Promtail's): print it, go on */
         bool dry_run;
+        bool inspect;               /* -inspect: what each stage changed, on stderr */
         bool version;
         bool help;
         const char *help_topic;     /* -help stages */
@@ -54,6 +56,10 @@ static void usage(FILE *out) {
                 "                        prints it to stderr and runs\n"
                 "  -dry-run              print the entries that would be pushed (timestamp,\n"
                 "                        labels, structured metadata, line) and push nothing\n"
+                "  -inspect              for each entry, print on stderr what each pipeline\n"
+                "                        stage changed (extracted values, labels, timestamp,\n"
+                "                        line, structured metadata; slow: for debugging,\n"
+                "                        with -dry-run)\n"
                 "  -metrics.promtail-names  also export Promtail's metric names (promtail_*), so\n"
                 "                        the Promtail mixin's dashboards and alerts work\n"
                 "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
@@ -137,6 +143,8 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                         cli->print_config = flag_bool(v);
                 else if (flag_is(arg, "dry-run", &v))
                         cli->dry_run = flag_bool(v);
+                else if (flag_is(arg, "inspect", &v))
+                        cli->inspect = flag_bool(v);
                 else if (flag_is(arg, "version", &v))
                         cli->version = true;
                 else if (flag_is(arg, "help", &v) || flag_is(arg, "h", &v)) {
@@ -150,6 +158,12 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                 }
         }
         return 0;
+}
+
+/* -inspect's report of one stage on one entry (pipeline/inspect.h). */
+static void inspect_to_stderr(void *ud, struct sl_str text) {
+        (void)ud;
+        fwrite(text.ptr, 1, text.len, stderr);
 }
 
 static void print_cfg_error(const struct sl_cfg_error *err, int r) {
@@ -270,6 +284,9 @@ int main(int argc, char **argv) {
         sl_log_set_format(format);
         report_warnings(config, true);
 
+        if (cli.inspect)
+                /* Colored on a terminal, as Promtail's. */
+                sl_pipeline_set_inspector(inspect_to_stderr, NULL, isatty(STDERR_FILENO));
         opts.dry_run = cli.dry_run;
         opts.config_file = cli.config_file;
         opts.load = load_opts;
