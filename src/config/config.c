@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/fs-util.h"
 #include "base/xalloc.h"
+#include "config/discovery-config.h"
 
 #define DEFAULT_LISTEN_ADDRESS "0.0.0.0"
 #define DEFAULT_LISTEN_PORT 9080
@@ -61,7 +62,8 @@ static const char *const backoff_keys[] = {
         "min_period", "max_period", "max_retries", NULL,
 };
 static const char *const scrape_keys[] = {
-        "job_name", "static_configs", "pipeline_stages", "pipeline", "decompression", NULL,
+        "job_name", "static_configs", "pipeline_stages", "pipeline", "decompression",
+        "relabel_configs", "docker_sd_configs", "kubernetes_sd_configs", NULL,
 };
 static const char *const decompression_keys[] = {
         "enabled", "format", "initial_delay", NULL,
@@ -124,11 +126,15 @@ void sl_config_free(struct sl_config *config) {
                 free(sc->job_name);
                 for (size_t j = 0; sc->static_configs && j < sc->n_static_configs; j++) {
                         free(sc->static_configs[j].path_glob);
+                        for (size_t k = 0; k < sc->static_configs[j].n_targets; k++)
+                                free(sc->static_configs[j].targets[k]);
+                        free(sc->static_configs[j].targets);
                         labels_free(sc->static_configs[j].labels, sc->static_configs[j].n_labels);
                 }
                 free(sc->static_configs);
                 free(sc->pipeline_file);
                 free(sc->pipeline_name);
+                sl_discovery_config_free(sc->discovery);
         }
         free(config->scrape_configs);
         free(config->pipelines_dir);
@@ -265,10 +271,9 @@ static int read_labels(const struct sl_yaml_node *map, const char *path, const c
                                              "digits and _ ([a-zA-Z_][a-zA-Z0-9_]*)", name);
                         goto out_free;
                 }
-                if (strncmp(name, "__", 2) == 0) {
+                if (strncmp(name, "__", 2) == 0 && !keep_path) {
                         r = sl_cfg_error_set(err, k, key,
-                                             "label names starting with __ are reserved%s",
-                                             keep_path ? "; only __path__ is read here" : "");
+                                             "label names starting with __ are reserved");
                         goto out_free;
                 }
                 r = read_string(v, key, false, &value, err);
@@ -607,7 +612,7 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
 }
 
 static int read_static_config(struct sl_static_config *st, const struct sl_yaml_node *node,
-                              const char *path, struct sl_cfg_error *err) {
+                              const char *path, bool relabeled, struct sl_cfg_error *err) {
         const struct sl_yaml_node *targets, *labels;
         char key[KEY_MAX];
         int r;
@@ -630,12 +635,19 @@ static int read_static_config(struct sl_static_config *st, const struct sl_yaml_
                 if (r < 0)
                         return r;
         }
+        if (targets && targets->kind == SL_YAML_SEQ && targets->count > 0) {
+                st->targets = sl_xcalloc(targets->count + 1, sizeof(*st->targets));
+                for (size_t i = 0; i < targets->count; i++)
+                        if (targets->values[i]->kind == SL_YAML_SCALAR)
+                                st->targets[st->n_targets++] = sl_xstrdup(targets->values[i]->text);
+        }
         labels = sl_yaml_get(node, "labels");
         r = read_labels(labels, kp(key, "%s.labels", path), "__path__", &st->labels, &st->n_labels,
                         &st->path_glob, err);
         if (r < 0)
                 return r;
-        if (!st->path_glob)
+        /* With relabel_configs, __path__ may come from a rule. */
+        if (!st->path_glob && !relabeled)
                 return sl_cfg_error_set(err, absent(labels) ? node : labels,
                                         kp(key, "%s.labels.__path__", path),
                                         "__path__ is required: the files to read, e.g. "
@@ -792,19 +804,29 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                 }
         }
 
+        /* relabel_configs, docker_sd_configs, kubernetes_sd_configs:
+         * config/discovery-config.c. */
+        r = sl_discovery_config_read(node, path, &sc->discovery, err);
+        if (r < 0)
+                return r;
         list = sl_yaml_get(node, "static_configs");
         r = sl_yaml_expect(list, SL_YAML_SEQ, kp(key, "%s.static_configs", path), err);
         if (r < 0)
                 return r;
-        if (absent(list) || list->count == 0)
+        if ((absent(list) || list->count == 0) &&
+            !(sc->discovery && (sc->discovery->n_docker || sc->discovery->n_kube)))
                 return sl_cfg_error_set(err, absent(list) ? node : list, key,
-                                        "static_configs is required: at least one "
+                                        "static_configs is required (or docker_sd_configs, "
+                                        "kubernetes_sd_configs): at least one "
                                         "- labels: {__path__: GLOB} naming the files to read");
-        sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
-        sc->n_static_configs = list->count;
-        for (size_t i = 0; i < list->count; i++) {
+        if (!absent(list) && list->count > 0) {
+                sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
+                sc->n_static_configs = list->count;
+        }
+        for (size_t i = 0; sc->static_configs && i < list->count; i++) {
                 r = read_static_config(&sc->static_configs[i], list->values[i],
-                                       kp(key, "%s.static_configs[%zu]", path, i), err);
+                                       kp(key, "%s.static_configs[%zu]", path, i),
+                                       sc->discovery && sc->discovery->n_relabel > 0, err);
                 if (r < 0)
                         return r;
         }

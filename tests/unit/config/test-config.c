@@ -415,9 +415,8 @@ static const struct error_case error_cases[] = {
           CLIENT "scrape_configs:\n  - job_name: api\n    static_configs:\n"
                  "      - labels:\n          __path__:\n",
           7, "scrape_configs[0].static_configs[0].labels.__path__", "file glob" },
-        { "reserved label",
-          CLIENT JOB "          __path_exclude__: /var/log/x.log\n", 8,
-          "scrape_configs[0].static_configs[0].labels.__path_exclude__", "reserved" },
+        { "reserved label", CLIENT "    external_labels:\n      __tenant: x\n" JOB, 4,
+          "clients[0].external_labels.__tenant", "reserved" },
         { "bad label name", CLIENT JOB "          1st: x\n", 8,
           "scrape_configs[0].static_configs[0].labels.1st", "invalid label name" },
         { "targets not a list",
