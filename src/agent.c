@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "core/entry.h"
 #include "core/labels.h"
+#include "discovery/discovery.h"
 #include "metrics/exposition.h"
 #include "metrics/http-server.h"
 #include "pipeline/pipeline.h"
@@ -38,6 +39,7 @@
 #define SAFETY_POLL_NS (1 * SL_NSEC_PER_SEC) /* stat() open files even with inotify */
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
 #define MAX_CLIENTS 16
+#define DISCOVERY_WAIT_NS (10 * SL_NSEC_PER_SEC) /* first answers awaited before the first scan */
 
 /* What Loki refused a batch for, read from its status and message, so each
  * kind is logged (rate-limited) and counted on its own. The names follow the
@@ -91,12 +93,7 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
-};
-
-/* One static_config of a job: the labels every line of its files starts with. */
-struct target {
-        struct job *job;       /* borrowed from agent->jobs */
-        struct sl_kvs labels;  /* owned array; strings borrowed from the config */
+        uint64_t relabel_dropped;              /* lines of a stream relabeling dropped */
 };
 
 struct client {
@@ -123,8 +120,8 @@ struct sl_agent {
         struct sl_tailer *tailer;         /* owned */
         struct job *jobs;                 /* owned array, one per scrape config */
         size_t n_jobs;
-        struct target *targets;           /* owned array, one per static config */
-        size_t n_targets;
+        struct sl_discovery *discovery;   /* owned; the targets (each file's target,
+                                           * struct sl_target, says its labels and job) */
         struct client *clients;           /* owned array */
         size_t n_clients;
         struct sl_http_server *http;      /* owned; NULL when disabled */
@@ -219,7 +216,9 @@ static void print_entry(struct sl_agent *a, const struct sl_entry *e) {
 static void on_line(void *userdata, const struct sl_tail_file_info *file, struct sl_str line,
                     uint64_t end_offset) {
         struct sl_agent *a = userdata;
-        struct target *t = file->target;
+        const struct sl_target *t = file->target;
+        const struct sl_kvs *labels = sl_target_labels(t, line);
+        struct job *job = t->job;
         struct sl_entry *e = &a->entry;
         struct sl_mark mark;
         uint64_t now = a->read_now_ns, hold_from;
@@ -228,10 +227,17 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         sl_entry_reset(e);
         e->line = line;
         e->source_id = file->id;
-        sl_kvs_copy(&e->labels, &t->labels);
-        sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
-
-        verdict = sl_pipeline_run(t->job->pipeline, e);
+        if (labels) {
+                sl_kvs_copy(&e->labels, labels);
+                sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
+                verdict = sl_pipeline_run(job->pipeline, e);
+        } else {
+                /* Relabeling dropped this line's stream (a keep on
+                 * __meta_docker_container_log_stream): counted, and the
+                 * position moves past it. */
+                job->relabel_dropped++;
+                verdict = SL_STAGE_DROP;
+        }
 
         /* A file's position may move past a line only once nothing of it is
          * held: while a stage holds pieces of a split line, the mark stays
@@ -300,12 +306,36 @@ static void on_file_lost(void *userdata, const struct sl_tail_lost *lost) {
 
 static void on_file_released(void *userdata, const struct sl_tail_file_info *file) {
         struct sl_agent *a = userdata;
-        struct target *t = file->target;
+        struct sl_target *t = file->target;
+        struct job *job = t->job;
 
-        sl_pipeline_forget(t->job->pipeline, file->id);
+        sl_pipeline_forget(job->pipeline, file->id);
         sl_u64map_del(&a->holding, file->id);
         for (size_t i = 0; i < a->n_clients; i++)
                 sl_u64map_del(&a->clients[i].acked, file->id);
+        sl_discovery_file_released(a->discovery, t);
+}
+
+/* ---- discovery: which files, with which labels -------------------------- */
+
+static void *file_target(void *userdata, const char *path, void *glob_target) {
+        struct sl_agent *a = userdata;
+        return sl_discovery_file_target(a->discovery, path, glob_target);
+}
+
+static int discovery_add_glob(void *userdata, const char *pattern, struct sl_target *t) {
+        struct sl_agent *a = userdata;
+        return sl_tailer_add_glob(a->tailer, pattern, t);
+}
+
+static void discovery_remove_glob(void *userdata, struct sl_target *t) {
+        struct sl_agent *a = userdata;
+        (void)sl_tailer_remove_glob(a->tailer, t);
+}
+
+static void discovery_warn(void *userdata, const char *msg, const char *detail) {
+        (void)userdata;
+        sl_log_warn(msg, "%s", detail);
 }
 
 /* ---- acknowledgements: the only flow back ------------------------------- */
@@ -422,7 +452,10 @@ static void flush_positions(struct sl_agent *a) {
 
 static void on_rescan(struct sl_timer *t, uint64_t now, void *userdata) {
         struct sl_agent *a = userdata;
-        int r = sl_tailer_scan(a->tailer);
+        int r;
+
+        sl_discovery_tick(a->discovery);
+        r = sl_tailer_scan(a->tailer);
         if (r < 0)
                 sl_log_warn("rescan failed, ignoring", "error=\"%s\"", strerror(-r));
         else if (r > 0)
@@ -690,11 +723,32 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 ts->bytes_lost);
         metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
                 ts->lines_split);
+        {
+                const struct sl_discovery_stats *ds = sl_discovery_stats(a->discovery);
+                metric1(&w, "sluice_targets_active", "gauge", "Targets (static, containers, pods' containers) whose files are followed.",
+                        ds->targets_active);
+                metric1(&w, "sluice_targets_added_total", "counter", "Targets discovered and followed.",
+                        ds->targets_added);
+                metric1(&w, "sluice_targets_removed_total", "counter", "Targets gone (containers stopped, pods deleted): their files are read to their end.",
+                        ds->targets_removed);
+                metric1(&w, "sluice_targets_dropped_total", "counter", "Targets not followed: dropped by relabeling, or without __path__ or labels.",
+                        ds->targets_dropped);
+                metric1(&w, "sluice_discovery_refreshes_total", "counter", "Answers of the Docker and Kubernetes APIs (lists, watch events).",
+                        ds->refreshes);
+                metric1(&w, "sluice_discovery_refresh_errors_total", "counter", "Requests to the Docker and Kubernetes APIs that failed.",
+                        ds->refresh_errors);
+                metric1(&w, "sluice_container_meta_read_errors_total", "counter", "config.v2.json files that could not be read (their files get no __meta_docker_* labels).",
+                        ds->meta_read_errors);
+                metric1(&w, "sluice_container_meta_changes_total", "counter", "config.v2.json files found changed (a container renamed...): their files' targets relabeled.",
+                        ds->meta_changes);
+        }
 
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
                 sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
+                if (a->jobs[i].relabel_dropped)
+                        metric_drop(&m, "relabel_dropped", a->jobs[i].relabel_dropped);
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
@@ -819,13 +873,15 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
 
 static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
         const struct sl_config *cfg = a->config;
-        size_t n_targets = 0;
+        struct sl_discovery_hooks hooks = {
+                .add_glob = discovery_add_glob,
+                .remove_glob = discovery_remove_glob,
+                .warn = discovery_warn,
+                .userdata = a,
+        };
+        _cleanup_free_ void **jobs = sl_xcalloc(cfg->n_scrape_configs + 1, sizeof(*jobs));
 
         a->jobs = sl_xcalloc(cfg->n_scrape_configs, sizeof(*a->jobs));
-        for (size_t i = 0; i < cfg->n_scrape_configs; i++)
-                n_targets += cfg->scrape_configs[i].n_static_configs;
-        a->targets = sl_xcalloc(n_targets, sizeof(*a->targets));
-
         for (size_t i = 0; i < cfg->n_scrape_configs; i++) {
                 const struct sl_scrape_config *sc = &cfg->scrape_configs[i];
                 struct job *job = &a->jobs[a->n_jobs];
@@ -837,32 +893,13 @@ static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
                                            &job->pipeline);
                 if (r < 0)
                         return r;
+                jobs[i] = job;
                 a->n_jobs++;
-
-                for (size_t j = 0; j < sc->n_static_configs; j++) {
-                        const struct sl_static_config *st = &sc->static_configs[j];
-                        struct target *t = &a->targets[a->n_targets++];
-                        bool has_job = false;
-
-                        t->job = job;
-                        sl_kvs_init(&t->labels);
-                        for (size_t k = 0; k < st->n_labels; k++) {
-                                sl_kvs_set(&t->labels, sl_str_c(st->labels[k].name),
-                                           sl_str_c(st->labels[k].value));
-                                has_job = has_job || strcmp(st->labels[k].name, "job") == 0;
-                        }
-                        /* Loki needs at least one label; the job name is the natural one. */
-                        if (!has_job)
-                                sl_kvs_set(&t->labels, SL_STR_LIT("job"), sl_str_c(sc->job_name));
-                        r = sl_tailer_add_glob(a->tailer, st->path_glob, t);
-                        if (r < 0) {
-                                snprintf(err->msg, sizeof(err->msg), "cannot follow %s: %s",
-                                         st->path_glob, strerror(-r));
-                                return r;
-                        }
-                }
         }
-        return 0;
+        /* The targets (static ones now, discovered ones once the loop
+         * runs) reach the tailer through the hooks. */
+        sl_tailer_set_target_cb(a->tailer, file_target, a);
+        return sl_discovery_new(cfg, a->loop, &hooks, jobs, &a->discovery, err);
 }
 
 static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
@@ -1002,8 +1039,22 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
 }
 
 int sl_agent_run(struct sl_agent *a) {
+        uint64_t deadline;
         int r, fd;
 
+        /* Discovered targets are known before the first scan, so the
+         * rotation chain walk at the start covers their files too. */
+        sl_discovery_start(a->discovery);
+        deadline = sl_now_ns() + DISCOVERY_WAIT_NS;
+        while (!sl_discovery_synced(a->discovery) && !sl_loop_stopped(a->loop) &&
+               sl_now_ns() < deadline) {
+                r = sl_loop_run_once(a->loop, deadline - sl_now_ns());
+                if (r < 0)
+                        break;
+        }
+        if (!sl_discovery_synced(a->discovery))
+                sl_log_warn("discovery has not answered yet; starting with the targets known",
+                            "waited_ms=%" PRIu64, (uint64_t)(DISCOVERY_WAIT_NS / SL_NSEC_PER_MSEC));
         r = sl_tailer_scan(a->tailer);
         if (r < 0)
                 sl_log_warn("initial scan failed, will retry", "error=\"%s\"", strerror(-r));
@@ -1072,10 +1123,9 @@ void sl_agent_free(struct sl_agent *a) {
         for (size_t i = 0; i < a->n_clients; i++)
                 client_release(&a->clients[i]);
         free(a->clients);
+        /* The tailer's files borrow discovery's targets: tailer first. */
         sl_tailer_free(a->tailer);
-        for (size_t i = 0; i < a->n_targets; i++)
-                sl_kvs_release(&a->targets[i].labels);
-        free(a->targets);
+        sl_discovery_free(a->discovery);
         for (size_t i = 0; i < a->n_jobs; i++)
                 sl_pipeline_free(a->jobs[i].pipeline);
         free(a->jobs);

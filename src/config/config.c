@@ -79,7 +79,7 @@ static const char *const limits_keys[] = {
         "max_line_size", "max_line_size_truncate", "max_buffered_bytes", NULL,
 };
 static const char *const pipeline_file_keys[] = {
-        "description", "pipeline_stages", NULL,
+        "description", "pipeline_stages", "relabel_configs", NULL,
 };
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 
@@ -762,6 +762,12 @@ static int read_pipeline_ref(struct sl_config *c, struct sl_scrape_config *sc,
                 add_doc(c, doc);
         }
         sc->pipeline_stages = sl_yaml_get(doc->root, "pipeline_stages");
+        /* sluice's own: a pipeline file's relabel_configs follow the job's. */
+        r = sl_discovery_config_append_relabel(&sc->discovery,
+                                               sl_yaml_get(doc->root, "relabel_configs"),
+                                               "relabel_configs", err);
+        if (r < 0)
+                return r;
         sc->pipeline_file = TAKE_PTR(path);
         sc->pipeline_name = TAKE_PTR(name);
         return 0;

@@ -405,6 +405,25 @@ int sl_relabel_configs_read(const struct sl_yaml_node *list, const char *key,
         return 0;
 }
 
+int sl_discovery_config_append_relabel(struct sl_discovery_config **dc,
+                                       const struct sl_yaml_node *list, const char *key,
+                                       struct sl_cfg_error *err) {
+        struct sl_relabel_config *more = NULL;
+        size_t n = 0;
+        int r = sl_relabel_configs_read(list, key, &more, &n, err);
+
+        if (r < 0 || n == 0)
+                return r;
+        if (!*dc)
+                *dc = sl_xnew(struct sl_discovery_config);
+        (*dc)->relabel = sl_xrealloc((*dc)->relabel,
+                                     ((*dc)->n_relabel + n) * sizeof(*(*dc)->relabel));
+        memcpy((*dc)->relabel + (*dc)->n_relabel, more, n * sizeof(*more));
+        (*dc)->n_relabel += n;
+        free(more);
+        return 0;
+}
+
 /* ---- tls_config ------------------------------------------------------------ */
 
 static void tls_release(struct sl_tls_config *t) {

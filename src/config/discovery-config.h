@@ -130,6 +130,12 @@ int sl_relabel_configs_read(const struct sl_yaml_node *list, const char *key,
                             struct sl_relabel_config **ret, size_t *ret_n,
                             struct sl_cfg_error *err);
 void sl_relabel_configs_free(struct sl_relabel_config *rules, size_t n);
+/* Reads the relabel_configs list @list (of a pipeline file: sluice's own)
+ * and appends its rules to *@dc's, creating *@dc if needed. Returns 0 or
+ * -EINVAL. */
+int sl_discovery_config_append_relabel(struct sl_discovery_config **dc,
+                                       const struct sl_yaml_node *list, const char *key,
+                                       struct sl_cfg_error *err);
 void sl_discovery_config_free(struct sl_discovery_config *dc);
 SL_DEFINE_CLEANUP(struct sl_discovery_config *, sl_discovery_config_free)
 

@@ -39,7 +39,8 @@
 #define FILE_EVENTS (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
 
 struct tail_glob {
-        char *pattern;               /* owned; the glob(3) pattern */
+        char *pattern;               /* owned; the glob(3) pattern; NULL: a free slot
+                                      * (the glob was removed) */
         void *target;                /* borrowed; handed out with the files it opens */
         bool rescan;                 /* a directory event asked for a rescan */
         bool unwatched;              /* a directory of it has no watch: poll rescans it */
@@ -99,6 +100,8 @@ struct sl_tailer {
         void *release_userdata;             /* borrowed, passed to release_fn */
         sl_tail_lost_fn lost_fn;            /* may be NULL */
         void *lost_userdata;                /* borrowed, passed to lost_fn */
+        sl_tail_target_fn target_fn;        /* may be NULL: files carry their glob's target */
+        void *target_userdata;              /* borrowed, passed to target_fn */
         struct sl_tailer_stats stats;       /* counters since new */
 };
 
@@ -153,23 +156,70 @@ void sl_tailer_free(struct sl_tailer *t) {
                 free((char *)t->displaced[i].path);
         free(t->displaced);
         for (size_t i = 0; i < t->n_globs; i++)
-                free(t->globs[i].pattern);
+                free(t->globs[i].pattern); /* NULL for a free slot */
         free(t->globs);
         if (t->inotify_fd >= 0)
                 close(t->inotify_fd);
         free(t);
 }
 
+static int scan_glob(struct sl_tailer *t, size_t gi);
+static void check_files(struct sl_tailer *t, bool all, bool fresh);
+
 int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target) {
+        size_t gi;
+
         if (!glob || !*glob)
                 return -EINVAL;
-        if (t->scanned)
-                return -EBUSY;
-        sl_xgrow((void **)&t->globs, sizeof(*t->globs), &t->cap_globs, t->n_globs + 1);
-        t->globs[t->n_globs++] = (struct tail_glob){ .pattern = sl_xstrdup(glob), .target = target };
+        for (gi = 0; gi < t->n_globs && t->globs[gi].pattern; gi++)
+                ;
+        if (gi == t->n_globs) {
+                sl_xgrow((void **)&t->globs, sizeof(*t->globs), &t->cap_globs, t->n_globs + 1);
+                t->n_globs++;
+        }
+        t->globs[gi] = (struct tail_glob){ .pattern = sl_xstrdup(glob), .target = target };
+        if (t->scanned) {
+                /* Discovered while running: its files are followed now. */
+                (void)scan_glob(t, gi);
+                if (t->names_to_check)
+                        check_files(t, false, false);
+        }
         return 0;
 }
 
+static void unwatch_glob_dirs(struct sl_tailer *t, size_t gi);
+
+size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target) {
+        size_t removed = 0;
+
+        for (size_t gi = 0; gi < t->n_globs; gi++) {
+                struct tail_glob *g = &t->globs[gi];
+
+                if (!g->pattern || g->target != target)
+                        continue;
+                unwatch_glob_dirs(t, gi);
+                free(g->pattern);
+                *g = (struct tail_glob){ 0 };
+                removed++;
+                /* Its files are read to their end, then released, as
+                 * deleted files are. */
+                for (size_t i = 0; i < t->n_files; i++) {
+                        struct sl_tail_file *f = t->files[i];
+                        if (f->glob == gi && !f->gone) {
+                                f->gone = true;
+                                f->glob = SIZE_MAX;
+                        }
+                }
+        }
+        while (t->n_globs > 0 && !t->globs[t->n_globs - 1].pattern)
+                t->n_globs--;
+        return removed;
+}
+
+void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata) {
+        t->target_fn = fn;
+        t->target_userdata = userdata;
+}
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata) {
         t->release_fn = fn;
         t->release_userdata = userdata;
@@ -196,7 +246,7 @@ enum sl_tailer_mode sl_tailer_mode(const struct sl_tailer *t) {
         if (t->inotify_fd < 0)
                 return SL_TAILER_POLLED;
         for (size_t i = 0; i < t->n_globs; i++)
-                if (t->globs[i].watch_failed)
+                if (t->globs[i].pattern && t->globs[i].watch_failed)
                         return SL_TAILER_PARTLY_POLLED;
         for (size_t i = 0; i < t->n_files; i++)
                 if (t->files[i]->unwatched)
@@ -258,6 +308,34 @@ static int watch_dir(struct sl_tailer *t, const char *dir, size_t gi) {
         return 0;
 }
 
+/* Glob @gi goes: its directory watches forget it, and a directory watch
+ * no other glob needs is removed. */
+static void unwatch_glob_dirs(struct sl_tailer *t, size_t gi) {
+        struct tail_watch **drop = NULL;
+        struct tail_watch *w;
+        size_t cursor = 0, n = 0, cap = 0;
+
+        while ((w = sl_tail_map_next(&t->watches, &cursor))) {
+                if (w->file)
+                        continue;
+                for (size_t i = 0; i < w->n_globs; i++) {
+                        if (w->globs[i] == gi) {
+                                w->globs[i] = w->globs[--w->n_globs];
+                                break;
+                        }
+                }
+                if (w->n_globs == 0) {
+                        sl_xgrow((void **)&drop, sizeof(*drop), &cap, n + 1);
+                        drop[n++] = w;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                inotify_rm_watch(t->inotify_fd, drop[i]->wd);
+                sl_tail_map_remove(&t->watches, (uint64_t)drop[i]->wd, 0);
+                watch_free(drop[i]);
+        }
+        free(drop);
+}
 static bool has_magic(const char *s) {
         return strpbrk(s, "*?[") != NULL;
 }
@@ -412,9 +490,9 @@ static void flag_previous_at(struct sl_tailer *t, const char *path) {
 /* Starts following @f (taken), opened for glob @gi and read from @offset on:
  * gives it its id and target, and tracks it in the positions under @path. */
 static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, const char *path,
-                     uint64_t offset) {
+                     uint64_t offset, void *target) {
         f->info.id = ++t->last_id;
-        f->info.target = t->globs[gi].target;
+        f->info.target = target;
         f->glob = gi;
         sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
                            f->info.id);
@@ -428,9 +506,20 @@ static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, con
 /* The first glob that matches @path as glob(3) would have, or SIZE_MAX. */
 static size_t glob_matching(const struct sl_tailer *t, const char *path) {
         for (size_t i = 0; i < t->n_globs; i++)
-                if (fnmatch(t->globs[i].pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
+                if (t->globs[i].pattern &&
+                    fnmatch(t->globs[i].pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
                         return i;
         return SIZE_MAX;
+}
+
+/* Sets *@ret to the target the lines of @path, matched by glob @gi,
+ * carry: the glob's, or what the target callback says. Returns false
+ * when the callback leaves the file alone for now. */
+static bool file_target(struct sl_tailer *t, size_t gi, const char *path, void **ret) {
+        *ret = t->globs[gi].target;
+        if (t->target_fn)
+                *ret = t->target_fn(t->target_userdata, path, *ret);
+        return !t->target_fn || *ret;
 }
 
 static bool skip_known(struct sl_tailer *t, const char *path, const struct stat *st);
@@ -443,6 +532,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
         struct sl_tail_file *known, *added;
         struct sl_position pos;
+        void *target;
         uint64_t offset = 0;
         bool resumed = false;
         int r;
@@ -491,11 +581,13 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 t->stats.open_errors++;
                 return r;
         }
+        if (!file_target(t, gi, path, &target))
+                return 0;
         sl_tail_file_seek(f, offset);
         f->resumed = resumed;
         flag_previous_at(t, path);
         added = TAKE_PTR(f);
-        add_file(t, added, gi, path, offset);
+        add_file(t, added, gi, path, offset, target);
         if (t->inotify_fd >= 0) {
                 watch_file(t, added);
                 watch_link_target_dir(t, path, gi);
@@ -554,7 +646,11 @@ static int scan_all(struct sl_tailer *t) {
         int opened = 0, ret = 0;
 
         for (size_t i = 0; i < t->n_globs; i++) {
-                int r = scan_glob(t, i);
+                int r;
+
+                if (!t->globs[i].pattern)
+                        continue;
+                r = scan_glob(t, i);
                 if (r >= 0)
                         opened += r;
                 else if (ret == 0)
@@ -563,7 +659,6 @@ static int scan_all(struct sl_tailer *t) {
         return ret < 0 && opened == 0 ? ret : opened;
 }
 
-static void check_files(struct sl_tailer *t, bool all, bool fresh);
 static int recover_chains(struct sl_tailer *t, bool first);
 static void sweep_skipped(struct sl_tailer *t);
 
@@ -739,33 +834,39 @@ static int member_rank(const struct member *m) {
  * written under, or, when a glob matches its own name, as a file of that
  * glob. When @m is a copy of an entry's file (another device and inode: a
  * compressed rotation), the copy takes the entry's place. */
-static void member_follow(struct sl_tailer *t, const struct chain *c, struct member *m,
+static bool member_follow(struct sl_tailer *t, const struct chain *c, struct member *m,
                           uint64_t offset) {
         const struct chain_entry *ce = m->entry >= 0 ? &c->entries[m->entry] : NULL;
         const struct sl_position *e = ce ? &ce->pos : NULL;
-        struct sl_tail_file *f = TAKE_PTR(m->file);
+        struct sl_tail_file *f;
         size_t gi = glob_matching(t, m->path);
-        const char *path;
+        const char *path = m->path;
+        bool own_name = gi != SIZE_MAX;
+        void *target;
 
+        if (!own_name) {
+                gi = c->glob;
+                path = e ? e->path : c->live;
+        }
+        if (!file_target(t, gi, path, &target))
+                return false;
+        f = TAKE_PTR(m->file);
         if (e && !ce->displaced && (e->dev != f->info.dev || e->ino != f->info.ino))
                 sl_positions_remove(t->positions, e->dev, e->ino);
         sl_tail_file_seek(f, offset);
         f->resumed = e != NULL;
-        if (gi != SIZE_MAX) {
-                path = m->path;
-        } else {
-                gi = c->glob;
-                path = e ? e->path : c->live;
+        if (!own_name) {
                 /* Its lines keep the name they were written under. */
                 sl_tail_file_set_open_path(f, path);
                 f->gone = true;
         }
-        add_file(t, f, gi, path, offset);
+        add_file(t, f, gi, path, offset, target);
         if (t->inotify_fd >= 0 && !f->gone)
                 watch_file(t, f);
         t->stats.files_recovered++;
         if (!e)
                 t->stats.files_unseen++;
+        return true;
 }
 
 /* Remembers a rotated file a glob matches that is not to be read (read
@@ -1014,8 +1115,8 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
                                 skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
                         continue;
                 }
-                member_follow(t, c, mi, offset);
-                opened++;
+                if (member_follow(t, c, mi, offset))
+                        opened++;
         }
 
         /* Entries whose file is in no generation: deleted while stopped.
@@ -1180,7 +1281,7 @@ static void handle_event(struct sl_tailer *t, const struct inotify_event *ev) {
 int sl_tailer_process_events(struct sl_tailer *t) {
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
         bool overflow = false;
-        size_t rescanned = 0;
+        size_t rescanned = 0, active = 0;
 
         if (t->inotify_fd < 0)
                 return 0;
@@ -1203,17 +1304,20 @@ int sl_tailer_process_events(struct sl_tailer *t) {
                 }
         }
         for (size_t i = 0; i < t->n_globs; i++) {
+                if (!t->globs[i].pattern)
+                        continue;
+                active++;
                 if (overflow || t->globs[i].rescan) {
                         (void)scan_glob(t, i);
                         rescanned++;
                 }
         }
-        check_files(t, overflow, t->n_globs > 0 && rescanned == t->n_globs);
+        check_files(t, overflow, active > 0 && rescanned == active);
         return 0;
 }
 
 void sl_tailer_poll(struct sl_tailer *t) {
-        size_t rescanned = 0;
+        size_t rescanned = 0, active = 0;
 
         if (t->inotify_fd >= 0)
                 for (size_t i = 0; i < t->n_files; i++)
@@ -1221,12 +1325,15 @@ void sl_tailer_poll(struct sl_tailer *t) {
                                 watch_file(t, t->files[i]);
 
         for (size_t i = 0; i < t->n_globs; i++) {
+                if (!t->globs[i].pattern)
+                        continue;
+                active++;
                 if (t->inotify_fd < 0 || t->globs[i].unwatched) {
                         (void)scan_glob(t, i);
                         rescanned++;
                 }
         }
-        check_files(t, true, t->n_globs > 0 && rescanned == t->n_globs);
+        check_files(t, true, active > 0 && rescanned == active);
 }
 
 /* ---- reading ------------------------------------------------------------ */

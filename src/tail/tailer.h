@@ -16,13 +16,16 @@
  *
  * Calling sequence:
  *   sl_tailer_new()             copies the options; opens the inotify fd
- *   sl_tailer_add_glob() ...    every glob, before the first scan
- *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb()   optional
+ *   sl_tailer_add_glob() ...    every glob known at the start, before the first scan
+ *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb(), sl_tailer_set_target_cb()
+ *                               optional
  *   sl_tailer_scan()            opens the matched files; again on a rescan timer
  *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
  *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
  *   sl_tailer_read()            while sl_tailer_has_pending() (and downstream has room)
  *   sl_tailer_stats(), sl_tailer_mode(), sl_tailer_foreach_file()   any time
+ *   sl_tailer_add_glob(), sl_tailer_remove_glob()   any time: targets that
+ *                               discovery finds or loses while running
  *   sl_tailer_free()            closes everything; NULL is a no-op
  *
  * Following: a file is followed by its fd, so a file renamed away (rotation)
@@ -114,8 +117,24 @@
  * When a released file ends without a '\n', its last bytes are handed out as
  * a final line.
  *
- * Threading: loop thread only. Sinks and the release callback must not call
- * back into the tailer.
+ * Globs while running: a glob added after the first scan is expanded at
+ * once (its files are opened as a scan would; the rotation chain walk of
+ * the first scan is not done for it). A glob removed stops matching; the
+ * files it opened are read to their end and released, as deleted files
+ * are (their saved positions stay while their path still leads to them,
+ * so a glob added again later goes on from there). Directory watches only
+ * it needed are removed. A file matched by two globs is followed once,
+ * for the glob that found it first.
+ *
+ * Targets per file: without a target callback, a file's lines carry its
+ * glob's target. With one, the callback is asked, before a matched file
+ * is followed, which target its lines carry; NULL leaves the file alone
+ * (the next scan that matches it asks again). Every target it returned is
+ * handed back through the release callback (file->target) when that file
+ * is released; targets of files still open at sl_tailer_free() are not.
+ *
+ * Threading: loop thread only. Sinks, the target and the release callbacks
+ * must not call back into the tailer.
  */
 #ifndef SL_TAIL_TAILER_H
 #define SL_TAIL_TAILER_H
@@ -202,9 +221,19 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
 void sl_tailer_free(struct sl_tailer *t);
 SL_DEFINE_CLEANUP(struct sl_tailer *, sl_tailer_free)
 
-/* Adds a glob(3) pattern (copied); files it matches carry @target (borrowed).
- * Returns 0, -EINVAL for an empty pattern, -EBUSY after the first scan. */
+/* Adds a glob(3) pattern (copied); files it matches carry @target (borrowed
+ * until the glob is removed and its files released). After the first scan
+ * its files are opened now. Returns 0, or -EINVAL for an empty pattern. */
 int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target);
+/* Removes every glob of @target (see "Globs while running"). Returns how
+ * many were removed. */
+size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target);
+
+/* Which target a file's lines carry: called with the path a glob matched
+ * and the glob's target; returns the target (borrowed until the file is
+ * released), or NULL to leave the file alone for now. */
+typedef void *(*sl_tail_target_fn)(void *userdata, const char *path, void *glob_target);
+void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata);
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata);
 /* Sets the callback told about files deleted while sluice was stopped
  * (optional: they are counted either way). */
