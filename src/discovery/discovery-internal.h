@@ -56,6 +56,8 @@ void sl_discovery_warn(struct sl_discovery *d, const char *msg, const char *fmt,
 /* Counts a provider's answer or failure. */
 void sl_discovery_count(struct sl_discovery *d, bool ok);
 struct sl_loop *sl_discovery_loop(struct sl_discovery *d);
+/* The job_name of scrape config @job. Borrowed. */
+const char *sl_discovery_job_name(const struct sl_discovery *d, size_t job);
 /* This host's name ($HOSTNAME, else gethostname()). Borrowed. */
 const char *sl_discovery_hostname(const struct sl_discovery *d);
 

@@ -584,12 +584,25 @@ struct sl_loop *sl_discovery_loop(struct sl_discovery *d) {
         return d->loop;
 }
 
+const char *sl_discovery_job_name(const struct sl_discovery *d, size_t job) {
+        return d->config->scrape_configs[job].job_name;
+}
+
 const char *sl_discovery_hostname(const struct sl_discovery *d) {
         return d->hostname;
 }
 
 const struct sl_discovery_stats *sl_discovery_stats(const struct sl_discovery *d) {
         return &d->stats;
+}
+
+/* Appends @p to the providers, in the config's order. */
+static void provider_add(struct sl_discovery *d, struct sl_provider *p) {
+        struct sl_provider **tail = &d->providers;
+
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = p;
 }
 
 int sl_discovery_new(const struct sl_config *config, struct sl_loop *loop,
@@ -614,12 +627,19 @@ int sl_discovery_new(const struct sl_config *config, struct sl_loop *loop,
                 const struct sl_discovery_config *dc = sc->discovery;
 
                 static_targets(d, i);
-                if (dc && (dc->n_docker || dc->n_kube)) {
+                for (size_t k = 0; dc && k < dc->n_docker; k++) {
+                        struct sl_provider *p = NULL;
+                        int r = sl_docker_sd_new(d, i, &dc->docker[k], &p, err);
+
+                        if (r < 0)
+                                return r;
+                        provider_add(d, p);
+                }
+                if (dc && dc->n_kube) {
                         snprintf(err->file, sizeof(err->file), "%s", config->file);
                         snprintf(err->key, sizeof(err->key), "scrape_configs[%zu]", i);
                         snprintf(err->msg, sizeof(err->msg),
-                                 "docker_sd_configs and kubernetes_sd_configs are not "
-                                 "supported yet");
+                                 "kubernetes_sd_configs is not supported yet");
                         return -EINVAL;
                 }
         }
