@@ -635,12 +635,15 @@ int sl_discovery_new(const struct sl_config *config, struct sl_loop *loop,
                                 return r;
                         provider_add(d, p);
                 }
-                if (dc && dc->n_kube) {
-                        snprintf(err->file, sizeof(err->file), "%s", config->file);
-                        snprintf(err->key, sizeof(err->key), "scrape_configs[%zu]", i);
-                        snprintf(err->msg, sizeof(err->msg),
-                                 "kubernetes_sd_configs is not supported yet");
-                        return -EINVAL;
+                for (size_t k = 0; dc && k < dc->n_kube; k++) {
+                        struct sl_provider *p = NULL;
+                        int r = sl_kube_sd_new(d, i, &dc->kube[k], &p, err);
+
+                        if (r < 0) {
+                                snprintf(err->file, sizeof(err->file), "%s", config->file);
+                                return r;
+                        }
+                        provider_add(d, p);
                 }
         }
         *ret = TAKE_PTR(d);

@@ -53,6 +53,7 @@ struct sl_http_client {
         size_t n_requests;
         /* options, copied */
         char *unix_socket, *ca_file, *cert_file, *key_file, *server_name;
+        char *ca_pem, *cert_pem, *key_pem;
         char *bearer_token_file, *bearer_token, *user_agent;
         bool insecure;
         uint64_t timeout_ns, connect_timeout_ns;
@@ -242,6 +243,9 @@ struct sl_http_client *sl_http_client_new(struct sl_loop *loop,
         c->cert_file = dup_opt(o->cert_file);
         c->key_file = dup_opt(o->key_file);
         c->server_name = dup_opt(o->server_name);
+        c->ca_pem = dup_opt(o->ca_pem);
+        c->cert_pem = dup_opt(o->cert_pem);
+        c->key_pem = dup_opt(o->key_pem);
         c->bearer_token_file = dup_opt(o->bearer_token_file);
         c->bearer_token = dup_opt(o->bearer_token);
         c->user_agent = dup_opt(o->user_agent);
@@ -283,6 +287,9 @@ void sl_http_client_free(struct sl_http_client *c) {
         free(c->cert_file);
         free(c->key_file);
         free(c->server_name);
+        free(c->ca_pem);
+        free(c->cert_pem);
+        free(c->key_pem);
         free(c->bearer_token_file);
         free(c->bearer_token);
         free(c->user_agent);
@@ -374,6 +381,18 @@ struct sl_http_request *sl_http_get(struct sl_http_client *c, const char *url,
         if (c->cert_file) {
                 curl_easy_setopt(r->easy, CURLOPT_SSLCERT, c->cert_file);
                 curl_easy_setopt(r->easy, CURLOPT_SSLKEY, c->key_file);
+        }
+        if (c->ca_pem) {
+                struct curl_blob b = { c->ca_pem, strlen(c->ca_pem), CURL_BLOB_COPY };
+                curl_easy_setopt(r->easy, CURLOPT_CAINFO_BLOB, &b);
+        }
+        if (c->cert_pem && c->key_pem) {
+                struct curl_blob cb = { c->cert_pem, strlen(c->cert_pem), CURL_BLOB_COPY };
+                struct curl_blob kb = { c->key_pem, strlen(c->key_pem), CURL_BLOB_COPY };
+                curl_easy_setopt(r->easy, CURLOPT_SSLCERT_BLOB, &cb);
+                curl_easy_setopt(r->easy, CURLOPT_SSLCERTTYPE, "PEM");
+                curl_easy_setopt(r->easy, CURLOPT_SSLKEY_BLOB, &kb);
+                curl_easy_setopt(r->easy, CURLOPT_SSLKEYTYPE, "PEM");
         }
         if (c->insecure) {
                 curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 0L);

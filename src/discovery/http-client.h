@@ -38,6 +38,9 @@ struct sl_http_client_options {
         const char *ca_file;            /* NULL: the system's CAs */
         const char *cert_file;          /* client certificate, with key_file */
         const char *key_file;
+        const char *ca_pem;             /* or the CA certificates themselves (PEM) */
+        const char *cert_pem;           /* or the client certificate (PEM) */
+        const char *key_pem;            /* and its key (PEM) */
         const char *server_name;        /* the name the certificate must have; NULL: the URL's */
         bool insecure_skip_verify;
         const char *bearer_token_file;  /* Authorization: Bearer <its content>, read at each

@@ -71,6 +71,62 @@ class FakeDocker:
         self.proc.stdout.close()
 
 
+class FakeKube:
+    """tests/fakes/fake_kube.py on 127.0.0.1, its state a file."""
+
+    def __init__(self, tmp):
+        self.state_path = os.path.join(tmp, "kube-state.json")
+        self.requests = os.path.join(tmp, "kube-requests.log")
+        self.rv = 1
+        self.pods = {}
+        self.extra = {}
+        self.write()
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(FAKES, "fake_kube.py"), "--state", self.state_path,
+             "--requests", self.requests], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != b"ready":
+            raise RuntimeError("the fake Kubernetes API did not start")
+        self.url = "http://127.0.0.1:%d" % int(line[1])
+
+    def write(self):
+        self.rv += 1
+        write_json(self.state_path, dict({"rv": self.rv, "token": "t0k",
+                                          "pods": list(self.pods.values())}, **self.extra))
+
+    def pod(self, ns, name, uid, node, app, containers):
+        self.pods[(ns, name)] = {
+            "metadata": {"name": name, "namespace": ns, "uid": uid,
+                         "labels": {"app": app},
+                         "ownerReferences": [{"kind": "ReplicaSet", "name": app + "-5d8f9c7b6d",
+                                              "controller": True}]},
+            "spec": {"nodeName": node,
+                     "containers": [{"name": c, "image": c + ":1"} for c in containers]},
+            "status": {"phase": "Running", "podIP": "10.1.0.7", "hostIP": "10.0.0.1",
+                       "conditions": [{"type": "Ready", "status": "True"}]}}
+        self.write()
+
+    def delete(self, ns, name):
+        del self.pods[(ns, name)]
+        self.write()
+
+    def count(self, needle):
+        try:
+            with open(self.requests) as f:
+                return f.read().count(needle)
+        except FileNotFoundError:
+            return 0
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc.stdout.close()
+
+
+def cri_line(text, stream="stdout"):
+    return "2026-01-01T00:00:00.000000000Z %s F %s\n" % (stream, text)
+
+
 def fds_of(pid):
     """(descriptors that are not sockets, sockets, inotify watches) of @pid."""
     files = sockets = watches = 0
@@ -351,6 +407,122 @@ class DiscoveryTest(unittest.TestCase):
         self.assertEqual({m[2] for m in marks}, {marks[0][2]}, marks)
         self.assertLessEqual(max(m[1] for m in marks) - min(m[1] for m in marks), 2, marks)
         self.assertLess(marks[-1][3] - marks[2][3], 2048, marks)
+
+    def pod_log(self, ns, name, uid, container, text):
+        """Appends a line to the pod container's kubelet log (0.log)."""
+        d = os.path.join(self.tmp, "pods", "%s_%s_%s" % (ns, name, uid), container)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "0.log"), "a") as f:
+            f.write(cri_line(text))
+
+    def test_kubernetes_sd_helm_shaped_config(self):
+        """kubernetes_sd_configs (role pod) against the fake Kubernetes API,
+        with the relabeling the Promtail Helm chart renders: the files of
+        this node's pods under a /var/log/pods-shaped tree are followed with
+        namespace, pod, container, app and job labels; a pod that comes is
+        picked up from the watch, one that goes (deleted, or moved to
+        another node) is read to its end and released; the server closing
+        the watch, or answering 410 Gone, loses nothing."""
+        helm = os.path.join(SOURCE, "packaging", "kubernetes", "daemonset.yaml")
+        relabel = self._helm_relabel(helm).replace("/var/log/pods", os.path.join(self.tmp, "pods"))
+        kube = FakeKube(self.tmp)
+        try:
+            kube.pod("shop", "api-5d8f9c7b6d-x2x9z", "uid-api", "node-a", "api", ["api", "envoy"])
+            kube.pod("shop", "api-5d8f9c7b6d-q1w2e", "uid-other", "node-b", "api", ["api"])
+            for c in ("api", "envoy"):
+                self.pod_log("shop", "api-5d8f9c7b6d-x2x9z", "uid-api", c, "%s 1" % c)
+            self.pod_log("shop", "api-5d8f9c7b6d-q1w2e", "uid-other", "api", "other node")
+            with harness.Receiver(BUILD, self.tmp) as rx:
+                harness.write_config(self.config, rx.url, self.positions, [])
+                with open(self.config) as f:
+                    text = f.read().replace("scrape_configs: []", "scrape_configs:")
+                text += ("  - job_name: kubernetes-pods\n"
+                         "    kubernetes_sd_configs:\n"
+                         "      - role: pod\n"
+                         "        api_server: %s\n"
+                         "        bearer_token: t0k\n" % kube.url) + relabel
+                with open(self.config, "w") as f:
+                    f.write(text)
+                agent = harness.Sluice(BUILD, self.config, args=["-pipelines.dir=" + PIPELINES],
+                                       env={"HOSTNAME": "node-a"})
+                with agent:
+                    rx.wait_entries(2, timeout=30)
+                    # A new pod on this node: its log is followed.
+                    kube.pod("web", "web-0", "uid-web", "node-a", "web", ["nginx"])
+                    self.pod_log("web", "web-0", "uid-web", "nginx", "nginx 1")
+                    rx.wait_entries(3, timeout=30)
+                    # The server closes the watch; a later pod still comes.
+                    kube.extra["close_watches"] = 1
+                    kube.pod("web", "web-1", "uid-web1", "node-a", "web", ["nginx"])
+                    self.pod_log("web", "web-1", "uid-web1", "nginx", "nginx web-1")
+                    rx.wait_entries(4, timeout=30)
+                    # 410 Gone: listed again.
+                    kube.extra.update({"close_watches": 2, "compacted": kube.rv + 1})
+                    self.pod_log("web", "web-0", "uid-web", "nginx", "nginx 2")
+                    kube.write()
+                    harness.wait_until(lambda: kube.count(" list") >= 2, 15, "a second list")
+                    rx.wait_entries(5, timeout=30)
+                    # Deleted: its last line is still read, then its file goes.
+                    self.pod_log("web", "web-0", "uid-web", "nginx", "nginx last")
+                    kube.delete("web", "web-0")
+                    rx.wait_entries(6, timeout=30)
+                    # Moved to another node: the same.
+                    self.pod_log("web", "web-1", "uid-web1", "nginx", "web-1 last")
+                    kube.pods[("web", "web-1")]["spec"]["nodeName"] = "node-b"
+                    kube.write()
+                    entries = rx.wait_entries(7, timeout=30)
+                    harness.wait_until(
+                        lambda: self._metric(agent, "sluice_files_active") == 2, 15,
+                        "the gone pods' files to be released", agent.log)
+                    self.assertEqual(agent.stop(), 0, agent.log())
+        finally:
+            kube.close()
+        got = sorted((e["labels"]["namespace"], e["labels"]["pod"], e["labels"]["container"],
+                      e["labels"]["app"], e["labels"]["job"], e["line"].split(" F ", 1)[1])
+                     for e in entries)
+        self.assertEqual(got, [
+            ("shop", "api-5d8f9c7b6d-x2x9z", "api", "api", "shop/api", "api 1"),
+            ("shop", "api-5d8f9c7b6d-x2x9z", "envoy", "api", "shop/api", "envoy 1"),
+            ("web", "web-0", "nginx", "web", "web/web", "nginx 1"),
+            ("web", "web-0", "nginx", "web", "web/web", "nginx 2"),
+            ("web", "web-0", "nginx", "web", "web/web", "nginx last"),
+            ("web", "web-1", "nginx", "web", "web/web", "nginx web-1"),
+            ("web", "web-1", "nginx", "web", "web/web", "web-1 last"),
+        ])
+        for e in entries:
+            self.assertEqual(e["labels"]["node_name"], "node-a")
+            self.assertFalse(any(k.startswith("__") for k in e["labels"]))
+
+    def test_pod_labels_from_kubelet_paths_without_the_api(self):
+        """static_configs over a /var/log/pods-shaped tree: namespace, pod,
+        pod_uid and container come from each file's path."""
+        self.pod_log("shop", "api-1", "0b6e8f52", "api", "hello")
+        self.pod_log("kube-system", "dns-2", "77aa", "coredns", "dns")
+        with harness.Receiver(BUILD, self.tmp) as rx:
+            harness.write_config(self.config, rx.url, self.positions,
+                                 [{"glob": os.path.join(self.tmp, "pods", "*", "*", "*.log"),
+                                   "labels": {}, "job_name": "pods"}])
+            with self.sluice() as agent:
+                entries = rx.wait_entries(2, timeout=30)
+                self.assertEqual(agent.stop(), 0, agent.log())
+        got = sorted(tuple(e["labels"].get(k) for k in ("namespace", "pod", "pod_uid",
+                                                          "container", "job"))
+                     for e in entries)
+        self.assertEqual(got, [("kube-system", "dns-2", "77aa", "coredns", "pods"),
+                               ("shop", "api-1", "0b6e8f52", "api", "pods")])
+
+    @staticmethod
+    def _helm_relabel(path):
+        """The kubernetes-pods job's relabel_configs from the DaemonSet's
+        ConfigMap, as YAML for a scrape config's keys (indented 4)."""
+        import yaml
+        with open(path) as f:
+            docs = list(yaml.safe_load_all(f))
+        cm = next(d for d in docs if d and d.get("kind") == "ConfigMap")
+        config = yaml.safe_load(cm["data"]["sluice.yaml"])
+        job = next(j for j in config["scrape_configs"] if j["job_name"] == "kubernetes-pods")
+        text = yaml.safe_dump({"relabel_configs": job["relabel_configs"]}, sort_keys=False)
+        return "".join("    " + line + "\n" for line in text.splitlines())
 
     @staticmethod
     def _metric(agent, name):

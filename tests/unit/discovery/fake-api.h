@@ -13,6 +13,7 @@
 struct fake_api {
         pid_t pid;          /* the script's process */
         int out;            /* its stdout, read for "ready" */
+        int port;           /* the port of "ready PORT", or 0 */
         char *state;        /* owned; the state file it reads */
         char *requests;     /* owned; where it logs requests */
 };
