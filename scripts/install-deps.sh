@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sluice needs to build, test and run its demo.
+# Installs the Debian packages sluice needs to build, test (clang and its
+# libFuzzer runtime for the fuzz targets) and run its demo.
 # Does nothing when they are all present. Needs root (or sudo) otherwise.
 #   --tests   also what only the test suite uses: a real Docker engine
 #             (docker.io) for tests/docker, unless a dockerd is there already
@@ -8,8 +9,9 @@ set -euo pipefail
 packages=(
   gcc meson ninja-build pkg-config
   libcurl4-openssl-dev libsnappy-dev libprotobuf-c-dev protobuf-c-compiler
-  libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev zlib1g-dev
+  libjansson-dev libyaml-dev libpcre2-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   check libsubunit-dev
+  clang libclang-rt-14-dev
   python3 python3-yaml ca-certificates
 )
 

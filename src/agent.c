@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/time-util.h"
+#include "base/token-bucket.h"
 #include "base/u64map.h"
 #include "base/xalloc.h"
 #include "core/entry.h"
@@ -37,14 +39,19 @@
 
 #define READ_BUDGET (1u << 20)          /* bytes read per loop iteration */
 #define SAFETY_POLL_NS (1 * SL_NSEC_PER_SEC) /* stat() open files even with inotify */
+#define SAFETY_CHECK_FILES 64                /* ... this many of them each time */
+#define FULL_RESCAN_EVERY 12                 /* sync periods between glob rescans when
+                                              * inotify watches everything */
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
 #define MAX_CLIENTS 16
+#define RELOAD_MSG_MAX 1024                  /* what /reload and the log say of a reload */
 #define DISCOVERY_WAIT_NS (10 * SL_NSEC_PER_SEC) /* first answers awaited before the first scan */
 
 /* What Loki refused a batch for, read from its status and message, so each
  * kind is logged (rate-limited) and counted on its own. The names follow the
  * `reason` label of Loki's loki_discarded_samples_total where one exists. */
 enum refusal_kind {
+        REFUSED_RATE_LIMITED,
         REFUSED_TOO_OLD,
         REFUSED_OUT_OF_ORDER,
         REFUSED_TOO_NEW,
@@ -58,6 +65,7 @@ enum refusal_kind {
 };
 
 static const char *const refusal_reason[REFUSAL_KINDS] = {
+        [REFUSED_RATE_LIMITED] = "rate_limited", /* 429 with drop_rate_limited_batches */
         [REFUSED_TOO_OLD] = "loki_too_old",
         [REFUSED_OUT_OF_ORDER] = "loki_out_of_order",
         [REFUSED_TOO_NEW] = "loki_too_new",
@@ -70,6 +78,8 @@ static const char *const refusal_reason[REFUSAL_KINDS] = {
 };
 
 static enum refusal_kind classify_refusal(int status, const char *message) {
+        if (status == 429)
+                return REFUSED_RATE_LIMITED;
         if (strstr(message, "too old"))
                 return REFUSED_TOO_OLD;
         if (strstr(message, "out of order") || strstr(message, "too far behind"))
@@ -93,6 +103,7 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
+        uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
         uint64_t relabel_dropped;              /* lines of a stream relabeling dropped */
 };
 
@@ -111,9 +122,22 @@ struct client {
         uint64_t last_log_ns[REFUSAL_KINDS]; /* rate limit for logging each kind */
 };
 
+/* What a reloaded config is made into while the running one's clients
+ * drain (see "reload" below). Everything owned. */
+struct next_config {
+        struct sl_config *config;
+        struct job *jobs;
+        size_t n_jobs;
+        struct sl_discovery *discovery;   /* built, providers not started */
+        struct client *clients;
+        size_t n_clients;
+        bool pending;                     /* built: waiting to take over */
+        bool deadline_passed;             /* the wait for the clients is over */
+};
+
 struct sl_agent {
-        const struct sl_config *config;   /* borrowed */
-        struct sl_agent_options opts;
+        struct sl_config *config;         /* owned: the config running */
+        struct sl_agent_options opts;     /* strings in it borrowed, see agent.h */
         struct sl_loop *loop;             /* owned */
         int signal_fd;                    /* owned */
         struct sl_positions *positions;   /* owned */
@@ -130,8 +154,14 @@ struct sl_agent {
                                            * (split) line starts */
         struct sl_buf scratch;            /* dry-run rendering */
         uint64_t read_now_ns;             /* monotonic time of the current read round */
+        bool readline_limit;              /* limits_config.readline_rate_enabled */
+        struct sl_token_bucket readline;  /* lines kept per second, all jobs together */
+        struct sl_timer readline_timer;   /* wait mode: reading resumes when it fires */
+        double readline_step;             /* wait mode: tokens to wait for before reading
+                                           * again (about 10ms of the rate) */
 
         struct sl_timer rescan_timer;     /* glob rescan every target.sync_period */
+        uint64_t rescan_ticks;            /* rescan timer firings */
         struct sl_timer positions_timer;  /* positions save every positions.sync_period */
         struct sl_timer poll_timer;       /* stat() open files (poll mode, or safety net) */
         struct sl_timer deadline_timer;   /* graceful shutdown deadline */
@@ -148,9 +178,26 @@ struct sl_agent {
         uint64_t positions_save_errors;   /* failed saves and flushes */
         uint64_t positions_saves;         /* whole writes (snapshots) */
         uint64_t positions_flushes;       /* journal flushes */
+
+        struct next_config next;          /* a reload in progress */
+        struct sl_timer reload_timer;     /* the most it waits for the clients to drain */
+        uint64_t reloads_ok;              /* reloads that took effect */
+        uint64_t reloads_failed;          /* reloads refused (the config kept running) */
+        bool last_reload_failed;          /* the last reload was refused */
+        uint64_t last_reload_ok_wall_ns;  /* wall time of the last one that took effect
+                                           * (of the start, before any) */
+        uint64_t bytes_abandoned;         /* bytes held by clients a reload replaced
+                                           * before they were sent (read again) */
 };
 
 static void client_release(struct client *c);
+static void clients_free(struct client *clients, size_t n);
+static void jobs_free(struct job *jobs, size_t n_jobs);
+static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                      struct sl_cfg_error *err);
+static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                         struct sl_cfg_error *err);
+static void take_jobs_and_clients(struct sl_agent *a, struct next_config *next);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -238,6 +285,17 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                 job->relabel_dropped++;
                 verdict = SL_STAGE_DROP;
         }
+        /* Promtail's readline limit, on the entries the pipeline keeps:
+         * drop those over the rate, or take them and stop reading until
+         * the bucket has paid for them (rate_allows_read()). */
+        if (verdict == SL_STAGE_KEEP && a->readline_limit) {
+                if (!a->config->limits.readline_rate_drop)
+                        sl_token_bucket_reserve(&a->readline, now);
+                else if (!sl_token_bucket_allow(&a->readline, now)) {
+                        verdict = SL_STAGE_DROP;
+                        job->rate_dropped++;
+                }
+        }
 
         /* A file's position may move past a line only once nothing of it is
          * held: while a stage holds pieces of a split line, the mark stays
@@ -313,7 +371,7 @@ static void on_file_released(void *userdata, const struct sl_tail_file_info *fil
         sl_u64map_del(&a->holding, file->id);
         for (size_t i = 0; i < a->n_clients; i++)
                 sl_u64map_del(&a->clients[i].acked, file->id);
-        sl_discovery_file_released(a->discovery, t);
+        sl_discovery_file_released(t);
 }
 
 /* ---- discovery: which files, with which labels -------------------------- */
@@ -321,6 +379,11 @@ static void on_file_released(void *userdata, const struct sl_tail_file_info *fil
 static void *file_target(void *userdata, const char *path, void *glob_target) {
         struct sl_agent *a = userdata;
         return sl_discovery_file_target(a->discovery, path, glob_target);
+}
+
+static void *file_retarget(void *userdata, const char *path, void *old, void *glob_target) {
+        struct sl_agent *a = userdata;
+        return sl_discovery_file_retarget(a->discovery, path, old, glob_target);
 }
 
 static int discovery_add_glob(void *userdata, const char *pattern, struct sl_target *t) {
@@ -382,15 +445,18 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 break;
         case SL_PUSH_REFUSED: {
                 /* Loki refused for good: retrying cannot help. Log once per kind a
-                 * minute. A batch split after a 413 may be refused only in part:
-                 * count what was refused, under the kind of the first refusal. */
+                 * minute. A batch may be refused only in part (a 400 naming some
+                 * streams, a split after a 413): count what was refused, under the
+                 * kind of the first refusal. */
                 enum refusal_kind kind = classify_refusal(status, message);
                 uint64_t dropped = sl_loki_client_last_report(c->loki)->entries_refused;
                 c->refused[kind] += dropped;
                 if (!c->last_log_ns[kind] || now - c->last_log_ns[kind] >= REFUSAL_LOG_PERIOD_NS) {
-                        sl_log_warn("Loki refused a batch; its entries are dropped",
-                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind], dropped, message);
+                        sl_log_warn("Loki refused a batch, whole or in part; the refused entries are dropped",
+                                    "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " accepted=%" PRIu64
+                                    " loki_message=\"%.300s\"",
+                                    c->config->display_url, status, refusal_reason[kind], dropped,
+                                    sl_loki_client_last_report(c->loki)->entries_sent, message);
                         c->last_log_ns[kind] = now;
                 }
                 break;
@@ -400,7 +466,7 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 c->gave_up += dropped;
                 sl_log_error("giving up on a batch after max_retries; its entries are dropped",
                              "url=\"%s\" status=%d entries=%" PRIu64 " max_retries=%" PRIu64,
-                             c->config->url, status, dropped, c->config->max_retries);
+                             c->config->display_url, status, dropped, c->config->max_retries);
                 break;
         }
         }
@@ -454,7 +520,17 @@ static void on_rescan(struct sl_timer *t, uint64_t now, void *userdata) {
         struct sl_agent *a = userdata;
         int r;
 
+        /* Containers renamed or relabeled (config.v2.json changed). */
         sl_discovery_tick(a->discovery);
+        /* With every directory and file watched, inotify finds new files
+         * at once (and an overflow rescans): the periodic glob expansion is
+         * only a safety net then, run every FULL_RESCAN_EVERY periods, since
+         * it costs a stat of every file (10,000 files: ~0.3 CPU s). */
+        if (!a->config->target.poll && sl_tailer_mode(a->tailer) == SL_TAILER_INOTIFY &&
+            ++a->rescan_ticks % FULL_RESCAN_EVERY != 0) {
+                sl_loop_timer_arm(a->loop, t, now + a->config->target.sync_period_ns);
+                return;
+        }
         r = sl_tailer_scan(a->tailer);
         if (r < 0)
                 sl_log_warn("rescan failed, ignoring", "error=\"%s\"", strerror(-r));
@@ -499,7 +575,13 @@ static void check_tailer_mode(struct sl_agent *a) {
 
 static void on_poll(struct sl_timer *t, uint64_t now, void *userdata) {
         struct sl_agent *a = userdata;
-        sl_tailer_poll(a->tailer);
+        /* inotify tells of every change: the once-a-second safety net for
+         * a lost event looks at a few files each time, so an idle agent
+         * costs the same with 10 files or 10,000. */
+        if (!a->config->target.poll && sl_tailer_mode(a->tailer) == SL_TAILER_INOTIFY)
+                sl_tailer_check_some(a->tailer, SAFETY_CHECK_FILES);
+        else
+                sl_tailer_poll(a->tailer);
         check_tailer_mode(a);
         sl_loop_timer_arm(a->loop, t, now + poll_period(a));
 }
@@ -520,6 +602,50 @@ static void on_shutdown_deadline(struct sl_timer *t, uint64_t now, void *userdat
         sl_loop_stop(a->loop);
 }
 
+/* In the readline limit's wait mode, reading stops while the bucket has
+ * not paid for the lines taken, and resumes once readline_step tokens are
+ * there (readline_timer wakes the loop then), so that a high rate is read
+ * in rounds rather than line by line. */
+static bool rate_allows_read(struct sl_agent *a, uint64_t now) {
+        uint64_t wait;
+
+        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+                return true;
+        wait = sl_token_bucket_wait_ns(&a->readline, a->readline_step, now);
+        if (wait == 0)
+                return true;
+        if (!a->readline_timer.armed)
+                sl_loop_timer_arm(a->loop, &a->readline_timer, now + wait);
+        return false;
+}
+
+/* How much to read now: in the wait mode, about as many lines as there
+ * are tokens, at the average line size so far (1 byte before the first
+ * line, so the first round cannot take more lines than tokens), so that a
+ * round does not take much more than the bucket allows. The lines of a
+ * round are taken all the same, and the bucket's debt holds reading off. */
+static size_t read_budget(struct sl_agent *a, uint64_t now) {
+        const struct sl_tailer_stats *ts;
+        double tokens, line;
+
+        if (!a->readline_limit || a->config->limits.readline_rate_drop)
+                return READ_BUDGET;
+        ts = sl_tailer_stats(a->tailer);
+        line = ts->lines_read ? (double)ts->bytes_read / (double)ts->lines_read : 1.0;
+        tokens = sl_token_bucket_tokens(&a->readline, now);
+        if (tokens < 1)
+                tokens = 1;
+        if (tokens * line >= (double)READ_BUDGET)
+                return READ_BUDGET;
+        return (size_t)(tokens * line) + 1;
+}
+
+static void on_readline_timer(struct sl_timer *t, uint64_t now, void *userdata) {
+        (void)t;
+        (void)now;
+        (void)userdata; /* firing wakes the loop; the run loop reads again */
+}
+
 static void timers_start(struct sl_agent *a) {
         uint64_t now = sl_now_ns();
 
@@ -530,6 +656,197 @@ static void timers_start(struct sl_agent *a) {
         sl_timer_init(&a->poll_timer, on_poll, a);
         sl_loop_timer_arm(a->loop, &a->poll_timer, now + poll_period(a));
         sl_timer_init(&a->deadline_timer, on_shutdown_deadline, a);
+        /* Armed by rate_allows_read() when the readline limit makes reading wait. */
+        sl_timer_init(&a->readline_timer, on_readline_timer, a);
+        if (a->readline_limit) {
+                double burst = (double)a->config->limits.readline_burst;
+                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
+                a->readline_step = a->config->limits.readline_rate / 100;
+                a->readline_step = a->readline_step < 1 ? 1
+                                   : a->readline_step > burst ? burst : a->readline_step;
+        }
+}
+
+/* ---- reload ----------------------------------------------------------------
+ *
+ * start_reload() reads the config file again and builds its pipelines and
+ * clients into a->next; the running clients are told to send what they
+ * hold, and reading pauses. Once they are idle (or reload_timer fires),
+ * finish_reload() (from the run loop, never inside a client's callback)
+ * replaces jobs, targets and clients, gives the tailer the new globs and
+ * makes it read again what was not acknowledged. */
+
+static void next_config_free(struct next_config *next) {
+        clients_free(next->clients, next->n_clients);
+        sl_discovery_free(next->discovery);
+        jobs_free(next->jobs, next->n_jobs);
+        sl_config_free(next->config);
+        *next = (struct next_config){ 0 };
+}
+
+static bool clients_idle(const struct sl_agent *a) {
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (!sl_loki_client_idle(a->clients[i].loki))
+                        return false;
+        return true;
+}
+
+static void on_reload_deadline(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        (void)t;
+        (void)now;
+        a->next.deadline_passed = true; /* the run loop finishes the reload */
+}
+
+/* What a reload cannot change: kept from the start, said once. */
+static void warn_kept(const struct sl_config *old, const struct sl_config *new) {
+        const char *what = NULL;
+
+        if (strcmp(old->positions.filename, new->positions.filename) != 0)
+                what = "positions.filename";
+        else if (old->server.disable != new->server.disable ||
+                 old->server.listen_port != new->server.listen_port ||
+                 strcmp(old->server.listen_address, new->server.listen_address) != 0)
+                what = "the HTTP server's address";
+        else if (old->target.poll != new->target.poll)
+                what = "target_config.poll";
+        else if (old->limits.max_line_size != new->limits.max_line_size)
+                what = "limits_config.max_line_size (the tailer's line cap)";
+        if (what)
+                sl_log_warn("reload: this setting needs a restart; the old value stays",
+                            "setting=\"%s\"", what);
+}
+
+/* Reads the config again (the @why of it for the log). Returns 0 when the
+ * new config is accepted and will take over, else -errno with what is
+ * wrong in @msg (@size bytes): -EINVAL (file, line and key), -EBUSY (a
+ * reload is under way), -ECANCELED (stopping), -ENOTSUP (no config file). */
+static int start_reload(struct sl_agent *a, const char *why, char *msg, size_t size) {
+        struct sl_cfg_error err = { 0 };
+        struct next_config next = { 0 };
+        uint64_t now = sl_now_ns(), wait;
+        int r;
+
+        if (!a->opts.config_file || a->opts.dry_run) {
+                snprintf(msg, size, "reload is not available in this mode");
+                return -ENOTSUP;
+        }
+        if (a->stopping) {
+                snprintf(msg, size, "sluice is stopping");
+                return -ECANCELED;
+        }
+        if (a->next.pending) {
+                snprintf(msg, size, "a reload is under way");
+                return -EBUSY;
+        }
+        r = sl_config_load_opts(a->opts.config_file, &a->opts.load, &next.config, &err);
+        if (r >= 0)
+                r = build_jobs(a, next.config, &next, &err);
+        if (r >= 0)
+                r = build_clients(a, next.config, &next, &err);
+        if (r < 0) {
+                sl_cfg_error_format(&err, msg, size);
+                next_config_free(&next);
+                a->reloads_failed++;
+                a->last_reload_failed = true;
+                sl_log_error("reload refused; the running config goes on", "trigger=%s error=\"%s\"",
+                             why, msg);
+                return -EINVAL;
+        }
+        warn_kept(a->config, next.config);
+        next.pending = true;
+        a->next = next;
+        sl_log_info("reloading: the new config takes over once what is held is sent",
+                    "trigger=%s file=\"%s\" jobs=%zu clients=%zu", why, a->opts.config_file,
+                    next.n_jobs, next.n_clients);
+        for (size_t i = 0; i < a->n_clients; i++)
+                flush_client(&a->clients[i], now, true);
+        wait = a->config->server.graceful_shutdown_timeout_ns;
+        sl_timer_init(&a->reload_timer, on_reload_deadline, a);
+        sl_loop_timer_arm(a->loop, &a->reload_timer, now + wait);
+        snprintf(msg, size, "reloading %s", a->opts.config_file);
+        return 0;
+}
+
+/* The new config takes over (see above). */
+static void finish_reload(struct sl_agent *a) {
+        struct next_config next = a->next;
+        _cleanup_free_ const char **globs = NULL;
+        _cleanup_free_ void **targets = NULL;
+        struct sl_config *old = a->config;
+        struct sl_discovery *old_discovery = a->discovery;
+        struct job *old_jobs = a->jobs;
+        size_t n_old_jobs = a->n_jobs, n_globs;
+        enum sl_log_level level;
+        uint64_t now = sl_now_ns();
+
+        sl_loop_timer_disarm(a->loop, &a->reload_timer);
+        a->next = (struct next_config){ 0 };
+        /* What the old clients still hold is dropped here and read again
+         * below: its positions have not moved. */
+        a->bytes_abandoned += held_bytes(a);
+        if (held_bytes(a))
+                sl_log_warn("reload: the old clients could not send everything in time; it is read again",
+                            "held_bytes=%" PRIu64, held_bytes(a));
+        clients_free(a->clients, a->n_clients);
+        a->config = next.config;
+        next.config = NULL;
+        take_jobs_and_clients(a, &next);
+
+        /* The new discovery takes over the containers and pods of the jobs
+         * that stay (their files go on), and its static targets' globs
+         * replace the old ones: a file of a glob that stays goes on with
+         * its new target. The old jobs and targets live until no file
+         * carries them. */
+        sl_discovery_adopt(a->discovery, old_discovery);
+        n_globs = sl_discovery_globs(a->discovery, &globs, &targets);
+        /* The files' source ids stay: the new pipelines start with no
+         * state, and what the old ones held (pieces of a split line) is
+         * read again from the acknowledged offset. */
+        sl_u64map_release(&a->holding);
+        sl_u64map_init(&a->holding);
+        (void)sl_tailer_set_globs(a->tailer, globs, (void *const *)targets, n_globs);
+        sl_tailer_rewind(a->tailer);
+        sl_discovery_free(old_discovery);
+        jobs_free(old_jobs, n_old_jobs);
+        sl_discovery_start(a->discovery);
+
+        /* Settings the loop reads each time take effect by themselves;
+         * periods and the readline limit are set again. */
+        a->readline_limit = a->config->limits.readline_rate_enabled;
+        sl_loop_timer_disarm(a->loop, &a->readline_timer);
+        if (a->readline_limit) {
+                double burst = (double)a->config->limits.readline_burst;
+                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
+                a->readline_step = a->config->limits.readline_rate / 100;
+                a->readline_step = a->readline_step < 1 ? 1
+                                   : a->readline_step > burst ? burst : a->readline_step;
+        }
+        sl_loop_timer_arm(a->loop, &a->rescan_timer, now + a->config->target.sync_period_ns);
+        sl_loop_timer_arm(a->loop, &a->positions_timer, now + a->config->positions.sync_period_ns);
+        if (!a->opts.log_level_fixed && sl_log_parse_level(a->config->server.log_level, &level) == 0)
+                sl_log_set_level(level);
+        sl_config_free(old);
+
+        a->reloads_ok++;
+        a->last_reload_failed = false;
+        a->last_reload_ok_wall_ns = sl_wall_ns();
+        sl_log_info("reloaded", "jobs=%zu clients=%zu files=%zu", a->n_jobs, a->n_clients,
+                    sl_tailer_active_files(a->tailer));
+}
+
+static unsigned on_http_reload(void *userdata, struct sl_buf *out) {
+        struct sl_agent *a = userdata;
+        char msg[RELOAD_MSG_MAX];
+        int r = start_reload(a, "http", msg, sizeof(msg));
+
+        if (r == 0) {
+                sl_buf_printf(out, "%s\n", msg);
+                return 200;
+        }
+        /* Promtail answers 500 with what failed. */
+        sl_buf_printf(out, "failed to reload config: %s\n", msg);
+        return r == -EBUSY ? 503 : 500;
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -537,6 +854,11 @@ static void timers_start(struct sl_agent *a) {
 static void begin_shutdown(struct sl_agent *a) {
         uint64_t now = sl_now_ns();
 
+        if (a->next.pending) {
+                /* A stop wins: the new config would not read a line. */
+                sl_loop_timer_disarm(a->loop, &a->reload_timer);
+                next_config_free(&a->next);
+        }
         a->stopping = true;
         a->ready = false;
         sl_loop_timer_disarm(a->loop, &a->rescan_timer);
@@ -561,6 +883,11 @@ static void on_signal(int fd, uint32_t events, void *userdata) {
         (void)events;
 
         while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        char msg[RELOAD_MSG_MAX];
+                        (void)start_reload(a, "SIGHUP", msg, sizeof(msg));
+                        continue;
+                }
                 if (!a->stopping) {
                         sl_log_info("stopping: sending what is held, then saving positions",
                                     "signal=%s deadline_ms=%" PRIu64, strsignal((int)si.ssi_signo),
@@ -589,7 +916,9 @@ static void on_inotify(int fd, uint32_t events, void *userdata) {
  * there is work without waiting for an event. */
 static bool is_busy(void *userdata) {
         struct sl_agent *a = userdata;
-        return !a->stopping && sl_tailer_has_pending(a->tailer) && has_room(a);
+        return !a->stopping && !a->next.pending && sl_tailer_has_pending(a->tailer) &&
+               has_room(a) &&
+               rate_allows_read(a, sl_now_ns());
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -603,6 +932,7 @@ struct metrics_ctx {
         enum file_metric file_metric; /* the family metric_file() writes */
         const char *job;
         const char *client_url;
+        const char *histogram;        /* the family metric_status() writes */
 };
 
 static const struct {
@@ -654,7 +984,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
                           size_t n_buckets, const double *bounds, double sum_seconds) {
         struct metrics_ctx *m = userdata;
         char code[16];
-        const char *labels[] = { "host", m->client_url, "status_code", code, NULL };
+        const char *labels[] = { "status_code", code, "host", m->client_url, NULL };
         uint64_t counts[SL_HISTOGRAM_MAX_BUCKETS + 1];
         size_t n_bounds;
 
@@ -670,8 +1000,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
         for (size_t i = 0; i < n_bounds; i++)
                 counts[i] = buckets[i] - (i ? buckets[i - 1] : 0);
         counts[n_bounds] = count - (n_bounds ? buckets[n_bounds - 1] : 0);
-        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, counts,
-                          n_bounds, sum_seconds);
+        sl_expo_histogram(m->w, m->histogram, labels, bounds, counts, n_bounds, sum_seconds);
 }
 
 /* A family with a single sample without labels. */
@@ -681,11 +1010,134 @@ static void metric1(struct sl_expo *w, const char *name, const char *type, const
         sl_expo_sample_u64(w, name, NULL, value);
 }
 
+/* ---- Promtail's metric names (-metrics.promtail-names) --------------------
+ *
+ * The same counters under the names and labels Promtail 3 exports
+ * (clients/pkg/promtail/client and targets/file), so that the Promtail
+ * mixin's dashboards and alerts work unchanged. host is the URL's host and
+ * port, as Promtail's; tenant is the client's tenant_id (empty: none). */
+
+/* The host[:port] of @url (a client's display URL) into @out. */
+static void url_host(const char *url, char *out, size_t size) {
+        const char *h = strstr(url, "://");
+        size_t n;
+
+        h = h ? h + 3 : url;
+        n = strcspn(h, "/?#");
+        snprintf(out, size, "%.*s", (int)SL_MIN(n, size - 1), h);
+}
+
+static void promtail_file(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        uint64_t v = m->file_metric == FILE_READ ? s->offset
+                     : m->file_metric == FILE_SIZE ? s->size : s->lines;
+        static const char *const names[] = { [FILE_READ] = "promtail_read_bytes_total",
+                                             [FILE_SIZE] = "promtail_file_bytes_total",
+                                             [FILE_UNREAD] = "promtail_read_lines_total" };
+
+        sl_expo_sample_u64(m->w, names[m->file_metric], labels, v);
+}
+
+static void render_promtail_metrics(struct sl_agent *a, struct sl_expo *w) {
+        struct metrics_ctx m = { .w = w, .positions = a->positions,
+                                 .histogram = "promtail_request_duration_seconds" };
+        const char *build[] = { "version", SL_VERSION, "revision", "", "branch", "",
+                                "goversion", "", NULL };
+        static const struct {
+                enum file_metric which;
+                const char *name, *type, *help;
+        } files[] = {
+                { FILE_READ, "promtail_read_bytes_total", "gauge", "Number of bytes read." },
+                { FILE_SIZE, "promtail_file_bytes_total", "gauge", "Number of bytes total." },
+                /* FILE_UNREAD stands for the lines here. */
+                { FILE_UNREAD, "promtail_read_lines_total", "counter", "Number of lines read." },
+        };
+
+        sl_expo_family(w, "promtail_build_info", "gauge", "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which promtail was built.");
+        sl_expo_sample_u64(w, "promtail_build_info", build, 1);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(files); i++) {
+                sl_expo_family(w, files[i].name, files[i].type, files[i].help);
+                m.file_metric = files[i].which;
+                sl_tailer_foreach_file(a->tailer, promtail_file, &m);
+        }
+        metric1(w, "promtail_files_active_total", "gauge", "Number of active files.",
+                sl_tailer_active_files(a->tailer));
+        metric1(w, "promtail_targets_active_total", "gauge", "Number of active total.",
+                sl_discovery_stats(a->discovery)->targets_active);
+
+#define PROMTAIL_CLIENT(name, type, help, expr, ...)                                     \
+        sl_expo_family(w, name, type, help);                                            \
+        for (size_t i = 0; i < a->n_clients; i++) {                                     \
+                const struct client *c = &a->clients[i];                                \
+                const struct sl_loki_client_stats *cs = sl_loki_client_stats(c->loki);  \
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";  \
+                char host[256];                                                         \
+                (void)cs;                                                               \
+                (void)tenant;                                                           \
+                url_host(c->config->display_url, host, sizeof(host));                   \
+                __VA_ARGS__                                                             \
+                sl_expo_sample_u64(w, name, labels, (expr));                            \
+        }
+        PROMTAIL_CLIENT("promtail_sent_entries_total", "counter", "Number of log entries sent to the ingester.",
+                        cs->entries_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_sent_bytes_total", "counter", "Number of bytes sent.",
+                        cs->bytes_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_encoded_bytes_total", "counter", "Number of bytes encoded and ready to send.",
+                        cs->bytes_encoded, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_batch_retries_total", "counter", "Number of times batches has had to be retried.",
+                        cs->retries, const char *labels[] = { "host", host, "tenant", tenant, NULL };)
+#undef PROMTAIL_CLIENT
+
+        sl_expo_family(w, "promtail_dropped_entries_total", "counter", "Number of log entries dropped because failed to be sent to the ingester after all retries.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct client *c = &a->clients[i];
+                const struct sl_batcher_stats *bs = sl_batcher_stats(c->batcher);
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";
+                uint64_t ingester = c->gave_up;
+                char host[256];
+                struct {
+                        const char *reason;
+                        uint64_t n;
+                } r[4];
+
+                url_host(c->config->display_url, host, sizeof(host));
+                for (int k = 0; k < REFUSAL_KINDS; k++)
+                        if (k != REFUSED_RATE_LIMITED)
+                                ingester += c->refused[k];
+                r[0].reason = "ingester_error";
+                r[0].n = ingester;
+                r[1].reason = "rate_limited";
+                r[1].n = c->refused[REFUSED_RATE_LIMITED];
+                r[2].reason = "stream_limited";
+                r[2].n = bs->entries_dropped_stream_limit;
+                r[3].reason = "line_too_long";
+                r[3].n = bs->entries_dropped_too_long;
+                for (size_t k = 0; k < SL_ARRAY_SIZE(r); k++) {
+                        const char *labels[] = { "host", host, "tenant", tenant, "reason",
+                                                 r[k].reason, NULL };
+                        sl_expo_sample_u64(w, "promtail_dropped_entries_total", labels, r[k].n);
+                }
+        }
+        sl_expo_family(w, "promtail_request_duration_seconds", "histogram", "Duration of send requests.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                char host[256];
+                url_host(a->clients[i].config->display_url, host, sizeof(host));
+                m.client_url = host;
+                sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
+        }
+        metric1(w, "promtail_config_reload_success_total", "counter", "Number of reload success times.",
+                a->reloads_ok);
+        metric1(w, "promtail_config_reload_fail_total", "counter", "Number of reload fail times.",
+                a->reloads_failed);
+}
+
 static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
         struct sl_expo w;
-        struct metrics_ctx m = { .w = &w, .positions = a->positions };
+        struct metrics_ctx m = { .w = &w, .positions = a->positions,
+                                 .histogram = "sluice_request_duration_seconds" };
         const char *build[] = { "version", SL_VERSION, NULL };
 
         sl_expo_init(&w, out);
@@ -743,34 +1195,60 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                         ds->meta_changes);
         }
 
+        sl_expo_family(&w, "sluice_pipeline_errors_total", "counter", "Entries on which a stage failed (a cap or a regex limit reached); they went on as they stood.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                sl_expo_sample_u64(&w, "sluice_pipeline_errors_total", labels,
+                                   sl_pipeline_errors(a->jobs[i].pipeline));
+        }
         sl_expo_family(&w, "sluice_dropped_entries_total", "counter", "Entries dropped, by reason: by a job's pipeline (job) or on the way to a client (host).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 m.job = a->jobs[i].config->job_name;
                 sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
+                if (a->readline_limit && a->config->limits.readline_rate_drop)
+                        metric_drop(&m, "global_rate_limiter_drop", a->jobs[i].rate_dropped);
                 if (a->jobs[i].relabel_dropped)
                         metric_drop(&m, "relabel_dropped", a->jobs[i].relabel_dropped);
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
-                const char *url = a->clients[i].config->url;
+                const char *url = a->clients[i].config->display_url;
                 const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
                 const char *gave_up[] = { "host", url, "reason", "max_retries", NULL };
                 const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
+                const char *streams[] = { "host", url, "reason", "stream_limited", NULL };
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", too_long,
                                    bs->entries_dropped_too_long);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", no_labels,
                                    bs->entries_dropped_no_labels);
                 sl_expo_sample_u64(&w, "sluice_dropped_entries_total", gave_up,
                                    a->clients[i].gave_up);
+                if (a->config->limits.max_streams)
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", streams,
+                                           bs->entries_dropped_stream_limit);
                 for (int k = 0; k < REFUSAL_KINDS; k++) {
                         const char *refused[] = { "host", url, "reason", refusal_reason[k], NULL };
                         sl_expo_sample_u64(&w, "sluice_dropped_entries_total", refused,
                                            a->clients[i].refused[k]);
                 }
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", url, "reason", sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_dropped_entries_total", labels, bs->label_dropped[k]);
+                }
+        }
+        sl_expo_family(&w, "sluice_label_limited_entries_total", "counter", "Entries kept with their labels changed to meet Loki's limits (a value cut, labels left out), by reason.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
+                for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
+                        const char *labels[] = { "host", a->clients[i].config->display_url, "reason",
+                                                 sl_label_violation_reason(k), NULL };
+                        sl_expo_sample_u64(&w, "sluice_label_limited_entries_total", labels,
+                                           bs->label_limited[k]);
+                }
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_truncated_entries_total", labels,
                                    sl_batcher_stats(a->clients[i].batcher)->entries_truncated);
         }
@@ -778,7 +1256,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #define CLIENT_COUNTER(name, help, field)                                              \
         sl_expo_family(&w, name, "counter", help);                                     \
         for (size_t i = 0; i < a->n_clients; i++) {                                    \
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };   \
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };   \
                 sl_expo_sample_u64(&w, name, labels,                                   \
                                    sl_loki_client_stats(a->clients[i].loki)->field);   \
         }
@@ -790,19 +1268,19 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #undef CLIENT_COUNTER
         sl_expo_family(&w, "sluice_request_duration_seconds", "histogram", "Duration of push requests, by status code.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                m.client_url = a->clients[i].config->url;
+                m.client_url = a->clients[i].config->display_url;
                 sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
         }
         sl_expo_family(&w, "sluice_batches_pending", "gauge", "Batches waiting to be sent or acknowledged, per client.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_batches_pending", labels,
                                    sl_loki_client_queued(a->clients[i].loki));
         }
         sl_expo_family(&w, "sluice_oldest_unacked_entry_age_seconds", "gauge",
                        "Age of the oldest entry read but not yet acknowledged by Loki, per client (0 when none).");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 uint64_t oldest = SL_MIN(sl_batcher_oldest_ns(a->clients[i].batcher),
                                          sl_loki_client_oldest_ns(a->clients[i].loki));
                 uint64_t now = sl_now_ns();
@@ -815,10 +1293,27 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 held_bytes(a));
         metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
                 a->positions_saves);
+        metric1(&w, "sluice_config_reload_success", "gauge", "1 unless the last reload was refused.",
+                a->last_reload_failed ? 0 : 1);
+        sl_expo_family(&w, "sluice_config_last_reload_success_timestamp_seconds", "gauge",
+                       "When the config running took effect (the start, or the last reload).");
+        sl_expo_sample_f64(&w, "sluice_config_last_reload_success_timestamp_seconds", NULL,
+                           (double)a->last_reload_ok_wall_ns / (double)SL_NSEC_PER_SEC);
+        sl_expo_family(&w, "sluice_config_reloads_total", "counter", "Reloads (SIGHUP, /reload), by result.");
+        {
+                const char *ok[] = { "result", "success", NULL };
+                const char *failed[] = { "result", "failure", NULL };
+                sl_expo_sample_u64(&w, "sluice_config_reloads_total", ok, a->reloads_ok);
+                sl_expo_sample_u64(&w, "sluice_config_reloads_total", failed, a->reloads_failed);
+        }
+        metric1(&w, "sluice_reload_abandoned_bytes_total", "counter", "Bytes the clients a reload replaced still held (read again from the files).",
+                a->bytes_abandoned);
         metric1(&w, "sluice_positions_flushes_total", "counter", "Journal appends to the positions file (files opened, renamed, acknowledged).",
                 a->positions_flushes);
         metric1(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.",
                 a->positions_save_errors);
+        if (a->opts.promtail_metric_names)
+                render_promtail_metrics(a, &w);
 }
 
 static bool render_ready(void *userdata, struct sl_buf *out) {
@@ -843,7 +1338,7 @@ static void render_status(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
                 sl_buf_printf(out, "client %s: sent %" PRIu64 " entries, %zu batches pending, %" PRIu64
-                              " retries\n", a->clients[i].config->url, cs->entries_sent,
+                              " retries\n", a->clients[i].config->display_url, cs->entries_sent,
                               sl_loki_client_queued(a->clients[i].loki), cs->retries);
         }
         sl_buf_printf(out, "\n/metrics  Prometheus metrics\n/ready    readiness\n");
@@ -858,6 +1353,7 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         /* A closed pipe to a Loki connection is an error on that request, not a reason to die. */
@@ -871,50 +1367,89 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
         return r;
 }
 
-static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
-        const struct sl_config *cfg = a->config;
+static void jobs_free(struct job *jobs, size_t n_jobs) {
+        for (size_t i = 0; i < n_jobs; i++)
+                sl_pipeline_free(jobs[i].pipeline);
+        free(jobs);
+}
+
+/* The jobs of @cfg with their compiled pipelines, and their targets (a
+ * discovery, not started), into *@ret. Returns 0 or -errno with @err
+ * filled (nothing kept). */
+static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                      struct sl_cfg_error *err) {
         struct sl_discovery_hooks hooks = {
                 .add_glob = discovery_add_glob,
                 .remove_glob = discovery_remove_glob,
                 .warn = discovery_warn,
                 .userdata = a,
         };
-        _cleanup_free_ void **jobs = sl_xcalloc(cfg->n_scrape_configs + 1, sizeof(*jobs));
+        struct job *jobs = sl_xcalloc(cfg->n_scrape_configs ? cfg->n_scrape_configs : 1,
+                                      sizeof(*jobs));
+        _cleanup_free_ void **userdata = sl_xcalloc(cfg->n_scrape_configs + 1, sizeof(*userdata));
+        struct sl_discovery *d = NULL;
+        size_t n_jobs = 0;
+        int r;
 
-        a->jobs = sl_xcalloc(cfg->n_scrape_configs, sizeof(*a->jobs));
         for (size_t i = 0; i < cfg->n_scrape_configs; i++) {
                 const struct sl_scrape_config *sc = &cfg->scrape_configs[i];
-                struct job *job = &a->jobs[a->n_jobs];
-                int r;
+                struct job *job = &jobs[n_jobs];
 
                 job->config = sc;
                 r = sl_stages_pipeline_new(sc->pipeline_stages,
                                            sc->pipeline_file ? sc->pipeline_file : cfg->file, err,
                                            &job->pipeline);
-                if (r < 0)
+                if (r < 0) {
+                        jobs_free(jobs, n_jobs);
                         return r;
-                jobs[i] = job;
-                a->n_jobs++;
+                }
+                userdata[i] = job;
+                n_jobs++;
         }
-        /* The targets (static ones now, discovered ones once the loop
-         * runs) reach the tailer through the hooks. */
-        sl_tailer_set_target_cb(a->tailer, file_target, a);
-        return sl_discovery_new(cfg, a->loop, &hooks, jobs, &a->discovery, err);
+        /* The targets (static ones at sl_discovery_start(), discovered ones
+         * once the loop runs) reach the tailer through the hooks; each
+         * target's job is its userdata. */
+        r = sl_discovery_new(cfg, a->loop, &hooks, userdata, &d, err);
+        if (r < 0) {
+                jobs_free(jobs, n_jobs);
+                return r;
+        }
+        ret->jobs = jobs;
+        ret->n_jobs = n_jobs;
+        ret->discovery = d;
+        return 0;
 }
 
-static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
-        const struct sl_config *cfg = a->config;
+/* tls_config's "TLS12" as the client wants it (12); NULL: 0. */
+static int tls_version(const char *name) {
+        return name && strlen(name) == 5 ? atoi(name + 3) : 0;
+}
+
+static void clients_free(struct client *clients, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                client_release(&clients[i]);
+        free(clients);
+}
+
+/* A client (batcher + Loki client on the loop) per client of @cfg, into
+ * *@ret. Returns 0 or -errno with @err filled (nothing kept). */
+static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                         struct sl_cfg_error *err) {
+        struct client *clients;
+        size_t n_clients = 0;
 
         if (cfg->n_clients > MAX_CLIENTS) {
                 snprintf(err->msg, sizeof(err->msg), "at most %d clients are supported", MAX_CLIENTS);
                 return -EINVAL;
         }
-        a->clients = sl_xcalloc(cfg->n_clients, sizeof(*a->clients));
+        clients = sl_xcalloc(cfg->n_clients ? cfg->n_clients : 1, sizeof(*clients));
         for (size_t i = 0; i < cfg->n_clients; i++) {
                 const struct sl_client_config *cc = &cfg->clients[i];
-                struct client *c = &a->clients[i];
+                struct client *c = &clients[i];
                 struct sl_batcher_options bo;
                 struct sl_loki_client_options lo;
+                struct sl_kvs headers;
+                char **proxy_headers;
 
                 c->agent = a;
                 c->index = (unsigned)i;
@@ -930,6 +1465,10 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .external_labels = &c->external_labels,
                         .max_line_size = cfg->limits.max_line_size,
                         .truncate = cfg->limits.max_line_size_truncate,
+                        .label_limits = { cfg->limits.max_label_names, cfg->limits.max_label_name_length,
+                                          cfg->limits.max_label_value_length },
+                        .drop_over_label_limits = cfg->limits.drop_over_label_limits,
+                        .max_streams = cfg->limits.max_streams,
                 };
                 c->batcher = sl_batcher_new(&bo);
                 lo = (struct sl_loki_client_options){
@@ -940,20 +1479,68 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                         .backoff_min_ns = cc->backoff_min_ns,
                         .backoff_max_ns = cc->backoff_max_ns,
                         .max_retries = cc->max_retries,
+                        .headers = &headers,
+                        .drop_rate_limited = cc->drop_rate_limited_batches,
+                        .tls = { .ca_file = cc->tls.ca_file, .ca = cc->tls.ca,
+                                 .cert_file = cc->tls.cert_file, .cert = cc->tls.cert,
+                                 .key_file = cc->tls.key_file, .key = cc->tls.key,
+                                 .insecure_skip_verify = cc->tls.insecure_skip_verify,
+                                 .min_version = tls_version(cc->tls.min_version),
+                                 .max_version = tls_version(cc->tls.max_version) },
+                        .auth = { .basic = cc->auth.basic, .username = cc->auth.username,
+                                  .username_file = cc->auth.username_file,
+                                  .password = cc->auth.password,
+                                  .password_file = cc->auth.password_file,
+                                  .type = cc->auth.type, .credentials = cc->auth.credentials,
+                                  .credentials_file = cc->auth.credentials_file },
+                        .proxy = { .url = cc->proxy.url, .no_proxy = cc->proxy.no_proxy,
+                                   .from_environment = cc->proxy.from_environment,
+                                   .connect_headers = NULL },
                 };
+                sl_kvs_init(&headers);
+                for (size_t k = 0; k < cc->n_headers; k++)
+                        sl_kvs_set(&headers, sl_str_c(cc->headers[k].name),
+                                   sl_str_c(cc->headers[k].value));
+                proxy_headers = sl_xcalloc(cc->proxy.n_connect_headers + 1,
+                                           sizeof(*proxy_headers));
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        proxy_headers[k] = sl_xasprintf("%s: %s",
+                                                        cc->proxy.connect_headers[k].name,
+                                                        cc->proxy.connect_headers[k].value);
+                lo.proxy.connect_headers = (const char *const *)proxy_headers;
                 c->loki = sl_loki_client_new(a->loop, &lo, on_push_done, c);
+                sl_kvs_release(&headers);
+                for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
+                        free(proxy_headers[k]);
+                free(proxy_headers);
                 if (!c->loki) {
                         snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
-                                 cc->url);
+                                 cc->display_url);
+                        clients_free(clients, n_clients + 1);
                         return -ENOMEM;
                 }
                 sl_timer_init(&c->batch_timer, on_batch_deadline, c);
-                a->n_clients++;
+                n_clients++;
         }
+        ret->clients = clients;
+        ret->n_clients = n_clients;
         return 0;
 }
 
-int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *opts,
+/* Makes what @next holds (built from a config) the agent's. */
+static void take_jobs_and_clients(struct sl_agent *a, struct next_config *next) {
+        a->jobs = next->jobs;
+        a->n_jobs = next->n_jobs;
+        a->discovery = next->discovery;
+        a->clients = next->clients;
+        a->n_clients = next->n_clients;
+        next->jobs = NULL;
+        next->discovery = NULL;
+        next->clients = NULL;
+        next->n_jobs = next->n_clients = 0;
+}
+
+int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
                  struct sl_cfg_error *err, struct sl_agent **ret) {
         _cleanup_(sl_agent_freep) struct sl_agent *a = NULL;
         struct sl_tailer_options to;
@@ -961,7 +1548,9 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
 
         a = sl_xnew(struct sl_agent);
         a->config = config;
+        a->last_reload_ok_wall_ns = sl_wall_ns();
         a->opts = *opts;
+        a->readline_limit = config->limits.readline_rate_enabled;
         a->signal_fd = -1;
         sl_entry_init(&a->entry);
         sl_u64map_init(&a->holding);
@@ -1005,15 +1594,18 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
         a->tailer = sl_tailer_new(&to, a->positions);
         sl_tailer_set_release_cb(a->tailer, on_file_released, a);
         sl_tailer_set_lost_cb(a->tailer, on_file_lost, a);
+        sl_tailer_set_target_cb(a->tailer, file_target, a);
+        sl_tailer_set_retarget_cb(a->tailer, file_retarget, a);
 
-        r = setup_jobs(a, err);
+        r = build_jobs(a, config, &a->next, err);
         if (r < 0)
                 return r;
         if (!opts->dry_run) {
-                r = setup_clients(a, err);
+                r = build_clients(a, config, &a->next, err);
                 if (r < 0)
                         return r;
         }
+        take_jobs_and_clients(a, &a->next);
         r = setup_signals(a, err);
         if (r < 0)
                 return r;
@@ -1023,6 +1615,7 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
                         .metrics = render_metrics,
                         .ready = render_ready,
                         .status = render_status,
+                        .reload = config->server.enable_runtime_reload ? on_http_reload : NULL,
                         .userdata = a,
                 };
                 r = sl_http_server_new(a->loop, config->server.listen_address,
@@ -1088,11 +1681,15 @@ int sl_agent_run(struct sl_agent *a) {
                         a->exit_code = 1;
                         break;
                 }
-                if (!a->stopping && has_room(a)) {
+                if (a->next.pending && (a->next.deadline_passed || clients_idle(a)))
+                        finish_reload(a);
+                if (!a->stopping && !a->next.pending && has_room(a)) {
                         /* One clock read per read round (at most READ_BUDGET
                          * bytes, a few ms), not one per line. */
                         a->read_now_ns = sl_now_ns();
-                        sl_tailer_read(a->tailer, READ_BUDGET, on_line, a);
+                        if (rate_allows_read(a, a->read_now_ns))
+                                sl_tailer_read(a->tailer, read_budget(a, a->read_now_ns),
+                                               on_line, a);
                 }
                 flush_positions(a);
                 if (a->opts.dry_run)
@@ -1120,15 +1717,15 @@ void sl_agent_free(struct sl_agent *a) {
         if (!a)
                 return;
         sl_http_server_free(a->http);
-        for (size_t i = 0; i < a->n_clients; i++)
-                client_release(&a->clients[i]);
-        free(a->clients);
+        clients_free(a->clients, a->n_clients);
+        clients_free(a->next.clients, a->next.n_clients);
         /* The tailer's files borrow discovery's targets: tailer first. */
         sl_tailer_free(a->tailer);
         sl_discovery_free(a->discovery);
-        for (size_t i = 0; i < a->n_jobs; i++)
-                sl_pipeline_free(a->jobs[i].pipeline);
-        free(a->jobs);
+        sl_discovery_free(a->next.discovery);
+        jobs_free(a->jobs, a->n_jobs);
+        jobs_free(a->next.jobs, a->next.n_jobs);
+        sl_config_free(a->next.config);
         sl_positions_free(a->positions);
         if (a->signal_fd >= 0) {
                 if (a->loop)
@@ -1139,5 +1736,6 @@ void sl_agent_free(struct sl_agent *a) {
         sl_entry_release(&a->entry);
         sl_u64map_release(&a->holding);
         sl_buf_release(&a->scratch);
+        sl_config_free(a->config);
         free(a);
 }

@@ -21,8 +21,12 @@ struct cli {
         const char *config_file;    /* -config.file */
         const char *pipelines_dir;  /* -pipelines.dir */
         const char *log_level;      /* -log.level, overrides server.log_level */
+        const char *log_format;     /* -log.format, overrides server.log_format */
         bool expand_env;            /* -config.expand-env */
         bool check_config;
+        bool print_config;          /* -print-config: print it, exit */
+        bool promtail_names;        /* -metrics.promtail-names */
+        bool print_config_stderr;   /* -print-config-stderr (Promtail's): print it, go on */
         bool dry_run;
         bool version;
         bool help;
@@ -45,9 +49,15 @@ static void usage(FILE *out) {
                 "                        /etc/sluice/pipelines)\n"
                 "  -check-config         validate the configuration and its pipelines, then exit\n"
                 "                        0 (valid) or 1 (the error names file, line and key)\n"
+                "  -print-config         print the effective configuration (defaults filled in,\n"
+                "                        secrets as <secret>) and exit; -print-config-stderr\n"
+                "                        prints it to stderr and runs\n"
                 "  -dry-run              print the entries that would be pushed (timestamp,\n"
                 "                        labels, structured metadata, line) and push nothing\n"
+                "  -metrics.promtail-names  also export Promtail's metric names (promtail_*), so\n"
+                "                        the Promtail mixin's dashboards and alerts work\n"
                 "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
+                "  -log.format FORMAT    logfmt or json (default: server.log_format)\n"
                 "  -version              print the version and exit\n"
                 "  -help [stages]        print this help, or the list of pipeline stages\n");
 }
@@ -91,11 +101,13 @@ static bool flag_bool(const char *v) {
 
 /* Returns 0, or 2 after printing a usage error. */
 static int parse_args(int argc, char **argv, struct cli *cli) {
-        static const char *const with_value[] = { "config.file", "pipelines.dir", "log.level" };
+        static const char *const with_value[] = { "config.file", "pipelines.dir", "log.level",
+                                                  "log.format" };
 
         for (int i = 1; i < argc; i++) {
                 const char *arg = argv[i], *v = NULL;
-                const char **slot[] = { &cli->config_file, &cli->pipelines_dir, &cli->log_level };
+                const char **slot[] = { &cli->config_file, &cli->pipelines_dir, &cli->log_level,
+                                        &cli->log_format };
                 bool matched = false;
 
                 for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
@@ -117,6 +129,12 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                         cli->expand_env = flag_bool(v);
                 else if (flag_is(arg, "check-config", &v))
                         cli->check_config = flag_bool(v);
+                else if (flag_is(arg, "metrics.promtail-names", &v))
+                        cli->promtail_names = flag_bool(v);
+                else if (flag_is(arg, "print-config-stderr", &v))
+                        cli->print_config_stderr = flag_bool(v);
+                else if (flag_is(arg, "print-config", &v))
+                        cli->print_config = flag_bool(v);
                 else if (flag_is(arg, "dry-run", &v))
                         cli->dry_run = flag_bool(v);
                 else if (flag_is(arg, "version", &v))
@@ -145,6 +163,24 @@ static void print_cfg_error(const struct sl_cfg_error *err, int r) {
         }
 }
 
+/* One line per config key accepted without effect: at start-up in the log,
+ * with -check-config on stderr. */
+static void report_warnings(const struct sl_config *config, bool to_log) {
+        for (size_t i = 0; i < config->n_warnings; i++) {
+                const struct sl_cfg_error *w = &config->warnings[i];
+                char text[1200];
+
+                if (to_log) {
+                        sl_log_warn("config key accepted without effect, ignoring",
+                                    "file=\"%s\" line=%u key=\"%s\" reason=\"%s\"", w->file,
+                                    w->line, w->key, w->msg);
+                } else {
+                        sl_cfg_error_format(w, text, sizeof(text));
+                        fprintf(stderr, "sluice: warning: %s\n", text);
+                }
+        }
+}
+
 /* -check-config also compiles every pipeline, so a stage error is found too. */
 static int check_pipelines(const struct sl_config *config, struct sl_cfg_error *err) {
         for (size_t i = 0; i < config->n_scrape_configs; i++) {
@@ -168,6 +204,7 @@ int main(int argc, char **argv) {
         struct sl_config_load_options load_opts = { 0 };
         struct cli cli = { 0 };
         enum sl_log_level level;
+        enum sl_log_format format;
         int r;
 
         r = parse_args(argc, argv, &cli);
@@ -197,7 +234,17 @@ int main(int argc, char **argv) {
                 print_cfg_error(&err, r);
                 return 1;
         }
+        if (cli.print_config || cli.print_config_stderr) {
+                struct sl_buf out;
+                sl_buf_init(&out, 64u << 20);
+                sl_config_print(config, &out);
+                fwrite(out.data, 1, out.len, cli.print_config ? stdout : stderr);
+                sl_buf_release(&out);
+                if (cli.print_config)
+                        return 0;
+        }
         if (cli.check_config) {
+                report_warnings(config, false);
                 r = check_pipelines(config, &err);
                 if (r < 0) {
                         print_cfg_error(&err, r);
@@ -214,9 +261,21 @@ int main(int argc, char **argv) {
                 return 2;
         }
         sl_log_set_level(level);
+        if (sl_log_parse_format(cli.log_format ? cli.log_format : config->server.log_format,
+                                &format) < 0) {
+                fprintf(stderr, "sluice: unknown log format \"%s\"; expected logfmt or json\n",
+                        cli.log_format);
+                return 2;
+        }
+        sl_log_set_format(format);
+        report_warnings(config, true);
 
         opts.dry_run = cli.dry_run;
-        r = sl_agent_new(config, &opts, &err, &agent);
+        opts.config_file = cli.config_file;
+        opts.load = load_opts;
+        opts.log_level_fixed = cli.log_level != NULL;
+        opts.promtail_metric_names = cli.promtail_names;
+        r = sl_agent_new(TAKE_PTR(config), &opts, &err, &agent);
         if (r < 0) {
                 print_cfg_error(&err, r);
                 return 1;

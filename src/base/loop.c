@@ -150,16 +150,19 @@ static void run_timers(struct sl_loop *loop) {
         uint64_t now = sl_now_ns();
         bool fired;
 
-        /* A callback may arm or disarm any timer: rescan after each call. */
+        /* Due timers fire earliest deadline first, also when the loop woke
+         * late and several are due at once. A callback may arm or disarm
+         * any timer: rescan after each call. */
         do {
-                fired = false;
-                for (struct sl_timer *t = loop->timers; t; t = t->next) {
-                        if (t->deadline_ns <= now) {
-                                sl_loop_timer_disarm(loop, t);
-                                t->fn(t, now, t->userdata);
-                                fired = true;
-                                break;
-                        }
+                struct sl_timer *first = NULL;
+
+                for (struct sl_timer *t = loop->timers; t; t = t->next)
+                        if (t->deadline_ns <= now && (!first || t->deadline_ns < first->deadline_ns))
+                                first = t;
+                fired = first != NULL;
+                if (first) {
+                        sl_loop_timer_disarm(loop, first);
+                        first->fn(first, now, first->userdata);
                 }
         } while (fired && !loop->stop);
 }

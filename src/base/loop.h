@@ -32,7 +32,8 @@ struct sl_loop;
 typedef void (*sl_loop_io_fn)(int fd, uint32_t events, void *userdata);
 
 struct sl_timer;
-/* Called once when the deadline passes; re-arm from inside to repeat. */
+/* Called once when the deadline passes; re-arm from inside to repeat.
+ * Timers due together fire earliest deadline first. */
 typedef void (*sl_loop_timer_fn)(struct sl_timer *timer, uint64_t now_ns, void *userdata);
 
 struct sl_timer {

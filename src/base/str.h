@@ -50,4 +50,18 @@ static inline bool sl_str_has_suffix(struct sl_str s, const char *suffix) {
         return s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0;
 }
 
+/* The length of @s cut to at most @max bytes without splitting a UTF-8
+ * sequence: at most 3 bytes short of @max. Bytes that are not UTF-8 are
+ * cut at @max. */
+static inline size_t sl_str_utf8_cut(struct sl_str s, size_t max) {
+        if (s.len <= max)
+                return s.len;
+        for (size_t back = 0; back < 4 && back <= max; back++) {
+                unsigned char c = (unsigned char)s.ptr[max - back];
+                if ((c & 0xc0) != 0x80)
+                        return max - back;
+        }
+        return max;
+}
+
 #endif

@@ -20,9 +20,12 @@
 #define MAX_FILE_SIZE (4u << 20) /* config and pipeline files are small */
 #define MAX_DEPTH 256            /* nesting levels, aliases included */
 #define MAX_NODES 200000u        /* after alias expansion */
+#define INDEX_MIN 16             /* keys of a map before its duplicate check uses a hash */
 
 /* ---- errors -------------------------------------------------------------- */
 
+static int error_setv(struct sl_cfg_error *err, const char *file, unsigned line, unsigned column,
+                      const char *key, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 static int error_setv(struct sl_cfg_error *err, const char *file, unsigned line, unsigned column,
                       const char *key, const char *fmt, va_list ap) {
         if (!err)
@@ -168,6 +171,78 @@ void sl_yaml_doc_free(struct sl_yaml_doc *doc) {
         free(doc);
 }
 
+/* ---- name index ----------------------------------------------------------- */
+
+/* Positions in an array of named things (a map's keys, the anchors), found
+ * by name in O(1): open addressing on a hash of the name, at most half
+ * full. A slot holds a position + 1; 0 is empty. The array owns the names;
+ * @name_at reads the name at a position. */
+struct name_index {
+        uint32_t *slots; /* owned; cap entries, a power of two */
+        size_t cap;
+        size_t len;      /* positions recorded */
+};
+
+typedef const char *name_at_fn(const void *array, size_t pos);
+
+/* FNV-1a of a name (as far as strcmp compares it). */
+static uint64_t name_hash(const char *name) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+                h = (h ^ *p) * 0x100000001b3ULL;
+        return h;
+}
+
+/* The slot holding @name, or the empty slot where it would go. */
+static size_t name_index_slot(const struct name_index *x, const char *name, name_at_fn *name_at,
+                              const void *array) {
+        size_t mask = x->cap - 1, at = (size_t)name_hash(name) & mask;
+
+        while (x->slots[at] && strcmp(name_at(array, x->slots[at] - 1), name) != 0)
+                at = (at + 1) & mask;
+        return at;
+}
+
+/* The position recorded for @name, or -1. */
+static ssize_t name_index_find(const struct name_index *x, const char *name, name_at_fn *name_at,
+                               const void *array) {
+        if (!x->slots)
+                return -1;
+        return (ssize_t)x->slots[name_index_slot(x, name, name_at, array)] - 1;
+}
+
+/* Records @pos for its name, replacing a position recorded for the same
+ * name (the latest wins). */
+static void name_index_put(struct name_index *x, size_t pos, name_at_fn *name_at,
+                           const void *array) {
+        size_t at;
+
+        if ((x->len + 1) * 2 > x->cap) {
+                struct name_index grown = { .cap = x->cap ? x->cap * 2 : 64 };
+
+                grown.slots = sl_xcalloc(grown.cap, sizeof(*grown.slots));
+                for (size_t i = 0; i < x->cap; i++) {
+                        if (x->slots[i]) {
+                                grown.slots[name_index_slot(&grown, name_at(array, x->slots[i] - 1),
+                                                            name_at, array)] = x->slots[i];
+                                grown.len++;
+                        }
+                }
+                free(x->slots);
+                *x = grown;
+        }
+        at = name_index_slot(x, name_at(array, pos), name_at, array);
+        if (!x->slots[at])
+                x->len++;
+        x->slots[at] = (uint32_t)(pos + 1);
+}
+
+static void name_index_release(struct name_index *x) {
+        free(x->slots);
+        *x = (struct name_index){ 0 };
+}
+
 /* ---- builder ------------------------------------------------------------- */
 
 struct anchor {
@@ -186,6 +261,7 @@ struct frame {
         struct sl_yaml_node **merges;    /* owned; MAP: values of << in order */
         size_t n_merges;
         size_t cap_merges;
+        struct name_index index;         /* owned; MAP: its keys, once it has INDEX_MIN */
 };
 
 struct builder {
@@ -197,6 +273,7 @@ struct builder {
         struct anchor *anchors;        /* owned; latest definition wins */
         size_t n_anchors;
         size_t cap_anchors;
+        struct name_index anchor_index; /* owned; the latest anchor of each name */
         struct sl_yaml_node **kept;    /* owned; merge sources and << keys: out of the
                                         * tree, but anchors may still name them */
         size_t n_kept;
@@ -216,11 +293,13 @@ static void builder_release(struct builder *b) {
                         node_free(f->merges[j]);
                 free(f->merges);
                 free(f->anchor);
+                name_index_release(&f->index);
         }
         free(b->frames);
         for (size_t i = 0; i < b->n_anchors; i++)
                 free(b->anchors[i].name);
         free(b->anchors);
+        name_index_release(&b->anchor_index);
         for (size_t i = 0; i < b->n_kept; i++)
                 node_free(b->kept[i]);
         free(b->kept);
@@ -367,6 +446,19 @@ static ssize_t map_find(const struct sl_yaml_node *map, const char *key) {
         return -1;
 }
 
+static const char *key_at(const void *map, size_t pos) {
+        return ((const struct sl_yaml_node *)map)->keys[pos]->text;
+}
+
+/* The position of @key among the keys of @f's map, or -1. Small maps are
+ * scanned; from INDEX_MIN keys on, the index answers, so that checking
+ * every key of a big map for duplicates is not quadratic. */
+static ssize_t frame_find(const struct frame *f, const char *key) {
+        if (!f->index.slots)
+                return map_find(f->node, key);
+        return name_index_find(&f->index, key, key_at, f->node);
+}
+
 /* Appends an item (SEQ, @key NULL) or a pair (MAP); takes both nodes. */
 static void frame_append(struct frame *f, struct sl_yaml_node *key, struct sl_yaml_node *value) {
         struct sl_yaml_node *n = f->node;
@@ -377,6 +469,11 @@ static void frame_append(struct frame *f, struct sl_yaml_node *key, struct sl_ya
                 if (f->cap != old_cap || !n->keys)
                         n->keys = sl_xrealloc(n->keys, f->cap * sizeof(*n->keys));
                 n->keys[n->count] = key;
+                if (n->count + 1 == INDEX_MIN)
+                        for (size_t i = 0; i < n->count; i++)
+                                name_index_put(&f->index, i, key_at, n);
+                if (n->count + 1 >= INDEX_MIN)
+                        name_index_put(&f->index, n->count, key_at, n);
         }
         n->values[n->count++] = value;
 }
@@ -412,7 +509,7 @@ static int builder_add(struct builder *b, struct sl_yaml_node *node) {
                         f->key = TAKE_PTR(owned);
                         return 0;
                 }
-                i = map_find(f->node, node->text);
+                i = frame_find(f, node->text);
                 if (i >= 0) {
                         builder_path(b, node->text, path, sizeof(path));
                         return node_error(b, node, path,
@@ -460,7 +557,7 @@ static int merge_from(struct builder *b, struct frame *f, const struct sl_yaml_n
                 _cleanup_(node_freep) struct sl_yaml_node *v = NULL;
                 int r;
 
-                if (map_find(f->node, src->keys[i]->text) >= 0)
+                if (frame_find(f, src->keys[i]->text) >= 0)
                         continue;
                 r = node_copy(b, src->keys[i], depth, src->line, src->column, &k);
                 if (r < 0)
@@ -495,16 +592,20 @@ static int frame_apply_merges(struct builder *b, struct frame *f, size_t depth) 
         return r;
 }
 
+static const char *anchor_name_at(const void *anchors, size_t pos) {
+        return ((const struct anchor *)anchors)[pos].name;
+}
+
 static void anchor_add(struct builder *b, char *name_owned, const struct sl_yaml_node *node) {
         sl_xgrow((void **)&b->anchors, sizeof(*b->anchors), &b->cap_anchors, b->n_anchors + 1);
         b->anchors[b->n_anchors++] = (struct anchor){ .name = name_owned, .node = node };
+        name_index_put(&b->anchor_index, b->n_anchors - 1, anchor_name_at, b->anchors);
 }
 
 static const struct sl_yaml_node *anchor_find(const struct builder *b, const char *name) {
-        for (size_t i = b->n_anchors; i > 0; i--)
-                if (strcmp(b->anchors[i - 1].name, name) == 0)
-                        return b->anchors[i - 1].node;
-        return NULL;
+        ssize_t i = name_index_find(&b->anchor_index, name, anchor_name_at, b->anchors);
+
+        return i < 0 ? NULL : b->anchors[i].node;
 }
 
 static bool is_null_text(const char *s) {
@@ -594,6 +695,7 @@ static int on_end(struct builder *b) {
          * so f.key is NULL here; freeing it is only for robustness. */
         node_free(f.key);
         r = frame_apply_merges(b, &f, b->depth + 1);
+        name_index_release(&f.index);
         if (r < 0) {
                 node_free(f.node);
                 free(f.anchor);

@@ -15,7 +15,9 @@
  * lines).
  * Limits: files up to 4 MiB, nesting up to 256 levels, at most 200000 nodes
  * after alias expansion (so a "billion laughs" file fails instead of eating
- * memory).
+ * memory). A key's duplicate check and an alias's anchor are found by hash,
+ * so the time to load grows with the size of the document, not its square.
+ * sl_yaml_get() scans the map: readers look up the few keys they know.
  * Absent and null: a key written with no value (`key:`), `~` or plain
  * null/Null/NULL gives an SL_YAML_NULL node; every converter and
  * sl_yaml_map_check() treat it like an absent key (NULL pointer), so a

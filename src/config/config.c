@@ -19,6 +19,7 @@
 #include "base/fs-util.h"
 #include "base/xalloc.h"
 #include "config/discovery-config.h"
+#include "config/keys.h"
 
 #define DEFAULT_LISTEN_ADDRESS "0.0.0.0"
 #define DEFAULT_LISTEN_PORT 9080
@@ -37,51 +38,29 @@
 /* Loki's distributor default: "256KB", which flagext.ByteSize reads as 256000. */
 #define DEFAULT_MAX_LINE_SIZE 256000
 #define DEFAULT_MAX_BUFFERED_BYTES (16ULL << 20)
+/* Loki 3.4's limits_config defaults for a stream's labels. */
+#define DEFAULT_MAX_LABEL_NAMES 15
+#define DEFAULT_MAX_LABEL_NAME_LENGTH 1024
+#define DEFAULT_MAX_LABEL_VALUE_LENGTH 2048
+#define DEFAULT_LOG_FORMAT "logfmt"
+/* Promtail's flag defaults for limits_config. */
+#define DEFAULT_READLINE_RATE 10000.0
+#define DEFAULT_READLINE_BURST 10000
+#define DEFAULT_READLINE_RATE_DROP true
 #define DEFAULT_PIPELINES_DIR "/etc/sluice/pipelines"
 
 #define NS_PER_MSEC 1000000ULL
 #define NS_PER_SEC 1000000000ULL
 
-/* Accepted keys of each section, as sl_yaml_map_check wants them. */
-static const char *const top_keys[] = {
-        "server", "positions", "clients", "client", "scrape_configs", "target_config",
-        "limits_config", NULL,
-};
-static const char *const server_keys[] = {
-        "http_listen_address", "http_listen_port", "disable", "log_level",
-        "graceful_shutdown_timeout", NULL,
-};
-static const char *const positions_keys[] = {
-        "filename", "sync_period", "ignore_invalid_yaml", NULL,
-};
-static const char *const client_keys[] = {
-        "url", "tenant_id", "batchwait", "batchsize", "timeout", "backoff_config",
-        "external_labels", NULL,
-};
-static const char *const backoff_keys[] = {
-        "min_period", "max_period", "max_retries", NULL,
-};
-static const char *const scrape_keys[] = {
-        "job_name", "static_configs", "pipeline_stages", "pipeline", "decompression",
-        "relabel_configs", "docker_sd_configs", "kubernetes_sd_configs", NULL,
-};
+/* Promtail's decompression block (read_decompression). */
 static const char *const decompression_keys[] = {
         "enabled", "format", "initial_delay", NULL,
-};
-static const char *const static_config_keys[] = {
-        "targets", "labels", NULL,
-};
-static const char *const target_keys[] = {
-        "sync_period", "poll", "poll_period", "rotated_suffixes", "read_rotated_at_first_start",
-        NULL,
-};
-static const char *const limits_keys[] = {
-        "max_line_size", "max_line_size_truncate", "max_buffered_bytes", NULL,
 };
 static const char *const pipeline_file_keys[] = {
         "description", "pipeline_stages", "relabel_configs", NULL,
 };
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const log_formats[] = { "logfmt", "json", NULL };
 
 /* Longest dotted key path we build; longer ones are cut in messages. */
 #define KEY_MAX 128
@@ -107,19 +86,51 @@ static void labels_free(struct sl_label_pair *labels, size_t n) {
         free(labels);
 }
 
+static void headers_free(struct sl_header *headers, size_t n) {
+        for (size_t i = 0; headers && i < n; i++) {
+                free(headers[i].name);
+                free(headers[i].value);
+        }
+        free(headers);
+}
+
+static void client_release(struct sl_client_config *c) {
+        free(c->url);
+        free(c->display_url);
+        free(c->tenant_id);
+        headers_free(c->headers, c->n_headers);
+        labels_free(c->external_labels, c->n_external_labels);
+        free(c->auth.username);
+        free(c->auth.username_file);
+        free(c->auth.password);
+        free(c->auth.password_file);
+        free(c->auth.type);
+        free(c->auth.credentials);
+        free(c->auth.credentials_file);
+        free(c->tls.ca_file);
+        free(c->tls.ca);
+        free(c->tls.cert_file);
+        free(c->tls.cert);
+        free(c->tls.key_file);
+        free(c->tls.key);
+        free(c->tls.server_name);
+        free(c->tls.min_version);
+        free(c->tls.max_version);
+        free(c->proxy.url);
+        free(c->proxy.no_proxy);
+        headers_free(c->proxy.connect_headers, c->proxy.n_connect_headers);
+}
+
 void sl_config_free(struct sl_config *config) {
         if (!config)
                 return;
         free(config->file);
         free(config->server.listen_address);
         free(config->server.log_level);
+        free(config->server.log_format);
         free(config->positions.filename);
-        for (size_t i = 0; config->clients && i < config->n_clients; i++) {
-                struct sl_client_config *c = &config->clients[i];
-                free(c->url);
-                free(c->tenant_id);
-                labels_free(c->external_labels, c->n_external_labels);
-        }
+        for (size_t i = 0; config->clients && i < config->n_clients; i++)
+                client_release(&config->clients[i]);
         free(config->clients);
         for (size_t i = 0; config->scrape_configs && i < config->n_scrape_configs; i++) {
                 struct sl_scrape_config *sc = &config->scrape_configs[i];
@@ -141,6 +152,7 @@ void sl_config_free(struct sl_config *config) {
         for (size_t i = 0; config->target.rotated_suffixes && config->target.rotated_suffixes[i]; i++)
                 free(config->target.rotated_suffixes[i]);
         free(config->target.rotated_suffixes);
+        free(config->warnings);
         for (size_t i = 0; config->docs && i < config->n_docs; i++)
                 sl_yaml_doc_free(config->docs[i]);
         free(config->docs);
@@ -298,15 +310,35 @@ out_free:
 
 /* ---- sections ------------------------------------------------------------ */
 
-static int read_server(struct sl_config *c, const struct sl_yaml_node *node,
+/* Replaces *@field with @node's string when it is one of @allowed. */
+static int read_choice(const struct sl_yaml_node *node, const char *key,
+                       const char *const *allowed, const char *expected, char **field,
                        struct sl_cfg_error *err) {
-        const struct sl_yaml_node *v;
-        int64_t port = c->server.listen_port;
-        char *level = NULL;
+        char *v = NULL;
         bool known = false;
         int r;
 
-        r = sl_yaml_map_check(node, "server", server_keys, err);
+        r = sl_yaml_as_string(node, key, &v, err);
+        if (r < 0 || !v)
+                return r;
+        for (size_t i = 0; allowed[i]; i++)
+                known = known || strcmp(v, allowed[i]) == 0;
+        if (!known) {
+                free(v);
+                return sl_cfg_error_set(err, node, key, "expected one of %s, got \"%s\"",
+                                        expected, node->text);
+        }
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+static int read_server(struct sl_config *c, const struct sl_yaml_node *node,
+                       struct sl_cfg_error *err) {
+        int64_t port = c->server.listen_port;
+        int r;
+
+        r = sl_keys_check(node, "server", sl_keys_server, c, err);
         if (r < 0)
                 return r;
         r = read_string(sl_yaml_get(node, "http_listen_address"), "server.http_listen_address",
@@ -318,26 +350,23 @@ static int read_server(struct sl_config *c, const struct sl_yaml_node *node,
         if (r < 0)
                 return r;
         c->server.listen_port = (unsigned)port;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "enable_runtime_reload"),
+                            "server.enable_runtime_reload", &c->server.enable_runtime_reload,
+                            err);
+        if (r < 0)
+                return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "disable"), "server.disable", &c->server.disable,
                             err);
         if (r < 0)
                 return r;
-        v = sl_yaml_get(node, "log_level");
-        r = sl_yaml_as_string(v, "server.log_level", &level, err);
+        r = read_choice(sl_yaml_get(node, "log_level"), "server.log_level", log_levels,
+                        "debug, info, warn, error", &c->server.log_level, err);
         if (r < 0)
                 return r;
-        if (level) {
-                for (size_t i = 0; log_levels[i]; i++)
-                        known = known || strcmp(level, log_levels[i]) == 0;
-                if (!known) {
-                        free(level);
-                        return sl_cfg_error_set(err, v, "server.log_level",
-                                                "expected one of debug, info, warn, error, got "
-                                                "\"%s\"", v->text);
-                }
-                free(c->server.log_level);
-                c->server.log_level = level;
-        }
+        r = read_choice(sl_yaml_get(node, "log_format"), "server.log_format", log_formats,
+                        "logfmt, json", &c->server.log_format, err);
+        if (r < 0)
+                return r;
         return read_duration(sl_yaml_get(node, "graceful_shutdown_timeout"),
                              "server.graceful_shutdown_timeout", true,
                              &c->server.graceful_shutdown_timeout_ns, err);
@@ -347,7 +376,7 @@ static int read_positions(struct sl_config *c, const struct sl_yaml_node *node,
                           struct sl_cfg_error *err) {
         int r;
 
-        r = sl_yaml_map_check(node, "positions", positions_keys, err);
+        r = sl_keys_check(node, "positions", sl_keys_positions, c, err);
         if (r < 0)
                 return r;
         r = read_string(sl_yaml_get(node, "filename"), "positions.filename", false,
@@ -426,7 +455,7 @@ static int read_target(struct sl_config *c, const struct sl_yaml_node *node,
                        struct sl_cfg_error *err) {
         int r;
 
-        r = sl_yaml_map_check(node, "target_config", target_keys, err);
+        r = sl_keys_check(node, "target_config", sl_keys_target, c, err);
         if (r < 0)
                 return r;
         r = read_duration(sl_yaml_get(node, "sync_period"), "target_config.sync_period", false,
@@ -449,13 +478,76 @@ static int read_target(struct sl_config *c, const struct sl_yaml_node *node,
                              &c->target.poll_period_ns, err);
 }
 
-static int read_limits(struct sl_config *c, const struct sl_yaml_node *node,
-                       struct sl_cfg_error *err) {
+/* A count from 0 (no limit) to UINT32_MAX into *@ret (kept when absent). */
+static int read_count(const struct sl_yaml_node *node, const char *key, uint32_t *ret,
+                      struct sl_cfg_error *err) {
+        int64_t v = *ret;
+        int r = sl_yaml_as_int(node, key, 0, UINT32_MAX, &v, err);
+
+        if (r == 0)
+                *ret = (uint32_t)v;
+        return r;
+}
+
+/* A number (Promtail's float64): decimal, with an optional fraction and
+ * exponent; finite and above 0. */
+static int read_rate(const struct sl_yaml_node *node, const char *key, double *ret,
+                     struct sl_cfg_error *err) {
+        char *end = NULL;
+        double v;
         int r;
 
-        r = sl_yaml_map_check(node, "limits_config", limits_keys, err);
+        if (absent(node))
+                return 0;
+        r = sl_yaml_expect(node, SL_YAML_SCALAR, key, err);
         if (r < 0)
                 return r;
+        errno = 0;
+        v = strtod(node->text, &end);
+        if (end == node->text || *end || errno || !(v > 0) || v > 1e12)
+                return sl_cfg_error_set(err, node, key,
+                                        "expected a number of lines per second above 0, such as "
+                                        "100 or 2.5, got \"%s\"", node->text);
+        *ret = v;
+        return 0;
+}
+
+static int read_limits(struct sl_config *c, const struct sl_yaml_node *node,
+                       struct sl_cfg_error *err) {
+        const struct sl_yaml_node *v;
+        int64_t burst = (int64_t)c->limits.readline_burst;
+        int64_t streams = (int64_t)c->limits.max_streams;
+        int r;
+
+        r = sl_keys_check(node, "limits_config", sl_keys_limits, c, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "readline_rate_enabled"),
+                            "limits_config.readline_rate_enabled",
+                            &c->limits.readline_rate_enabled, err);
+        if (r < 0)
+                return r;
+        r = read_rate(sl_yaml_get(node, "readline_rate"), "limits_config.readline_rate",
+                      &c->limits.readline_rate, err);
+        if (r < 0)
+                return r;
+        /* A burst of 0 lets no line through: Promtail would drop every
+         * line (or not limit at all when waiting). */
+        v = sl_yaml_get(node, "readline_burst");
+        r = sl_yaml_as_int(v, "limits_config.readline_burst", 1, INT32_MAX, &burst, err);
+        if (r < 0)
+                return r;
+        c->limits.readline_burst = (uint64_t)burst;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "readline_rate_drop"),
+                            "limits_config.readline_rate_drop", &c->limits.readline_rate_drop,
+                            err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_int(sl_yaml_get(node, "max_streams"), "limits_config.max_streams", 0,
+                           INT32_MAX, &streams, err);
+        if (r < 0)
+                return r;
+        c->limits.max_streams = (uint64_t)streams;
         r = read_size(sl_yaml_get(node, "max_line_size"), "limits_config.max_line_size", true,
                       &c->limits.max_line_size, err);
         if (r < 0)
@@ -465,17 +557,393 @@ static int read_limits(struct sl_config *c, const struct sl_yaml_node *node,
                             &c->limits.max_line_size_truncate, err);
         if (r < 0)
                 return r;
-        return read_size(sl_yaml_get(node, "max_buffered_bytes"),
-                         "limits_config.max_buffered_bytes", false, &c->limits.max_buffered_bytes,
-                         err);
+        r = read_size(sl_yaml_get(node, "max_buffered_bytes"), "limits_config.max_buffered_bytes", false,
+                      &c->limits.max_buffered_bytes, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_names_per_series"),
+                       "limits_config.max_label_names_per_series", &c->limits.max_label_names, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_name_length"), "limits_config.max_label_name_length",
+                       &c->limits.max_label_name_length, err);
+        if (r < 0)
+                return r;
+        r = read_count(sl_yaml_get(node, "max_label_value_length"), "limits_config.max_label_value_length",
+                       &c->limits.max_label_value_length, err);
+        if (r < 0)
+                return r;
+        return sl_yaml_as_bool(sl_yaml_get(node, "drop_over_label_limits"),
+                               "limits_config.drop_over_label_limits", &c->limits.drop_over_label_limits,
+                               err);
+}
+
+/* global.file_watch_config.min_poll_frequency is how often Promtail polls
+ * files: sluice's poll period, unless target_config.poll_period is set. */
+static int read_global(struct sl_config *c, const struct sl_yaml_node *root,
+                       struct sl_cfg_error *err) {
+        const struct sl_yaml_node *node = sl_yaml_get(root, "global"), *watch;
+        uint64_t ns = c->target.poll_period_ns;
+        int r;
+
+        r = sl_keys_check(node, "global", sl_keys_global, c, err);
+        if (r < 0)
+                return r;
+        watch = sl_yaml_get(node, "file_watch_config");
+        r = sl_keys_check(watch, "global.file_watch_config", sl_keys_file_watch, c, err);
+        if (r < 0)
+                return r;
+        r = read_duration(sl_yaml_get(watch, "min_poll_frequency"),
+                          "global.file_watch_config.min_poll_frequency", false, &ns, err);
+        if (r < 0)
+                return r;
+        if (absent(sl_yaml_get(sl_yaml_get(root, "target_config"), "poll_period")))
+                c->target.poll_period_ns = ns;
+        return 0;
+}
+
+char *sl_url_without_userinfo(const char *url) {
+        const char *scheme = strstr(url, "://"), *host, *at, *end;
+
+        if (!scheme)
+                return sl_xstrdup(url);
+        host = scheme + 3;
+        end = host + strcspn(host, "/?#");
+        at = memrchr(host, '@', (size_t)(end - host));
+        if (!at)
+                return sl_xstrdup(url);
+        return sl_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
 static bool has_prefix_nocase(const char *s, const char *prefix) {
         return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *node,
-                       const char *path, struct sl_cfg_error *err) {
+/* RFC 9110 token characters: what a header name may hold. */
+static bool header_name_valid(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                      (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch)))
+                        return false;
+        }
+        return true;
+}
+
+/* Appends @name: @value (copied) to @headers. */
+static void header_add(struct sl_header **headers, size_t *n, const char *name,
+                       const char *value) {
+        *headers = sl_xrealloc(*headers, (*n + 1) * sizeof(**headers));
+        (*headers)[*n].name = sl_xstrdup(name);
+        (*headers)[(*n)++].value = sl_xstrdup(value);
+}
+
+/* Reads the value of one header at @key: a string without line breaks. */
+static int read_header_value(const struct sl_yaml_node *v, const char *key, char **ret,
+                             struct sl_cfg_error *err) {
+        int r = read_string(v, key, true, ret, err);
+        if (r < 0)
+                return r;
+        if (!*ret)
+                *ret = sl_xstrdup("");
+        if (strpbrk(*ret, "\r\n"))
+                return sl_cfg_error_set(err, v, key, "a header value cannot hold a line break");
+        return 0;
+}
+
+/* clients[].headers: name -> value. Promtail does not overwrite the headers
+ * it sets itself, and logs that it skips them: so does sluice, at load. */
+static int read_headers(struct sl_config *c, struct sl_client_config *cl,
+                        const struct sl_yaml_node *map, const char *path,
+                        struct sl_cfg_error *err) {
+        static const char *const own[] = { "Content-Type", "User-Agent", "Expect" };
+        char key[KEY_MAX];
+        int r;
+
+        r = sl_yaml_expect(map, SL_YAML_MAP, path, err);
+        if (r < 0 || absent(map))
+                return r;
+        for (size_t i = 0; i < map->count; i++) {
+                const char *name = map->keys[i]->text;
+                _cleanup_free_ char *value = NULL;
+                bool skip = false;
+
+                kp(key, "%s.%s", path, name);
+                if (!header_name_valid(name))
+                        return sl_cfg_error_set(err, map->keys[i], key,
+                                                "invalid header name \"%s\": expected letters, "
+                                                "digits and !#$%%&'*+-.^_`|~", name);
+                r = read_header_value(map->values[i], key, &value, err);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < SL_ARRAY_SIZE(own); k++)
+                        skip = skip || strcasecmp(name, own[k]) == 0;
+                if (skip || (cl->tenant_id && strcasecmp(name, "X-Scope-OrgID") == 0)) {
+                        sl_config_warn(c, map->keys[i], key,
+                                       "not sent: sluice sets %s itself%s", name,
+                                       skip ? "" : " (from tenant_id)");
+                        continue;
+                }
+                header_add(&cl->headers, &cl->n_headers, name, value);
+        }
+        return 0;
+}
+
+/* Reads the string at @node into *@field, refusing a second way of giving
+ * the same thing (@other, already read from @other_name). */
+static int read_exclusive(const struct sl_yaml_node *parent, const char *name,
+                          const char *other_name, const char *other, const char *path,
+                          char **field, struct sl_cfg_error *err) {
+        const struct sl_yaml_node *v = sl_yaml_get(parent, name);
+        char key[KEY_MAX];
+        int r;
+
+        r = read_string(v, kp(key, "%s.%s", path, name), true, field, err);
+        if (r < 0)
+                return r;
+        if (*field && !**field) {
+                free(*field);
+                *field = NULL;
+        }
+        if (*field && other)
+                return sl_cfg_error_set(err, v, key, "use either %s or %s, not both", other_name,
+                                        name);
+        return 0;
+}
+
+static int read_basic_auth(struct sl_config *c, struct sl_client_auth *a,
+                           const struct sl_yaml_node *node, const char *path,
+                           struct sl_cfg_error *err) {
+        int r;
+
+        r = sl_keys_check(node, path, sl_keys_basic_auth, c, err);
+        if (r < 0 || absent(node))
+                return r;
+        a->basic = true;
+        r = read_exclusive(node, "username", NULL, NULL, path, &a->username, err);
+        if (r < 0)
+                return r;
+        r = read_exclusive(node, "username_file", "username", a->username, path,
+                           &a->username_file, err);
+        if (r < 0)
+                return r;
+        r = read_exclusive(node, "password", NULL, NULL, path, &a->password, err);
+        if (r < 0)
+                return r;
+        return read_exclusive(node, "password_file", "password", a->password, path,
+                              &a->password_file, err);
+}
+
+/* authorization, or the older bearer_token / bearer_token_file, which
+ * Prometheus reads as authorization of type Bearer. */
+static int read_authorization(struct sl_config *c, struct sl_client_auth *a,
+                              const struct sl_yaml_node *client, const char *path,
+                              struct sl_cfg_error *err) {
+        const struct sl_yaml_node *node = sl_yaml_get(client, "authorization");
+        _cleanup_free_ char *token = NULL, *token_file = NULL;
+        char key[KEY_MAX], sub[KEY_MAX];
+        int r;
+
+        r = read_exclusive(client, "bearer_token", NULL, NULL, path, &token, err);
+        if (r < 0)
+                return r;
+        r = read_exclusive(client, "bearer_token_file", "bearer_token", token, path,
+                           &token_file, err);
+        if (r < 0)
+                return r;
+        if ((token || token_file) && a->basic)
+                return sl_cfg_error_set(err, key_of(client, token ? "bearer_token" :
+                                                                    "bearer_token_file"),
+                                        kp(key, "%s.%s", path, token ? "bearer_token" :
+                                                                       "bearer_token_file"),
+                                        "use either basic_auth or a bearer token, not both");
+        kp(key, "%s.authorization", path);
+        r = sl_keys_check(node, key, sl_keys_authorization, c, err);
+        if (r < 0)
+                return r;
+        if (absent(node)) {
+                if (token || token_file) {
+                        a->type = sl_xstrdup("Bearer");
+                        a->credentials = TAKE_PTR(token);
+                        a->credentials_file = TAKE_PTR(token_file);
+                }
+                return 0;
+        }
+        if (token || token_file)
+                return sl_cfg_error_set(err, key_of(client, "authorization"), key,
+                                        "use either authorization or bearer_token(_file), "
+                                        "not both");
+        if (a->basic)
+                return sl_cfg_error_set(err, key_of(client, "authorization"), key,
+                                        "use either basic_auth or authorization, not both");
+        r = read_string(sl_yaml_get(node, "type"), kp(sub, "%s.type", key), true, &a->type,
+                        err);
+        if (r < 0)
+                return r;
+        if (!a->type || !*a->type) {
+                free(a->type);
+                a->type = sl_xstrdup("Bearer");
+        }
+        if (strcasecmp(a->type, "basic") == 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, "type"), sub,
+                                        "authorization type cannot be Basic: use basic_auth");
+        r = read_exclusive(node, "credentials", NULL, NULL, key, &a->credentials, err);
+        if (r < 0)
+                return r;
+        return read_exclusive(node, "credentials_file", "credentials", a->credentials, key,
+                              &a->credentials_file, err);
+}
+
+/* The host of @url (http[s]://[user@]host[:port]/...), as a new string;
+ * an IPv6 literal keeps no brackets. */
+static char *url_host(const char *url) {
+        const char *p = strstr(url, "://"), *end, *at;
+
+        p = p ? p + 3 : url;
+        end = p + strcspn(p, "/?#");
+        at = memchr(p, '@', (size_t)(end - p));
+        if (at)
+                p = at + 1;
+        if (*p == '[') {
+                const char *close = memchr(p, ']', (size_t)(end - p));
+                if (close)
+                        return sl_xstrndup(p + 1, (size_t)(close - p - 1));
+        }
+        for (const char *q = p; q < end; q++)
+                if (*q == ':')
+                        end = q;
+        return sl_xstrndup(p, (size_t)(end - p));
+}
+
+static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *url,
+                    const struct sl_yaml_node *node, const char *path,
+                    struct sl_cfg_error *err) {
+        static const char *const versions[] = { "TLS10", "TLS11", "TLS12", "TLS13", NULL };
+        char key[KEY_MAX];
+        int r;
+
+        r = sl_keys_check(node, path, sl_keys_tls, c, err);
+        if (r < 0 || absent(node))
+                return r;
+        r = read_exclusive(node, "ca", NULL, NULL, path, &t->ca, err);
+        if (r == 0)
+                r = read_exclusive(node, "ca_file", "ca", t->ca, path, &t->ca_file, err);
+        if (r == 0)
+                r = read_exclusive(node, "cert", NULL, NULL, path, &t->cert, err);
+        if (r == 0)
+                r = read_exclusive(node, "cert_file", "cert", t->cert, path, &t->cert_file, err);
+        if (r == 0)
+                r = read_exclusive(node, "key", NULL, NULL, path, &t->key, err);
+        if (r == 0)
+                r = read_exclusive(node, "key_file", "key", t->key, path, &t->key_file, err);
+        if (r == 0)
+                r = read_exclusive(node, "server_name", NULL, NULL, path, &t->server_name, err);
+        if (r < 0)
+                return r;
+        if (t->server_name && url) {
+                _cleanup_free_ char *host = url_host(url);
+                /* libcurl checks the certificate against the URL's host and
+                 * has no way to name another one. */
+                if (strcasecmp(host, t->server_name) != 0)
+                        return sl_cfg_error_set(err, sl_yaml_get(node, "server_name"),
+                                                kp(key, "%s.server_name", path),
+                                                "a server name other than the URL's host "
+                                                "(\"%s\") is not supported yet: put \"%s\" in "
+                                                "the url; %s", host, t->server_name,
+                                                SL_KEYS_SEE_README);
+        }
+        if ((t->cert || t->cert_file) != (t->key || t->key_file))
+                return sl_cfg_error_set(err, node, path,
+                                        "a client certificate needs its key: give both "
+                                        "cert_file (or cert) and key_file (or key)");
+        r = sl_yaml_as_bool(sl_yaml_get(node, "insecure_skip_verify"),
+                            kp(key, "%s.insecure_skip_verify", path), &t->insecure_skip_verify,
+                            err);
+        if (r < 0)
+                return r;
+        r = read_choice(sl_yaml_get(node, "min_version"), kp(key, "%s.min_version", path),
+                        versions, "TLS10, TLS11, TLS12, TLS13", &t->min_version, err);
+        if (r < 0)
+                return r;
+        return read_choice(sl_yaml_get(node, "max_version"), kp(key, "%s.max_version", path),
+                           versions, "TLS10, TLS11, TLS12, TLS13", &t->max_version, err);
+}
+
+/* proxy_url, no_proxy, proxy_from_environment, proxy_connect_header, with
+ * Prometheus' rules on which go together. */
+static int read_proxy(struct sl_client_proxy *p, const struct sl_yaml_node *client,
+                      const char *path, struct sl_cfg_error *err) {
+        const struct sl_yaml_node *h = sl_yaml_get(client, "proxy_connect_header");
+        char key[KEY_MAX], sub[KEY_MAX];
+        int r;
+
+        r = read_exclusive(client, "proxy_url", NULL, NULL, path, &p->url, err);
+        if (r < 0)
+                return r;
+        kp(key, "%s.proxy_url", path);
+        if (p->url && !((has_prefix_nocase(p->url, "http://") && p->url[7]) ||
+                        (has_prefix_nocase(p->url, "https://") && p->url[8]) ||
+                        (has_prefix_nocase(p->url, "socks5://") && p->url[9])))
+                return sl_cfg_error_set(err, sl_yaml_get(client, "proxy_url"), key,
+                                        "expected a proxy URL such as http://proxy:3128, got "
+                                        "\"%s\"", p->url);
+        r = read_exclusive(client, "no_proxy", NULL, NULL, path, &p->no_proxy, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_bool(sl_yaml_get(client, "proxy_from_environment"),
+                            kp(key, "%s.proxy_from_environment", path), &p->from_environment,
+                            err);
+        if (r < 0)
+                return r;
+        if (p->from_environment && (p->url || p->no_proxy))
+                return sl_cfg_error_set(err, key_of(client, "proxy_from_environment"),
+                                        kp(key, "%s.proxy_from_environment", path),
+                                        "with proxy_from_environment, set neither proxy_url "
+                                        "nor no_proxy");
+        if (p->no_proxy && !p->url)
+                return sl_cfg_error_set(err, key_of(client, "no_proxy"),
+                                        kp(key, "%s.no_proxy", path),
+                                        "no_proxy needs proxy_url");
+        kp(key, "%s.proxy_connect_header", path);
+        r = sl_yaml_expect(h, SL_YAML_MAP, key, err);
+        if (r < 0 || absent(h))
+                return r;
+        for (size_t i = 0; i < h->count; i++) {
+                const struct sl_yaml_node *list = h->values[i];
+                const char *name = h->keys[i]->text;
+
+                kp(sub, "%s.%s", key, name);
+                if (!header_name_valid(name))
+                        return sl_cfg_error_set(err, h->keys[i], sub,
+                                                "invalid header name \"%s\"", name);
+                r = sl_yaml_expect(list, SL_YAML_SEQ, sub, err);
+                for (size_t k = 0; r == 0 && list && k < list->count; k++) {
+                        _cleanup_free_ char *value = NULL;
+                        char item[KEY_MAX];
+
+                        r = read_header_value(list->values[k], kp(item, "%s[%zu]", sub, k),
+                                              &value, err);
+                        if (r == 0)
+                                header_add(&p->connect_headers, &p->n_connect_headers, name,
+                                           value);
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (p->n_connect_headers && !p->url && !p->from_environment)
+                return sl_cfg_error_set(err, key_of(client, "proxy_connect_header"), key,
+                                        "proxy_connect_header needs proxy_url or "
+                                        "proxy_from_environment");
+        return 0;
+}
+
+/* Reads one client map. @need_url: false for Promtail's singular `client:`,
+ * which may carry only external_labels for the other clients. */
+static int read_client(struct sl_config *c, struct sl_client_config *cl,
+                       const struct sl_yaml_node *node, const char *path, bool need_url,
+                       struct sl_cfg_error *err) {
         const struct sl_yaml_node *v, *backoff;
         int64_t retries = (int64_t)cl->max_retries;
         char key[KEY_MAX];
@@ -484,7 +952,7 @@ static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *n
         if (absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with at least a url, got nothing");
-        r = sl_yaml_map_check(node, path, client_keys, err);
+        r = sl_keys_check(node, path, sl_keys_client, c, err);
         if (r < 0)
                 return r;
 
@@ -492,16 +960,15 @@ static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *n
         r = read_string(v, kp(key, "%s.url", path), false, &cl->url, err);
         if (r < 0)
                 return r;
-        if (!cl->url)
+        if (!cl->url && need_url)
                 return sl_cfg_error_set(err, absent(v) ? node : v, key,
                                         "url is required: the Loki push URL, e.g. "
                                         "http://loki:3100/loki/api/v1/push");
-        if (!((has_prefix_nocase(cl->url, "http://") && cl->url[7]) ||
-              (has_prefix_nocase(cl->url, "https://") && cl->url[8])))
+        if (cl->url && !((has_prefix_nocase(cl->url, "http://") && cl->url[7]) ||
+                         (has_prefix_nocase(cl->url, "https://") && cl->url[8])))
                 return sl_cfg_error_set(err, v, key,
                                         "expected an http:// or https:// URL such as "
-                                        "http://loki:3100/loki/api/v1/push, got \"%s\"",
-                                        cl->url);
+                                        "http://loki:3100/loki/api/v1/push");
 
         r = read_string(sl_yaml_get(node, "tenant_id"), kp(key, "%s.tenant_id", path), true,
                         &cl->tenant_id, err);
@@ -512,6 +979,9 @@ static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *n
                 free(cl->tenant_id);
                 cl->tenant_id = NULL;
         }
+        r = read_headers(c, cl, sl_yaml_get(node, "headers"), kp(key, "%s.headers", path), err);
+        if (r < 0)
+                return r;
         r = read_duration(sl_yaml_get(node, "batchwait"), kp(key, "%s.batchwait", path), false,
                           &cl->batchwait_ns, err);
         if (r < 0)
@@ -524,9 +994,14 @@ static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *n
                           &cl->timeout_ns, err);
         if (r < 0)
                 return r;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "drop_rate_limited_batches"),
+                            kp(key, "%s.drop_rate_limited_batches", path),
+                            &cl->drop_rate_limited_batches, err);
+        if (r < 0)
+                return r;
 
         backoff = sl_yaml_get(node, "backoff_config");
-        r = sl_yaml_map_check(backoff, kp(key, "%s.backoff_config", path), backoff_keys, err);
+        r = sl_keys_check(backoff, kp(key, "%s.backoff_config", path), sl_keys_backoff, c, err);
         if (r < 0)
                 return r;
         r = read_duration(sl_yaml_get(backoff, "min_period"),
@@ -552,9 +1027,28 @@ static int read_client(struct sl_client_config *cl, const struct sl_yaml_node *n
                 return r;
         cl->max_retries = (uint64_t)retries;
 
-        return read_labels(sl_yaml_get(node, "external_labels"),
-                           kp(key, "%s.external_labels", path), NULL, &cl->external_labels,
-                           &cl->n_external_labels, NULL, err);
+        r = read_labels(sl_yaml_get(node, "external_labels"),
+                        kp(key, "%s.external_labels", path), NULL, &cl->external_labels,
+                        &cl->n_external_labels, NULL, err);
+        if (r < 0)
+                return r;
+
+        /* TLS, authentication and proxy, checked as Prometheus' client does. */
+        r = read_basic_auth(c, &cl->auth, sl_yaml_get(node, "basic_auth"),
+                            kp(key, "%s.basic_auth", path), err);
+        if (r < 0)
+                return r;
+        r = read_authorization(c, &cl->auth, node, path, err);
+        if (r < 0)
+                return r;
+        r = read_tls(c, &cl->tls, cl->url, sl_yaml_get(node, "tls_config"),
+                     kp(key, "%s.tls_config", path), err);
+        if (r < 0)
+                return r;
+        r = read_proxy(&cl->proxy, node, path, err);
+        if (r < 0)
+                return r;
+        return sl_keys_refuse_unwired(node, path, sl_keys_client, err);
 }
 
 static void client_defaults(struct sl_client_config *cl) {
@@ -568,46 +1062,84 @@ static void client_defaults(struct sl_client_config *cl) {
         };
 }
 
-/* `clients:` (a list), or Promtail's older `client:` (one map). */
+/* Adds @one's external labels to @cl where it has no label of that name. */
+static void merge_external_labels(struct sl_client_config *cl,
+                                  const struct sl_client_config *one) {
+        for (size_t i = 0; i < one->n_external_labels; i++) {
+                bool have = false;
+
+                for (size_t k = 0; k < cl->n_external_labels && !have; k++)
+                        have = strcmp(cl->external_labels[k].name,
+                                      one->external_labels[i].name) == 0;
+                if (have)
+                        continue;
+                cl->external_labels = sl_xrealloc(cl->external_labels,
+                                                  (cl->n_external_labels + 1) *
+                                                          sizeof(*cl->external_labels));
+                cl->external_labels[cl->n_external_labels].name =
+                        sl_xstrdup(one->external_labels[i].name);
+                cl->external_labels[cl->n_external_labels++].value =
+                        sl_xstrdup(one->external_labels[i].value);
+        }
+}
+
+/* `clients:` (a list) and Promtail's older `client:` (one map), as Promtail
+ * combines them: `client` with a url comes after the list, and its
+ * external_labels go to every client (a client's own label wins). */
 static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
                         struct sl_cfg_error *err) {
         const struct sl_yaml_node *list = sl_yaml_get(root, "clients");
         const struct sl_yaml_node *one = sl_yaml_get(root, "client");
+        struct sl_client_config single;
+        size_t n_list = 0;
         char key[KEY_MAX];
         int r;
 
-        if (list && one)
-                return sl_cfg_error_set(err, key_of(root, "client"), "client",
-                                        "use either clients (a list) or client (one map), not "
-                                        "both");
-        if (one) {
-                if (absent(one))
-                        return sl_cfg_error_set(err, one, "client",
-                                                "expected a map with at least a url, got nothing");
-                c->clients = sl_xcalloc(1, sizeof(*c->clients));
-                c->n_clients = 1;
-                client_defaults(&c->clients[0]);
-                return read_client(&c->clients[0], one, "client", err);
-        }
-        if (absent(list))
-                return sl_cfg_error_set(err, list ? list : root, "clients",
-                                        "no clients: add a clients: list with at least one "
-                                        "entry such as - url: http://loki:3100/loki/api/v1/push");
         r = sl_yaml_expect(list, SL_YAML_SEQ, "clients", err);
         if (r < 0)
                 return r;
-        if (list->count == 0)
+        if (list && !absent(list))
+                n_list = list->count;
+        if (one && absent(one))
+                return sl_cfg_error_set(err, one, "client",
+                                        "expected a map with at least a url, got nothing");
+        if (list && !absent(list) && n_list == 0 && !one)
                 return sl_cfg_error_set(err, list, "clients",
                                         "clients is empty: expected at least one "
                                         "- url: http://loki:3100/loki/api/v1/push");
-        c->clients = sl_xcalloc(list->count, sizeof(*c->clients));
-        c->n_clients = list->count;
-        for (size_t i = 0; i < list->count; i++) {
+        c->clients = sl_xcalloc(n_list + 1, sizeof(*c->clients));
+        for (size_t i = 0; i < n_list; i++) {
                 client_defaults(&c->clients[i]);
-                r = read_client(&c->clients[i], list->values[i], kp(key, "clients[%zu]", i), err);
+                c->n_clients++;
+                r = read_client(c, &c->clients[i], list->values[i], kp(key, "clients[%zu]", i),
+                                true, err);
                 if (r < 0)
                         return r;
         }
+        if (one) {
+                client_defaults(&single);
+                r = read_client(c, &single, one, "client", false, err);
+                if (r < 0) {
+                        client_release(&single);
+                        return r;
+                }
+                for (size_t i = 0; i < c->n_clients; i++)
+                        merge_external_labels(&c->clients[i], &single);
+                if (single.url) {
+                        c->clients[c->n_clients++] = single;
+                } else {
+                        if (one->count > 1 || !sl_yaml_get(one, "external_labels"))
+                                sl_config_warn(c, key_of(root, "client"), "client",
+                                               "has no url: only its external_labels are "
+                                               "used, added to every client in clients");
+                        client_release(&single);
+                }
+        }
+        if (c->n_clients == 0)
+                return sl_cfg_error_set(err, list ? list : one ? key_of(root, "client") : root,
+                                        "clients",
+                                        "no clients: add a clients: list with at least one "
+                                        "entry such as - url: http://loki:3100/loki/api/v1/push");
         return 0;
 }
 
@@ -621,7 +1153,7 @@ static int read_static_config(struct sl_static_config *st, const struct sl_yaml_
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with labels: {__path__: GLOB}, got "
                                         "nothing");
-        r = sl_yaml_map_check(node, path, static_config_keys, err);
+        r = sl_keys_check(node, path, sl_keys_static_config, NULL, err);
         if (r < 0)
                 return r;
         /* targets is accepted for Promtail compatibility; files come from __path__. */
@@ -773,6 +1305,26 @@ static int read_pipeline_ref(struct sl_config *c, struct sl_scrape_config *sc,
         return 0;
 }
 
+/* scrape_configs[].encoding: Promtail converts files from this encoding to
+ * UTF-8; sluice reads UTF-8 only, so only UTF-8 itself is accepted. */
+static int check_encoding(const struct sl_yaml_node *node, const char *key,
+                          struct sl_cfg_error *err) {
+        static const char *const utf8[] = { "utf-8", "utf8", "unicode-1-1-utf-8", "" };
+        int r;
+
+        if (absent(node))
+                return 0;
+        r = sl_yaml_expect(node, SL_YAML_SCALAR, key, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < SL_ARRAY_SIZE(utf8); i++)
+                if (strcasecmp(node->text, utf8[i]) == 0)
+                        return 0;
+        return sl_cfg_error_set(err, node, key,
+                                "reading files in %s (encoding) is not supported: sluice reads "
+                                "UTF-8; %s", node->text, SL_KEYS_SEE_README);
+}
+
 /* Reads item @idx of the scrape_configs sequence @jobs. */
 static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jobs, size_t idx,
                               struct sl_cfg_error *err) {
@@ -787,7 +1339,10 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with job_name and static_configs, got "
                                         "nothing");
-        r = sl_yaml_map_check(node, path, scrape_keys, err);
+        r = sl_keys_check(node, path, sl_keys_scrape, c, err);
+        if (r < 0)
+                return r;
+        r = check_encoding(sl_yaml_get(node, "encoding"), kp(key, "%s.encoding", path), err);
         if (r < 0)
                 return r;
 
@@ -911,13 +1466,20 @@ static struct sl_config *config_new(const char *path) {
         c->server.listen_address = sl_xstrdup(DEFAULT_LISTEN_ADDRESS);
         c->server.listen_port = DEFAULT_LISTEN_PORT;
         c->server.log_level = sl_xstrdup(DEFAULT_LOG_LEVEL);
+        c->server.log_format = sl_xstrdup(DEFAULT_LOG_FORMAT);
         c->server.graceful_shutdown_timeout_ns = DEFAULT_GRACEFUL_SHUTDOWN_NS;
         c->positions.filename = sl_xstrdup(DEFAULT_POSITIONS_FILE);
         c->positions.sync_period_ns = DEFAULT_POSITIONS_SYNC_NS;
         c->target.sync_period_ns = DEFAULT_TARGET_SYNC_NS;
         c->target.poll_period_ns = DEFAULT_POLL_PERIOD_NS;
+        c->limits.readline_rate = DEFAULT_READLINE_RATE;
+        c->limits.readline_burst = DEFAULT_READLINE_BURST;
+        c->limits.readline_rate_drop = DEFAULT_READLINE_RATE_DROP;
         c->limits.max_line_size = DEFAULT_MAX_LINE_SIZE;
         c->limits.max_buffered_bytes = DEFAULT_MAX_BUFFERED_BYTES;
+        c->limits.max_label_names = DEFAULT_MAX_LABEL_NAMES;
+        c->limits.max_label_name_length = DEFAULT_MAX_LABEL_NAME_LENGTH;
+        c->limits.max_label_value_length = DEFAULT_MAX_LABEL_VALUE_LENGTH;
         return c;
 }
 
@@ -1021,6 +1583,18 @@ static int load_root_doc(const char *path, bool expand, struct sl_yaml_doc **ret
         return r;
 }
 
+/* Orders warnings as the keys appear in the file. */
+static int warning_cmp(const void *a, const void *b) {
+        const struct sl_cfg_error *x = a, *y = b;
+        int r = strcmp(x->file, y->file);
+
+        if (r)
+                return r;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->column < y->column ? -1 : x->column > y->column;
+}
+
 int sl_config_load(const char *path, const char *pipelines_dir_override,
                    struct sl_config **ret_config, struct sl_cfg_error *err) {
         struct sl_config_load_options o = { .pipelines_dir = pipelines_dir_override };
@@ -1059,7 +1633,10 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
                                         "expected a map of sections (server, positions, clients, "
                                         "scrape_configs, ...), got a %s",
                                         sl_yaml_kind_name(root->kind));
-        r = sl_yaml_map_check(root, NULL, top_keys, err);
+        r = sl_keys_check(root, NULL, sl_keys_top, c, err);
+        if (r < 0)
+                return r;
+        r = sl_keys_check(sl_yaml_get(root, "options"), "options", sl_keys_options, c, err);
         if (r < 0)
                 return r;
         r = read_server(c, sl_yaml_get(root, "server"), err);
@@ -1071,7 +1648,12 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         r = read_clients(c, root, err);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < c->n_clients; i++)
+                c->clients[i].display_url = sl_url_without_userinfo(c->clients[i].url);
         r = read_target(c, sl_yaml_get(root, "target_config"), err);
+        if (r < 0)
+                return r;
+        r = read_global(c, root, err);
         if (r < 0)
                 return r;
         r = read_limits(c, sl_yaml_get(root, "limits_config"), err);
@@ -1080,6 +1662,8 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         r = read_scrape_configs(c, root, err);
         if (r < 0)
                 return r;
+        if (c->n_warnings > 1)
+                qsort(c->warnings, c->n_warnings, sizeof(*c->warnings), warning_cmp);
         *ret_config = TAKE_PTR(c);
         return 0;
 }

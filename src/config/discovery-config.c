@@ -14,36 +14,12 @@
 #include <strings.h>
 
 #include "base/xalloc.h"
+#include "config/keys.h"
 
 #define KEY_MAX 128
 #define NS_PER_SEC 1000000000ULL
 #define DEFAULT_DOCKER_REFRESH_NS (60 * NS_PER_SEC)
 #define DEFAULT_DOCKER_PORT 80
-
-static const char *const relabel_keys[] = {
-        "source_labels", "separator", "regex", "modulus", "target_label", "replacement", "action",
-        NULL,
-};
-static const char *const docker_keys[] = {
-        "host", "port", "filters", "host_networking_host", "refresh_interval",
-        "match_first_network", "tls_config", "follow_redirects", "enable_http2",
-        "basic_auth", "authorization", "oauth2", "proxy_url", "no_proxy", "proxy_from_environment",
-        "proxy_connect_header", "http_headers", "bearer_token", "bearer_token_file", NULL,
-};
-static const char *const filter_keys[] = { "name", "values", NULL };
-static const char *const tls_keys[] = {
-        "ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "ca", "cert",
-        "key", "min_version", "max_version", NULL,
-};
-static const char *const kube_keys[] = {
-        "role", "api_server", "kubeconfig_file", "namespaces", "selectors", "attach_metadata",
-        "bearer_token", "bearer_token_file", "tls_config", "follow_redirects", "enable_http2",
-        "basic_auth", "authorization", "oauth2", "proxy_url", "no_proxy", "proxy_from_environment",
-        "proxy_connect_header", "http_headers", NULL,
-};
-static const char *const namespaces_keys[] = { "own_namespace", "names", NULL };
-static const char *const selector_keys[] = { "role", "label", "field", NULL };
-static const char *const attach_keys[] = { "node", NULL };
 
 static const char *const action_names[] = {
         [SL_RELABEL_REPLACE] = "replace",     [SL_RELABEL_KEEP] = "keep",
@@ -203,26 +179,6 @@ static int read_strings(const struct sl_yaml_node *node, const char *key, bool o
         return 0;
 }
 
-/* Refuses a key of @map that is in @unsupported, saying it is not
- * supported by @what. */
-static int refuse_unsupported(const struct sl_yaml_node *map, const char *path,
-                              const char *const *unsupported, const char *what,
-                              struct sl_cfg_error *err) {
-        char k[KEY_MAX];
-
-        for (size_t i = 0; map && map->kind == SL_YAML_MAP && i < map->count; i++) {
-                for (size_t j = 0; unsupported[j]; j++) {
-                        if (strcmp(map->keys[i]->text, unsupported[j]) == 0)
-                                return sl_cfg_error_set(err, map->keys[i],
-                                                        kp(k, "%s.%s", path, unsupported[j]),
-                                                        "%s is not supported by sluice's %s "
-                                                        "(see the README's configuration "
-                                                        "reference)", unsupported[j], what);
-                }
-        }
-        return 0;
-}
-
 /* ---- relabel_configs ------------------------------------------------------ */
 
 static void relabel_release(struct sl_relabel_config *rc) {
@@ -252,7 +208,7 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
                 return sl_cfg_error_set(err, node, path,
                                         "expected a relabel rule (source_labels, regex, "
                                         "target_label, replacement, action), got nothing");
-        r = sl_yaml_map_check(node, path, relabel_keys, err);
+        r = sl_keys_check(node, path, sl_keys_relabel, NULL, err);
         if (r < 0)
                 return r;
         rc->line = node->line;
@@ -435,16 +391,10 @@ static void tls_release(struct sl_tls_config *t) {
 
 static int read_tls(struct sl_tls_config *t, const struct sl_yaml_node *node, const char *path,
                     struct sl_cfg_error *err) {
-        static const char *const unsupported[] = { "ca", "cert", "key", "min_version",
-                                                   "max_version", NULL };
         char key[KEY_MAX];
         int r;
 
-        r = sl_yaml_map_check(node, path, tls_keys, err);
-        if (r < 0)
-                return r;
-        r = refuse_unsupported(node, path, unsupported, "tls_config (use ca_file, cert_file, "
-                               "key_file)", err);
+        r = sl_keys_check(node, path, sl_keys_sd_tls, NULL, err);
         if (r < 0)
                 return r;
         r = read_opt_str(sl_yaml_get(node, "ca_file"), kp(key, "%s.ca_file", path), &t->ca_file,
@@ -490,11 +440,6 @@ static bool has_prefix(const char *s, const char *p) {
 
 static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node *node,
                        const char *path, struct sl_cfg_error *err) {
-        static const char *const unsupported[] = {
-                "basic_auth", "authorization", "oauth2", "proxy_url", "no_proxy",
-                "proxy_from_environment", "proxy_connect_header", "http_headers",
-                "bearer_token", "bearer_token_file", NULL,
-        };
         const struct sl_yaml_node *v, *filters;
         int64_t port = DEFAULT_DOCKER_PORT;
         bool ignored;
@@ -505,10 +450,7 @@ static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node 
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with host: unix:///var/run/docker.sock, "
                                         "got nothing");
-        r = sl_yaml_map_check(node, path, docker_keys, err);
-        if (r < 0)
-                return r;
-        r = refuse_unsupported(node, path, unsupported, "docker_sd_configs", err);
+        r = sl_keys_check(node, path, sl_keys_docker_sd, NULL, err);
         if (r < 0)
                 return r;
         d->line = node->line;
@@ -576,7 +518,7 @@ static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node 
                 char fk[KEY_MAX];
 
                 kp(fk, "%s.filters[%zu]", path, i);
-                r = sl_yaml_map_check(f, fk, filter_keys, err);
+                r = sl_keys_check(f, fk, sl_keys_docker_filter, NULL, err);
                 if (r < 0)
                         return r;
                 v = sl_yaml_get(f, "name");
@@ -615,24 +557,16 @@ static bool tls_set(const struct sl_tls_config *t) {
 
 static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *node,
                      const char *path, struct sl_cfg_error *err) {
-        static const char *const unsupported[] = {
-                "basic_auth", "authorization", "oauth2", "proxy_url", "no_proxy",
-                "proxy_from_environment", "proxy_connect_header", "http_headers", NULL,
-        };
         const struct sl_yaml_node *v, *ns, *sels, *attach;
         _cleanup_free_ char *role = NULL;
-        bool ignored, node_meta = false, custom_http;
+        bool ignored, custom_http;
         char key[KEY_MAX];
         int r;
 
         if (absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with role: pod, got nothing");
-        r = sl_yaml_map_check(node, path, kube_keys, err);
-        if (r < 0)
-                return r;
-        r = refuse_unsupported(node, path, unsupported, "kubernetes_sd_configs (use "
-                               "bearer_token_file and tls_config)", err);
+        r = sl_keys_check(node, path, sl_keys_kube_sd, NULL, err);
         if (r < 0)
                 return r;
         k->line = node->line;
@@ -649,8 +583,9 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
             strcmp(role, "endpointslice") == 0 || strcmp(role, "node") == 0 ||
             strcmp(role, "ingress") == 0)
                 return sl_cfg_error_set(err, v, key,
-                                        "role %s is not supported by sluice: log agents "
-                                        "discover pods (role: pod)", role);
+                                        "Kubernetes discovery of role %s is not supported: "
+                                        "sluice discovers pods (role: pod), whose log files "
+                                        "it reads; %s", role, SL_KEYS_SEE_README);
         if (strcmp(role, "pod") != 0)
                 return sl_cfg_error_set(err, v, key, "unknown Kubernetes SD role \"%s\"", role);
 
@@ -690,19 +625,15 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
                                         "be configured");
 
         attach = sl_yaml_get(node, "attach_metadata");
-        r = sl_yaml_map_check(attach, kp(key, "%s.attach_metadata", path), attach_keys, err);
-        if (r == 0)
-                r = sl_yaml_as_bool(sl_yaml_get(attach, "node"),
-                                    kp(key, "%s.attach_metadata.node", path), &node_meta, err);
+        /* attach_metadata.node: true is refused by the table. */
+        r = sl_keys_check(attach, kp(key, "%s.attach_metadata", path), sl_keys_kube_attach, NULL,
+                          err);
         if (r < 0)
                 return r;
-        if (node_meta)
-                return sl_cfg_error_set(err, sl_yaml_get(attach, "node"), key,
-                                        "attach_metadata.node is not supported by sluice (the "
-                                        "pod's node name is __meta_kubernetes_pod_node_name)");
 
         ns = sl_yaml_get(node, "namespaces");
-        r = sl_yaml_map_check(ns, kp(key, "%s.namespaces", path), namespaces_keys, err);
+        r = sl_keys_check(ns, kp(key, "%s.namespaces", path), sl_keys_kube_namespaces, NULL,
+                          err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(ns, "own_namespace"),
                                     kp(key, "%s.namespaces.own_namespace", path),
@@ -723,7 +654,7 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
                 char sk[KEY_MAX];
 
                 kp(sk, "%s.selectors[%zu]", path, i);
-                r = sl_yaml_map_check(s, sk, selector_keys, err);
+                r = sl_keys_check(s, sk, sl_keys_kube_selector, NULL, err);
                 if (r < 0)
                         return r;
                 v = sl_yaml_get(s, "role");

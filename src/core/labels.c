@@ -20,6 +20,9 @@ int sl_label_escape(struct sl_str value, struct sl_buf *out) {
         size_t start = 0;
         int r;
 
+        /* No arithmetic on the pointer of an empty slice: it may be NULL. */
+        if (value.len == 0)
+                return sl_buf_append(out, "", 0);
         for (size_t i = 0; i < value.len; i++) {
                 unsigned char c = (unsigned char)value.ptr[i];
                 char esc[4];

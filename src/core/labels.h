@@ -32,7 +32,9 @@ static inline bool sl_label_name_internal(struct sl_str name) {
  * stream without labels) or -ENOBUFS when @out's cap is reached. */
 int sl_labels_render(const struct sl_kvs *labels, struct sl_buf *out);
 
-/* Appends @value escaped as inside a Go string literal (without quotes). */
+/* Appends @value escaped as inside a Go string literal (without quotes).
+ * An empty @value may have a NULL pointer (as str.h allows): nothing is
+ * appended. Returns 0 or -ENOBUFS when @out's cap is reached. */
 int sl_label_escape(struct sl_str value, struct sl_buf *out);
 
 #endif

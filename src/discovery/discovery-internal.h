@@ -39,6 +39,10 @@ struct sl_provider {
         const struct sl_provider_ops *ops;
         struct sl_discovery *d;        /* borrowed back-pointer */
         size_t job;                    /* index of its scrape config */
+        size_t index;                  /* its entry among the job's docker_sd_configs
+                                        * (or kubernetes_sd_configs): its groups are
+                                        * named after it, so that a reloaded config's
+                                        * provider of the same entry takes them over */
         bool synced;                   /* answered (or failed) at least once */
         struct sl_provider *next;      /* discovery's list */
 };
@@ -62,9 +66,11 @@ const char *sl_discovery_job_name(const struct sl_discovery *d, size_t job);
 const char *sl_discovery_hostname(const struct sl_discovery *d);
 
 /* Providers' constructors (docker-sd.c, kube-sd.c). */
-int sl_docker_sd_new(struct sl_discovery *d, size_t job, const struct sl_docker_sd_config *cfg,
-                     struct sl_provider **ret, struct sl_cfg_error *err);
-int sl_kube_sd_new(struct sl_discovery *d, size_t job, const struct sl_kube_sd_config *cfg,
-                   struct sl_provider **ret, struct sl_cfg_error *err);
+int sl_docker_sd_new(struct sl_discovery *d, size_t job, size_t index,
+                     const struct sl_docker_sd_config *cfg, struct sl_provider **ret,
+                     struct sl_cfg_error *err);
+int sl_kube_sd_new(struct sl_discovery *d, size_t job, size_t index,
+                   const struct sl_kube_sd_config *cfg, struct sl_provider **ret,
+                   struct sl_cfg_error *err);
 
 #endif

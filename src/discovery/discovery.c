@@ -54,6 +54,7 @@ static struct sl_target *target_new(struct sl_discovery *d, enum sl_target_kind 
                                     size_t job, const char *group, const char *id) {
         struct sl_target *t = sl_xnew(struct sl_target);
 
+        t->owner = d;
         t->kind = kind;
         t->job_index = job;
         t->job = d->jobs[job];
@@ -94,11 +95,11 @@ static void target_free(struct sl_discovery *d, struct sl_target *t) {
 }
 
 /* One reference fewer; static targets stay, others go at the last. */
-static void target_unref(struct sl_discovery *d, struct sl_target *t) {
+static void target_unref(struct sl_target *t) {
         if (t->refs > 0)
                 t->refs--;
         if (t->refs == 0 && t->kind != SL_TARGET_STATIC)
-                target_free(d, t);
+                target_free(t->owner, t);
 }
 
 static bool all_dropped(const struct sl_target *t) {
@@ -197,7 +198,7 @@ static void target_unregister(struct sl_discovery *d, struct sl_target *t) {
         d->stats.targets_removed++;
         if (d->hooks.remove_glob)
                 d->hooks.remove_glob(d->hooks.userdata, t);
-        target_unref(d, t);
+        target_unref(t);
 }
 
 static void log_dropped(const struct sl_discovery *d, const struct sl_target *t,
@@ -527,8 +528,140 @@ struct sl_target *sl_discovery_file_target(struct sl_discovery *d, const char *p
         return f;
 }
 
-void sl_discovery_file_released(struct sl_discovery *d, struct sl_target *t) {
-        target_unref(d, t);
+void sl_discovery_file_released(struct sl_target *t) {
+        target_unref(t);
+}
+
+struct sl_target *sl_discovery_file_retarget(struct sl_discovery *d, const char *path,
+                                             struct sl_target *old,
+                                             struct sl_target *glob_target) {
+        struct sl_target *t = NULL;
+
+        if (glob_target) {
+                t = sl_discovery_file_target(d, path, glob_target);
+        } else if (old->owner == d) {
+                /* Adopted while its files are read to their end. */
+                old->refs++;
+                t = old;
+        }
+        if (t)
+                target_unref(old);
+        return t;
+}
+
+/* ---- a reload ------------------------------------------------------------ */
+
+/* The index of the scrape config named @job_name in @d's config, or
+ * SIZE_MAX. */
+static size_t job_named(const struct sl_discovery *d, const char *job_name) {
+        for (size_t i = 0; i < d->config->n_scrape_configs; i++)
+                if (strcmp(d->config->scrape_configs[i].job_name, job_name) == 0)
+                        return i;
+        return SIZE_MAX;
+}
+
+/* Whether job @job of @d has the provider entry that reports @group
+ * ("docker/<k>...", "kube/<k>/..."). */
+static bool job_reports(const struct sl_discovery *d, size_t job, enum sl_target_kind kind,
+                        const char *group) {
+        const struct sl_discovery_config *dc = d->config->scrape_configs[job].discovery;
+        const char *prefix = kind == SL_TARGET_DOCKER ? "docker/" : "kube/";
+        size_t plen = strlen(prefix), k;
+        char *end;
+
+        if (!dc || strncmp(group, prefix, plen) != 0)
+                return false;
+        k = (size_t)strtoull(group + plen, &end, 10);
+        if (end == group + plen)
+                return false;
+        return kind == SL_TARGET_DOCKER ? k < dc->n_docker : k < dc->n_kube;
+}
+
+void sl_discovery_adopt(struct sl_discovery *d, struct sl_discovery *old) {
+        d->stats.targets_added += old->stats.targets_added;
+        d->stats.targets_removed += old->stats.targets_removed;
+        d->stats.targets_dropped += old->stats.targets_dropped;
+        d->stats.meta_read_errors += old->stats.meta_read_errors;
+        d->stats.meta_changes += old->stats.meta_changes;
+        d->stats.refreshes += old->stats.refreshes;
+        d->stats.refresh_errors += old->stats.refresh_errors;
+
+        for (struct sl_target *t = old->targets, *next; t; t = next) {
+                size_t job;
+                struct sl_target *probe;
+                _cleanup_free_ char *glob = NULL, *exclude = NULL;
+                bool keep;
+
+                next = t->next;
+                if ((t->kind != SL_TARGET_DOCKER && t->kind != SL_TARGET_KUBE) || t->refs == 0)
+                        continue;
+                job = job_named(d, old->config->scrape_configs[t->job_index].job_name);
+                if (job == SIZE_MAX || !job_reports(d, job, t->kind, t->group))
+                        continue;
+                /* Relabeled with the new rules; a target that would now be
+                 * dropped, or read other files, stays behind (its files
+                 * are let go). */
+                probe = target_new(d, t->kind, job, t->group, t->id);
+                keep = target_relabel(d, probe, &t->discovered, t->streams, &glob, &exclude);
+                if (!keep || (t->kind != SL_TARGET_DOCKER && (!glob || strcmp(glob, t->glob)))) {
+                        target_free(d, probe);
+                        continue;
+                }
+                for (int s = 0; s < SL_STREAMS; s++) {
+                        sl_label_set_copy(&t->labels[s], &probe->labels[s]);
+                        sl_label_set_to_kvs(&t->labels[s], &t->kvs[s]);
+                        t->dropped[s] = probe->dropped[s];
+                }
+                t->by_stream = probe->by_stream;
+                target_free(d, probe);
+                free(t->path_exclude);
+                t->path_exclude = TAKE_PTR(exclude);
+
+                /* Moved from @old's list to @d's. */
+                if (t->prev)
+                        t->prev->next = t->next;
+                else
+                        old->targets = t->next;
+                if (t->next)
+                        t->next->prev = t->prev;
+                t->prev = NULL;
+                t->next = d->targets;
+                if (d->targets)
+                        d->targets->prev = t;
+                d->targets = t;
+                t->owner = d;
+                t->job_index = job;
+                t->job = d->jobs[job];
+                if (t->registered) {
+                        old->stats.targets_active--;
+                        d->stats.targets_active++;
+                }
+        }
+}
+
+size_t sl_discovery_globs(struct sl_discovery *d, const char ***ret_patterns,
+                          void ***ret_targets) {
+        size_t n = 0;
+
+        for (struct sl_target *t = d->targets; t; t = t->next) {
+                if (t->kind == SL_TARGET_STATIC && !t->registered && t->glob) {
+                        t->registered = true;
+                        t->refs++;
+                        d->stats.targets_added++;
+                        d->stats.targets_active++;
+                }
+                n += t->registered;
+        }
+        *ret_patterns = sl_xcalloc(n + 1, sizeof(**ret_patterns));
+        *ret_targets = sl_xcalloc(n + 1, sizeof(**ret_targets));
+        n = 0;
+        for (struct sl_target *t = d->targets; t; t = t->next) {
+                if (!t->registered)
+                        continue;
+                (*ret_patterns)[n] = t->glob;
+                (*ret_targets)[n++] = t;
+        }
+        return n;
 }
 
 void sl_discovery_tick(struct sl_discovery *d) {
@@ -629,7 +762,7 @@ int sl_discovery_new(const struct sl_config *config, struct sl_loop *loop,
                 static_targets(d, i);
                 for (size_t k = 0; dc && k < dc->n_docker; k++) {
                         struct sl_provider *p = NULL;
-                        int r = sl_docker_sd_new(d, i, &dc->docker[k], &p, err);
+                        int r = sl_docker_sd_new(d, i, k, &dc->docker[k], &p, err);
 
                         if (r < 0)
                                 return r;
@@ -637,7 +770,7 @@ int sl_discovery_new(const struct sl_config *config, struct sl_loop *loop,
                 }
                 for (size_t k = 0; dc && k < dc->n_kube; k++) {
                         struct sl_provider *p = NULL;
-                        int r = sl_kube_sd_new(d, i, &dc->kube[k], &p, err);
+                        int r = sl_kube_sd_new(d, i, k, &dc->kube[k], &p, err);
 
                         if (r < 0) {
                                 snprintf(err->file, sizeof(err->file), "%s", config->file);

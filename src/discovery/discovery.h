@@ -47,7 +47,13 @@
  *   ... add_glob/remove_glob hooks as targets come and go;
  *       sl_discovery_file_target()/sl_discovery_file_released() from the
  *       tailer's callbacks; sl_discovery_tick() on the rescan timer ...
- *   sl_discovery_free()         after the tailer is freed
+ *   a reload: a new one with sl_discovery_new(), then sl_discovery_adopt()
+ *       from the old one, sl_discovery_globs() for sl_tailer_set_globs()
+ *       (sl_discovery_file_retarget() as its retarget callback), the old
+ *       one freed, sl_discovery_start() on the new one
+ *   sl_discovery_free()         after the tailer is freed (or, for one a
+ *                               reload replaced, once no file carries its
+ *                               targets)
  * Logging: only debug; what the agent should say (a provider failing, a
  * log driver sluice cannot read) goes through the warn hook.
  * Threading: loop thread only.
@@ -112,8 +118,36 @@ bool sl_discovery_synced(const struct sl_discovery *d);
  * sl_discovery_file_released(). */
 struct sl_target *sl_discovery_file_target(struct sl_discovery *d, const char *path,
                                            struct sl_target *glob_target);
-/* The tailer released a file of @t. */
-void sl_discovery_file_released(struct sl_discovery *d, struct sl_target *t);
+/* The tailer released a file of @t (whichever discovery @t belongs to). */
+void sl_discovery_file_released(struct sl_target *t);
+
+/* A reload (the tailer's retarget callback, from sl_tailer_set_globs()):
+ * the target of @d a followed file of @path carries from now on, its hold
+ * on @old (a target of the discovery @d replaces, or one @d adopted) moved
+ * to it: for @glob_target (the glob of the same pattern, one of @d's),
+ * what sl_discovery_file_target() says; without one (a file of a target
+ * gone, read to its end), @old itself when @d adopted it. NULL: the file is
+ * let go (the tailer releases it, and @old with it). */
+struct sl_target *sl_discovery_file_retarget(struct sl_discovery *d, const char *path,
+                                             struct sl_target *old,
+                                             struct sl_target *glob_target);
+
+/* A reload, before @d (built from the new config, not started) replaces
+ * @old: @d takes over @old's Docker and Kubernetes targets whose job (by
+ * job_name) still has the provider entry that reported them, relabeled
+ * with the new rules (one now dropped, or reading other files, is left
+ * behind), so that their files go on; @d's provider then reports them
+ * again, and keeps, relabels or removes them as it would its own. @old's
+ * counters are carried over. */
+void sl_discovery_adopt(struct sl_discovery *d, struct sl_discovery *old);
+
+/* A reload: marks @d's static targets registered (without the add_glob
+ * hook) and lists every target of @d with a glob, adopted ones included,
+ * for sl_tailer_set_globs(): @n patterns (borrowed from the targets) and
+ * targets in new arrays *@ret_patterns, *@ret_targets. Returns @n. Then
+ * sl_discovery_start() starts the providers. */
+size_t sl_discovery_globs(struct sl_discovery *d, const char ***ret_patterns,
+                          void ***ret_targets);
 
 /* Periodic duties: looks whether config.v2.json files changed (their
  * directory's targets are relabeled in place). */

@@ -4,7 +4,8 @@
  * containers, with the configured filters) and GET /networks, then
  * GET /containers/<id>/json for each container not inspected yet (its
  * LogPath and log driver; kept while the container is listed). The
- * containers make one group, "docker/<n>": discovery.c adds the new ones'
+ * containers make one group, "docker/<n>" (n: the entry's index among the
+ * job's docker_sd_configs): discovery.c adds the new ones'
  * targets, keeps the known ones and finishes the files of those gone.
  *
  * sluice reads a container's json-file log at its LogPath (Promtail reads
@@ -40,8 +41,8 @@ struct inspected {
 struct docker_sd {
         struct sl_provider p;        /* first: discovery's view */
         const struct sl_docker_sd_config *cfg; /* borrowed from the config */
-        char group[40];              /* "docker/<its config's address>": one group per
-                                      * docker_sd_configs entry */
+        char group[40];              /* "docker/<index>": one group per docker_sd_configs
+                                      * entry */
         struct sl_http_client *http; /* owned */
         char *list_url;              /* owned */
         char *networks_url;          /* owned */
@@ -391,8 +392,9 @@ static void filters_query(const struct sl_docker_sd_config *cfg, struct sl_buf *
         sl_buf_release(&json);
 }
 
-int sl_docker_sd_new(struct sl_discovery *d, size_t job, const struct sl_docker_sd_config *cfg,
-                     struct sl_provider **ret, struct sl_cfg_error *err) {
+int sl_docker_sd_new(struct sl_discovery *d, size_t job, size_t index,
+                     const struct sl_docker_sd_config *cfg, struct sl_provider **ret,
+                     struct sl_cfg_error *err) {
         struct docker_sd *s = sl_xnew(struct docker_sd);
         struct sl_http_client_options o = {
                 .ca_file = cfg->tls.ca_file,
@@ -407,9 +409,9 @@ int sl_docker_sd_new(struct sl_discovery *d, size_t job, const struct sl_docker_
         struct sl_buf url;
         size_t len;
 
-        s->p = (struct sl_provider){ .ops = &docker_ops, .d = d, .job = job };
+        s->p = (struct sl_provider){ .ops = &docker_ops, .d = d, .job = job, .index = index };
         s->cfg = cfg;
-        snprintf(s->group, sizeof(s->group), "docker/%p", (const void *)cfg);
+        snprintf(s->group, sizeof(s->group), "docker/%zu", index);
         if (strncmp(cfg->host, "unix://", 7) == 0) {
                 o.unix_socket = cfg->host + 7;
                 s->base = sl_xstrdup("http://localhost");

@@ -3,7 +3,9 @@
  * One watcher per namespace (or one for all): it lists the pods
  * (GET .../pods?labelSelector&fieldSelector&limit=500, following
  * `continue`), makes one group per pod ("pod/<ns>/<name>" under the
- * watcher's prefix; targets removed for pods no longer listed), then
+ * watcher's prefix, "kube/<the entry's index among the job's
+ * kubernetes_sd_configs>/<namespace, or *>/"; targets removed for pods no
+ * longer listed), then
  * watches from the list's resourceVersion (?watch=1, streamed JSON lines:
  * ADDED, MODIFIED, DELETED, BOOKMARK, ERROR) and updates the pod's group
  * at every event. A watch that ends (the server's timeoutSeconds, a closed
@@ -421,7 +423,7 @@ static void add_watcher(struct kube_sd *s, const char *ns) {
 
         *w = (struct watcher){ .sd = s, .ns = ns ? sl_xstrdup(ns) : NULL,
                                .backoff_ns = BACKOFF_MIN_NS };
-        w->prefix = sl_xasprintf("kube/%p/%zu/", (const void *)s->cfg, s->n_watchers);
+        w->prefix = sl_xasprintf("kube/%zu/%s/", s->p.index, ns ? ns : "*");
         sl_buf_init(&w->line, EVENT_MAX);
         sl_buf_init(&w->status_body, 64u << 10);
         sl_timer_init(&w->timer, on_timer, w);
@@ -454,14 +456,15 @@ static char *selectors(const struct sl_kube_sd_config *cfg, const char *hostname
         return out;
 }
 
-int sl_kube_sd_new(struct sl_discovery *d, size_t job, const struct sl_kube_sd_config *cfg,
-                   struct sl_provider **ret, struct sl_cfg_error *err) {
+int sl_kube_sd_new(struct sl_discovery *d, size_t job, size_t index,
+                   const struct sl_kube_sd_config *cfg, struct sl_provider **ret,
+                   struct sl_cfg_error *err) {
         struct kube_sd *s = sl_xnew(struct kube_sd);
         struct sl_http_client_options o;
         char msg[400];
         int r;
 
-        s->p = (struct sl_provider){ .ops = &kube_ops, .d = d, .job = job };
+        s->p = (struct sl_provider){ .ops = &kube_ops, .d = d, .job = job, .index = index };
         s->cfg = cfg;
         r = sl_kube_api_resolve(cfg, SL_KUBE_SA_DIR, &s->api, msg, sizeof(msg));
         if (r < 0) {

@@ -54,6 +54,8 @@ struct sl_target {
         struct sl_kvs kvs[SL_STREAMS];     /* views of labels[], what lines start with */
 
         /* Discovery's bookkeeping (discovery.c). */
+        struct sl_discovery *owner;        /* borrowed: the discovery it belongs to (a
+                                            * reload's new one once adopted) */
         char *group;                       /* owned; the source it came from */
         char *id;                          /* owned; its identity in the group */
         char *glob;                        /* owned; the __path__ glob; NULL: none */

@@ -20,6 +20,9 @@
  *   sl_http_server_new()   binds, listens, registers on the loop
  *   sl_loop_run() ...      requests are served from inside the loop
  *   sl_http_server_port()  the bound port (useful when 0 was asked for)
+ *   sl_http_server_add_connection()  serves a socket connected by other
+ *                          means (a socketpair: tests and fuzzing drive the
+ *                          request handling without TCP)
  *   sl_http_server_free()  unregisters, closes the socket and connections
  *
  * Threading: loop thread only; the handlers are called on it, from inside
@@ -36,7 +39,7 @@
 
 /* Cap of a response body a handler renders; text past it is lost (the
  * exposition writer stops at whole lines, see exposition.h). */
-#define SL_HTTP_BODY_MAX (8u << 20)
+#define SL_HTTP_BODY_MAX (64u << 20)
 /* Cap of the reason a ready handler gives. */
 #define SL_HTTP_REASON_MAX 4096u
 /* Most connections served at once; libmicrohttpd turns away the rest. */
@@ -55,6 +58,11 @@ struct sl_http_handlers {
         /* Renders a short text/plain status page for GET / into @out (empty
          * on entry). NULL: / is 404. */
         void (*status)(void *userdata, struct sl_buf *out);
+        /* Reloads the configuration for /reload (any method, as Promtail's
+         * server.enable_runtime_reload): writes a short text/plain answer
+         * into @out (empty on entry) and returns the status code. NULL:
+         * /reload is 404. */
+        unsigned (*reload)(void *userdata, struct sl_buf *out);
         void *userdata; /* borrowed, passed to every handler */
 };
 
@@ -72,6 +80,12 @@ int sl_http_server_new(struct sl_loop *loop, const char *address, unsigned port,
 
 /* The port the server listens on. */
 unsigned sl_http_server_port(const struct sl_http_server *s);
+
+/* Serves the connected stream socket @fd (taken over, also on failure)
+ * like a connection accepted on the listening socket: the same limits,
+ * handlers and timeouts. Returns 0, or -errno when libmicrohttpd refuses it
+ * (-EAGAIN at the connection limit). */
+int sl_http_server_add_connection(struct sl_http_server *s, int fd);
 
 /* Stops serving: unregisters from the loop, closes every connection and the
  * listening socket. NULL is a no-op. */

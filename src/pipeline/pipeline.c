@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "core/labels.h"
 
 struct stage {
         const struct sl_stage_type *type; /* borrowed: a static table */
@@ -111,8 +112,12 @@ static int build_stage(struct sl_pipeline *p, size_t i, const struct sl_yaml_nod
         /* `- docker:` and `- docker: {}` both mean "no settings". */
         if (conf && (conf->kind == SL_YAML_NULL || (conf->kind == SL_YAML_MAP && conf->count == 0)))
                 conf = NULL;
-        if (conf && conf->kind != SL_YAML_MAP)
+        if (type->takes_list) {
+                if (conf && conf->kind != SL_YAML_SEQ)
+                        return fail(err, conf, path, key, "expected a list of names");
+        } else if (conf && conf->kind != SL_YAML_MAP) {
                 return fail(err, conf, path, key, "expected a map of settings");
+        }
         if (type->keys) {
                 r = sl_yaml_map_check(conf, key, type->keys, err);
                 if (r < 0) {
@@ -170,6 +175,21 @@ static void count_drop(struct sl_pipeline *p, const char *reason) {
 }
 
 int sl_pipeline_run(struct sl_pipeline *p, struct sl_entry *e) {
+        /* Stages see the entry's labels as extracted values too (filename,
+         * job, ...), as in Promtail; internal ("__") names excepted. */
+        if (e->extracted.len == 0) {
+                /* The common case, a fresh entry: one pass, no lookups. */
+                sl_kvs_copy(&e->extracted, &e->labels);
+                for (size_t i = 0; i < e->extracted.len;)
+                        if (sl_label_name_internal(e->extracted.items[i].name))
+                                e->extracted.items[i] = e->extracted.items[--e->extracted.len];
+                        else
+                                i++;
+        } else {
+                for (size_t i = 0; i < e->labels.len; i++)
+                        if (!sl_label_name_internal(e->labels.items[i].name))
+                                sl_kvs_set(&e->extracted, e->labels.items[i].name, e->labels.items[i].value);
+        }
         for (size_t i = 0; i < p->n_stages; i++) {
                 struct stage *s = &p->stages[i];
                 int r = s->type->process(s->ctx, e);

@@ -45,7 +45,8 @@ int sl_pipeline_new(const struct sl_yaml_node *stages, const char *path,
                     const struct sl_stage_type *const *types, struct sl_cfg_error *err,
                     struct sl_pipeline **ret);
 
-/* Runs @e through the stages in order. Returns an enum sl_stage_verdict:
+/* Runs @e through the stages in order, after setting its labels (but
+ * internal "__" ones) as extracted values, as Promtail does. Returns an enum sl_stage_verdict:
  * SL_STAGE_KEEP (ship @e), SL_STAGE_DROP (counted under e->drop_reason, or
  * "unknown" when a stage set none) or SL_STAGE_HOLD (a stage kept the line
  * as a piece of a longer one; nothing to ship for it). A stage's internal

@@ -18,6 +18,7 @@
 #ifndef SL_PIPELINE_STAGE_H
 #define SL_PIPELINE_STAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/yaml-doc.h"
@@ -34,6 +35,8 @@ struct sl_stage_type {
         const char *name;            /* Promtail's name in pipeline_stages */
         const char *help;            /* one line, for -help stages */
         const char *const *keys;     /* accepted keys, NULL-terminated */
+        bool takes_list;             /* the config is a YAML sequence, not a
+                                      * map (labeldrop: [a, b]); keys unused */
 
         /* Builds the context from the stage's YAML node (a map, or NULL for
          * `- docker: {}` / `- docker:`). @path names the stage in errors

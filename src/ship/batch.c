@@ -67,6 +67,18 @@ static uint64_t hash_labels(struct sl_str s) {
         return h == UINT64_MAX ? h - 1 : h;
 }
 
+bool sl_batch_has_stream(const struct sl_batch *b, struct sl_str labels) {
+        uint64_t v;
+
+        assert(!b->sealed);
+        if (!sl_u64map_get(&b->by_hash, hash_labels(labels), &v))
+                return false;
+        for (uint32_t i = (uint32_t)v; i != NO_STREAM; i = b->chain[i])
+                if (sl_str_eq(b->streams[i].labels, labels))
+                        return true;
+        return false;
+}
+
 uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels) {
         uint64_t h = hash_labels(labels), v;
         uint32_t head = NO_STREAM, i;

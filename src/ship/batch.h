@@ -73,6 +73,10 @@ struct sl_batch *sl_batch_new(size_t chunk_size, size_t entries_hint);
  * copying @labels into a new stream if none has it yet. Not after sealing. */
 uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels);
 
+/* Whether a stream with the rendered label set @labels is in the batch
+ * (nothing is added). Not after sealing. */
+bool sl_batch_has_stream(const struct sl_batch *b, struct sl_str labels);
+
 /* Copies @line and @metadata (names and values; NULL = none) into stream
  * @stream with timestamp @ts_ns. Not after sealing. */
 void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,

@@ -12,6 +12,11 @@
 #include "ship/label-index.h"
 
 #define LABELS_MAX (64u * 1024u)
+/* An index value: the stream in the low bits, the label limits' changes
+ * above (label-limits.h), so that a set seen before is neither checked nor
+ * rendered again, and its entries are still counted. */
+#define STREAM_BITS 24
+#define STREAM_MAX ((1u << STREAM_BITS) - 1)
 #define CHUNK_MIN (16u * 1024u)
 #define CHUNK_MAX (1024u * 1024u)
 
@@ -21,6 +26,7 @@ struct sl_batcher {
         struct sl_kvs ext;              /* owned copy of the external labels */
         struct sl_kvs merged;           /* scratch: the labels that may be sent, external
                                          * and the entry's merged; borrowed for one add */
+        struct sl_kvs limited;          /* scratch: merged within Loki's limits */
         struct sl_buf rendered;         /* scratch: the merged set rendered, capped */
         struct sl_label_index *streams; /* owned: label set -> stream of the open batch;
                                          * empty when no batch is open */
@@ -38,6 +44,7 @@ struct sl_batcher *sl_batcher_new(const struct sl_batcher_options *opts) {
         sl_arena_init(&b->ext_arena, 1024);
         sl_kvs_init(&b->ext);
         sl_kvs_init(&b->merged);
+        sl_kvs_init(&b->limited);
         sl_buf_init(&b->rendered, LABELS_MAX);
         b->streams = sl_label_index_new(64);
         if (opts->external_labels)
@@ -58,6 +65,7 @@ void sl_batcher_free(struct sl_batcher *b) {
         sl_label_index_free(b->streams);
         sl_buf_release(&b->rendered);
         sl_kvs_release(&b->merged);
+        sl_kvs_release(&b->limited);
         sl_kvs_release(&b->ext);
         sl_arena_release(&b->ext_arena);
         free(b);
@@ -72,22 +80,9 @@ static struct sl_batch *open_batch(struct sl_batcher *b, uint64_t now_ns) {
         return b->open;
 }
 
-/* The length of @s cut to at most @max bytes without splitting a UTF-8
- * sequence; bytes that are not UTF-8 are cut at @max. */
-static size_t utf8_cut(struct sl_str s, size_t max) {
-        for (size_t back = 0; back < 4 && back <= max; back++) {
-                unsigned char c = (unsigned char)s.ptr[max - back];
-                if ((c & 0xc0) != 0x80)
-                        return max - back;
-        }
-        return max;
-}
-
 /* Whether the label @kv can be sent at all: it has a value and is not
- * internal. Checking the name (see sl_labels_render()) is left to the
- * rendering of a new set: names are checked when configured, so a set
- * rarely holds an invalid one, and a set that does renders the same text,
- * and so finds the same stream, as without it. */
+ * internal. Checking the name and the limits is left to a new set (see
+ * sl_label_limits_apply()): a set seen before was checked then. */
 static bool maybe_sent(const struct sl_kv *kv) {
         return kv->value.len && !sl_label_name_internal(kv->name);
 }
@@ -119,18 +114,27 @@ static void merge_labels(struct sl_batcher *b, const struct sl_kvs *labels) {
         }
 }
 
+/* Counts an entry kept with @changed labels. */
+static void count_limited(struct sl_batcher *b, unsigned changed) {
+        for (int k = 0; changed; k++, changed >>= 1)
+                if (changed & 1)
+                        b->stats.label_limited[k]++;
+}
+
 int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_ns) {
         struct sl_str line = e->line;
         struct sl_batch *batch;
-        uint32_t stream = 0;
+        uint32_t stream = 0, value = 0;
+        unsigned changed = 0;
         uint64_t hash = 0;
         bool indexed, known;
         int r;
 
         /* The stream: found by the label pairs themselves; the set is
-         * rendered to Loki's text only when the open batch has no stream
-         * for it yet. Past SL_LABELS_RENDER_MAX labels the text depends on
-         * their order too: such a set is rendered every time. */
+         * checked against Loki's limits and rendered to Loki's text only
+         * when the open batch has no stream for it yet. Past
+         * SL_LABELS_RENDER_MAX labels the text depends on their order too:
+         * such a set is checked and rendered every time. */
         merge_labels(b, &e->labels);
         if (b->merged.len == 0) {
                 b->stats.entries_dropped_no_labels++;
@@ -139,11 +143,18 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
         indexed = b->merged.len <= SL_LABELS_RENDER_MAX;
         if (indexed)
                 hash = sl_label_index_hash(b->streams, &b->merged);
-        known = indexed && b->open &&
-                sl_label_index_find(b->streams, hash, &b->merged, &stream);
-        if (!known) {
+        known = indexed && b->open && sl_label_index_find(b->streams, hash, &b->merged, &value);
+        if (known) {
+                stream = value & STREAM_MAX;
+                changed = value >> STREAM_BITS;
+        } else {
+                changed = sl_label_limits_apply(&b->opts.label_limits, &b->merged, &b->limited);
+                if (changed && b->opts.drop_over_label_limits) {
+                        b->stats.label_dropped[__builtin_ctz(changed)]++;
+                        return -EPERM;
+                }
                 sl_buf_reset(&b->rendered);
-                r = sl_labels_render(&b->merged, &b->rendered);
+                r = sl_labels_render(&b->limited, &b->rendered);
                 if (r == -ENOBUFS) {
                         b->stats.entries_dropped_labels_too_long++;
                         return -ENOBUFS;
@@ -154,23 +165,35 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
                 }
         }
 
+        if (!known && b->opts.max_streams && b->open) {
+                size_t n;
+
+                sl_batch_streams(b->open, &n);
+                if (n >= b->opts.max_streams &&
+                    !sl_batch_has_stream(b->open, sl_buf_str(&b->rendered))) {
+                        b->stats.entries_dropped_stream_limit++;
+                        return -ENOSPC;
+                }
+        }
+
         if (b->opts.max_line_size && line.len > b->opts.max_line_size) {
                 if (!b->opts.truncate) {
                         b->stats.entries_dropped_too_long++;
                         return -E2BIG;
                 }
-                line.len = utf8_cut(line, (size_t)b->opts.max_line_size);
+                line.len = sl_str_utf8_cut(line, (size_t)b->opts.max_line_size);
                 b->stats.entries_truncated++;
         }
 
         batch = open_batch(b, now_ns);
         if (!known) {
-                /* By its text: sets that differ only in labels not rendered
-                 * (invalid names) share a stream. */
+                /* By its text: sets that differ only in what was left out
+                 * or cut share a stream. */
                 stream = sl_batch_stream(batch, sl_buf_str(&b->rendered));
-                if (indexed)
-                        sl_label_index_add(b->streams, hash, &b->merged, stream);
+                if (indexed && stream <= STREAM_MAX)
+                        sl_label_index_add(b->streams, hash, &b->merged, stream | changed << STREAM_BITS);
         }
+        count_limited(b, changed);
         sl_batch_add(batch, stream, e->ts_ns ? e->ts_ns : sl_wall_ns(), line, &e->metadata);
         b->stats.entries_added++;
         return sl_batch_bytes(batch) >= b->opts.batchsize ? 1 : 0;

@@ -10,14 +10,23 @@
  *
  * Labels: the stream of an entry is its labels merged over the client's
  * external labels; on a name in both, the entry's value wins (as Promtail's
- * client does: externalLabels.Merge(entry.Labels)). Internal names ("__"),
- * invalid names and empty values are not rendered (see core/labels.h); an
- * entry left without any label is refused.
+ * client does: externalLabels.Merge(entry.Labels)). Internal names ("__")
+ * and empty values are not sent. Loki's limits on a label set (label-limits.h:
+ * name syntax and length, value length, duplicates, names per stream) are
+ * applied before the set is rendered: by default the set is changed so that
+ * Loki takes it (a value cut, labels left out) and the entry is kept, and
+ * counted by reason (label_limited); with drop_over_label_limits the entry
+ * is dropped and counted by its first reason (label_dropped). An entry left
+ * without any label is refused.
  *
  * An entry's stream is found from its label pairs (struct sl_label_index,
  * an order-independent hash checked against a copy of each stream's
  * pairs); a set is rendered to Loki's text only for the first entry of its
  * stream in a batch.
+ *
+ * Streams: with max_streams, an entry of a stream new to the open batch is
+ * dropped (counted) once the batch holds max_streams streams, as Promtail's
+ * client does; the next batch starts with room again.
  *
  * Owns: the open batch, a copy of the external labels, the index of the open
  * batch's streams, scratch buffers.
@@ -49,6 +58,7 @@
 #include "core/entry.h"
 #include "core/kv.h"
 #include "ship/batch.h"
+#include "ship/label-limits.h"
 
 struct sl_batcher_options {
         uint64_t batchsize;                   /* seal once the open batch holds this many
@@ -58,7 +68,13 @@ struct sl_batcher_options {
         const struct sl_kvs *external_labels; /* borrowed during _new (copied); may be NULL;
                                                * added to every stream, entry labels win */
         uint64_t max_line_size;               /* longest line in bytes; 0 = no limit */
+        uint64_t max_streams;                 /* most streams in one batch (Promtail's
+                                               * limits_config.max_streams); 0 = no limit */
         bool truncate;                        /* longer lines: cut (true) or drop (false) */
+        struct sl_label_limits label_limits;  /* Loki's limits on a stream's labels; all 0:
+                                               * none */
+        bool drop_over_label_limits;          /* drop an entry whose labels break them,
+                                               * instead of changing its labels */
 };
 
 struct sl_batcher_stats {
@@ -67,6 +83,12 @@ struct sl_batcher_stats {
         uint64_t entries_dropped_too_long;  /* lines over max_line_size, not truncating */
         uint64_t entries_dropped_no_labels; /* entries without any label to send */
         uint64_t entries_dropped_labels_too_long; /* rendered label set over 64 KiB */
+        uint64_t label_limited[SL_LABEL_VIOLATIONS]; /* entries kept with labels changed to meet
+                                              * the limits, by kind (an entry may count
+                                              * under several) */
+        uint64_t label_dropped[SL_LABEL_VIOLATIONS]; /* entries dropped for their labels
+                                              * (drop_over_label_limits), by first kind */
+        uint64_t entries_dropped_stream_limit; /* a new stream in a batch holding max_streams */
         uint64_t batches_sealed;            /* batches handed out by take */
 };
 
@@ -83,7 +105,10 @@ SL_DEFINE_CLEANUP(struct sl_batcher *, sl_batcher_free)
  * truncating. Returns 0; 1 when the batch now holds batchsize bytes (the
  * caller should take it); or, counted and with nothing added:
  *   -EINVAL   the entry has no label to send ("no_labels"),
+ *   -EPERM    its labels break Loki's limits and drop_over_label_limits,
  *   -E2BIG    the line is too long and lines are not truncated,
+ *   -ENOSPC   the entry's stream is not in the open batch, which already
+ *             holds max_streams streams (Promtail's "stream_limited"),
  *   -ENOBUFS  its rendered label set is larger than 64 KiB. */
 int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_ns);
 

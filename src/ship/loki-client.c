@@ -13,13 +13,18 @@
 
 #include "base/backoff.h"
 #include "base/buf.h"
+#include "base/fs-util.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "ship/push-encode.h"
+#include "ship/loki-refusal.h"
 #include "ship/retry-after.h"
 
 #define BODY_MAX (256u * 1024u * 1024u)    /* largest compressed body */
-#define MESSAGE_MAX 1024u                  /* response text kept */
+#define MESSAGE_MAX 1024u                  /* response text reported */
+#define RESPONSE_MAX (1024u * 1024u)       /* response kept to read a 400's refusals */
+#define RESPONSE_KEEP (64u * 1024u)        /* a larger response buffer is given back */
+#define SECRET_MAX (64u * 1024u)           /* longest credentials file */
 
 static const double duration_bounds[] = {
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, INFINITY,
@@ -50,10 +55,24 @@ struct sl_loki_client {
         sl_push_done_fn done;            /* called once per batch */
         void *userdata;                  /* borrowed, passed to done */
         uint64_t max_retries;            /* 0 = until success */
+        bool drop_rate_limited;          /* 429 refuses the part */
         bool curl_global;                /* curl_global_init() succeeded: clean up once */
         CURLM *multi;                    /* owned */
         CURL *easy;                      /* owned; reused for every request */
         struct curl_slist *headers;      /* owned request headers */
+        struct curl_slist *headers_tail; /* borrowed: the last fixed header; the
+                                          * Authorization header, if any, follows it */
+        struct curl_slist *proxy_headers; /* owned proxy CONNECT headers */
+        bool basic;                      /* basic authentication */
+        char *username;                  /* owned copies of the credentials (NULL: unset) */
+        char *username_file;
+        char *password;
+        char *password_file;
+        char *auth_type;                 /* owned; NULL: no Authorization header */
+        char *credentials;
+        char *credentials_file;
+        bool secrets_in_files;           /* credentials are read again per request */
+        bool auth_set;                   /* the fixed credentials are in place */
         int *fds;                        /* owned array: curl sockets registered on loop */
         size_t n_fds;                    /* sockets registered */
         size_t cap_fds;                  /* items allocated in fds */
@@ -81,6 +100,8 @@ struct sl_loki_client {
         struct sl_push_encoder *enc;     /* owned */
         struct sl_buf body;              /* owned: encoded part in flight, capped */
         struct sl_buf response;          /* owned: start of the answer's body, capped */
+        bool response_cut;               /* the body went past the cap */
+        char message[MESSAGE_MAX + 1];   /* the answer as reported: long quotes shortened */
         char curl_error[CURL_ERROR_SIZE];/* curl's text for the last failure */
         struct sl_retry_after retry_after; /* the answer's Retry-After; kind NONE = none */
         int64_t server_date_s;           /* the answer's Date in Unix seconds; -1 = none */
@@ -170,6 +191,34 @@ static void part_refused(struct sl_loki_client *c, int status, const char *messa
         if (!c->head_refused)
                 set_head_message(c, status, message);
         c->head_refused = true;
+}
+
+/* The top part was answered 400 for: Loki validates stream by stream and
+ * stores what passes, so the answer's messages tell how many of its
+ * entries it refused (loki-refusal.h); the rest was sent. An answer that
+ * names none of them refuses the whole part. */
+static void part_answered_400(struct sl_loki_client *c, const char *message) {
+        struct part *p = &c->parts[c->n_parts - 1];
+        ssize_t refused = sl_loki_refused_entries(queue_head(c), p->first, p->count, c->response.data,
+                                                  c->response.len, !c->response_cut);
+        struct part rest;
+
+        if (refused < 0 || (size_t)refused >= p->count) {
+                part_refused(c, 400, message);
+                return;
+        }
+        /* Account the accepted entries as sent, the others as refused. */
+        rest = *p;
+        p->count = rest.count - (size_t)refused;
+        c->head.entries_sent += p->count;
+        c->stats.entries_sent += p->count;
+        p->count = (size_t)refused;
+        if (refused > 0) {
+                part_refused(c, 400, message);
+        } else {
+                c->n_parts--;
+                c->stats.bytes_sent += c->body.len;
+        }
 }
 
 /* ---- counters -------------------------------------------------------------- */
@@ -266,6 +315,37 @@ static const char *response_text(struct sl_loki_client *c) {
         return r->data;
 }
 
+/* Writes @text into @out (@size bytes, terminated) for a message: each
+ * quoted string of Loki's ('...', ended by a quote before a blank, ';' or
+ * the end) longer than 96 bytes is shortened to its start and end, so that
+ * a refusal naming a stream with a 3,000-byte label still says, within the
+ * message's 1 KiB, what Loki refused it for. */
+static const char *shorten_quotes(const char *text, char *out, size_t size) {
+        size_t n = 0;
+
+        for (const char *p = text; *p && n + 1 < size;) {
+                const char *end = NULL;
+
+                if (*p == '\'') {
+                        for (const char *q = p + 1; *q; q++)
+                                if (*q == '\'' && (q[1] == '\0' || q[1] == ' ' || q[1] == ';' || q[1] == '\n')) {
+                                        end = q;
+                                        break;
+                                }
+                }
+                if (end && end - p > 96) {
+                        int w = snprintf(out + n, size - n, "%.48s...(%zu bytes)...%.24s'", p,
+                                         (size_t)(end - p - 1), end - 24);
+                        n = w < 0 || (size_t)w >= size - n ? size - 1 : n + (size_t)w;
+                        p = end + 1;
+                        continue;
+                }
+                out[n++] = *p++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
 /* Arms the retry of the part in flight: the backoff's wait, or the one the
  * answer's Retry-After asked for (capped by backoff_max) instead. */
 static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
@@ -295,12 +375,14 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
         c->head.requests++;
         record_status(c, code, now - c->started_ns);
         if (answered)
-                message = response_text(c);
+                message = shorten_quotes(response_text(c), c->message, sizeof(c->message));
         else
                 message = c->curl_error[0] ? c->curl_error : curl_easy_strerror(result);
 
         if (answered && code >= 200 && code < 300) {
                 part_sent(c, code, message);
+        } else if (answered && code == 429 && c->drop_rate_limited) {
+                part_refused(c, code, message);
         } else if (answered && code == 413 && c->parts[c->n_parts - 1].count > 1) {
                 parts_split(c);
         } else if (answered ? (code == 429 || (code >= 500 && code < 600))
@@ -310,6 +392,8 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
                 else
                         schedule_retry(c, now);
                 return;
+        } else if (answered && code == 400) {
+                part_answered_400(c, message);
         } else {
                 part_refused(c, code, message);
         }
@@ -336,13 +420,90 @@ static void check_done(struct sl_loki_client *c) {
         }
 }
 
+/* Reads the secret in @path (white space at both ends trimmed, as
+ * Prometheus does) into a new string; -errno with curl_error set if not. */
+static int read_secret(struct sl_loki_client *c, const char *path, char **ret) {
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0, start = 0;
+        int r;
+
+        r = sl_read_file(path, SECRET_MAX, &data, &len);
+        if (r < 0) {
+                snprintf(c->curl_error, sizeof(c->curl_error), "cannot read %s: %s", path,
+                         strerror(-r));
+                return r;
+        }
+        while (len && strchr(" \t\r\n", data[len - 1]))
+                len--;
+        while (start < len && strchr(" \t\r\n", data[start]))
+                start++;
+        *ret = sl_xstrndup(data + start, len - start);
+        return 0;
+}
+
+/* @value, or the content of @file when given (new string in *@ret). */
+static int secret(struct sl_loki_client *c, const char *value, const char *file, char **ret) {
+        if (file)
+                return read_secret(c, file, ret);
+        *ret = sl_xstrdup(value ? value : "");
+        return 0;
+}
+
+/* Puts the credentials in place: once, or before every request when some
+ * are read from files (so a rotated secret is picked up). The
+ * Authorization header is the node after headers_tail. */
+static int refresh_auth(struct sl_loki_client *c) {
+        _cleanup_free_ char *user = NULL, *pass = NULL, *cred = NULL, *line = NULL;
+        struct curl_slist *node;
+        int r;
+
+        if (c->auth_set && !c->secrets_in_files)
+                return 0;
+        if (c->basic) {
+                r = secret(c, c->username, c->username_file, &user);
+                if (r == 0)
+                        r = secret(c, c->password, c->password_file, &pass);
+                if (r < 0)
+                        return r;
+                if (curl_easy_setopt(c->easy, CURLOPT_USERNAME, user) != CURLE_OK ||
+                    curl_easy_setopt(c->easy, CURLOPT_PASSWORD, pass) != CURLE_OK)
+                        return -ENOMEM;
+        }
+        if (c->auth_type) {
+                r = secret(c, c->credentials, c->credentials_file, &cred);
+                if (r < 0)
+                        return r;
+                line = sl_xasprintf("Authorization: %s %s", c->auth_type, cred);
+                node = c->headers_tail->next;
+                if (!node || strcmp(node->data, line) != 0) {
+                        curl_slist_free_all(node);
+                        c->headers_tail->next = NULL;
+                        if (!curl_slist_append(c->headers, line))
+                                return -ENOMEM;
+                }
+        }
+        c->auth_set = true;
+        return 0;
+}
+
 static void start_request(struct sl_loki_client *c) {
         CURLMcode mc;
 
+        if (c->response.size > RESPONSE_KEEP) {
+                sl_buf_release(&c->response);
+                sl_buf_init(&c->response, RESPONSE_MAX);
+        }
         sl_buf_reset(&c->response);
+        c->response_cut = false;
         c->retry_after.kind = SL_RETRY_AFTER_NONE;
         c->server_date_s = -1;
         c->curl_error[0] = '\0';
+        if (refresh_auth(c) < 0) {
+                c->started_ns = sl_now_ns();
+                c->state = STATE_SENDING;
+                finish_request(c, CURLE_READ_ERROR, 0);
+                return;
+        }
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body.data);
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
         c->started_ns = sl_now_ns();
@@ -391,6 +552,7 @@ static void process_queue(struct sl_loki_client *c) {
                                                          : "batch cannot be encoded");
                         continue;
                 }
+                c->stats.bytes_encoded += c->body.len;
                 c->head_retries = 0;
                 sl_backoff_reset(&c->backoff);
                 start_request(c);
@@ -481,6 +643,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
         size_t len = size * n, room = c->response.cap - c->response.len;
 
         sl_buf_append(&c->response, p, SL_MIN(len, room));
+        c->response_cut = c->response_cut || len > room;
         return len;
 }
 
@@ -526,6 +689,82 @@ static bool append_header(struct curl_slist **list, const char *header) {
         return true;
 }
 
+/* Whether @name is a header the client sets itself, which configured
+ * headers do not overwrite (Promtail's rule). */
+static bool own_header(struct sl_str name, bool has_tenant) {
+        static const char *const own[] = { "Content-Type", "User-Agent", "Expect" };
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(own); i++)
+                if (name.len == strlen(own[i]) && strncasecmp(name.ptr, own[i], name.len) == 0)
+                        return true;
+        return has_tenant && name.len == 13 && strncasecmp(name.ptr, "X-Scope-OrgID", 13) == 0;
+}
+
+/* A PEM held in memory, as curl takes it (copied). */
+static bool set_blob(CURL *e, CURLoption opt, const char *pem) {
+        struct curl_blob blob = { .data = (void *)pem, .len = strlen(pem),
+                                  .flags = CURL_BLOB_COPY };
+        return curl_easy_setopt(e, opt, &blob) == CURLE_OK;
+}
+
+static bool setup_tls(CURL *e, const struct sl_loki_client_tls *t) {
+        static const long min[] = { CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_TLSv1_1,
+                                    CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_TLSv1_3 };
+        static const long max[] = { CURL_SSLVERSION_MAX_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_1,
+                                    CURL_SSLVERSION_MAX_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_3 };
+        long version = CURL_SSLVERSION_DEFAULT;
+        bool ok = true;
+
+        if (t->ca_file)
+                ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file) == CURLE_OK;
+        if (t->ca)
+                ok = ok && set_blob(e, CURLOPT_CAINFO_BLOB, t->ca);
+        if (t->cert_file)
+                ok = ok && curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert_file) == CURLE_OK;
+        if (t->cert)
+                ok = ok && set_blob(e, CURLOPT_SSLCERT_BLOB, t->cert);
+        if (t->key_file)
+                ok = ok && curl_easy_setopt(e, CURLOPT_SSLKEY, t->key_file) == CURLE_OK;
+        if (t->key)
+                ok = ok && set_blob(e, CURLOPT_SSLKEY_BLOB, t->key);
+        if (t->insecure_skip_verify)
+                ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
+                     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK;
+        if (t->min_version >= 10 && t->min_version <= 13)
+                version = min[t->min_version - 10];
+        else if (t->max_version)
+                version = CURL_SSLVERSION_TLSv1; /* a bound above needs one below */
+        if (t->max_version >= 10 && t->max_version <= 13)
+                version |= max[t->max_version - 10];
+        if (version != CURL_SSLVERSION_DEFAULT)
+                ok = ok && curl_easy_setopt(e, CURLOPT_SSLVERSION, version) == CURLE_OK;
+        return ok;
+}
+
+/* Prometheus' client uses a proxy only when told to: proxy_url, or the
+ * environment with proxy_from_environment. An empty CURLOPT_PROXY keeps
+ * curl from reading the environment. */
+static bool setup_proxy(struct sl_loki_client *c, const struct sl_loki_client_proxy *p) {
+        CURL *e = c->easy;
+
+        for (size_t i = 0; p->connect_headers && p->connect_headers[i]; i++)
+                if (!append_header(&c->proxy_headers, p->connect_headers[i]))
+                        return false;
+        if (c->proxy_headers &&
+            (curl_easy_setopt(e, CURLOPT_PROXYHEADER, c->proxy_headers) != CURLE_OK ||
+             curl_easy_setopt(e, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE) != CURLE_OK))
+                return false;
+        if (p->from_environment)
+                return true;
+        if (curl_easy_setopt(e, CURLOPT_PROXY, p->url ? p->url : "") != CURLE_OK)
+                return false;
+        return !p->no_proxy || curl_easy_setopt(e, CURLOPT_NOPROXY, p->no_proxy) == CURLE_OK;
+}
+
+static char *dup_or_null(const char *s) {
+        return s ? sl_xstrdup(s) : NULL;
+}
+
 static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_options *opts) {
         CURL *e = c->easy;
         long timeout_ms = 0;
@@ -538,7 +777,23 @@ static bool setup_easy(struct sl_loki_client *c, const struct sl_loki_client_opt
                 _cleanup_free_ char *h = sl_xasprintf("X-Scope-OrgID: %s", opts->tenant_id);
                 ok = append_header(&c->headers, h);
         }
+        for (size_t i = 0; ok && opts->headers && i < opts->headers->len; i++) {
+                const struct sl_kv *kv = &opts->headers->items[i];
+                _cleanup_free_ char *h = NULL;
+
+                if (own_header(kv->name, opts->tenant_id && opts->tenant_id[0]))
+                        continue;
+                /* "Name;" is curl's spelling of a header with an empty value. */
+                h = kv->value.len ? sl_xasprintf("%.*s: %.*s", (int)kv->name.len, kv->name.ptr,
+                                                 (int)kv->value.len, kv->value.ptr)
+                                  : sl_xasprintf("%.*s;", (int)kv->name.len, kv->name.ptr);
+                ok = append_header(&c->headers, h);
+        }
         if (!ok)
+                return false;
+        for (c->headers_tail = c->headers; c->headers_tail->next;)
+                c->headers_tail = c->headers_tail->next;
+        if (!setup_tls(e, &opts->tls) || !setup_proxy(c, &opts->proxy))
                 return false;
         if (opts->timeout_ns) {
                 uint64_t ms = opts->timeout_ns / SL_NSEC_PER_MSEC;
@@ -571,12 +826,23 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         c->done = done;
         c->userdata = userdata;
         c->max_retries = opts->max_retries;
+        c->drop_rate_limited = opts->drop_rate_limited;
+        c->basic = opts->auth.basic;
+        c->username = dup_or_null(opts->auth.username);
+        c->username_file = dup_or_null(opts->auth.username_file);
+        c->password = dup_or_null(opts->auth.password);
+        c->password_file = dup_or_null(opts->auth.password_file);
+        c->auth_type = dup_or_null(opts->auth.type);
+        c->credentials = dup_or_null(opts->auth.credentials);
+        c->credentials_file = dup_or_null(opts->auth.credentials_file);
+        c->secrets_in_files = (c->basic && (c->username_file || c->password_file)) ||
+                              (c->auth_type && c->credentials_file);
         c->server_date_s = -1;
         sl_timer_init(&c->curl_timer, on_curl_timer, c);
         sl_timer_init(&c->retry_timer, on_retry, c);
         sl_timer_init(&c->kick_timer, on_kick, c);
         sl_buf_init(&c->body, BODY_MAX);
-        sl_buf_init(&c->response, MESSAGE_MAX);
+        sl_buf_init(&c->response, RESPONSE_MAX);
         c->enc = sl_push_encoder_new(BODY_MAX);
         sl_backoff_init(&c->backoff, opts->backoff_min_ns, opts->backoff_max_ns,
                         sl_now_ns() ^ (uint64_t)(uintptr_t)c);
@@ -614,6 +880,14 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         sl_loop_timer_disarm(c->loop, &c->retry_timer);
         sl_loop_timer_disarm(c->loop, &c->kick_timer);
         curl_slist_free_all(c->headers);
+        curl_slist_free_all(c->proxy_headers);
+        free(c->username);
+        free(c->username_file);
+        free(c->password);
+        free(c->password_file);
+        free(c->auth_type);
+        free(c->credentials);
+        free(c->credentials_file);
         if (c->curl_global)
                 curl_global_cleanup();
         while (c->q_len)

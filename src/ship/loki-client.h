@@ -6,11 +6,14 @@
  * of entries, unless Loki finds the body too large: then that part is
  * split in two halves, sent one after the other (push-encode.h encodes a
  * range of entries). Each part is encoded once and POSTed with
- * Content-Type: application/x-protobuf, the User-Agent, and X-Scope-OrgID
- * when a tenant is set. Loki's answer to a part decides:
+ * Content-Type: application/x-protobuf, the User-Agent, X-Scope-OrgID
+ * when a tenant is set, and the configured headers (Promtail's
+ * clients[].headers) but for those it sets itself, which they do not
+ * overwrite. Loki's answer to a part decides:
  *   any 2xx (also 260, "blocked by policy": final)   -> the part is sent
  *   413 (or a body over the client's own cap), the part holding more than
  *       one entry                                    -> split into halves
+ *   429 with drop_rate_limited                       -> the part is refused
  *   429, 5xx, connection errors, timeouts            -> the same body is
  *       sent again after a backoff wait (sl_backoff). A Retry-After header,
  *       delay-seconds or HTTP-date (retry-after.h), replaces that wait,
@@ -18,18 +21,32 @@
  *       an answer that ends a part (or splits it), counting starts again.
  *       When the max_retries-th retry fails too, the client gives up the
  *       part and the parts of the batch not sent yet
- *   any other status (never retried: a 400 may mean Loki stored part of
- *       the body), 413 for a single entry, a URL curl cannot use
+ *   400: Loki validates stream by stream and stores what passes; its
+ *       messages name what it refused (loki-refusal.h: the first 1 MiB of
+ *       the answer is read)                          -> those entries are
+ *       refused, the others sent; when the answer names none of the part's
+ *       streams, the whole part is refused. Never retried.
+ *   any other status, 413 for a single entry, a URL curl cannot use
  *                                                    -> the part is refused
  * The outcome of the batch combines those of its parts:
  *   every part sent                                  -> SL_PUSH_SENT
  *   the client gave up (the rest is dropped)         -> SL_PUSH_GAVE_UP
- *   otherwise, some part refused (the other parts
+ *   otherwise, some entries refused (the others
  *       were sent: see sl_loki_client_last_report())  -> SL_PUSH_REFUSED
  *   a batch without entries, with no request         -> SL_PUSH_EMPTY
  * done() is called exactly once per batch, in submit order, always from a
  * loop callback (never from inside submit), and takes ownership of the
  * batch; the batch's marks belong to it whole, however it was split.
+ *
+ * Authentication, TLS and proxy follow Prometheus' HTTP client settings that
+ * Promtail's clients use: basic auth (curl's, sent with the first request),
+ * an Authorization header ("TYPE CREDENTIALS"), credentials, usernames and
+ * passwords from files read again before every request (trimmed of white
+ * space at both ends, as Prometheus does; a file that cannot be read fails
+ * that request like a connection error, which is retried), CA and client
+ * certificate and key as files or inline PEM, skipping verification, TLS
+ * version bounds, a proxy (with no_proxy and CONNECT headers), and the
+ * HTTP(S)_PROXY environment only when asked: by default no proxy is used.
  *
  * I/O: libcurl's multi socket API driven by the loop: curl's sockets are
  * registered with sl_loop_add_fd() and its timeout is one struct sl_timer;
@@ -38,7 +55,8 @@
  * Owns: the curl multi and easy handles, their sockets' registrations, three
  * timers, the queued batches (until done()), the parts of the head batch
  * still to send and the encoded body of the one in flight, the response
- * text (first 1 KiB), the latest refusal's text. Borrows: the loop (must
+ * (first 1 MiB; a buffer over 64 KiB is given back before the next
+ * request), the latest refusal's text (first 1 KiB). Borrows: the loop (must
  * outlive the client), the callback's userdata.
  *
  * Calling sequence:
@@ -61,6 +79,7 @@
 
 #include "base/cleanup.h"
 #include "base/loop.h"
+#include "core/kv.h"
 #include "ship/batch.h"
 
 enum sl_push_outcome {
@@ -84,6 +103,41 @@ typedef void (*sl_push_done_fn)(void *userdata, struct sl_batch *batch,
                                 enum sl_push_outcome outcome, int http_status,
                                 const char *message);
 
+/* TLS to Loki (https:// URLs). Strings copied; NULL: not set. A file and
+ * inline PEM of the same thing exclude each other (config checks). */
+struct sl_loki_client_tls {
+        const char *ca_file;        /* CA bundle that signs Loki's certificate */
+        const char *ca;             /* the same, inline PEM */
+        const char *cert_file;      /* client certificate (mutual TLS) */
+        const char *cert;           /* inline PEM */
+        const char *key_file;       /* its private key */
+        const char *key;            /* inline PEM */
+        bool insecure_skip_verify;  /* accept any certificate and name */
+        int min_version;            /* 10..13 (TLS 1.0 .. 1.3); 0: libcurl's default */
+        int max_version;            /* 10..13; 0: no bound */
+};
+
+/* Credentials. basic: username/password (or their files); else, with
+ * auth_type, an "Authorization: TYPE CREDENTIALS" header. */
+struct sl_loki_client_auth {
+        bool basic;                 /* HTTP basic authentication */
+        const char *username;       /* copied; NULL: "" (or username_file) */
+        const char *username_file;  /* read before every request */
+        const char *password;
+        const char *password_file;
+        const char *type;           /* "Bearer", ...; NULL: no Authorization header */
+        const char *credentials;
+        const char *credentials_file;
+};
+
+struct sl_loki_client_proxy {
+        const char *url;            /* http://, https:// or socks5:// proxy; NULL: none */
+        const char *no_proxy;       /* hosts that bypass it, comma-separated */
+        bool from_environment;      /* use HTTP_PROXY, HTTPS_PROXY, NO_PROXY */
+        const char *const *connect_headers; /* "Name: value" lines sent to the proxy
+                                    * (CONNECT), NULL-terminated; copied; may be NULL */
+};
+
 struct sl_loki_client_options {
         const char *url;         /* full push URL (.../loki/api/v1/push); copied */
         const char *tenant_id;   /* X-Scope-OrgID; NULL or "" = none; copied */
@@ -94,12 +148,22 @@ struct sl_loki_client_options {
         uint64_t max_retries;    /* retries per part before giving up (a part is sent at
                                   * most 1 + max_retries times in a row without an
                                   * answer that ends it); 0 = until success */
+        const struct sl_kvs *headers; /* sent with every request; borrowed during _new
+                                  * (copied); may be NULL. Content-Type, User-Agent,
+                                  * Expect and, with a tenant, X-Scope-OrgID are
+                                  * skipped (any case): the client sets them */
+        bool drop_rate_limited;  /* a 429 refuses the part for good instead of
+                                  * retrying it (drop_rate_limited_batches) */
+        struct sl_loki_client_tls tls;
+        struct sl_loki_client_auth auth;
+        struct sl_loki_client_proxy proxy;
 };
 
 struct sl_loki_client_stats {
         uint64_t requests;        /* requests finished (answered or failed), retries included */
         uint64_t retries;         /* requests repeated after 429, 5xx or no answer */
         uint64_t bytes_sent;      /* compressed body bytes of requests answered 2xx */
+        uint64_t bytes_encoded;   /* compressed body bytes encoded (each part once) */
         uint64_t entries_sent;    /* entries Loki accepted (2xx), whatever their batch's outcome */
         uint64_t entries_dropped; /* entries_refused + entries_gave_up */
         uint64_t entries_refused; /* entries of parts refused for good (400, 413 alone, ...) */

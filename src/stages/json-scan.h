@@ -20,6 +20,10 @@
  *   - values nest at most SL_JSON_SCAN_MAX_DEPTH deep (the top-level value
  *     has depth 1);
  *   - only whitespace may follow the top-level value (no BOM before it).
+ *   - one difference: jansson 2.14 drops a NUL byte that directly follows
+ *     a number, true, false or null ("1\0", "[true\0,2]": its reader of
+ *     those tokens swallows it); json-scan refuses such text, as RFC 8259
+ *     does (a raw NUL is never valid outside a string).
  * Duplicate keys: the last one wins, including for paths below it
  * (`{"a":{"b":1},"a":2}` has no `a.b`), as jansson and Go decide.
  * A key written with escapes ("m\u0073g") matches its decoded form.

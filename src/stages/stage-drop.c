@@ -9,26 +9,25 @@
  * `longer_than` (the line is longer than this many bytes, "8KB" style) and
  * `drop_counter_reason` (what the drop is counted as; default "drop_stage").
  * When several are given, all must hold (AND); use several stages for OR.
- * An entry whose `source` was not extracted is never dropped.
+ * An entry whose `source` was not extracted is never dropped. The search
+ * runs under stages/go-regex.h's limits: a line on which it is cut short is
+ * kept, and counted as a stage failure (sl_pipeline_errors()).
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
-
 #include <errno.h>
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/cleanup.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
+#include "stages/go-regex.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 
 struct drop_ctx {
         char *source;             /* owned: extracted name; NULL: the line */
         struct sl_str source_s;   /* slice of source */
-        pcre2_code *re;           /* owned: compiled `expression`, or NULL */
-        pcre2_match_data *match;  /* owned: reused by every match */
+        struct sl_go_regex *re;   /* owned: compiled `expression`, or NULL */
         char *value;              /* owned: `value`, or NULL */
         struct sl_str value_s;    /* slice of value */
         uint64_t older_than_ns;   /* 0: no age condition */
@@ -46,10 +45,10 @@ static int drop_process(void *userdata, struct sl_entry *e) {
                         return SL_STAGE_KEEP;
                 subject = *v;
         }
-        if (ctx->re &&
-            pcre2_match(ctx->re, (PCRE2_SPTR)(subject.ptr ? subject.ptr : ""), subject.len, 0, 0,
-                        ctx->match, NULL) < 0)
-                return SL_STAGE_KEEP;
+        if (ctx->re && !sl_go_regex_matches(ctx->re, subject))
+                /* A search a limit cut short is no match: kept, and
+                 * counted as a stage failure. */
+                return sl_go_regex_limited(ctx->re) ? -E2BIG : SL_STAGE_KEEP;
         if (ctx->value && !sl_str_eq(subject, ctx->value_s))
                 return SL_STAGE_KEEP;
         if (ctx->older_than_ns) {
@@ -68,8 +67,7 @@ static void drop_destroy(void *userdata) {
 
         if (!ctx)
                 return;
-        pcre2_match_data_free(ctx->match);
-        pcre2_code_free(ctx->re);
+        sl_go_regex_free(ctx->re);
         free(ctx->source);
         free(ctx->value);
         free(ctx->reason);
@@ -78,28 +76,6 @@ static void drop_destroy(void *userdata) {
 
 static inline void drop_destroyp(struct drop_ctx **p) {
         drop_destroy(*p);
-}
-
-static int compile(struct drop_ctx *ctx, const char *pattern, const struct sl_yaml_node *node,
-                   const char *key, struct sl_cfg_error *err) {
-        PCRE2_UCHAR msg[256];
-        PCRE2_SIZE offset;
-        int code;
-
-        /* UTF-8 semantics as RE2's; lines that are not valid UTF-8 still
-         * match byte by byte where they are. */
-        ctx->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, NULL);
-        if (!ctx->re) {
-                pcre2_get_error_message(code, msg, sizeof(msg));
-                return sl_cfg_error_set(err, node, key, "bad regular expression at offset %zu: %s",
-                                        (size_t)offset, (const char *)msg);
-        }
-        (void)pcre2_jit_compile(ctx->re, PCRE2_JIT_COMPLETE);
-        ctx->match = pcre2_match_data_create_from_pattern(ctx->re, NULL);
-        if (!ctx->match)
-                abort(); /* OOM, as sl_xmalloc */
-        return 0;
 }
 
 static int drop_create(const struct sl_yaml_node *node, const char *path, struct sl_cfg_error *err,
@@ -145,8 +121,7 @@ static int drop_create(const struct sl_yaml_node *node, const char *path, struct
                                         "needs at least one of source, expression, older_than, "
                                         "longer_than");
         if (expression) {
-                r = compile(ctx, expression, sl_yaml_get(node, "expression"),
-                            sl_stage_key(key, sizeof(key), path, "expression"), err);
+                r = sl_stage_compile_regex(node, path, "expression", expression, &ctx->re, err);
                 if (r < 0)
                         return r;
         }

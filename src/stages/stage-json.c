@@ -1,33 +1,32 @@
 /* stage-json.c - the `json` stage: copies fields of a JSON line into the
  * entry's extracted values.
  *
- * Keys (as Promtail's): `expressions` maps an extracted name to where the
- * value is in the object, a top-level key (`msg`) or a dotted path
- * (`req.method`, `"@timestamp"` quoted for keys JMESPath would not take bare);
- * an empty expression means the name itself. `source` parses an extracted
+ * Keys (as Promtail's): `expressions` maps an extracted name to a JMESPath
+ * expression: a top-level key (`msg`), a dotted path (`req.method`,
+ * `"@timestamp"` quoted for keys JMESPath would not take bare), or with
+ * indexes, slices, projections and pipes (`items[0].id`, `items[*].id`,
+ * see jmespath.h); an empty expression means the name itself. `source` parses an extracted
  * value instead of the line; `drop_malformed` drops lines that are not a JSON
  * object (reason "malformed_json") instead of keeping them as they are.
  *
- * Extracted values are text: strings as they are, numbers as their shortest
- * decimal form, true/false, objects and arrays as compact JSON; null leaves
- * the name unset.
+ * Extracted values are text as Promtail makes it: strings as they are,
+ * numbers as Go reads and prints a float64 (FormatFloat 'f': "30",
+ * "0.5", "1000000000000000000000" for 1e21, 2^53+1 rounded), true/false,
+ * objects and arrays as Go's json.Marshal writes them (keys sorted, see
+ * jmespath.h); null leaves the name unset.
  *
- * The expressions' paths are compiled once into a json-scan path set; each
- * line is then validated and searched in one pass (json-scan.h), with no
- * tree built. What is valid, and the texts made of values, are what they
- * were when the stage parsed lines with jansson: numbers that are not in
- * their shortest form already are converted as jansson read them (a
- * document holding an integer beyond 64 bits has all of its numbers read
- * as doubles). Every extracted value lives in the entry's arena, valid
- * until the entry is reset whatever the input's lifetime (for unescaped
- * strings and numbers a short copy, which does not show in profiles).
+ * Plain keys and dotted paths are the fast path: compiled once into a
+ * json-scan path set, each line is validated and searched in one pass
+ * (json-scan.h), with no tree built; a number already in its shortest
+ * form is copied as it stands. Only when an expression needs more
+ * (indexes, projections) is the line also parsed into a jansson tree, once,
+ * for all such expressions. Every extracted value lives in the entry's
+ * arena, valid until the entry is reset whatever the input's lifetime.
  *
- * Objects and arrays, rare in what pipelines extract, are still rendered by
- * jansson (the same compact text as before: keys once, escapes and reals
- * written jansson's way). While it parses one, jansson's allocator hands
- * out memory from the entry's arena (json_set_alloc_funcs), so the hot path
- * never calls malloc; outside of that the allocator is plain malloc/free,
- * for any other jansson user.
+ * While jansson parses or evaluates, its allocator hands out memory from
+ * the entry's arena (json_set_alloc_funcs), so the hot path never calls
+ * malloc; outside of that the allocator is plain malloc/free, for any
+ * other jansson user.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -37,14 +36,16 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
+#include "stages/jmespath.h"
 #include "stages/json-scan.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 
 struct json_expr {
-        char *name;           /* owned: the extracted name */
-        struct sl_str name_s; /* slice of name */
-        int slot;             /* its path's value in json_ctx.values */
+        char *name;                /* owned: the extracted name */
+        struct sl_str name_s;      /* slice of name */
+        int slot;                  /* its path's value in json_ctx.values; -1: uses jmes */
+        struct sl_jmespath *jmes;  /* owned: a full JMESPath expression, or NULL */
 };
 
 struct json_ctx {
@@ -55,6 +56,8 @@ struct json_ctx {
         char *source;                 /* owned: extracted name to parse; NULL: the line */
         struct sl_str source_s;       /* slice of source */
         bool drop_malformed;          /* drop what does not parse instead of keeping it */
+        bool need_tree;               /* an expression needs a jansson tree */
+        struct sl_buf scratch;        /* owned: rendering of numbers and containers */
 };
 
 /* The arena jansson allocates from during a parse on this thread, or NULL. */
@@ -82,31 +85,11 @@ static void install_allocator(void) {
         }
 }
 
-/* The shortest text that reads back as @d, written as JavaScript writes
- * numbers (pino is JavaScript): plain decimals for exponents -6 to 20
- * ("1000", "0.1"), exponent form beyond ("1e+21"). */
-static struct sl_str format_real(double d, struct sl_arena *arena) {
-        char *out = sl_arena_alloc(arena, 48), sci[32];
-        int digits = 0, exp, n;
-
-        for (digits = 0; digits < 17; digits++) {
-                snprintf(sci, sizeof(sci), "%.*e", digits, d);
-                if (strtod(sci, NULL) == d)
-                        break;
-        }
-        exp = atoi(strchr(sci, 'e') + 1);
-        if (exp >= -6 && exp < 21)
-                n = snprintf(out, 48, "%.*f", digits - exp > 0 ? digits - exp : 0, d);
-        else
-                n = snprintf(out, 48, "%.*g", digits + 1, d);
-        return sl_str_from(out, n > 0 ? (size_t)n : 0);
-}
-
-/* Whether the number text [@p, @p + @n) is already what format_real()
- * writes for its value: no exponent, at most 15 significant digits (a
- * double keeps 15, so no shorter text reads back as the same value), no
- * trailing zero after a point, and not below 1e-6, where format_real()
- * turns to exponent form. Pino's numbers all are. */
+/* Whether the number text [@p, @p + @n) is already what Go's
+ * FormatFloat(v, 'f', -1, 64) writes for its value: no exponent, at most
+ * 15 significant digits (a double keeps 15, so no shorter text reads back
+ * as the same value), no trailing zero after a point, no leading zero
+ * before digits. Pino's numbers all are. */
 static bool real_text_is_shortest(const char *p, size_t n) {
         const char *end = p + n, *first = NULL, *dot = NULL;
         size_t significant = 0;
@@ -129,38 +112,36 @@ static bool real_text_is_shortest(const char *p, size_t n) {
                 return false;
         if (!first)
                 return !dot; /* "0" or "-0" */
-        if (significant > 15)
-                return false;
-        return !dot || first < dot || first - dot - 1 <= 5;
+        return significant <= 15;
 }
 
-/* The compact JSON text of the object or array @v, rendered by jansson as
- * before (see the top of the file), in @arena. */
-static bool container_text(const struct sl_json_value *v, const struct sl_json_doc *doc,
+/* @text rendered by @render into ctx->scratch, then copied to @arena. */
+static struct sl_str scratch_copy(struct sl_buf *scratch, struct sl_arena *arena) {
+        return sl_arena_strdup(arena, sl_buf_str(scratch));
+}
+
+/* The text of the object or array @v (a slice of the document), as Go's
+ * json.Marshal writes it, in @arena. */
+static bool container_text(const struct sl_json_value *v, struct sl_buf *scratch,
                            struct sl_arena *arena, struct sl_str *ret) {
-        size_t flags = JSON_ALLOW_NUL | (doc->int_overflow ? JSON_DECODE_INT_AS_REAL : 0);
         json_error_t error;
         json_t *root;
-        char *out;
-        size_t n;
 
         parse_arena = arena;
-        root = json_loadb(v->ptr, v->len, flags, &error);
+        root = json_loadb(v->ptr, v->len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &error);
         if (root) {
-                n = json_dumpb(root, NULL, 0, JSON_COMPACT);
-                out = sl_arena_alloc(arena, n + 1);
-                n = json_dumpb(root, out, n, JSON_COMPACT);
-                *ret = sl_str_from(out, n);
+                sl_buf_reset(scratch);
+                sl_go_json_render(root, scratch);
+                *ret = scratch_copy(scratch, arena);
                 json_decref(root);
         }
         parse_arena = NULL;
         return root != NULL;
 }
 
-/* The text of @v, found in a document described by @doc, in @arena (or
- * static); false for null. */
-static bool value_text(const struct sl_json_value *v, const struct sl_json_doc *doc,
-                       struct sl_arena *arena, struct sl_str *ret) {
+/* The text of @v, in @arena (or static); false for null. */
+static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, struct sl_arena *arena,
+                       struct sl_str *ret) {
         char *out;
         ssize_t n;
 
@@ -176,19 +157,12 @@ static bool value_text(const struct sl_json_value *v, const struct sl_json_doc *
                 return true;
         case SL_JSON_INTEGER:
         case SL_JSON_REAL:
-                if (v->type == SL_JSON_INTEGER && !doc->int_overflow) {
-                        /* An int64 as jansson wrote it: the literal, but -0 is 0. */
-                        if (v->len == 2 && v->ptr[0] == '-' && v->ptr[1] == '0') {
-                                *ret = SL_STR_LIT("0");
-                                return true;
-                        }
-                        break;
-                }
-                /* A double (every number, when an integer overflowed). */
                 if (real_text_is_shortest(v->ptr, v->len))
                         break;
                 /* The value is inside the object: a delimiter ends strtod. */
-                *ret = format_real(strtod(v->ptr, NULL), arena);
+                sl_buf_reset(scratch);
+                sl_go_format_float(strtod(v->ptr, NULL), scratch);
+                *ret = scratch_copy(scratch, arena);
                 return true;
         case SL_JSON_TRUE:
                 *ret = SL_STR_LIT("true");
@@ -198,7 +172,7 @@ static bool value_text(const struct sl_json_value *v, const struct sl_json_doc *
                 return true;
         case SL_JSON_OBJECT:
         case SL_JSON_ARRAY:
-                return container_text(v, doc, arena, ret);
+                return container_text(v, scratch, arena, ret);
         case SL_JSON_NULL:
         case SL_JSON_ABSENT:
         default:
@@ -207,6 +181,59 @@ static bool value_text(const struct sl_json_value *v, const struct sl_json_doc *
         /* The text as it stands in the input. */
         *ret = sl_arena_strdup(arena, sl_str_from(v->ptr, v->len));
         return true;
+}
+
+/* The text of the jansson value @v (from a JMESPath result); false for
+ * null. */
+static bool tree_text(const json_t *v, struct sl_buf *scratch, struct sl_arena *arena,
+                      struct sl_str *ret) {
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                *ret = sl_arena_strdup(arena, sl_str_from(json_string_value(v), json_string_length(v)));
+                return true;
+        case JSON_REAL:
+        case JSON_INTEGER:
+                sl_buf_reset(scratch);
+                sl_go_format_float(json_number_value(v), scratch);
+                *ret = scratch_copy(scratch, arena);
+                return true;
+        case JSON_TRUE:
+                *ret = SL_STR_LIT("true");
+                return true;
+        case JSON_FALSE:
+                *ret = SL_STR_LIT("false");
+                return true;
+        case JSON_OBJECT:
+        case JSON_ARRAY:
+                sl_buf_reset(scratch);
+                sl_go_json_render(v, scratch);
+                *ret = scratch_copy(scratch, arena);
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Evaluates the expressions that need a tree, parsing @input once. */
+static void eval_tree(struct json_ctx *ctx, struct sl_entry *e, struct sl_str input) {
+        json_error_t error;
+        json_t *root;
+
+        parse_arena = &e->arena;
+        root = json_loadb(input.ptr, input.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &error);
+        for (size_t i = 0; root && i < ctx->n_exprs; i++) {
+                struct sl_str text;
+                json_t *r;
+
+                if (!ctx->exprs[i].jmes)
+                        continue;
+                r = sl_jmespath_eval(ctx->exprs[i].jmes, root);
+                if (r && tree_text(r, &ctx->scratch, &e->arena, &text))
+                        sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
+                json_decref(r);
+        }
+        json_decref(root);
+        parse_arena = NULL;
 }
 
 static int json_process(void *userdata, struct sl_entry *e) {
@@ -231,9 +258,12 @@ static int json_process(void *userdata, struct sl_entry *e) {
         }
         for (size_t i = 0; i < ctx->n_exprs; i++) {
                 struct sl_str text;
-                if (value_text(&ctx->values[ctx->exprs[i].slot], &doc, &e->arena, &text))
+                if (ctx->exprs[i].slot >= 0 &&
+                    value_text(&ctx->values[ctx->exprs[i].slot], &ctx->scratch, &e->arena, &text))
                         sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
         }
+        if (ctx->need_tree)
+                eval_tree(ctx, e, input);
         return SL_STAGE_KEEP;
 }
 
@@ -242,12 +272,16 @@ static bool bare_key_char(char c) {
                c == '_' || c == '-' || c == '$';
 }
 
+/* Not a plain path: a JMESPath expression of jmespath.h, or an error. */
 static int unsupported(const char *text, const struct sl_yaml_node *node, const char *key,
-                       struct sl_cfg_error *err) {
-        return sl_cfg_error_set(err, node, key,
-                                "unsupported expression \"%s\": use a key or a dotted path "
-                                "(req.method; quote keys with other characters: '\"@t\"')",
-                                text);
+                       struct json_expr *x, struct sl_cfg_error *err) {
+        char msg[256];
+
+        if (sl_jmespath_new(text, &x->jmes, msg, sizeof(msg)) < 0)
+                return sl_cfg_error_set(err, node, key, "cannot compile JMESPath expression \"%s\": %s",
+                                        text, msg);
+        x->slot = -1;
+        return 0;
 }
 
 /* Splits `a.b."c.d"` into keys and adds the path to @paths; sets x->slot.
@@ -269,7 +303,7 @@ static int parse_expression(const char *text, const struct sl_yaml_node *node, c
                         start = ++p;
                         stop = strchr(p, '"');
                         if (!stop || stop == start)
-                                return unsupported(text, node, key, err);
+                                return unsupported(text, node, key, x, err);
                         p = stop + 1;
                 } else {
                         start = p;
@@ -277,13 +311,13 @@ static int parse_expression(const char *text, const struct sl_yaml_node *node, c
                                 p++;
                         stop = p;
                         if (stop == start)
-                                return unsupported(text, node, key, err);
+                                return unsupported(text, node, key, x, err);
                 }
                 keys[n_keys++] = sl_str_from(start, (size_t)(stop - start));
                 if (*p == '\0')
                         break;
                 if (*p != '.')
-                        return unsupported(text, node, key, err);
+                        return unsupported(text, node, key, x, err);
                 p++;
         }
         x->slot = sl_json_paths_add(paths, keys, n_keys);
@@ -295,8 +329,11 @@ static void json_destroy(void *userdata) {
 
         if (!ctx)
                 return;
-        for (size_t i = 0; i < ctx->n_exprs; i++)
+        for (size_t i = 0; i < ctx->n_exprs; i++) {
                 free(ctx->exprs[i].name);
+                sl_jmespath_free(ctx->exprs[i].jmes);
+        }
+        sl_buf_release(&ctx->scratch);
         free(ctx->exprs);
         sl_json_paths_free(ctx->paths);
         free(ctx->values);
@@ -319,6 +356,7 @@ static int json_create(const struct sl_yaml_node *node, const char *path, struct
         if (!exprs || exprs->kind != SL_YAML_MAP || exprs->count == 0)
                 return sl_cfg_error_set(err, exprs ? exprs : node, key,
                                         "expected a map of at least one `name: expression`");
+        sl_buf_init(&ctx->scratch, 16u << 20);
         ctx->exprs = sl_xcalloc(exprs->count, sizeof(*ctx->exprs));
         ctx->paths = sl_json_paths_new();
         for (size_t i = 0; i < exprs->count; i++) {
@@ -338,6 +376,8 @@ static int json_create(const struct sl_yaml_node *node, const char *path, struct
                 r = parse_expression(text, vn ? vn : kn, k, x, ctx->paths, err);
                 if (r < 0)
                         return r;
+                if (x->jmes)
+                        ctx->need_tree = true;
         }
         ctx->values = sl_xcalloc(sl_json_paths_count(ctx->paths), sizeof(*ctx->values));
 
@@ -358,7 +398,7 @@ static const char *const json_keys[] = { "expressions", "source", "drop_malforme
 
 const struct sl_stage_type sl_stage_json = {
         .name = "json",
-        .help = "extract fields of a JSON line (keys or dotted paths) into extracted values",
+        .help = "extract fields of a JSON line (JMESPath: keys, paths, indexes, projections)",
         .keys = json_keys,
         .create = json_create,
         .process = json_process,

@@ -24,6 +24,15 @@ extern const struct sl_stage_type sl_stage_static_labels;       /* fixed labels 
 extern const struct sl_stage_type sl_stage_timestamp;           /* extracted -> entry time */
 extern const struct sl_stage_type sl_stage_output;              /* extracted -> line */
 extern const struct sl_stage_type sl_stage_drop;                /* filter by line/value/age/size */
+extern const struct sl_stage_type sl_stage_regex;               /* regex named groups -> extracted */
+extern const struct sl_stage_type sl_stage_template;            /* Go template -> extracted */
+extern const struct sl_stage_type sl_stage_replace;             /* rewrite regex captures */
+extern const struct sl_stage_type sl_stage_logfmt;              /* logfmt fields -> extracted */
+extern const struct sl_stage_type sl_stage_labeldrop;           /* remove labels */
+extern const struct sl_stage_type sl_stage_labelallow;          /* keep only some labels */
+extern const struct sl_stage_type sl_stage_decolorize;          /* strip ANSI escapes */
+extern const struct sl_stage_type sl_stage_pack;                /* line + values -> JSON */
+extern const struct sl_stage_type sl_stage_match;               /* nested stages by selector */
 
 /* Every stage type, NULL-terminated, in the order `-help stages` lists them. */
 extern const struct sl_stage_type *const sl_stage_registry[];

@@ -2,16 +2,26 @@
  * extracted value.
  *
  * Keys (as Promtail's): `source` (required), `format` (required),
- * `fallback_formats` (tried in order when `format` fails) and
- * `action_on_failure`. Formats: RFC3339 and RFC3339Nano (read alike, any
- * fraction), Unix (seconds, "1700000000.123" accepted), UnixMs, UnixUs,
- * UnixNs (whole numbers). Go reference layouts ("2006-01-02 15:04:05") are refused at load.
+ * `fallback_formats` (tried in order when `format` fails), `location` (an
+ * IANA zone for layouts without one) and `action_on_failure`. Formats:
+ * RFC3339 and RFC3339Nano (read alike, any fraction), Unix (seconds,
+ * "1700000000.123" accepted), UnixMs, UnixUs, UnixNs (whole numbers), Go's
+ * named layouts (ANSIC, UnixDate, RubyDate, RFC822, RFC822Z, RFC850,
+ * RFC1123, RFC1123Z; beyond Promtail's list: Kitchen, Stamp, StampMilli,
+ * StampMicro, StampNano, DateTime, DateOnly, TimeOnly), and any Go
+ * reference layout ("02/Jan/2006:15:04:05 -0700", see go-time.h). As in
+ * Promtail, `location` applies to custom layouts only.
  *
- * On failure (value missing or unreadable): `fudge` (default) keeps the time
- * the entry already has, Docker's for instance, and only when it has none
- * uses the time of the source's previous entry through this stage plus 1ns,
- * so the entry stays in order behind its predecessor (Promtail's fudge);
- * `skip` leaves the time as it is in every case.
+ * On failure (value missing or unreadable): `fudge` (default) keeps the
+ * time the entry already has, Docker's for instance, and only when it has
+ * none uses the time of the source's previous entry through this stage
+ * plus 1ns, so the entry stays in order behind its predecessor; `skip`
+ * leaves the time as it is in every case. Promtail's fudge differs
+ * deliberately here: every Promtail entry has a time (the read time at
+ * worst) and fudge replaces it with the previous good time plus 1ns, keyed
+ * by label set; sluice keeps a real time (Docker's, CRI's) when there is
+ * one, and keys by file. The fudged time saturates at the largest time (it
+ * never wraps to the past) and is never 0, which means "no time".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +29,11 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/time-util.h"
 #include "base/u64map.h"
 #include "base/xalloc.h"
 #include "stages/stage-registry.h"
+#include "stages/go-time.h"
 #include "stages/stage-util.h"
 #include "stages/time-parse.h"
 
@@ -33,6 +45,7 @@ enum ts_format {
         TS_UNIX_MS,
         TS_UNIX_US,
         TS_UNIX_NS,
+        TS_LAYOUT,  /* a Go layout, named or custom */
 };
 
 static const struct {
@@ -47,19 +60,30 @@ static const struct {
         { "UnixNs", TS_UNIX_NS },
 };
 
-#define SUPPORTED_FORMATS "RFC3339, RFC3339Nano, Unix, UnixMs, UnixUs, UnixNs"
+#define SUPPORTED_FORMATS "RFC3339, RFC3339Nano, Unix, UnixMs, UnixUs, UnixNs, a Go named layout or a Go reference layout"
+
+struct ts_format_spec {
+        enum ts_format format;
+        struct sl_go_layout *layout; /* owned: TS_LAYOUT */
+        bool in_location;            /* a custom layout: `location` applies */
+};
 
 struct timestamp_ctx {
         char *source;                       /* owned: extracted name */
         struct sl_str source_s;             /* slice of source */
-        enum ts_format formats[MAX_FORMATS]; /* format, then fallbacks */
+        struct ts_format_spec formats[MAX_FORMATS]; /* format, then fallbacks */
+        struct sl_go_zone *zone;            /* owned: `location`, or NULL (UTC) */
         size_t n_formats;                   /* formats in use, at least 1 */
         bool skip;                          /* action_on_failure: skip */
         struct sl_u64map last;              /* fudge: source_id -> time of its last entry */
 };
 
-static int parse_with(enum ts_format f, struct sl_str s, int64_t *ret_ns) {
-        switch (f) {
+static int parse_with(const struct timestamp_ctx *ctx, const struct ts_format_spec *f, struct sl_str s,
+                      int64_t *ret_ns) {
+        switch (f->format) {
+        case TS_LAYOUT:
+                return sl_go_time_parse(f->layout, s, f->in_location ? ctx->zone : NULL, sl_wall_ns(),
+                                        ret_ns);
         case TS_RFC3339: return sl_time_parse_rfc3339(s, ret_ns);
         case TS_UNIX: return sl_time_parse_unix(s, 1000000000, true, ret_ns);
         case TS_UNIX_MS: return sl_time_parse_unix(s, 1000000, false, ret_ns);
@@ -67,6 +91,13 @@ static int parse_with(enum ts_format f, struct sl_str s, int64_t *ret_ns) {
         case TS_UNIX_NS: return sl_time_parse_unix(s, 1, false, ret_ns);
         }
         return -EINVAL;
+}
+
+/* The time 1ns after @last, saturating at INT64_MAX; never 0 ("no time"). */
+static int64_t fudge_after(int64_t last) {
+        if (last == INT64_MAX)
+                return INT64_MAX;
+        return last + 1 != 0 ? last + 1 : 1;
 }
 
 static int timestamp_process(void *userdata, struct sl_entry *e) {
@@ -77,7 +108,7 @@ static int timestamp_process(void *userdata, struct sl_entry *e) {
         int64_t ts;
 
         for (size_t i = 0; v && i < ctx->n_formats; i++) {
-                if (parse_with(ctx->formats[i], *v, &ts) == 0) {
+                if (parse_with(ctx, &ctx->formats[i], *v, &ts) == 0) {
                         e->ts_ns = ts;
                         if (track)
                                 sl_u64map_put(&ctx->last, e->source_id, (uint64_t)ts);
@@ -89,7 +120,7 @@ static int timestamp_process(void *userdata, struct sl_entry *e) {
         if (e->ts_ns == 0) {
                 if (!sl_u64map_get(&ctx->last, e->source_id, &last))
                         return SL_STAGE_KEEP;
-                e->ts_ns = (int64_t)last + 1;
+                e->ts_ns = fudge_after((int64_t)last);
         }
         sl_u64map_put(&ctx->last, e->source_id, (uint64_t)e->ts_ns);
         return SL_STAGE_KEEP;
@@ -108,6 +139,9 @@ static void timestamp_destroy(void *userdata) {
         if (!ctx)
                 return;
         free(ctx->source);
+        for (size_t i = 0; i < ctx->n_formats; i++)
+                sl_go_layout_free(ctx->formats[i].layout);
+        sl_go_zone_free(ctx->zone);
         sl_u64map_release(&ctx->last);
         free(ctx);
 }
@@ -126,12 +160,24 @@ static int add_format(struct timestamp_ctx *ctx, const struct sl_yaml_node *node
                 return sl_cfg_error_set(err, node, key, "at most %d formats", MAX_FORMATS);
         for (size_t i = 0; i < SL_ARRAY_SIZE(format_names); i++) {
                 if (strcmp(node->text, format_names[i].name) == 0) {
-                        ctx->formats[ctx->n_formats++] = format_names[i].format;
+                        ctx->formats[ctx->n_formats++] = (struct ts_format_spec){ .format = format_names[i].format };
                         return 0;
                 }
         }
-        return sl_cfg_error_set(err, node, key, "unsupported format \"%s\"; supported: %s",
-                                node->text, SUPPORTED_FORMATS);
+        {
+                const char *named = sl_go_named_layout(node->text);
+                struct ts_format_spec *f = &ctx->formats[ctx->n_formats];
+
+                if (sl_go_layout_new(named ? named : node->text, &f->layout) < 0)
+                        return sl_cfg_error_set(err, node, key,
+                                                "unsupported format \"%s\" (no element of Go's reference "
+                                                "time Mon Jan 2 15:04:05 -0700 MST 2006 in it); supported: %s",
+                                                node->text, SUPPORTED_FORMATS);
+                f->format = TS_LAYOUT;
+                f->in_location = !named;
+                ctx->n_formats++;
+        }
+        return 0;
 }
 
 static int timestamp_create(const struct sl_yaml_node *node, const char *path,
@@ -173,6 +219,18 @@ static int timestamp_create(const struct sl_yaml_node *node, const char *path,
                 }
         }
 
+        {
+                _cleanup_free_ char *location = NULL;
+                char msg[256];
+
+                r = sl_stage_get_string(node, path, "location", &location, err);
+                if (r < 0)
+                        return r;
+                if (location && sl_go_zone_load(location, &ctx->zone, msg, sizeof(msg)) < 0)
+                        return sl_cfg_error_set(err, sl_yaml_get(node, "location"),
+                                                sl_stage_key(key, sizeof(key), path, "location"),
+                                                "invalid location: %s", msg);
+        }
         r = sl_stage_get_string(node, path, "action_on_failure", &action, err);
         if (r < 0)
                 return r;
@@ -187,12 +245,12 @@ static int timestamp_create(const struct sl_yaml_node *node, const char *path,
         return 0;
 }
 
-static const char *const timestamp_keys[] = { "source", "format", "fallback_formats",
+static const char *const timestamp_keys[] = { "source", "format", "fallback_formats", "location",
                                               "action_on_failure", NULL };
 
 const struct sl_stage_type sl_stage_timestamp = {
         .name = "timestamp",
-        .help = "set the entry's time from an extracted value (RFC3339[Nano], Unix, UnixMs/Us/Ns)",
+        .help = "set the entry's time from an extracted value (RFC3339, Unix*, Go layouts, location)",
         .keys = timestamp_keys,
         .create = timestamp_create,
         .process = timestamp_process,

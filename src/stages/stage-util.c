@@ -9,6 +9,8 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "core/labels.h"
+#include "stages/go-regex.h"
+#include "stages/go-template.h"
 
 char *sl_stage_key(char *buf, size_t size, const char *path, const char *key) {
         snprintf(buf, size, "%s.%s", path, key);
@@ -125,4 +127,79 @@ void sl_stage_pairs_free(void *ctx) {
                 return;
         sl_stage_pairs_release(pairs);
         free(pairs);
+}
+
+int sl_stage_compile_regex(const struct sl_yaml_node *node, const char *path, const char *key,
+                           const char *pattern, struct sl_go_regex **ret, struct sl_cfg_error *err) {
+        char k[160], msg[256];
+
+        if (sl_go_regex_new(pattern, ret, msg, sizeof(msg)) < 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, key), sl_stage_key(k, sizeof(k), path, key),
+                                        "cannot compile regular expression \"%s\": %s", pattern, msg);
+        return 0;
+}
+
+int sl_stage_get_source(const struct sl_yaml_node *conf, const char *path, char **ret_new,
+                        struct sl_cfg_error *err) {
+        const struct sl_yaml_node *node = sl_yaml_get(conf, "source");
+        char k[160];
+
+        if (node && node->kind == SL_YAML_SCALAR && node->text_len == 0)
+                return sl_cfg_error_set(err, node, sl_stage_key(k, sizeof(k), path, "source"),
+                                        "cannot be empty: name an extracted value, or leave "
+                                        "`source` out to use the line");
+        return sl_stage_get_string(conf, path, "source", ret_new, err);
+}
+
+int sl_stage_compile_template(const struct sl_yaml_node *node, const char *path, const char *key,
+                              const char *text, struct sl_go_template **ret,
+                              struct sl_cfg_error *err) {
+        char k[160], msg[384];
+
+        if (sl_go_template_new(text, ret, msg, sizeof(msg)) < 0)
+                return sl_cfg_error_set(err, sl_yaml_get(node, key), sl_stage_key(k, sizeof(k), path, key),
+                                        "cannot parse template: %s", msg);
+        return 0;
+}
+
+void sl_stage_names_free(void *ctx) {
+        struct sl_stage_names *names = ctx;
+
+        if (!names)
+                return;
+        for (size_t i = 0; i < names->n; i++)
+                free(names->items[i]);
+        free(names->items);
+        free(names->slices);
+        free(names);
+}
+
+int sl_stage_names_new(const struct sl_yaml_node *seq, const char *path, struct sl_cfg_error *err,
+                       void **ret_ctx) {
+        _cleanup_(sl_stage_names_freep) struct sl_stage_names *names = NULL;
+        char k[192];
+
+        if (!seq || seq->kind != SL_YAML_SEQ || seq->count == 0)
+                return sl_cfg_error_set(err, seq, path, "expected a list of at least one label name");
+        names = sl_xnew(struct sl_stage_names);
+        names->items = sl_xcalloc(seq->count, sizeof(*names->items));
+        names->slices = sl_xcalloc(seq->count, sizeof(*names->slices));
+        for (size_t i = 0; i < seq->count; i++) {
+                const struct sl_yaml_node *v = seq->values[i];
+                snprintf(k, sizeof(k), "%s[%zu]", path, i);
+                if (!v || v->kind != SL_YAML_SCALAR || v->text_len == 0)
+                        return sl_cfg_error_set(err, v, k, "expected a label name");
+                names->items[names->n] = sl_xstrndup(v->text, v->text_len);
+                names->slices[names->n] = sl_str_c(names->items[names->n]);
+                names->n++;
+        }
+        *ret_ctx = TAKE_PTR(names);
+        return 0;
+}
+
+bool sl_stage_names_has(const struct sl_stage_names *names, struct sl_str name) {
+        for (size_t i = 0; i < names->n; i++)
+                if (sl_str_eq(names->slices[i], name))
+                        return true;
+        return false;
 }

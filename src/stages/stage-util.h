@@ -34,6 +34,24 @@ int sl_stage_get_duration(const struct sl_yaml_node *conf, const char *path, con
 int sl_stage_get_size(const struct sl_yaml_node *conf, const char *path, const char *key,
                       uint64_t *ret_bytes, struct sl_cfg_error *err);
 
+/* Reads `source` as sl_stage_get_string() does, but refuses an empty
+ * string, as Promtail does ("source: ''" names nothing). */
+int sl_stage_get_source(const struct sl_yaml_node *conf, const char *path, char **ret_new,
+                        struct sl_cfg_error *err);
+
+struct sl_go_regex;
+/* Compiles @pattern (Go RE2 syntax, go-regex.h), the value of @key in
+ * @node; an error names <path>.<key> and says why. */
+int sl_stage_compile_regex(const struct sl_yaml_node *node, const char *path, const char *key,
+                           const char *pattern, struct sl_go_regex **ret, struct sl_cfg_error *err);
+
+struct sl_go_template;
+/* Parses the Go template @text, the value of @key in @node; an error names
+ * <path>.<key> and says what is wrong (an unknown function by name). */
+int sl_stage_compile_template(const struct sl_yaml_node *node, const char *path, const char *key,
+                              const char *text, struct sl_go_template **ret,
+                              struct sl_cfg_error *err);
+
 struct sl_stage_pair {
         char *name;          /* owned: the label / metadata / extracted name */
         char *value;         /* owned: the source key, or the fixed value */
@@ -68,5 +86,24 @@ void sl_stage_pairs_release(struct sl_stage_pairs *pairs);
 int sl_stage_pairs_new(const struct sl_yaml_node *conf, const char *path,
                        enum sl_stage_pairs_flags flags, struct sl_cfg_error *err, void **ret_ctx);
 void sl_stage_pairs_free(void *ctx);
+
+/* A list of names (labeldrop, labelallow, pack's labels). */
+struct sl_stage_names {
+        char **items;          /* owned strings */
+        struct sl_str *slices; /* owned array: slices of items */
+        size_t n;
+};
+
+/* Reads the YAML sequence @seq (described by @path) into a new struct
+ * sl_stage_names in *@ret_ctx; an empty list or a non-string item is an
+ * error. */
+int sl_stage_names_new(const struct sl_yaml_node *seq, const char *path, struct sl_cfg_error *err,
+                       void **ret_ctx);
+/* NULL is a no-op. */
+void sl_stage_names_free(void *ctx);
+static inline void sl_stage_names_freep(struct sl_stage_names **p) {
+        sl_stage_names_free(*p);
+}
+bool sl_stage_names_has(const struct sl_stage_names *names, struct sl_str name);
 
 #endif

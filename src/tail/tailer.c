@@ -43,6 +43,11 @@ struct tail_glob {
                                       * (the glob was removed) */
         void *target;                /* borrowed; handed out with the files it opens */
         bool rescan;                 /* a directory event asked for a rescan */
+        char **narrow;               /* owned; patterns of the glob narrowed to the names
+                                      * directory events named (see narrow()), to scan
+                                      * unless the whole glob is rescanned */
+        size_t n_narrow;             /* narrow used */
+        size_t cap_narrow;           /* narrow allocated */
         bool unwatched;              /* a directory of it has no watch: poll rescans it */
         bool watch_failed;           /* ... because a watch could not be added (counted
                                       * once until all its directories are watched) */
@@ -59,6 +64,8 @@ struct skipped {
 
 struct tail_watch {
         int wd;                      /* inotify watch descriptor */
+        char *path;                  /* owned; a directory's path as watched, NULL for a
+                                      * file */
         struct sl_tail_file *file;   /* borrowed; the file watched, NULL for a directory */
         size_t *globs;               /* owned; directory: indices of globs to rescan */
         size_t n_globs;              /* entries used in globs */
@@ -66,7 +73,9 @@ struct tail_watch {
 };
 
 struct sl_tailer {
-        struct sl_tailer_options opts;      /* copy, defaults filled in */
+        struct sl_tailer_options opts;      /* copy, defaults filled in; rotated_suffixes
+                                             * points to suffixes */
+        char **suffixes;                    /* owned copy of opts.rotated_suffixes, or NULL */
         struct sl_positions *positions;     /* borrowed */
         int inotify_fd;                     /* owned; -1: poll mode */
         struct tail_glob *globs;            /* owned array */
@@ -79,6 +88,8 @@ struct sl_tailer {
         size_t n_files;                     /* files used */
         size_t cap_files;                   /* files allocated */
         size_t cursor;                      /* index of the next file to read */
+        size_t check_cursor;                /* index of the next file sl_tailer_check_some()
+                                             * looks at */
         struct sl_tail_map by_id;           /* (dev, ino) -> file in files */
         struct sl_tail_map watches;         /* (wd, 0) -> struct tail_watch, owned */
         uint64_t last_id;                   /* id of the last file opened */
@@ -102,6 +113,9 @@ struct sl_tailer {
         void *lost_userdata;                /* borrowed, passed to lost_fn */
         sl_tail_target_fn target_fn;        /* may be NULL: files carry their glob's target */
         void *target_userdata;              /* borrowed, passed to target_fn */
+        sl_tail_retarget_fn retarget_fn;    /* may be NULL: sl_tailer_set_globs() gives files
+                                             * their new glob's target */
+        void *retarget_userdata;            /* borrowed, passed to retarget_fn */
         struct sl_tailer_stats stats;       /* counters since new */
 };
 
@@ -110,6 +124,17 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
         struct sl_tailer *t = sl_xnew(struct sl_tailer);
 
         t->opts = *opts;
+        /* The suffixes are the caller's: kept as a copy, so that a
+         * reloaded config can free its own. */
+        if (opts->rotated_suffixes) {
+                size_t n = 0;
+                while (opts->rotated_suffixes[n])
+                        n++;
+                t->suffixes = sl_xcalloc(n + 1, sizeof(*t->suffixes));
+                for (size_t i = 0; i < n; i++)
+                        t->suffixes[i] = sl_xstrdup(opts->rotated_suffixes[i]);
+                t->opts.rotated_suffixes = (const char *const *)t->suffixes;
+        }
         if (t->opts.read_size == 0)
                 t->opts.read_size = SL_TAILER_READ_SIZE_DEFAULT;
         if (t->opts.max_line_size == 0)
@@ -127,9 +152,16 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
         return t;
 }
 
+static void narrow_clear(struct tail_glob *g) {
+        for (size_t i = 0; i < g->n_narrow; i++)
+                free(g->narrow[i]);
+        g->n_narrow = 0;
+}
+
 static void watch_free(struct tail_watch *w) {
         if (!w)
                 return;
+        free(w->path);
         free(w->globs);
         free(w);
 }
@@ -141,6 +173,9 @@ void sl_tailer_free(struct sl_tailer *t) {
 
         if (!t)
                 return;
+        for (size_t i = 0; t->suffixes && t->suffixes[i]; i++)
+                free(t->suffixes[i]);
+        free(t->suffixes);
         for (size_t i = 0; i < t->n_files; i++)
                 sl_tail_file_free(t->files[i]);
         free(t->files);
@@ -155,8 +190,11 @@ void sl_tailer_free(struct sl_tailer *t) {
         for (size_t i = 0; i < t->n_displaced; i++)
                 free((char *)t->displaced[i].path);
         free(t->displaced);
-        for (size_t i = 0; i < t->n_globs; i++)
+        for (size_t i = 0; i < t->n_globs; i++) {
                 free(t->globs[i].pattern); /* NULL for a free slot */
+                narrow_clear(&t->globs[i]);
+                free(t->globs[i].narrow);
+        }
         free(t->globs);
         if (t->inotify_fd >= 0)
                 close(t->inotify_fd);
@@ -199,6 +237,8 @@ size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target) {
                         continue;
                 unwatch_glob_dirs(t, gi);
                 free(g->pattern);
+                narrow_clear(g);
+                free(g->narrow);
                 *g = (struct tail_glob){ 0 };
                 removed++;
                 /* Its files are read to their end, then released, as
@@ -219,6 +259,10 @@ size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target) {
 void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata) {
         t->target_fn = fn;
         t->target_userdata = userdata;
+}
+void sl_tailer_set_retarget_cb(struct sl_tailer *t, sl_tail_retarget_fn fn, void *userdata) {
+        t->retarget_fn = fn;
+        t->retarget_userdata = userdata;
 }
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata) {
         t->release_fn = fn;
@@ -260,7 +304,7 @@ void sl_tailer_foreach_file(const struct sl_tailer *t,
                 const struct sl_tail_file *f = t->files[i];
                 struct sl_tail_file_stat s = { .path = f->open_path, .dev = f->info.dev,
                                                .ino = f->info.ino, .offset = f->read_pos,
-                                               .size = f->size };
+                                               .size = f->size, .lines = f->lines };
                 fn(ud, &s);
         }
 }
@@ -296,6 +340,7 @@ static int watch_dir(struct sl_tailer *t, const char *dir, size_t gi) {
         if (!w) {
                 w = sl_xnew(struct tail_watch);
                 w->wd = wd;
+                w->path = sl_xstrdup(dir);
                 sl_tail_map_put(&t->watches, (uint64_t)wd, 0, w);
         }
         if (w->file)
@@ -345,9 +390,10 @@ static bool has_magic(const char *s) {
  * the deepest plain ancestor so new subdirectories are noticed. Deeper new
  * directories are found by the agent's periodic rescan. A glob with a
  * directory left unwatched is rescanned by sl_tailer_poll(). */
-static void watch_glob_dirs(struct sl_tailer *t, size_t gi) {
+static void watch_glob_dirs(struct sl_tailer *t, size_t gi, const char *pattern) {
         struct tail_glob *g = &t->globs[gi];
-        _cleanup_free_ char *dirpat = sl_path_dirname(g->pattern);
+        _cleanup_free_ char *dirpat = sl_path_dirname(pattern);
+        bool whole = pattern == g->pattern;
         bool ok = true, failed = false;
         int r;
 
@@ -383,6 +429,10 @@ static void watch_glob_dirs(struct sl_tailer *t, size_t gi) {
                         globfree(&gl);
                 }
         }
+        /* A narrowed pattern watches part of the glob: it can tell of a
+         * failure, not that the whole glob is watched. */
+        if (!whole && ok)
+                return;
         g->unwatched = !ok;
         /* Out of watches (or not allowed): polled instead, counted once
          * until the glob is fully watched again. */
@@ -597,15 +647,13 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
 
 /* Expands glob @gi: opens new files, notices followed files under new names.
  * Returns the number of files opened or -errno. */
-static int scan_glob(struct sl_tailer *t, size_t gi) {
-        struct tail_glob *g = &t->globs[gi];
+static int scan_pattern(struct sl_tailer *t, size_t gi, const char *pattern) {
         int r, opened = 0, ret = 0;
         glob_t gl;
 
-        g->rescan = false;
         if (t->inotify_fd >= 0)
-                watch_glob_dirs(t, gi);
-        r = glob(g->pattern, 0, NULL, &gl);
+                watch_glob_dirs(t, gi, pattern);
+        r = glob(pattern, 0, NULL, &gl);
         if (r == GLOB_NOMATCH)
                 return 0;
         if (r != 0) {
@@ -640,6 +688,138 @@ static int scan_glob(struct sl_tailer *t, size_t gi) {
         globfree(&gl);
         /* An unreadable file is retried by the next scan; the others count. */
         return opened > 0 || ret == 0 ? opened : ret;
+}
+
+/* Expands glob @gi whole: opens new files, notices followed files under new
+ * names. Returns the number of files opened or -errno. */
+static int scan_glob(struct sl_tailer *t, size_t gi) {
+        struct tail_glob *g = &t->globs[gi];
+
+        g->rescan = false;
+        narrow_clear(g);
+        return scan_pattern(t, gi, g->pattern);
+}
+
+/* Appends @s to @b with glob(3)'s special characters escaped. */
+static void glob_escape(struct sl_buf *b, const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (strchr("*?[]\\", s[i]))
+                        (void)sl_buf_putc(b, '\\');
+                (void)sl_buf_putc(b, s[i]);
+        }
+}
+
+enum narrowed { NARROW_FULL, NARROW_NONE, NARROW_OK };
+
+/* Narrows @pattern to directory @dir (a directory the pattern's first
+ * components match), and to entry @name in it when not NULL: the pattern
+ * with those components replaced by the literal names. A directory event
+ * then costs a scan of what it named, not of every directory the pattern
+ * matches (10,000 containers: a glob and 10,000 stats). Returns NARROW_OK
+ * with *@ret (new), NARROW_NONE when @name cannot match (nothing to scan),
+ * NARROW_FULL when @dir does not line up with the pattern's components (a
+ * symbolic link's target directory): then the whole glob is scanned. */
+static enum narrowed narrow(const char *pattern, const char *dir, const char *name,
+                            char **ret) {
+        size_t slashes = 0, dir_len = strlen(dir);
+        const char *p = pattern, *comp, *rest;
+        _cleanup_free_ char *prefix = NULL;
+        struct sl_buf b;
+
+        while (dir_len > 1 && dir[dir_len - 1] == '/')
+                dir_len--;
+        for (size_t i = 0; i < dir_len; i++)
+                slashes += dir[i] == '/';
+        /* The pattern's text up to its (slashes + 1)th slash: the part that
+         * must match @dir. */
+        for (size_t k = 0; k <= slashes; k++) {
+                p = strchr(k ? p + 1 : p, '/');
+                if (!p)
+                        return NARROW_FULL;
+        }
+        prefix = sl_xstrndup(pattern, (size_t)(p - pattern));
+        {
+                _cleanup_free_ char *d = sl_xstrndup(dir, dir_len);
+                if (fnmatch(prefix, d, FNM_PATHNAME | FNM_PERIOD) != 0)
+                        return NARROW_FULL;
+        }
+        comp = p + 1;
+        rest = strchr(comp, '/');
+        sl_buf_init(&b, 4 * (dir_len + strlen(pattern) + (name ? strlen(name) : 0)) + 16);
+        glob_escape(&b, dir, dir_len);
+        (void)sl_buf_putc(&b, '/');
+        if (name) {
+                _cleanup_free_ char *c = sl_xstrndup(comp, rest ? (size_t)(rest - comp) : strlen(comp));
+                if (fnmatch(c, name, FNM_PERIOD) != 0) {
+                        sl_buf_release(&b);
+                        return NARROW_NONE;
+                }
+                glob_escape(&b, name, strlen(name));
+                if (rest)
+                        (void)sl_buf_append(&b, rest, strlen(rest));
+        } else {
+                (void)sl_buf_append(&b, comp, strlen(comp));
+        }
+        *ret = sl_xstrndup(b.data, b.len);
+        sl_buf_release(&b);
+        return NARROW_OK;
+}
+
+/* A directory event named @name in @dir (NULL: the directory itself, or no
+ * name): glob @gi gets the narrowed pattern to scan, or a whole rescan. */
+static void want_scan(struct sl_tailer *t, size_t gi, const char *dir, const char *name) {
+        struct tail_glob *g = &t->globs[gi];
+        char *narrowed = NULL;
+
+        if (!g->pattern || g->rescan)
+                return;
+        switch (dir ? narrow(g->pattern, dir, name, &narrowed) : NARROW_FULL) {
+        case NARROW_NONE:
+                return;
+        case NARROW_FULL:
+                g->rescan = true;
+                narrow_clear(g);
+                return;
+        case NARROW_OK:
+                break;
+        }
+        for (size_t i = 0; i < g->n_narrow; i++) {
+                if (strcmp(g->narrow[i], narrowed) == 0) {
+                        free(narrowed);
+                        return;
+                }
+        }
+        /* A burst of names in one read of events: past a few, one glob is
+         * cheaper than many. */
+        if (g->n_narrow >= 64) {
+                free(narrowed);
+                g->rescan = true;
+                narrow_clear(g);
+                return;
+        }
+        sl_xgrow((void **)&g->narrow, sizeof(*g->narrow), &g->cap_narrow, g->n_narrow + 1);
+        g->narrow[g->n_narrow++] = narrowed;
+}
+
+/* Scans what directory events asked for: whole globs, or their narrowed
+ * patterns. Returns how many globs were scanned whole. */
+static size_t scan_wanted(struct sl_tailer *t, bool all) {
+        size_t whole = 0;
+
+        for (size_t i = 0; i < t->n_globs; i++) {
+                struct tail_glob *g = &t->globs[i];
+                if (!g->pattern)
+                        continue;
+                if (all || g->rescan) {
+                        (void)scan_glob(t, i);
+                        whole++;
+                        continue;
+                }
+                for (size_t k = 0; k < g->n_narrow; k++)
+                        (void)scan_pattern(t, i, g->narrow[k]);
+                narrow_clear(g);
+        }
+        return whole;
 }
 
 static int scan_all(struct sl_tailer *t) {
@@ -683,8 +863,6 @@ int sl_tailer_scan(struct sl_tailer *t) {
 }
 
 /* ---- files rotated or deleted while stopped ----------------------------- */
-
-SL_DEFINE_CLEANUP(DIR *, closedir)
 
 /* A fingerprint covering @n head bytes vouches for entry fingerprint @fp
  * (see tailer.h): it covers them all, or enough to tell files apart. */
@@ -1224,6 +1402,23 @@ static bool check_file(struct sl_tailer *t, struct sl_tail_file *f, bool name) {
 /* Checks the files flagged by events (or all): a file whose name leads
  * elsewhere was renamed; unless a scan finds it under a name the globs
  * match (@fresh: every glob was just scanned), it is gone. */
+/* Scans, for every file whose name leads elsewhere now, its glob narrowed
+ * to its directory (where a rotation renames it), or whole when it cannot
+ * be narrowed. */
+static void scan_suspects_dirs(struct sl_tailer *t) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                _cleanup_free_ char *dir = NULL;
+
+                if (!f->suspect)
+                        continue;
+                dir = sl_path_dirname(f->cur_path);
+                for (size_t gi = 0; gi < t->n_globs; gi++)
+                        want_scan(t, gi, dir, NULL);
+        }
+        (void)scan_wanted(t, false);
+}
+
 static void check_files(struct sl_tailer *t, bool all, bool fresh) {
         bool any_suspect = false;
 
@@ -1237,7 +1432,7 @@ static void check_files(struct sl_tailer *t, bool all, bool fresh) {
         if (!any_suspect)
                 return;
         if (!fresh)
-                (void)scan_all(t);
+                scan_suspects_dirs(t);
         for (size_t i = 0; i < t->n_files; i++) {
                 struct sl_tail_file *f = t->files[i];
                 if (f->suspect) {
@@ -1265,8 +1460,13 @@ static void handle_event(struct sl_tailer *t, const struct inotify_event *ev) {
                 if (ev->mask & (IN_MOVE_SELF | IN_ATTRIB | IN_DELETE_SELF | IN_IGNORED))
                         w->file->check_name = true;
         } else {
+                /* An entry named: scan the glob for it alone; the
+                 * directory itself (gone, unmounted): the whole glob. */
+                bool named = ev->len > 0 && ev->name[0] &&
+                             !(ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF));
                 for (size_t i = 0; i < w->n_globs; i++)
-                        t->globs[w->globs[i]].rescan = true;
+                        want_scan(t, w->globs[i], named ? w->path : NULL,
+                                  named ? ev->name : NULL);
         }
         if (ev->mask & IN_IGNORED) {
                 /* The kernel dropped the watch (directory removed, file
@@ -1303,15 +1503,9 @@ int sl_tailer_process_events(struct sl_tailer *t) {
                         p += sizeof(*ev) + ev->len;
                 }
         }
-        for (size_t i = 0; i < t->n_globs; i++) {
-                if (!t->globs[i].pattern)
-                        continue;
-                active++;
-                if (overflow || t->globs[i].rescan) {
-                        (void)scan_glob(t, i);
-                        rescanned++;
-                }
-        }
+        for (size_t i = 0; i < t->n_globs; i++)
+                active += t->globs[i].pattern != NULL;
+        rescanned = scan_wanted(t, overflow);
         check_files(t, overflow, active > 0 && rescanned == active);
         return 0;
 }
@@ -1336,6 +1530,33 @@ void sl_tailer_poll(struct sl_tailer *t) {
         check_files(t, true, active > 0 && rescanned == active);
 }
 
+void sl_tailer_check_some(struct sl_tailer *t, size_t max) {
+        bool any_suspect = false;
+        size_t n = SL_MIN(max, t->n_files);
+
+        for (size_t k = 0; k < n; k++) {
+                struct sl_tail_file *f;
+
+                if (t->check_cursor >= t->n_files)
+                        t->check_cursor = 0;
+                f = t->files[t->check_cursor++];
+                any_suspect |= check_file(t, f, true);
+        }
+        if (!any_suspect)
+                return;
+        /* Renamed without an event seen: a scan finds it under its new
+         * name, or it is gone (check_files' rule). */
+        (void)scan_all(t);
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                if (f->suspect) {
+                        f->suspect = false;
+                        f->gone = true;
+                        t->stats.rotations++;
+                }
+        }
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 bool sl_tailer_has_pending(const struct sl_tailer *t) {
@@ -1354,12 +1575,14 @@ static void note_read(struct sl_tailer *t, const struct sl_tail_file *f) {
         sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
 }
 
-/* Closes files[@i] for good: hands out its last bytes, tells the release
- * callback and the positions. The next file moves to index @i. */
+/* Closes files[@i] for good: hands out its last bytes (with a @reader),
+ * tells the release callback and the positions. The next file moves to
+ * index @i. */
 static void release_file(struct sl_tailer *t, size_t i, const struct sl_tail_reader *reader) {
         struct sl_tail_file *f = t->files[i];
 
-        sl_tail_file_flush(f, reader);
+        if (reader)
+                sl_tail_file_flush(f, reader);
         if (t->release_fn)
                 t->release_fn(t->release_userdata, &f->info);
         sl_positions_release(t->positions, f->info.dev, f->info.ino);
@@ -1472,4 +1695,100 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
                 t->cursor++;
         }
         return total;
+}
+
+/* ---- a new set of globs (reload) ----------------------------------------- */
+
+int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *const *targets,
+                        size_t n) {
+        struct tail_glob *globs = sl_xcalloc(n ? n : 1, sizeof(*globs));
+        _cleanup_free_ size_t *moved = sl_xcalloc(t->n_globs ? t->n_globs : 1, sizeof(*moved));
+        _cleanup_free_ struct tail_watch **empty = NULL;
+        struct tail_watch *w;
+        size_t cursor = 0, n_empty = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!patterns[i] || !*patterns[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(globs[k].pattern);
+                        free(globs);
+                        return -EINVAL;
+                }
+                globs[i] = (struct tail_glob){ .pattern = sl_xstrdup(patterns[i]),
+                                               .target = targets[i] };
+        }
+        /* Where each old glob went: the first new one with its pattern. */
+        for (size_t i = 0; i < t->n_globs; i++) {
+                moved[i] = SIZE_MAX;
+                for (size_t k = 0; t->globs[i].pattern && k < n && moved[i] == SIZE_MAX; k++)
+                        if (strcmp(t->globs[i].pattern, globs[k].pattern) == 0)
+                                moved[i] = k;
+        }
+        /* Files of a glob that stays go on, with its new target (or the
+         * one the retarget callback gives); the others are let go (their
+         * positions stay: a glob naming them again later resumes them). A
+         * file of a removed glob, being read to its end, goes on only when
+         * the retarget callback keeps it. */
+        for (size_t i = 0; i < t->n_files;) {
+                struct sl_tail_file *f = t->files[i];
+                size_t k = f->glob < t->n_globs ? moved[f->glob] : SIZE_MAX;
+                void *target = k != SIZE_MAX ? globs[k].target : NULL;
+
+                if (t->retarget_fn)
+                        target = t->retarget_fn(t->retarget_userdata, f->info.path,
+                                                f->info.target, target);
+                if (!target) {
+                        release_file(t, i, NULL);
+                        continue;
+                }
+                f->glob = k;
+                f->info.target = target;
+                i++;
+        }
+        /* Directory watches name globs by index: emptied, and watched again
+         * by the scan below for the globs that need them. */
+        while ((w = sl_tail_map_next(&t->watches, &cursor)))
+                if (!w->file)
+                        w->n_globs = 0;
+        for (size_t i = 0; i < t->n_globs; i++) {
+                free(t->globs[i].pattern);
+                narrow_clear(&t->globs[i]);
+                free(t->globs[i].narrow);
+        }
+        free(t->globs);
+        t->globs = globs;
+        t->n_globs = t->cap_globs = n;
+        (void)scan_all(t);
+        /* Directories no glob needs any more. */
+        empty = sl_xcalloc(t->watches.len ? t->watches.len : 1, sizeof(*empty));
+        cursor = 0;
+        while ((w = sl_tail_map_next(&t->watches, &cursor)))
+                if (!w->file && w->n_globs == 0)
+                        empty[n_empty++] = w;
+        for (size_t i = 0; i < n_empty; i++) {
+                inotify_rm_watch(t->inotify_fd, empty[i]->wd);
+                sl_tail_map_remove(&t->watches, (uint64_t)empty[i]->wd, 0);
+                watch_free(empty[i]);
+        }
+        if (t->names_to_check)
+                check_files(t, false, true);
+        return 0;
+}
+
+void sl_tailer_rewind(struct sl_tailer *t) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                struct sl_position pos;
+                uint64_t to = 0;
+
+                if (sl_positions_find(t->positions, f->info.dev, f->info.ino, &pos) &&
+                    pos.source == f->info.id)
+                        to = pos.offset;
+                /* Nothing read past the acknowledged offset: nothing to do. */
+                if (to >= f->read_pos && f->buf.len == 0)
+                        continue;
+                sl_tail_file_seek(f, to);
+                if (!f->gz)
+                        (void)sl_tail_file_refresh(f);
+        }
 }

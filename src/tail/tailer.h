@@ -17,8 +17,8 @@
  * Calling sequence:
  *   sl_tailer_new()             copies the options; opens the inotify fd
  *   sl_tailer_add_glob() ...    every glob known at the start, before the first scan
- *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb(), sl_tailer_set_target_cb()
- *                               optional
+ *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb(), sl_tailer_set_target_cb(),
+ *   sl_tailer_set_retarget_cb() optional
  *   sl_tailer_scan()            opens the matched files; again on a rescan timer
  *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
  *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
@@ -26,6 +26,7 @@
  *   sl_tailer_stats(), sl_tailer_mode(), sl_tailer_foreach_file()   any time
  *   sl_tailer_add_glob(), sl_tailer_remove_glob()   any time: targets that
  *                               discovery finds or loses while running
+ *   sl_tailer_set_globs(), then sl_tailer_rewind()  a reloaded config
  *   sl_tailer_free()            closes everything; NULL is a no-op
  *
  * Following: a file is followed by its fd, so a file renamed away (rotation)
@@ -159,7 +160,7 @@ struct sl_tailer_options {
         size_t max_watches;        /* most inotify watches to hold (files and
                                     * directories); past it, as when the kernel refuses
                                     * one: polled. 0: no limit but the kernel's */
-        const char *const *rotated_suffixes; /* borrowed, NULL-terminated; how rotated
+        const char *const *rotated_suffixes; /* copied, NULL-terminated; how rotated
                                     * generations are named after the live file
                                     * (rotation.h); NULL: the defaults */
         bool read_rotated_at_first_start; /* a log nothing of which is known is read
@@ -234,6 +235,17 @@ size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target);
  * released), or NULL to leave the file alone for now. */
 typedef void *(*sl_tail_target_fn)(void *userdata, const char *path, void *glob_target);
 void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata);
+/* Which target a followed file carries after sl_tailer_set_globs(): called
+ * with the file's path, the target it carries now (@old) and the target of
+ * the new glob of the same pattern (NULL when there is none, or for a file
+ * of a removed glob being read to its end). Returns the target it carries
+ * from now on, the callback having moved the file's hold from @old to it;
+ * or NULL: the file is released, the release callback told with @old as
+ * for any release. Without it, a file goes on with its new glob's target,
+ * and is released when there is none. */
+typedef void *(*sl_tail_retarget_fn)(void *userdata, const char *path, void *old,
+                                     void *glob_target);
+void sl_tailer_set_retarget_cb(struct sl_tailer *t, sl_tail_retarget_fn fn, void *userdata);
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata);
 /* Sets the callback told about files deleted while sluice was stopped
  * (optional: they are counted either way). */
@@ -257,6 +269,29 @@ int sl_tailer_process_events(struct sl_tailer *t);
  * files that have none. For poll mode, for what could not be watched, and as
  * a safety net for lost events. */
 void sl_tailer_poll(struct sl_tailer *t);
+/* Replaces the globs (a reloaded config): @n patterns (copied), the files
+ * each matches carrying @targets[i] (borrowed). A followed file whose glob's
+ * pattern is among the new ones goes on, with that glob's target (or the
+ * one the retarget callback gives it, which may also keep a file of a
+ * removed glob); the others are released without handing out a last
+ * partial line (their positions stay: if a glob names them again they
+ * resume). Then every new
+ * glob is scanned (no rotation chain walk: that is for a start). Returns 0,
+ * or -EINVAL for an empty pattern (nothing changed). */
+int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *const *targets,
+                        size_t n);
+/* Makes every followed file read again from its acknowledged offset (the
+ * positions' offset of the file followed now; 0 when there is none): what
+ * was read but not acknowledged, and a partial line buffered, is handed out
+ * again. For a reload that drops what the old pipelines and clients held. */
+void sl_tailer_rewind(struct sl_tailer *t);
+
+/* The safety net when everything is watched by inotify: looks at (fstat,
+ * and whether its name still leads to it) at most @max open files, the
+ * next ones in turn from where the last call stopped, and acts as
+ * sl_tailer_poll() does on what it finds. Its cost does not grow with the
+ * number of files: with many, each is looked at less often. */
+void sl_tailer_check_some(struct sl_tailer *t, size_t max);
 /* True when a file is known to have unread bytes, or a file is waiting to be
  * released (both go away with sl_tailer_read()): never true for nothing. */
 bool sl_tailer_has_pending(const struct sl_tailer *t);
@@ -315,6 +350,7 @@ struct sl_tail_file_stat {
         uint64_t ino;              /* inode of the file */
         uint64_t offset;           /* bytes read so far (file offset) */
         uint64_t size;             /* file size last seen */
+        uint64_t lines;            /* lines handed out of it */
 };
 void sl_tailer_foreach_file(const struct sl_tailer *t,
                             void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud);

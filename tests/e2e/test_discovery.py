@@ -10,6 +10,7 @@ import collections
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -259,8 +260,10 @@ class DiscoveryTest(unittest.TestCase):
             self.assertFalse(any(k.startswith("__") for k in e["labels"]))
         self.assertFalse(any("sluice " in e["line"] for e in entries))
 
-    def docker_config(self, rx, fake, refresh="200ms"):
-        harness.write_config(self.config, rx.url, self.positions, [])
+    def docker_config(self, rx, fake, refresh="200ms", extra=None, http_port=None,
+                      more_relabel=""):
+        harness.write_config(self.config, rx.url, self.positions, [], extra=extra,
+                             http_port=http_port)
         with open(self.config) as f:
             text = f.read().replace("scrape_configs: []", "scrape_configs:")
         if "scrape_configs:" not in text:
@@ -277,8 +280,9 @@ class DiscoveryTest(unittest.TestCase):
                  "        target_label: service\n"
                  "      - source_labels: [__meta_docker_container_log_stream]\n"
                  "        target_label: logstream\n"
+                 "%s"
                  "    pipeline_stages:\n"
-                 "      - docker: {}\n" % (fake.socket, refresh))
+                 "      - docker: {}\n" % (fake.socket, refresh, more_relabel))
         with open(self.config, "w") as f:
             f.write(text)
 
@@ -351,6 +355,60 @@ class DiscoveryTest(unittest.TestCase):
             self.assertNotIn("job", e["labels"])  # Promtail adds none for discovered targets
         # Inspected once per container, listed at every refresh.
         self.assertEqual(fake.count("GET /containers/%s/json" % ("a" * 64)), 1)
+
+    def test_reload_keeps_discovered_targets(self):
+        """A reload (SIGHUP) with other relabeling: the containers found
+        through the API go on from where they were (their files are not
+        opened again), the lines written after it carry the new labels, and
+        none is lost or sent twice."""
+        fake = FakeDocker(self.tmp)
+        port = harness.free_port()
+        extra = {"server": {"enable_runtime_reload": True}}
+        try:
+            logs = {}
+            for cid, name in (("a" * 64, "w40k-api"), ("b" * 64, "w40k-worker")):
+                d = os.path.join(self.containers, cid)
+                os.makedirs(d)
+                logs[name] = os.path.join(d, cid + "-json.log")
+                with open(logs[name], "w") as f:
+                    f.write("".join(pino_line(i, "%s %d" % (name, i)) for i in range(20)))
+                fake.run(cid, name, name[5:], logs[name])
+            with harness.Receiver(BUILD, self.tmp) as rx:
+                self.docker_config(rx, fake, extra=extra, http_port=port)
+                with self.sluice() as agent:
+                    rx.wait_entries(40, timeout=30)
+                    opened = self._metric(agent, "sluice_files_opened_total")
+                    self.assertEqual(opened, 2)
+                    self.docker_config(rx, fake, extra=extra, http_port=port,
+                                       more_relabel="      - target_label: config\n"
+                                                    "        replacement: v2\n")
+                    agent.proc.send_signal(signal.SIGHUP)
+                    harness.wait_until(
+                        lambda: agent.metric("sluice_config_reloads_total",
+                                             result="success") == 1,
+                        30, "the reload to take effect", agent.log)
+                    for name, path in logs.items():
+                        with open(path, "a") as f:
+                            f.write("".join(pino_line(i, "%s %d" % (name, i))
+                                            for i in range(20, 30)))
+                    entries = rx.wait_entries(60, timeout=30)
+                    # Refreshes after the reload find the same containers.
+                    n = fake.count("GET /containers/json")
+                    harness.wait_until(lambda: fake.count("GET /containers/json") >= n + 2,
+                                       30, "two refreshes after the reload", agent.log)
+                    self.assertEqual(self._metric(agent, "sluice_files_opened_total"), opened)
+                    self.assertEqual(self._metric(agent, "sluice_targets_active"), 2)
+                    log = agent.log()
+                    self.assertEqual(agent.stop(), 0, log)
+                entries = rx.entries()
+        finally:
+            fake.close()
+        by = collections.Counter((e["labels"]["container"], e["labels"].get("config"))
+                                 for e in entries)
+        self.assertEqual(by, {("w40k-api", None): 20, ("w40k-api", "v2"): 10,
+                              ("w40k-worker", None): 20, ("w40k-worker", "v2"): 10})
+        lines = [json.loads(e["line"])["msg"] for e in entries]
+        self.assertEqual(len(lines), len(set(lines)), "a line arrived twice")
 
     def test_docker_sd_churn_of_200_containers(self):
         """200 containers start, log and stop (and are removed) in waves of

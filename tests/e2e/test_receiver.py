@@ -170,6 +170,40 @@ class ReceiverTest(unittest.TestCase):
         self.assertEqual(stats["statuses"], {"400": len(cases) + 1})
         self.assertEqual(rcv.entries(), [])
 
+    def test_partial_acceptance_like_loki(self):
+        """Loki validates stream by stream: a push with one bad stream gets a 400
+        naming it, and the other streams are stored all the same."""
+        long_value = "r" * 3000
+        many = {f"l{i:02d}": "v" for i in range(20)}
+        sent = [
+            entry({"job": "ok"}, 1, "fine 1"),
+            entry({"job": "x", "route": long_value}, 2, "long value"),
+            entry({"job": "ok"}, 3, "fine 2"),
+            entry(many, 4, "many labels a"),
+            entry(many, 5, "many labels b"),
+            entry({"job": "big"}, 6, "y" * (256 * 1024 + 1)),
+            entry({"job": "big"}, 7, "small beside the big line"),
+            # 15 names and service_name: Loki does not count service_name.
+            entry(dict({f"m{i:02d}": "v" for i in range(15)}, service_name="s"), 8, "sixteen with service_name"),
+        ]
+        with Receiver(BUILD, self.tmp) as rcv:
+            status, body, code = self.push(rcv, sent)
+            got = rcv.wait_entries(4)
+            stats = rcv.stats()
+        self.assertEqual((status, code), (400, 1), body)
+        self.assertEqual(sorted(e["line"] for e in got),
+                         ["fine 1", "fine 2", "sixteen with service_name", "small beside the big line"])
+        self.assertEqual(stats["entries"], 4)
+        self.assertEqual(stats["statuses"], {"400": 1})
+        # Loki's messages, one per refused stream (not per entry) or line, grouped:
+        # three distinct ones, each "1 errors like: ".
+        self.assertEqual(body.count("1 errors like: "), 3, body[:300])
+        self.assertIn("stream '{job=\"x\", route=\"%s\"}' has label value too long: '%s'"
+                      % (long_value, long_value), body)
+        self.assertIn("has 20 label names; limit 15", body)
+        self.assertIn("Max entry size '262144' bytes exceeded for stream '{job=\"big\"}' while adding an "
+                      "entry with length '262145' bytes", body)
+
     def test_missing_content_type_is_400(self):
         # http.client, not urllib.request: urllib adds a form Content-Type to every POST.
         with Receiver(BUILD, self.tmp) as rcv:

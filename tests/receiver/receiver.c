@@ -157,6 +157,7 @@ struct sl_rcv_entry {
         size_t line_len;        /* bytes in line */
         struct sl_rcv_pair *md;        /* owned array of structured metadata */
         size_t n_md;            /* pairs in md */
+        bool refused;           /* failed validation: not recorded */
 };
 
 struct sl_rcv_stream {
@@ -165,6 +166,7 @@ struct sl_rcv_stream {
         bool labels_parsed;     /* labels holds the result of parsing text */
         struct sl_rcv_entry *entries;  /* owned array */
         size_t n_entries;       /* entries in entries */
+        bool refused;           /* its labels failed validation: nothing recorded */
 };
 
 struct sl_rcv_push {
@@ -542,58 +544,129 @@ static int decode_json(const struct sl_rcv_request *req, struct sl_rcv_push *p, 
         return 0;
 }
 
-/* Checks @p as Loki does with its default limits. Returns 0, or 400/422
- * with a message in @ret_msg. */
+/* Validation messages, grouped as Loki's util.GroupedErrors does: each
+ * distinct message once, prefixed "N errors like: " when there is more
+ * than one distinct message or it came more than once, joined by "; " (in
+ * order of first appearance, where Go's map order is random). */
+struct sl_rcv_errors {
+        char **msg;             /* owned distinct messages */
+        size_t *count;          /* owned, parallel to msg */
+        size_t n;               /* distinct messages */
+};
+
+static void errors_add(struct sl_rcv_errors *e, char *msg_owned) {
+        for (size_t i = 0; i < e->n; i++)
+                if (strcmp(e->msg[i], msg_owned) == 0) {
+                        e->count[i]++;
+                        free(msg_owned);
+                        return;
+                }
+        e->msg = sl_rcv_xrealloc(e->msg, (e->n + 1) * sizeof(*e->msg));
+        e->count = sl_rcv_xrealloc(e->count, (e->n + 1) * sizeof(*e->count));
+        e->msg[e->n] = msg_owned;
+        e->count[e->n++] = 1;
+}
+
+/* The grouped text (new), or NULL when there is no error; frees @e. */
+static char *errors_take(struct sl_rcv_errors *e) {
+        char *text = NULL;
+        size_t len = 0;
+
+        for (size_t i = 0; i < e->n; i++) {
+                char *part = e->n > 1 || e->count[i] > 1 ? xasprintf("%zu errors like: %s", e->count[i], e->msg[i])
+                                                         : xasprintf("%s", e->msg[i]);
+                size_t n = strlen(part);
+
+                text = sl_rcv_xrealloc(text, len + n + 3);
+                if (i) {
+                        memcpy(text + len, "; ", 2);
+                        len += 2;
+                }
+                memcpy(text + len, part, n + 1);
+                len += n;
+                free(part);
+                free(e->msg[i]);
+        }
+        free(e->msg);
+        free(e->count);
+        *e = (struct sl_rcv_errors){ 0 };
+        return text;
+}
+
+/* Checks the labels of @s as Loki 3.4's distributor does with the default
+ * limits (pkg/distributor/validator.go): the first failure is the stream's
+ * message (new), or NULL when they pass. */
+static char *validate_labels(struct sl_rcv_stream *s) {
+        size_t names;
+        char err[512];
+
+        if (!s->labels_parsed) {
+                if (sl_rcv_labels_parse(s->text, strlen(s->text), &s->labels, err, sizeof(err)) < 0)
+                        return xasprintf("Error parsing labels '%s' with error: %s", s->text, err);
+                s->labels_parsed = true;
+        }
+        if (s->labels.n == 0)
+                return xasprintf("error at least one label pair is required per stream");
+        /* Loki adds service_name itself, and does not count it. */
+        names = s->labels.n - (sl_rcv_labels_find(&s->labels, "service_name", 12) ? 1 : 0);
+        if (names > LOKI_MAX_LABEL_NAMES)
+                return xasprintf("entry for stream '%s' has %zu label names; limit %d", s->text, names,
+                                 LOKI_MAX_LABEL_NAMES);
+        for (size_t k = 0; k < s->labels.n; k++) {
+                if (s->labels.v[k].name_len > LOKI_MAX_NAME_LEN)
+                        return xasprintf("stream '%s' has label name too long: '%s'", s->text, s->labels.v[k].name);
+                if (s->labels.v[k].value_len > LOKI_MAX_VALUE_LEN)
+                        return xasprintf("stream '%s' has label value too long: '%s'", s->text,
+                                         s->labels.v[k].value);
+        }
+        return NULL;
+}
+
+/* Checks @p as Loki does with its default limits: a stream whose labels
+ * fail is refused whole, an entry whose line is too long alone; the rest
+ * is accepted. Returns 0 when everything passed; 400 with the grouped
+ * messages in @ret_msg when something was refused (what passed is still
+ * recorded, as Loki stores it); 422 when the push holds no entry at all. */
 static int validate(const struct sl_rcv_options *opt, struct sl_rcv_push *p, char **ret_msg) {
+        struct sl_rcv_errors errors = { 0 };
         size_t total = 0;
 
         for (size_t i = 0; i < p->n_streams; i++) {
                 struct sl_rcv_stream *s = &p->streams[i];
-                char err[512];
+                char *msg;
 
-                if (!s->labels_parsed) {
-                        if (sl_rcv_labels_parse(s->text, strlen(s->text), &s->labels, err, sizeof(err)) < 0) {
-                                *ret_msg = xasprintf("error parsing labels '%s' with error: %s", s->text, err);
-                                return MHD_HTTP_BAD_REQUEST;
-                        }
-                        s->labels_parsed = true;
-                }
-                if (s->labels.n == 0) {
-                        *ret_msg = xasprintf("error at least one label pair is required per stream");
-                        return MHD_HTTP_BAD_REQUEST;
-                }
-                if (s->labels.n > LOKI_MAX_LABEL_NAMES) {
-                        *ret_msg = xasprintf("stream '%s' has %zu label names; limit %d",
-                                             s->text, s->labels.n, LOKI_MAX_LABEL_NAMES);
-                        return MHD_HTTP_BAD_REQUEST;
-                }
-                for (size_t k = 0; k < s->labels.n; k++) {
-                        if (s->labels.v[k].name_len > LOKI_MAX_NAME_LEN) {
-                                *ret_msg = xasprintf("stream '%s' has label name too long: '%s'",
-                                                     s->text, s->labels.v[k].name);
-                                return MHD_HTTP_BAD_REQUEST;
-                        }
-                        if (s->labels.v[k].value_len > LOKI_MAX_VALUE_LEN) {
-                                *ret_msg = xasprintf("stream '%s' has label value too long: '%s'",
-                                                     s->text, s->labels.v[k].value);
-                                return MHD_HTTP_BAD_REQUEST;
-                        }
+                if (s->n_entries == 0)
+                        continue;
+                total += s->n_entries;
+                msg = validate_labels(s);
+                if (msg) {
+                        s->refused = true;
+                        errors_add(&errors, msg);
+                        continue;
                 }
                 for (size_t k = 0; k < s->n_entries; k++) {
                         if (opt->max_line && s->entries[k].line_len > opt->max_line) {
-                                *ret_msg = xasprintf("Max entry size '%zu' bytes exceeded for stream '%s' "
-                                                     "while adding an entry with length '%zu' bytes",
-                                                     opt->max_line, s->text, s->entries[k].line_len);
-                                return MHD_HTTP_BAD_REQUEST;
+                                s->entries[k].refused = true;
+                                errors_add(&errors, xasprintf("Max entry size '%zu' bytes exceeded for stream '%s' "
+                                                              "while adding an entry with length '%zu' bytes",
+                                                              opt->max_line, s->text, s->entries[k].line_len));
                         }
                 }
-                total += s->n_entries;
+        }
+        if (errors.n) {
+                *ret_msg = errors_take(&errors);
+                return MHD_HTTP_BAD_REQUEST;
         }
         if (total == 0) {
                 *ret_msg = xasprintf("push request holds no entries (no valid stream)");
                 return MHD_HTTP_UNPROCESSABLE_CONTENT;
         }
         return 0;
+}
+
+/* Whether entry @k of @s passed validation. */
+static bool accepted(const struct sl_rcv_stream *s, size_t k) {
+        return !s->refused && !s->entries[k].refused;
 }
 
 /* ---- recording ---- */
@@ -671,8 +744,13 @@ static void record(struct sl_receiver *rcv, const struct sl_rcv_push *p, uint64_
                                                        &lossy_labels));
                 for (size_t k = 0; k < s->n_entries; k++) {
                         const struct sl_rcv_entry *e = &s->entries[k];
-                        json_t *obj = json_object(), *md = json_object();
+                        json_t *obj, *md;
                         bool lossy = lossy_labels;
+
+                        if (!accepted(s, k))
+                                continue;
+                        obj = json_object();
+                        md = json_object();
 
                         json_object_set(obj, "labels", labels);
                         json_object_set_new(obj, "stream", json_bytes(s->text, strlen(s->text), &lossy));
@@ -751,6 +829,22 @@ static void wait_ms(struct sl_receiver *rcv, unsigned ms) {
         pthread_mutex_unlock(&rcv->lock);
 }
 
+/* Counts and records the accepted entries of @p (@n_entries of them,
+ * @n_bytes of lines). Caller holds the lock. */
+static void keep(struct sl_receiver *rcv, const struct sl_rcv_push *p, uint64_t seq, const char *tenant,
+                 size_t n_entries, size_t n_bytes) {
+        rcv->entries += n_entries;
+        rcv->line_bytes += n_bytes;
+        for (size_t i = 0; i < p->n_streams; i++)
+                for (size_t k = 0; k < p->streams[i].n_entries; k++)
+                        if (accepted(&p->streams[i], k)) {
+                                strset_add(&rcv->streams, p->streams[i].text);
+                                break;
+                        }
+        if (rcv->out)
+                record(rcv, p, seq, tenant);
+}
+
 /* The text body of a scripted refusal, worded like Loki's. */
 static char *scripted_body(int status, size_t entries, size_t bytes) {
         if (status == MHD_HTTP_TOO_MANY_REQUESTS)
@@ -774,6 +868,7 @@ static struct sl_rcv_reply handle_push(struct sl_receiver *rcv, struct MHD_Conne
         struct sl_rcv_reply rep = { .retry_after = -1, .delay_ms = rcv->opt.delay_ms };
         size_t n_entries = 0, n_bytes = 0;
         struct sl_rcv_push p = {0};
+        bool partial;
         char *msg = NULL;
         int status = 0;
         uint64_t seq;
@@ -802,10 +897,15 @@ static struct sl_rcv_reply handle_push(struct sl_receiver *rcv, struct MHD_Conne
         }
         if (status == 0)
                 status = validate(&rcv->opt, &p, &msg);
-        for (size_t i = 0; status == 0 && i < p.n_streams; i++) {
-                n_entries += p.streams[i].n_entries;
-                for (size_t k = 0; k < p.streams[i].n_entries; k++)
+        /* A 400 from validation still stores what passed, as Loki does. */
+        partial = status == MHD_HTTP_BAD_REQUEST && p.n_streams > 0;
+        for (size_t i = 0; (status == 0 || partial) && i < p.n_streams; i++) {
+                for (size_t k = 0; k < p.streams[i].n_entries; k++) {
+                        if (!accepted(&p.streams[i], k))
+                                continue;
+                        n_entries++;
                         n_bytes += p.streams[i].entries[k].line_len;
+                }
         }
 
         pthread_mutex_lock(&rcv->lock);
@@ -817,6 +917,8 @@ static struct sl_rcv_reply handle_push(struct sl_receiver *rcv, struct MHD_Conne
                 rep.status = status;
                 rcv->statuses[status]++;
                 rep.body = xasprintf("%s\n", msg);
+                if (partial && n_entries)
+                        keep(rcv, &p, seq, tenant, n_entries, n_bytes);
         } else {
                 struct sl_rcv_answer a = script_next(&rcv->script);
 
@@ -828,13 +930,7 @@ static struct sl_rcv_reply handle_push(struct sl_receiver *rcv, struct MHD_Conne
                 else
                         rcv->statuses[a.status]++;
                 if (a.status >= 200 && a.status < 300 && a.status != 260) {
-                        rcv->entries += n_entries;
-                        rcv->line_bytes += n_bytes;
-                        for (size_t i = 0; i < p.n_streams; i++)
-                                if (p.streams[i].n_entries)
-                                        strset_add(&rcv->streams, p.streams[i].text);
-                        if (rcv->out)
-                                record(rcv, &p, seq, tenant);
+                        keep(rcv, &p, seq, tenant, n_entries, n_bytes);
                 } else if (a.status != ANSWER_CLOSE) {
                         rep.body = scripted_body(a.status, n_entries, n_bytes);
                 }

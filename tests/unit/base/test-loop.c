@@ -76,6 +76,29 @@ START_TEST(timers_fire_in_deadline_order)
         sl_loop_timer_arm(loop, &t[1], now + 10 * SL_NSEC_PER_MSEC + 0);
         sl_loop_timer_arm(loop, &t[2], now + 20 * SL_NSEC_PER_MSEC + 1);
         ck_assert_int_eq(sl_loop_run(loop), 0);
+        /* In deadline order even when the loop wakes after all three are
+         * due (a loaded machine), which the next case forces. */
+        ck_assert_int_eq(c.order[0], 0);
+        ck_assert_int_eq(c.order[1], 1);
+        ck_assert_int_eq(c.order[2], 2);
+        sl_loop_free(loop);
+}
+END_TEST
+
+START_TEST(timers_due_together_fire_in_deadline_order)
+{
+        struct sl_loop *loop = sl_loop_new();
+        struct timer_ctx c = { .loop = loop };
+        struct sl_timer t[3];
+        uint64_t past = sl_now_ns() / 10 * 10 - 100 * SL_NSEC_PER_MSEC;
+
+        for (int i = 0; i < 3; i++)
+                sl_timer_init(&t[i], on_timer, &c);
+        /* All already due; armed in an order that is neither theirs nor its reverse. */
+        sl_loop_timer_arm(loop, &t[0], past + 20 * SL_NSEC_PER_MSEC + 1);
+        sl_loop_timer_arm(loop, &t[1], past + 30 * SL_NSEC_PER_MSEC + 2);
+        sl_loop_timer_arm(loop, &t[2], past + 10 * SL_NSEC_PER_MSEC + 0);
+        ck_assert_int_eq(sl_loop_run(loop), 0);
         ck_assert_int_eq(c.order[0], 0);
         ck_assert_int_eq(c.order[1], 1);
         ck_assert_int_eq(c.order[2], 2);
@@ -102,6 +125,7 @@ static Suite *loop_suite(void) {
         TCase *tc = tcase_create("loop");
         tcase_add_test(tc, fd_callbacks_and_removal);
         tcase_add_test(tc, timers_fire_in_deadline_order);
+        tcase_add_test(tc, timers_due_together_fire_in_deadline_order);
         tcase_add_test(tc, disarmed_timer_does_not_fire);
         suite_add_tcase(s, tc);
         return s;

@@ -164,6 +164,34 @@ START_TEST(test_anchors_are_copies) {
 }
 END_TEST
 
+/* Many anchors, each used once (a case that was quadratic while every alias
+ * scanned the anchors), and anchors defined again: an alias names the
+ * latest definition before it. */
+START_TEST(test_many_anchors) {
+        const size_t n = 45000;
+        size_t cap = n * 48 + 64, len = 0;
+        _cleanup_free_ char *text = sl_xmalloc(cap);
+        _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = NULL;
+        const struct sl_yaml_node *a, *b;
+
+        len += (size_t)snprintf(text + len, cap - len, "a:\n");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "  k%zu: &a%zu v%zu\n", i, i, i);
+        len += (size_t)snprintf(text + len, cap - len, "  again: &a7 redefined\nb:\n");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "  - *a%zu\n", i);
+        doc = parse_ok(text);
+        a = at(doc->root, "a");
+        b = at(doc->root, "b");
+        ck_assert_uint_eq(b->count, n);
+        ck_assert_str_eq(b->values[0]->text, "v0");
+        ck_assert_str_eq(b->values[7]->text, "redefined");
+        ck_assert_str_eq(b->values[8]->text, "v8");
+        ck_assert_str_eq(b->values[n - 1]->text, "v44999");
+        ck_assert_str_eq(at(a, "k7")->text, "v7");
+}
+END_TEST
+
 START_TEST(test_merge_keys) {
         _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = parse_ok(
                 "defaults: &d {batchwait: 1s, timeout: 10s}\n"
@@ -191,6 +219,102 @@ START_TEST(test_merge_source_anchor_stays_usable) {
 
         ck_assert_str_eq(at(at(doc->root, "a"), "k")->text, "v");
         ck_assert_str_eq(at(at(doc->root, "b"), "k")->text, "v");
+}
+END_TEST
+
+/* "k0: 0\n" ... for @n keys, indented by @indent spaces; a new string. */
+static char *many_keys(size_t n, unsigned indent, const char *first_line) {
+        size_t cap = strlen(first_line) + n * (indent + 24) + 1, len;
+        char *text = sl_xmalloc(cap);
+
+        len = (size_t)snprintf(text, cap, "%s", first_line);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "%*sk%zu: %zu\n", (int)indent, "", i, i);
+        return text;
+}
+
+/* Maps of 95,000 keys (one took 15 to 23 s to load while each key was
+ * compared with all before it) load well within this case's timeout, on a
+ * loaded machine and under sanitizers too, and every key is there. Three
+ * documents: a tenth of a second each when loading is linear, over 45 s
+ * in all when it is quadratic, so such a regression fails at the timeout
+ * whatever the machine. */
+START_TEST(test_big_map_loads) {
+        _cleanup_free_ char *text = many_keys(95000, 2, "labels:\n");
+
+        for (int round = 0; round < 3; round++) {
+                _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = parse_ok(text);
+                const struct sl_yaml_node *m = at(doc->root, "labels");
+
+                ck_assert_uint_eq(m->count, 95000);
+                for (size_t i = 0; i < m->count; i += 997) {
+                        char key[32];
+                        snprintf(key, sizeof(key), "k%zu", i);
+                        ck_assert_str_eq(m->keys[i]->text, key);
+                        ck_assert_uint_eq(strtoul(m->values[i]->text, NULL, 10), i);
+                }
+        }
+}
+END_TEST
+
+/* Duplicates are found at every position of a map, below and past the
+ * size where the check starts using a hash. */
+START_TEST(test_duplicates_at_every_position) {
+        for (size_t n = 1; n <= 40; n++) {
+                _cleanup_free_ char *text = many_keys(n, 0, "");
+
+                for (size_t dup = 0; dup < n; dup++) {
+                        _cleanup_free_ char *with = NULL;
+                        struct sl_cfg_error err;
+                        char msg[1024], want[96];
+
+                        ck_assert_int_gt(asprintf(&with, "%sk%zu: again\n", text, dup), 0);
+                        parse_fail(with, &err, msg, sizeof(msg));
+                        snprintf(want, sizeof(want), "duplicate key \"k%zu\": first at line %zu, again at line %zu",
+                                 dup, dup + 1, n + 1);
+                        if (!strstr(msg, want))
+                                ck_abort_msg("%zu keys, k%zu again: %s", n, dup, msg);
+                }
+        }
+}
+END_TEST
+
+/* ... and at the end of a big map, with both lines named. */
+START_TEST(test_duplicate_in_big_map) {
+        _cleanup_free_ char *text = many_keys(90000, 2, "m:\n");
+        _cleanup_free_ char *with = NULL;
+        struct sl_cfg_error err;
+        char msg[1024];
+
+        ck_assert_int_gt(asprintf(&with, "%s  k89999: again\n", text), 0);
+        parse_fail(with, &err, msg, sizeof(msg));
+        ck_assert_msg(strstr(msg, "m.k89999: duplicate key \"k89999\": first at line 90001, again at line 90002"),
+                      "%s", msg);
+}
+END_TEST
+
+/* Merges into a map with many keys: written keys still win, and the merged
+ * ones are found by later duplicate checks of merged keys. */
+START_TEST(test_merge_into_big_map) {
+        _cleanup_free_ char *base = many_keys(300, 2, "base: &b\n");
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = NULL;
+        const struct sl_yaml_node *m;
+
+        /* "over" writes k0..k199 itself and merges *b twice (the second
+         * source adds nothing). */
+        {
+                _cleanup_free_ char *own = many_keys(200, 2, "over:\n  <<: [*b, *b]\n");
+                size_t len = strlen(base) + strlen(own) + 1;
+                text = sl_xmalloc(len);
+                snprintf(text, len, "%s%s", base, own);
+        }
+        doc = parse_ok(text);
+        m = at(doc->root, "over");
+        ck_assert_uint_eq(m->count, 300);
+        ck_assert_str_eq(at(m, "k5")->text, "5");
+        ck_assert_uint_eq(at(m, "k5")->line, 309);   /* written in over */
+        ck_assert_uint_eq(at(m, "k250")->line, 252); /* merged from base */
 }
 END_TEST
 
@@ -555,6 +679,10 @@ static Suite *yaml_doc_suite(void) {
         Suite *s = suite_create("yaml-doc");
         TCase *tc = tcase_create("tree");
 
+        /* Room for a loaded machine and the sanitizers: the alias bomb and the
+         * duplicate checks parse thousands of documents. */
+        tcase_set_timeout(tc, 20);
+
         tcase_add_test(tc, test_positions_and_kinds);
         tcase_add_test(tc, test_nulls);
         tcase_add_test(tc, test_empty_documents);
@@ -565,6 +693,17 @@ static Suite *yaml_doc_suite(void) {
         tcase_add_test(tc, test_alias_bomb_is_refused);
         tcase_add_test(tc, test_deep_nesting_is_refused);
         tcase_add_test(tc, test_load_file);
+        tcase_add_test(tc, test_duplicates_at_every_position);
+        tcase_add_test(tc, test_merge_into_big_map);
+        suite_add_tcase(s, tc);
+
+        /* Big documents: a timeout with room for a loaded machine and the
+         * sanitizers (see test_big_map_loads). */
+        tc = tcase_create("big");
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_big_map_loads);
+        tcase_add_test(tc, test_duplicate_in_big_map);
+        tcase_add_test(tc, test_many_anchors);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("checks");

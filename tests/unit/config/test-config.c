@@ -79,6 +79,15 @@ static const char *minimal =
         "      - labels:\n"
         "          __path__: /var/log/*.log\n";
 
+/* A valid client and job, to complete configs that test something else. */
+#define CLIENT "clients:\n  - url: http://loki:3100/loki/api/v1/push\n"
+#define JOB                                                                    \
+        "scrape_configs:\n"                                                    \
+        "  - job_name: api\n"                                                  \
+        "    static_configs:\n"                                                \
+        "      - labels:\n"                                                    \
+        "          __path__: /var/log/*.log\n"
+
 START_TEST(test_full_config) {
         _cleanup_(sl_config_freep) struct sl_config *c = NULL;
         const struct sl_scrape_config *sc;
@@ -128,7 +137,11 @@ START_TEST(test_full_config) {
                     "limits_config:\n"
                     "  max_line_size: 1MB\n"
                     "  max_line_size_truncate: true\n"
-                    "  max_buffered_bytes: 8MiB\n");
+                    "  max_buffered_bytes: 8MiB\n"
+                    "  max_label_names_per_series: 30\n"
+                    "  max_label_name_length: 0\n"
+                    "  max_label_value_length: 4096\n"
+                    "  drop_over_label_limits: true\n");
 
         ck_assert_str_eq(c->file, config_path);
         ck_assert_str_eq(c->server.listen_address, "127.0.0.1");
@@ -145,6 +158,10 @@ START_TEST(test_full_config) {
         ck_assert_uint_eq(c->limits.max_line_size, 1000000);
         ck_assert(c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 8 << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 30);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 0);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 4096);
+        ck_assert(c->limits.drop_over_label_limits);
         ck_assert_str_eq(c->pipelines_dir, pipes);
 
         ck_assert_uint_eq(c->n_clients, 2);
@@ -211,6 +228,10 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert(!c->limits.max_line_size_truncate);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
 
         ck_assert_uint_eq(c->n_clients, 1);
         ck_assert_str_eq(cl->url, "http://loki:3100/loki/api/v1/push");
@@ -261,6 +282,197 @@ START_TEST(test_singular_client) {
         ck_assert_str_eq(c->clients[0].url, "http://loki:3100/loki/api/v1/push");
         ck_assert_ptr_null(c->clients[0].tenant_id);
         ck_assert_uint_eq(c->clients[0].batchwait_ns, 2 * SEC);
+}
+END_TEST
+
+/* The Promtail keys sluice implements beyond the basics: limits, log
+ * format, headers, client: merged into clients, file_watch_config. */
+START_TEST(test_promtail_keys) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_client_config *a, *b, *one;
+
+        c = load_ok("global:\n"
+                    "  file_watch_config:\n"
+                    "    min_poll_frequency: 100ms\n"
+                    "server:\n"
+                    "  log_format: json\n"
+                    "client:\n"
+                    "  url: http://one:3100/loki/api/v1/push\n"
+                    "  external_labels: {region: eu, env: from-client}\n"
+                    "clients:\n"
+                    "  - url: http://a:3100/loki/api/v1/push\n"
+                    "    tenant_id: team-a\n"
+                    "    headers:\n"
+                    "      CF-Access-Client-Id: id.access\n"
+                    "      X-Empty: ''\n"
+                    "      X-Scope-OrgID: ignored\n"
+                    "    drop_rate_limited_batches: true\n"
+                    "    external_labels: {env: prod}\n"
+                    "  - url: http://b:3100/loki/api/v1/push\n"
+                    "    headers: {X-Scope-OrgID: sent-without-tenant}\n"
+                    "limits_config:\n"
+                    "  readline_rate_enabled: true\n"
+                    "  readline_rate: 2.5\n"
+                    "  readline_burst: 7\n"
+                    "  readline_rate_drop: false\n"
+                    "  max_streams: 42\n"
+                    JOB);
+
+        ck_assert_str_eq(c->server.log_format, "json");
+        ck_assert_uint_eq(c->target.poll_period_ns, 100 * MSEC);
+        ck_assert(c->limits.readline_rate_enabled);
+        ck_assert(c->limits.readline_rate == 2.5);
+        ck_assert_uint_eq(c->limits.readline_burst, 7);
+        ck_assert(!c->limits.readline_rate_drop);
+        ck_assert_uint_eq(c->limits.max_streams, 42);
+
+        /* client: comes after clients, and its labels go to every client. */
+        ck_assert_uint_eq(c->n_clients, 3);
+        a = &c->clients[0];
+        b = &c->clients[1];
+        one = &c->clients[2];
+        ck_assert_str_eq(one->url, "http://one:3100/loki/api/v1/push");
+        ck_assert_uint_eq(a->n_external_labels, 2);
+        ck_assert_str_eq(a->external_labels[0].name, "env");
+        ck_assert_str_eq(a->external_labels[0].value, "prod");
+        ck_assert_str_eq(a->external_labels[1].name, "region");
+        ck_assert_str_eq(a->external_labels[1].value, "eu");
+        ck_assert_uint_eq(b->n_external_labels, 2);
+        ck_assert_str_eq(b->external_labels[0].name, "region");
+        ck_assert_str_eq(b->external_labels[1].value, "from-client");
+        ck_assert_uint_eq(one->n_external_labels, 2);
+
+        ck_assert(a->drop_rate_limited_batches);
+        ck_assert(!b->drop_rate_limited_batches);
+        ck_assert_uint_eq(a->n_headers, 2);
+        ck_assert_str_eq(a->headers[0].name, "CF-Access-Client-Id");
+        ck_assert_str_eq(a->headers[0].value, "id.access");
+        ck_assert_str_eq(a->headers[1].name, "X-Empty");
+        ck_assert_str_eq(a->headers[1].value, "");
+        ck_assert_uint_eq(b->n_headers, 1);
+        ck_assert_str_eq(b->headers[0].value, "sent-without-tenant");
+
+        /* The X-Scope-OrgID header of the client with a tenant is not sent. */
+        ck_assert_uint_eq(c->n_warnings, 1);
+        ck_assert_str_eq(c->warnings[0].key, "clients[0].headers.X-Scope-OrgID");
+        ck_assert_uint_eq(c->warnings[0].line, 15);
+        ck_assert_msg(strstr(c->warnings[0].msg, "not sent"), "%s", c->warnings[0].msg);
+}
+END_TEST
+
+/* TLS, authentication and proxy, read with Prometheus' meaning. */
+START_TEST(test_tls_auth_proxy) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_client_config *a, *b, *d;
+
+        c = load_ok("clients:\n"
+                    "  - url: https://user@Logs.Example.com:443/loki/api/v1/push\n"
+                    "    basic_auth: {username: promtail, password_file: /run/pw}\n"
+                    "    tls_config:\n"
+                    "      ca_file: /etc/ca.pem\n"
+                    "      cert_file: /etc/c.pem\n"
+                    "      key_file: /etc/k.pem\n"
+                    "      server_name: logs.example.com\n"
+                    "      insecure_skip_verify: false\n"
+                    "      min_version: TLS12\n"
+                    "    proxy_url: http://proxy:3128\n"
+                    "    no_proxy: localhost\n"
+                    "    proxy_connect_header: {Proxy-Authorization: [Basic a, Basic b]}\n"
+                    "  - url: http://b/loki/api/v1/push\n"
+                    "    bearer_token_file: /run/token\n"
+                    "    proxy_from_environment: true\n"
+                    "  - url: http://d/loki/api/v1/push\n"
+                    "    authorization: {credentials: xyz}\n" JOB);
+        a = &c->clients[0];
+        ck_assert(a->auth.basic);
+        ck_assert_str_eq(a->auth.username, "promtail");
+        ck_assert_ptr_null(a->auth.password);
+        ck_assert_str_eq(a->auth.password_file, "/run/pw");
+        ck_assert_ptr_null(a->auth.type);
+        ck_assert_str_eq(a->tls.ca_file, "/etc/ca.pem");
+        ck_assert_str_eq(a->tls.cert_file, "/etc/c.pem");
+        ck_assert_str_eq(a->tls.key_file, "/etc/k.pem");
+        ck_assert_str_eq(a->tls.server_name, "logs.example.com");
+        ck_assert(!a->tls.insecure_skip_verify);
+        ck_assert_str_eq(a->tls.min_version, "TLS12");
+        ck_assert_ptr_null(a->tls.max_version);
+        ck_assert_str_eq(a->proxy.url, "http://proxy:3128");
+        ck_assert_str_eq(a->proxy.no_proxy, "localhost");
+        ck_assert_uint_eq(a->proxy.n_connect_headers, 2);
+        ck_assert_str_eq(a->proxy.connect_headers[1].name, "Proxy-Authorization");
+        ck_assert_str_eq(a->proxy.connect_headers[1].value, "Basic b");
+        b = &c->clients[1];
+        ck_assert(!b->auth.basic);
+        ck_assert_str_eq(b->auth.type, "Bearer");
+        ck_assert_ptr_null(b->auth.credentials);
+        ck_assert_str_eq(b->auth.credentials_file, "/run/token");
+        ck_assert(b->proxy.from_environment);
+        d = &c->clients[2];
+        ck_assert_str_eq(d->auth.type, "Bearer");
+        ck_assert_str_eq(d->auth.credentials, "xyz");
+        ck_assert_uint_eq(c->n_warnings, 0);
+}
+END_TEST
+
+/* Promtail's defaults for what it has and sluice did not. */
+START_TEST(test_promtail_defaults) {
+        _cleanup_(sl_config_freep) struct sl_config *c = load_ok(minimal);
+
+        ck_assert_str_eq(c->server.log_format, "logfmt");
+        ck_assert(!c->limits.readline_rate_enabled);
+        ck_assert(c->limits.readline_rate == 10000.0);
+        ck_assert_uint_eq(c->limits.readline_burst, 10000);
+        ck_assert(c->limits.readline_rate_drop);
+        ck_assert_uint_eq(c->limits.max_streams, 0);
+        ck_assert_uint_eq(c->clients[0].n_headers, 0);
+        ck_assert(!c->clients[0].drop_rate_limited_batches);
+        ck_assert_uint_eq(c->n_warnings, 0);
+}
+END_TEST
+
+/* target_config.poll_period wins over file_watch_config. */
+START_TEST(test_poll_period_wins) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+
+        c = load_ok("global: {file_watch_config: {min_poll_frequency: 2s}}\n"
+                    "target_config: {poll_period: 300ms}\n" CLIENT JOB);
+        ck_assert_uint_eq(c->target.poll_period_ns, 300 * MSEC);
+}
+END_TEST
+
+/* A url-less client: lends its external labels to the clients. */
+START_TEST(test_client_labels_only) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+
+        c = load_ok("client:\n  external_labels: {dc: x}\n" CLIENT JOB);
+        ck_assert_uint_eq(c->n_clients, 1);
+        ck_assert_uint_eq(c->clients[0].n_external_labels, 1);
+        ck_assert_str_eq(c->clients[0].external_labels[0].name, "dc");
+        ck_assert_uint_eq(c->n_warnings, 0);
+        sl_config_free(c);
+
+        /* Its other keys have no effect: a warning says so. */
+        c = load_ok("client:\n  batchwait: 3s\n  external_labels: {dc: x}\n" CLIENT JOB);
+        ck_assert_uint_eq(c->n_clients, 1);
+        ck_assert_uint_eq(c->clients[0].batchwait_ns, 1 * SEC);
+        ck_assert_uint_eq(c->n_warnings, 1);
+        ck_assert_str_eq(c->warnings[0].key, "client");
+}
+END_TEST
+
+/* A key accepted without effect: one warning naming it and why. */
+START_TEST(test_warning_text) {
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+
+        c = load_ok("server:\n  http_listen_port: 9080\n  grpc_listen_port: 9095\n"
+                    "  register_instrumentation: true\n  profiling_enabled: false\n"
+                    "tracing: {enabled: false}\nwal: {enabled: false, dir: /x}\n" CLIENT JOB);
+        ck_assert_uint_eq(c->n_warnings, 1);
+        ck_assert_str_eq(c->warnings[0].key, "server.grpc_listen_port");
+        ck_assert_str_eq(c->warnings[0].file, config_path);
+        ck_assert_uint_eq(c->warnings[0].line, 3);
+        ck_assert_uint_eq(c->warnings[0].column, 3);
+        ck_assert_str_eq(c->warnings[0].msg, "has no effect: sluice has no gRPC server");
 }
 END_TEST
 
@@ -332,16 +544,15 @@ struct error_case {
         const char *substr; /* expected in the message */
 };
 
-/* A valid client and job, to complete configs that test something else. */
-#define CLIENT "clients:\n  - url: http://loki:3100/loki/api/v1/push\n"
-#define JOB                                                                    \
-        "scrape_configs:\n"                                                    \
-        "  - job_name: api\n"                                                  \
-        "    static_configs:\n"                                                \
-        "      - labels:\n"                                                    \
-        "          __path__: /var/log/*.log\n"
-
 static const struct error_case error_cases[] = {
+        { "negative label limit",
+          "limits_config:\n  max_label_value_length: -1\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_value_length", "" },
+        { "label limit not a number",
+          "limits_config:\n  max_label_names_per_series: many\n" JOB
+          "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
+          2, "limits_config.max_label_names_per_series", "" },
         { "typo after other sections",
           "server:\n  http_listen_port: 9080\n" JOB
           "clients:\n  - url: http://loki:3100/loki/api/v1/push\n    batchwiat: 5s\n",
@@ -357,8 +568,8 @@ static const struct error_case error_cases[] = {
           7, "clients[0].backoff_config.max_retires", "expected one of: min_period" },
         { "unknown top-level key", CLIENT JOB "promtail: yes\n", 8, "promtail",
           "unknown key \"promtail\" in the top level" },
-        { "unknown server key", "server:\n  grpc_listen_port: 0\n" CLIENT JOB, 2,
-          "server.grpc_listen_port", "unknown key" },
+        { "unknown server key", "server:\n  grpc_listen_prot: 0\n" CLIENT JOB, 2,
+          "server.grpc_listen_prot", "did you mean \"grpc_listen_port\"" },
         { "bad duration", CLIENT "    batchwait: fast\n" JOB, 3, "clients[0].batchwait",
           "expected a duration such as 500ms, 1s or 5m, got \"fast\"" },
         { "zero period", "positions:\n  sync_period: 0\n" CLIENT JOB, 2, "positions.sync_period",
@@ -394,8 +605,6 @@ static const struct error_case error_cases[] = {
         { "empty clients", "clients: []\n" JOB, 1, "clients", "clients is empty" },
         { "clients not a list", "clients: {url: http://x}\n" JOB, 1, "clients",
           "expected a sequence" },
-        { "client and clients", CLIENT "client:\n  url: http://x/\n" JOB, 3, "client",
-          "not both" },
         { "no scrape_configs", CLIENT, 1, "scrape_configs", "no scrape_configs" },
         { "empty scrape_configs", CLIENT "scrape_configs: []\n", 3, "scrape_configs",
           "scrape_configs is empty" },
@@ -440,6 +649,106 @@ static const struct error_case error_cases[] = {
         { "comments only", "# nothing yet\n", 1, "", "the config file is empty" },
         { "root is a list", "- a\n- b\n", 1, "", "expected a map of sections" },
         { "duplicate key", CLIENT JOB "clients: []\n", 8, "clients", "duplicate key" },
+        /* Promtail's keys: values checked as Promtail checks them. */
+        { "log format", "server:\n  log_format: text\n" CLIENT JOB, 2, "server.log_format",
+          "expected one of logfmt, json, got \"text\"" },
+        { "readline rate", "limits_config:\n  readline_rate: 0\n" CLIENT JOB, 2,
+          "limits_config.readline_rate", "above 0" },
+        { "readline rate text", "limits_config:\n  readline_rate: fast\n" CLIENT JOB, 2,
+          "limits_config.readline_rate", "lines per second" },
+        { "readline burst", "limits_config:\n  readline_burst: 0\n" CLIENT JOB, 2,
+          "limits_config.readline_burst", "integer from 1" },
+        { "readline enabled", "limits_config:\n  readline_rate_enabled: sometimes\n" CLIENT JOB,
+          2, "limits_config.readline_rate_enabled", "expected true or false" },
+        { "max streams", "limits_config:\n  max_streams: -1\n" CLIENT JOB, 2,
+          "limits_config.max_streams", "integer from 0" },
+        { "header name", CLIENT "    headers:\n      'Bad Header': x\n" JOB, 4,
+          "clients[0].headers.Bad Header", "invalid header name" },
+        { "header value", CLIENT "    headers:\n      X-A: \"a\\nb\"\n" JOB, 4,
+          "clients[0].headers.X-A", "line break" },
+        { "headers not a map", CLIENT "    headers: [a]\n" JOB, 3, "clients[0].headers",
+          "expected a map" },
+        { "drop rate limited", CLIENT "    drop_rate_limited_batches: 2\n" JOB, 3,
+          "clients[0].drop_rate_limited_batches", "expected true or false" },
+        { "client without url, no clients", "client:\n  external_labels: {a: b}\n" JOB, 1,
+          "clients", "no clients" },
+        /* Accepted without effect, but still checked. */
+        { "ignored key type", "server:\n  grpc_listen_port: abc\n" CLIENT JOB, 2,
+          "server.grpc_listen_port", "expected an integer" },
+        { "ignored duration", "server:\n  http_server_read_timeout: 30\n" CLIENT JOB, 2,
+          "server.http_server_read_timeout", "duration" },
+        { "ignored map typo", "server:\n  grpc_tls_config:\n    cert_fil: x\n" CLIENT JOB, 3,
+          "server.grpc_tls_config.cert_fil", "did you mean \"cert_file\"" },
+        { "wal enabled", "wal:\n  enabled: maybe\n" CLIENT JOB, 2, "wal.enabled",
+          "expected true or false" },
+        { "tracing typo", "tracing:\n  enable: true\n" CLIENT JOB, 2, "tracing.enable",
+          "did you mean \"enabled\"" },
+        { "options typo", "options:\n  stream_lag_label: x\n" CLIENT JOB, 2,
+          "options.stream_lag_label", "did you mean \"stream_lag_labels\"" },
+        { "global typo", "global:\n  file_watch_config:\n    min_poll_frequncy: 1s\n" CLIENT JOB,
+          3, "global.file_watch_config.min_poll_frequncy", "did you mean \"min_poll_frequency\"" },
+        { "min poll frequency", "global:\n  file_watch_config:\n    min_poll_frequency: 0\n"
+          CLIENT JOB, 3, "global.file_watch_config.min_poll_frequency", "above 0" },
+        /* Refused: not supported, naming the feature and the README. */
+        { "journal", CLIENT "scrape_configs:\n  - job_name: j\n    journal: {max_age: 12h}\n", 5,
+          "scrape_configs[0].journal",
+          "the systemd journal source (journal) is not supported: export the journal" },
+        { "sources before a missing static_configs",
+          CLIENT "scrape_configs:\n  - job_name: s\n    syslog:\n      listen_address: :1514\n",
+          5, "scrape_configs[0].syslog", "see \"Moving from Promtail\" in sluice's README" },
+        { "discovery", CLIENT "scrape_configs:\n  - job_name: k\n"
+          "    consul_sd_configs: [{server: localhost:8500}]\n", 5,
+          "scrape_configs[0].consul_sd_configs",
+          "is not supported yet: sluice discovers Docker containers" },
+        { "stdin", "target_config: {stdin: yes}\n" CLIENT JOB, 1, "target_config.stdin",
+          "standard input" },
+        { "stdin not a bool", "target_config: {stdin: 3}\n" CLIENT JOB, 1, "target_config.stdin",
+          "expected true or false" },
+        { "decompression format", CLIENT JOB "    decompression: {enabled: true, format: bz2}\n",
+          8, "scrape_configs[0].decompression.format", "format \"bz2\" is not supported" },
+        { "decompression typo", CLIENT JOB "    decompression: {enabled: false, fromat: gz}\n",
+          8, "scrape_configs[0].decompression.fromat", "did you mean \"format\"" },
+        { "encoding", CLIENT JOB "    encoding: ISO-8859-1\n", 8, "scrape_configs[0].encoding",
+          "reading files in ISO-8859-1 (encoding) is not supported" },
+        { "http tls", "server:\n  http_tls_config: {cert_file: a, key_file: b}\n" CLIENT JOB, 2,
+          "server.http_tls_config", "not supported" },
+        { "oauth2", CLIENT "    oauth2: {client_id: a, token_url: 'http://t'}\n" JOB, 3,
+          "clients[0].oauth2", "OAuth 2.0 authentication to Loki (oauth2) is not supported" },
+        { "http_headers", CLIENT "    http_headers: {X-A: {values: [a]}}\n" JOB, 3,
+          "clients[0].http_headers", "use Promtail's headers" },
+        /* TLS, auth, proxy: checked as Prometheus' client does. */
+        { "server name", "clients:\n  - url: https://10.0.0.5:3100/loki/api/v1/push\n"
+          "    tls_config: {server_name: loki.internal}\n" JOB, 3,
+          "clients[0].tls_config.server_name", "other than the URL's host (\"10.0.0.5\") is not "
+          "supported yet" },
+        { "password twice", CLIENT "    basic_auth:\n      password: p\n"
+          "      password_file: /f\n" JOB, 5, "clients[0].basic_auth.password_file",
+          "use either password or password_file, not both" },
+        { "username ref", CLIENT "    basic_auth: {username_ref: x}\n" JOB, 3,
+          "clients[0].basic_auth.username_ref", "secret manager" },
+        { "bearer twice", CLIENT "    bearer_token: t\n    bearer_token_file: /f\n" JOB, 4,
+          "clients[0].bearer_token_file", "not both" },
+        { "basic and bearer", CLIENT "    basic_auth: {username: u}\n    bearer_token: t\n"
+          JOB, 4, "clients[0].bearer_token", "basic_auth or a bearer token" },
+        { "authorization basic", CLIENT "    authorization: {type: Basic, credentials: x}\n" JOB,
+          3, "clients[0].authorization.type", "use basic_auth" },
+        { "authorization and bearer",
+          CLIENT "    authorization: {credentials: x}\n    bearer_token: t\n" JOB, 3,
+          "clients[0].authorization", "not both" },
+        { "cert without key", CLIENT "    tls_config: {cert_file: /c}\n" JOB, 3,
+          "clients[0].tls_config", "needs its key" },
+        { "ca twice", CLIENT "    tls_config: {ca: x, ca_file: /c}\n" JOB, 3,
+          "clients[0].tls_config.ca_file", "not both" },
+        { "tls version", CLIENT "    tls_config: {min_version: TLS1.2}\n" JOB, 3,
+          "clients[0].tls_config.min_version", "TLS10, TLS11, TLS12, TLS13" },
+        { "no_proxy alone", CLIENT "    no_proxy: localhost\n" JOB, 3, "clients[0].no_proxy",
+          "needs proxy_url" },
+        { "proxy twice", CLIENT "    proxy_url: http://p:3128\n    proxy_from_environment: true\n"
+          JOB, 4, "clients[0].proxy_from_environment", "neither proxy_url" },
+        { "proxy url", CLIENT "    proxy_url: p:3128\n" JOB, 3, "clients[0].proxy_url",
+          "expected a proxy URL" },
+        { "connect header alone", CLIENT "    proxy_connect_header: {X-A: [b]}\n" JOB, 3,
+          "clients[0].proxy_connect_header", "needs proxy_url" },
 };
 
 START_TEST(test_errors) {
@@ -574,6 +883,19 @@ START_TEST(test_shipped_example) {
         ck_assert_uint_eq(c->target.poll_period_ns, 250 * MSEC);
         ck_assert_uint_eq(c->limits.max_line_size, 256000);
         ck_assert_uint_eq(c->limits.max_buffered_bytes, 16ULL << 20);
+        ck_assert_uint_eq(c->limits.max_label_names, 15);
+        ck_assert_uint_eq(c->limits.max_label_name_length, 1024);
+        ck_assert_uint_eq(c->limits.max_label_value_length, 2048);
+        ck_assert(!c->limits.drop_over_label_limits);
+        ck_assert_str_eq(c->server.log_format, "logfmt");
+        ck_assert(!c->limits.readline_rate_enabled);
+        ck_assert(c->limits.readline_rate == 10000.0);
+        ck_assert_uint_eq(c->limits.readline_burst, 10000);
+        ck_assert(c->limits.readline_rate_drop);
+        ck_assert_uint_eq(c->limits.max_streams, 0);
+        ck_assert_uint_eq(c->clients[0].n_headers, 0);
+        ck_assert(!c->clients[0].drop_rate_limited_batches);
+        ck_assert_uint_eq(c->n_warnings, 0);
 }
 END_TEST
 
@@ -616,6 +938,28 @@ START_TEST(test_expand_env) {
 }
 END_TEST
 
+/* A labels map of 95,000 keys (15 to 23 s to load while each key was
+ * compared with every one before it) loads well within its case's timeout,
+ * every label kept in order (test-yaml-doc.c tests the loader's speed). */
+START_TEST(test_big_labels_map) {
+        const size_t n = 95000;
+        size_t cap = strlen(minimal) + n * 40, len;
+        _cleanup_free_ char *text = sl_xmalloc(cap);
+        _cleanup_(sl_config_freep) struct sl_config *c = NULL;
+        const struct sl_static_config *sc;
+
+        len = (size_t)snprintf(text, cap, "%s", minimal);
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, cap - len, "          k%zu: v%zu\n", i, i);
+        c = load_ok(text);
+        sc = &c->scrape_configs[0].static_configs[0];
+        ck_assert_uint_eq(sc->n_labels, n);
+        ck_assert_str_eq(sc->labels[0].name, "k0");
+        ck_assert_str_eq(sc->labels[n - 1].name, "k94999");
+        ck_assert_str_eq(sc->labels[n - 1].value, "v94999");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("load");
@@ -625,10 +969,23 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_sections_keep_defaults);
         tcase_add_test(tc, test_singular_client);
+        tcase_add_test(tc, test_promtail_keys);
+        tcase_add_test(tc, test_promtail_defaults);
+        tcase_add_test(tc, test_tls_auth_proxy);
+        tcase_add_test(tc, test_poll_period_wins);
+        tcase_add_test(tc, test_client_labels_only);
+        tcase_add_test(tc, test_warning_text);
         tcase_add_test(tc, test_pipeline_by_name);
         tcase_add_test(tc, test_pipelines_dir_next_to_config);
         tcase_add_test(tc, test_shipped_example);
         tcase_add_test(tc, test_expand_env);
+        suite_add_tcase(s, tc);
+
+        /* A big config: a timeout with room for a loaded machine and the sanitizers. */
+        tc = tcase_create("big");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_big_labels_map);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("errors");

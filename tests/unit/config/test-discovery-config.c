@@ -150,7 +150,7 @@ START_TEST(kubernetes_sd_values_and_refusals)
         refused(HEAD "    kubernetes_sd_configs: [{role: pod, attach_metadata: {node: true}}]\n",
                 "attach_metadata", "not supported");
         refused(HEAD "    kubernetes_sd_configs: [{role: pod, api_server: 'https://x', "
-                     "oauth2: {}}]\n",
+                     "oauth2: {client_id: c}}]\n",
                 "kubernetes_sd_configs[0].oauth2", "not supported");
 }
 END_TEST

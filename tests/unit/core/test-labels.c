@@ -67,6 +67,24 @@ START_TEST(escape_control_bytes)
 }
 END_TEST
 
+/* An empty value may come with a NULL pointer (str.h allows it): nothing
+ * is appended and nothing is computed from the pointer (UBSan's
+ * pointer-overflow check caught the old code, under a fuzzing run). */
+START_TEST(escape_empty_null_value)
+{
+        struct sl_buf out;
+        sl_buf_init(&out, 64);
+        ck_assert_int_eq(sl_label_escape(SL_STR_NULL, &out), 0);
+        ck_assert_uint_eq(out.len, 0);
+        ck_assert_str_eq(out.data, "");
+        ck_assert_int_eq(sl_buf_append(&out, "a", 1), 0);
+        ck_assert_int_eq(sl_label_escape(sl_str_from(NULL, 0), &out), 0);
+        ck_assert_int_eq(sl_label_escape(sl_str_from("", 0), &out), 0);
+        ck_assert_str_eq(out.data, "a");
+        sl_buf_release(&out);
+}
+END_TEST
+
 START_TEST(render_respects_cap)
 {
         struct sl_kvs kvs;
@@ -122,6 +140,7 @@ static Suite *labels_suite(void) {
         tcase_add_test(tc, render_sorts_skips_and_escapes);
         tcase_add_test(tc, render_empty_set);
         tcase_add_test(tc, escape_control_bytes);
+        tcase_add_test(tc, escape_empty_null_value);
         tcase_add_test(tc, render_respects_cap);
         tcase_add_test(tc, render_keeps_the_first_max_labels);
         suite_add_tcase(s, tc);

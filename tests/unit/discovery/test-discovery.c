@@ -270,10 +270,10 @@ START_TEST(files_get_their_containers_labels)
         ck_assert_uint_ge(sl_discovery_stats(d)->meta_read_errors, 1);
 
         /* Released: a directory's target goes with its last file. */
-        sl_discovery_file_released(d, t_api);
-        sl_discovery_file_released(d, t_api);
-        sl_discovery_file_released(d, t_worker);
-        sl_discovery_file_released(d, st);
+        sl_discovery_file_released(t_api);
+        sl_discovery_file_released(t_api);
+        sl_discovery_file_released(t_worker);
+        sl_discovery_file_released(st);
         ck_assert_uint_eq(sl_discovery_stats(d)->file_targets, 0);
         sl_discovery_free(d);
         sl_config_free(c);
@@ -305,7 +305,7 @@ START_TEST(unreadable_config_v2_leaves_labels_out)
         ck_assert_ptr_null(label(t, 0, "container"));
         ck_assert_str_eq(label(t, 0, "job"), "docker");
         ck_assert_uint_eq(sl_discovery_stats(d)->meta_read_errors, 1);
-        sl_discovery_file_released(d, t);
+        sl_discovery_file_released(t);
         sl_discovery_free(d);
         sl_config_free(c);
 }
@@ -331,7 +331,7 @@ START_TEST(kubelet_paths_without_the_api)
         ck_assert_str_eq(label(t, 0, "pod_uid"), "u-1");
         ck_assert_str_eq(label(t, 0, "container"), "api");
         ck_assert_str_eq(label(t, 0, "job"), "pods");
-        sl_discovery_file_released(d, t);
+        sl_discovery_file_released(t);
         sl_discovery_free(d);
         sl_config_free(c);
 }
@@ -374,8 +374,8 @@ START_TEST(per_stream_labels_pick_by_line)
         ck_assert_ptr_nonnull(q);
         ck_assert_ptr_null(sl_target_labels(q, sl_str_c(out)));
         ck_assert_ptr_nonnull(sl_target_labels(q, sl_str_c(err_line)));
-        sl_discovery_file_released(d, t);
-        sl_discovery_file_released(d, q);
+        sl_discovery_file_released(t);
+        sl_discovery_file_released(q);
         sl_discovery_free(d);
         sl_config_free(c);
 }
@@ -434,7 +434,7 @@ START_TEST(groups_add_keep_update_and_remove)
         ck_assert_uint_eq(n_removed, 1);
         ck_assert_ptr_eq(removed[0], t2);
         ck_assert_uint_eq(sl_discovery_stats(d)->targets_active, 2); /* static + c1 */
-        sl_discovery_file_released(d, t2);
+        sl_discovery_file_released(t2);
 
         /* Relabeling drops c1 now: taken back. */
         sl_label_set_set_c(&in[0].labels, "__meta_x", "gone");
@@ -446,6 +446,142 @@ START_TEST(groups_add_keep_update_and_remove)
                 sl_label_set_release(&in[i].labels);
         sl_discovery_free(d);
         sl_config_free(c);
+}
+END_TEST
+
+/* A new discovery (a reloaded config) as one shared piece: what it takes
+ * over, what it lists for the tailer, and what a followed file carries
+ * afterwards. */
+START_TEST(reload_adopts_targets_of_jobs_that_stay)
+{
+        struct sl_config *c1 = load(CLIENT
+                "scrape_configs:\n"
+                "  - job_name: files\n"
+                "    static_configs: [{labels: {__path__: '%1$s/containers/*/*-json.log'}}]\n"
+                "    relabel_configs:\n"
+                "      - {source_labels: [__meta_docker_container_name], target_label: name}\n"
+                "  - job_name: docker\n"
+                "    docker_sd_configs: [{host: 'unix://%1$s/none.sock'}]\n"
+                "    relabel_configs:\n"
+                "      - {source_labels: [__meta_x], target_label: x}\n"
+                "  - job_name: gone\n"
+                "    docker_sd_configs: [{host: 'unix://%1$s/none.sock'}]\n");
+        struct sl_config *c2 = load(CLIENT
+                "scrape_configs:\n"
+                "  - job_name: docker\n"
+                "    docker_sd_configs: [{host: 'unix://%1$s/none.sock'}]\n"
+                "    relabel_configs:\n"
+                "      - {source_labels: [__meta_x], regex: dropme, action: drop}\n"
+                "      - {source_labels: [__meta_x], target_label: y}\n"
+                "  - job_name: files\n"
+                "    static_configs: [{labels: {__path__: '%1$s/containers/*/*-json.log'}}]\n"
+                "    relabel_configs:\n"
+                "      - {source_labels: [__meta_docker_container_name], target_label: again}\n");
+        struct sl_discovery *d1 = NULL, *d2 = NULL;
+        struct sl_cfg_error err = { 0 };
+        struct sl_discovered in[2];
+        struct sl_target *t1, *t2, *t3, *st1 = NULL, *st2 = NULL, *f1, *f2;
+        _cleanup_free_ char *api = NULL;
+        const char **pats = NULL;
+        void **targets = NULL;
+        size_t n;
+
+        mkdir_in("containers");
+        api = container("aaa", "w40k-api", "api");
+        ck_assert_int_eq(sl_discovery_new(c1, NULL, &hooks, jobs, &d1, &err), 0);
+        /* The static target as sl_discovery_start() would register it,
+         * without starting the providers (there is no daemon). */
+        n = sl_discovery_globs(d1, &pats, &targets);
+        ck_assert_uint_eq(n, 1);
+        st1 = targets[0];
+        free(pats);
+        free(targets);
+        f1 = sl_discovery_file_target(d1, api, st1);
+        ck_assert_uint_eq(f1->kind, SL_TARGET_FILE);
+        ck_assert_str_eq(label(f1, 0, "name"), "/w40k-api");
+
+        for (int i = 0; i < 2; i++)
+                sl_label_set_init(&in[i].labels);
+        in[0] = (struct sl_discovered){ .id = "c1", .path = "/logs/c1/c1-json.log",
+                                        .streams = true, .labels = in[0].labels };
+        sl_label_set_set_c(&in[0].labels, "__meta_x", "one");
+        sl_label_set_set_c(&in[0].labels, "app", "a"); /* a label without rules */
+        in[1] = (struct sl_discovered){ .id = "c2", .path = "/logs/c2/c2-json.log",
+                                        .streams = true, .labels = in[1].labels };
+        sl_label_set_set_c(&in[1].labels, "__meta_x", "dropme");
+        sl_discovery_group_set(d1, 1, SL_TARGET_DOCKER, "docker/0", in, 2);
+        sl_discovery_group_set(d1, 2, SL_TARGET_DOCKER, "docker/0", in, 1);
+        ck_assert_uint_eq(n_added, 3);
+        t1 = added[0].t;
+        t2 = added[1].t;
+        t3 = added[2].t;
+        ck_assert_str_eq(label(t1, 0, "x"), "one");
+        /* Their files, as the tailer follows them. */
+        ck_assert_ptr_eq(sl_discovery_file_target(d1, "/logs/c1/c1-json.log", t1), t1);
+        ck_assert_ptr_eq(sl_discovery_file_target(d1, "/logs/c2/c2-json.log", t2), t2);
+        ck_assert_ptr_eq(sl_discovery_file_target(d1, "/logs/c1/c1-json.log", t3), t3);
+
+        /* The reload. */
+        ck_assert_int_eq(sl_discovery_new(c2, NULL, &hooks, jobs, &d2, &err), 0);
+        sl_discovery_adopt(d2, d1);
+        /* c1 of the job that stays, relabeled with the new rules, its job
+         * the new config's; c2 now dropped, and the "gone" job's c1, stay
+         * behind. */
+        ck_assert_ptr_eq(t1->owner, d2);
+        ck_assert_ptr_eq(t1->job, jobs[0]);
+        ck_assert_uint_eq(t1->job_index, 0);
+        ck_assert_str_eq(label(t1, 0, "y"), "one");
+        ck_assert_ptr_null(label(t1, 0, "x"));
+        ck_assert_ptr_eq(t2->owner, d1);
+        ck_assert_ptr_eq(t3->owner, d1);
+        ck_assert_uint_eq(sl_discovery_stats(d2)->targets_added, 4); /* carried over */
+
+        n = sl_discovery_globs(d2, &pats, &targets);
+        ck_assert_uint_eq(n, 2);
+        for (size_t i = 0; i < n; i++) {
+                if (targets[i] == t1) {
+                        ck_assert_str_eq(pats[i], "/logs/c1/c1-json.log");
+                } else {
+                        st2 = targets[i];
+                        ck_assert_uint_eq(st2->kind, SL_TARGET_STATIC);
+                        ck_assert_ptr_eq(st2->owner, d2);
+                }
+        }
+        ck_assert_ptr_nonnull(st2);
+        free(pats);
+        free(targets);
+        ck_assert_uint_eq(sl_discovery_stats(d2)->targets_active, 2);
+
+        /* What the tailer then asks for each followed file. */
+        ck_assert_ptr_eq(sl_discovery_file_retarget(d2, "/logs/c1/c1-json.log", t1, t1), t1);
+        ck_assert_uint_eq(t1->refs, 2); /* its glob and its file, as before */
+        ck_assert_ptr_null(sl_discovery_file_retarget(d2, "/logs/c2/c2-json.log", t2, NULL));
+        sl_discovery_file_released(t2); /* the tailer releases it */
+        ck_assert_ptr_null(sl_discovery_file_retarget(d2, "/logs/c1/c1-json.log", t3, NULL));
+        sl_discovery_file_released(t3);
+        f2 = sl_discovery_file_retarget(d2, api, f1, st2);
+        ck_assert_ptr_nonnull(f2);
+        ck_assert_ptr_eq(f2->owner, d2);
+        ck_assert_str_eq(label(f2, 0, "again"), "/w40k-api");
+        /* The old discovery goes, with what no file carries any more. */
+        sl_discovery_free(d1);
+
+        /* The new provider reports c1 again: the same target, relabeled in
+         * place, no new glob; then without it: taken back. */
+        sl_label_set_set_c(&in[0].labels, "__meta_x", "uno");
+        sl_discovery_group_set(d2, 0, SL_TARGET_DOCKER, "docker/0", in, 1);
+        ck_assert_uint_eq(n_added, 3);
+        ck_assert_str_eq(label(t1, 0, "y"), "uno");
+        sl_discovery_group_set(d2, 0, SL_TARGET_DOCKER, "docker/0", in, 0);
+        ck_assert_uint_eq(n_removed, 1);
+        ck_assert_ptr_eq(removed[0], t1);
+        sl_discovery_file_released(t1);
+        sl_discovery_file_released(f2);
+        for (int i = 0; i < 2; i++)
+                sl_label_set_release(&in[i].labels);
+        sl_discovery_free(d2);
+        sl_config_free(c1);
+        sl_config_free(c2);
 }
 END_TEST
 
@@ -461,6 +597,7 @@ static Suite *discovery_suite(void) {
         tcase_add_test(tc, kubelet_paths_without_the_api);
         tcase_add_test(tc, per_stream_labels_pick_by_line);
         tcase_add_test(tc, groups_add_keep_update_and_remove);
+        tcase_add_test(tc, reload_adopts_targets_of_jobs_that_stay);
         suite_add_tcase(s, tc);
         return s;
 }

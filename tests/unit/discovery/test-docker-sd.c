@@ -48,7 +48,7 @@ static size_t n_released;
 
 static void files_released(void) {
         for (; n_released < n_removed; n_released++)
-                sl_discovery_file_released(d, removed[n_released]);
+                sl_discovery_file_released(removed[n_released]);
 }
 
 static void warn(void *ud, const char *msg, const char *detail) {

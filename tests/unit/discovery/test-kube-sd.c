@@ -44,7 +44,7 @@ static void remove_glob(void *ud, struct sl_target *t) {
                         n_live--;
                         n_removed++;
                         /* Its file, finished, is released. */
-                        sl_discovery_file_released(d, t);
+                        sl_discovery_file_released(t);
                         return;
                 }
         }

@@ -475,6 +475,58 @@ START_TEST(free_with_open_connection)
 }
 END_TEST
 
+/* Sends @request on a socketpair handed to the server and reads the
+ * answer until the server closes its end; drives @loop meanwhile, bounded
+ * by SESSION_DEADLINE_NS. Returns the bytes read into @out (NUL-terminated). */
+static size_t socketpair_exchange(struct sl_loop *loop, struct sl_http_server *s, const char *request,
+                                  char *out, size_t size) {
+        uint64_t deadline = sl_now_ns() + SESSION_DEADLINE_NS;
+        size_t len = 0;
+        int fds[2];
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+        ck_assert_int_eq(sl_http_server_add_connection(s, fds[1]), 0);
+        ck_assert_int_eq(send(fds[0], request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
+        for (;;) {
+                ssize_t k = recv(fds[0], out + len, size - 1 - len, 0);
+
+                if (k == 0 || (k < 0 && errno != EAGAIN) || len + 1 >= size)
+                        break;
+                if (k > 0) {
+                        len += (size_t)k;
+                        continue;
+                }
+                ck_assert_msg(sl_now_ns() < deadline, "no answer before the deadline");
+                ck_assert_int_eq(sl_loop_run_once(loop, 100 * SL_NSEC_PER_MSEC), 0);
+        }
+        close(fds[0]);
+        out[len] = '\0';
+        return len;
+}
+
+/* A connection made by other means than the listening socket (here a
+ * socketpair) is served like an accepted one. */
+START_TEST(added_connection)
+{
+        struct sl_loop *loop = sl_loop_new();
+        struct app app = { .ready = true };
+        struct sl_http_server *s = start(loop, &app, &HANDLERS);
+        char out[RESPONSE_MAX];
+
+        socketpair_exchange(loop, s, "GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", out,
+                            sizeof(out));
+        ck_assert_msg(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "%s", out);
+        ck_assert_msg(strstr(out, "\r\n\r\nready\n"), "%s", out);
+        /* A request that is not HTTP gets an error, not a hang. */
+        socketpair_exchange(loop, s, "\x01\x02 not http\r\n\r\n", out, sizeof(out));
+        ck_assert_msg(strncmp(out, "HTTP/1.1 400 ", 13) == 0 || out[0] == '\0', "%s", out);
+        socketpair_exchange(loop, s, "GET /metrics HTTP/1.0\r\n\r\n", out, sizeof(out));
+        ck_assert_msg(strstr(out, METRICS_BODY), "%s", out);
+        sl_http_server_free(s);
+        sl_loop_free(loop);
+}
+END_TEST
+
 START_TEST(free_null)
 {
         sl_http_server_free(NULL);
@@ -490,6 +542,7 @@ static Suite *http_server_suite(void) {
         tcase_add_test(tc, keep_alive);
         tcase_add_test(tc, null_handlers);
         tcase_add_test(tc, free_with_open_connection);
+        tcase_add_test(tc, added_connection);
         suite_add_tcase(s, tc);
         tc = tcase_create("start");
         tcase_add_test(tc, port_in_use);

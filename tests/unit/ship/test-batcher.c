@@ -746,9 +746,164 @@ START_TEST(test_many_labels_order_matters) {
 }
 END_TEST
 
+/* Loki's label limits, default mode: an entry whose route label is 3,000
+ * bytes long is kept with the value cut to 2048, and one with 20 labels with
+ * the first 15 (external labels first, then its own in order); each entry is
+ * counted, the second of a stream too (found in the index, not checked
+ * again); the entries beside them are untouched. */
+START_TEST(test_label_limits_keep) {
+        struct sl_kvs ext;
+        struct sl_batcher_options o = {
+                .batchsize = 1 << 20, .batchwait_ns = 1000, .external_labels = &ext,
+                .label_limits = { SL_LOKI_MAX_LABEL_NAMES, SL_LOKI_MAX_LABEL_NAME_LENGTH,
+                                  SL_LOKI_MAX_LABEL_VALUE_LENGTH },
+        };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = NULL;
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct sl_batcher_stats *st;
+        const struct sl_batch_stream *s;
+        char *route = malloc(3001), names[20][8], want[512];
+        struct sl_entry e;
+        size_t n, len = 0;
+
+        sl_kvs_init(&ext);
+        sl_kvs_set(&ext, SL_STR_LIT("cluster"), SL_STR_LIT("eu"));
+        bt = sl_batcher_new(&o);
+        sl_kvs_release(&ext);
+        memset(route, 'r', 3000);
+        route[3000] = '\0';
+        sl_entry_init(&e);
+
+        for (int i = 0; i < 2; i++) {
+                entry_fill(&e, 1 + i, "long route", (const char *[]){ "job", "api", "route", route, NULL });
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_reset(&e);
+        e.ts_ns = 3;
+        e.line = SL_STR_LIT("many labels");
+        for (int i = 0; i < 20; i++) {
+                snprintf(names[i], sizeof(names[i]), "l%02d", 19 - i);
+                sl_kvs_set(&e.labels, sl_str_c(names[i]), SL_STR_LIT("v"));
+        }
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 4, "beside", (const char *[]){ "job", "api", "route", "/users", NULL });
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+
+        st = sl_batcher_stats(bt);
+        ck_assert_uint_eq(st->entries_added, 4);
+        ck_assert_uint_eq(st->label_limited[SL_LABEL_VALUE_TOO_LONG], 2);
+        ck_assert_uint_eq(st->label_limited[SL_LABEL_TOO_MANY_NAMES], 1);
+        ck_assert_uint_eq(st->label_limited[SL_LABEL_INVALID_NAME], 0);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        s = sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(s[0].n_entries, 2);
+        ck_assert_uint_eq(s[0].labels.len, strlen("{cluster=\"eu\", job=\"api\", route=\"\"}") + 2048);
+        /* cluster, then l19 ... l06: 15 names. */
+        len = (size_t)snprintf(want, sizeof(want), "{cluster=\"eu\"");
+        for (int i = 6; i <= 19; i++)
+                len += (size_t)snprintf(want + len, sizeof(want) - len, ", l%02d=\"v\"", i);
+        snprintf(want + len, sizeof(want) - len, "}");
+        ck_assert_str_eq(s[1].labels.ptr, want);
+        ck_assert_str_eq(s[2].labels.ptr, "{cluster=\"eu\", job=\"api\", route=\"/users\"}");
+        free(route);
+}
+END_TEST
+
+/* drop_over_label_limits: those entries are dropped and counted by their
+ * first reason; the others go on. */
+START_TEST(test_label_limits_drop) {
+        struct sl_batcher_options o = {
+                .batchsize = 1 << 20, .batchwait_ns = 1000,
+                .label_limits = { SL_LOKI_MAX_LABEL_NAMES, SL_LOKI_MAX_LABEL_NAME_LENGTH,
+                                  SL_LOKI_MAX_LABEL_VALUE_LENGTH },
+                .drop_over_label_limits = true,
+        };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct sl_batcher_stats *st;
+        char *route = malloc(3001);
+        struct sl_entry e;
+
+        memset(route, 'r', 3000);
+        route[3000] = '\0';
+        sl_entry_init(&e);
+        for (int i = 0; i < 2; i++) {
+                entry_fill(&e, 1, "long route", (const char *[]){ "job", "api", "route", route, NULL });
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -EPERM);
+        }
+        entry_fill(&e, 2, "bad name", (const char *[]){ "job", "api", "bad-name", "x", NULL });
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -EPERM);
+        entry_fill(&e, 3, "fine", (const char *[]){ "job", "api", NULL });
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        sl_entry_release(&e);
+
+        st = sl_batcher_stats(bt);
+        ck_assert_uint_eq(st->label_dropped[SL_LABEL_VALUE_TOO_LONG], 2);
+        ck_assert_uint_eq(st->label_dropped[SL_LABEL_INVALID_NAME], 1);
+        ck_assert_uint_eq(st->label_limited[SL_LABEL_VALUE_TOO_LONG], 0);
+        ck_assert_uint_eq(st->entries_added, 1);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_uint_eq(sl_batch_entries(b), 1);
+        free(route);
+}
+END_TEST
+
+/* limits_config.max_streams, as Promtail's client applies it: an entry of a
+ * stream new to the batch is dropped once the batch holds max_streams
+ * streams; entries of its streams still go in, and the next batch starts
+ * with room again. */
+START_TEST(test_max_streams) {
+        struct sl_batcher_options o = { .batchsize = 1 << 20, .batchwait_ns = 1000,
+                                        .max_streams = 2 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        const struct sl_batcher_stats *st = sl_batcher_stats(bt);
+        const char *a[] = { "app", "a", NULL }, *b2[] = { "app", "b", NULL };
+        const char *c[] = { "app", "c", NULL }, *d[] = { "app", "d", NULL };
+        struct sl_entry e;
+        size_t n;
+
+        sl_entry_init(&e);
+        entry_fill(&e, 1, "a1", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 2, "b1", b2);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 3, "c1", c);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -ENOSPC);
+        entry_fill(&e, 4, "a2", a);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        entry_fill(&e, 5, "d1", d);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), -ENOSPC);
+        ck_assert_uint_eq(st->entries_dropped_stream_limit, 2);
+        ck_assert_uint_eq(st->entries_added, 3);
+
+        b = sl_batcher_take(bt, 0, true);
+        check_sealed(b);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_uint_eq(sl_batch_entries(b), 3);
+        sl_batch_free(b);
+
+        /* A new batch: c has room now. */
+        entry_fill(&e, 6, "c2", c);
+        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        b = sl_batcher_take(bt, 0, true);
+        sl_batch_streams(b, &n);
+        ck_assert_uint_eq(n, 1);
+        sl_entry_release(&e);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
         Suite *s = suite_create("batcher");
         TCase *tc = tcase_create("core");
+
+        /* Room for a loaded machine and the sanitizers: some cases add thousands of entries. */
+        tcase_set_timeout(tc, 30);
 
         tcase_add_test(tc, test_streams_by_label_set);
         tcase_add_test(tc, test_sorted_by_time_stable);
@@ -759,6 +914,8 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_marks_only_batch);
         tcase_add_test(tc, test_marks_last_per_source);
         tcase_add_test(tc, test_external_labels);
+        tcase_add_test(tc, test_label_limits_keep);
+        tcase_add_test(tc, test_label_limits_drop);
         tcase_add_test(tc, test_no_labels_refused);
         tcase_add_test(tc, test_max_line_size);
         tcase_add_test(tc, test_copies_and_now);
@@ -768,6 +925,7 @@ static Suite *batcher_suite(void) {
         tcase_add_test(tc, test_unsent_labels_share_a_stream);
         tcase_add_test(tc, test_streams_match_rendering);
         tcase_add_test(tc, test_many_labels_order_matters);
+        tcase_add_test(tc, test_max_streams);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -312,6 +312,9 @@ END_TEST
 static Suite *label_index_suite(void) {
         Suite *s = suite_create("label-index");
         TCase *tc = tcase_create("core");
+
+        /* Room for a loaded machine and the sanitizers: thousands of rounds against a model. */
+        tcase_set_timeout(tc, 30);
         int n = (int)SL_ARRAY_SIZE(hash_bits);
 
         tcase_add_loop_test(tc, any_order_same_set, 0, n);

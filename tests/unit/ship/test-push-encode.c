@@ -327,6 +327,9 @@ static Suite *push_encode_suite(void) {
         Suite *s = suite_create("push-encode");
         TCase *tc = tcase_create("core");
 
+        /* Room for a loaded machine and the sanitizers: many entries, each checked. */
+        tcase_set_timeout(tc, 30);
+
         tcase_add_test(tc, test_round_trip_two_streams);
         tcase_add_test(tc, test_encoder_reuse);
         tcase_add_test(tc, test_many_entries);

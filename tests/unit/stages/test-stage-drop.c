@@ -156,7 +156,7 @@ START_TEST(config_errors) {
                 { "- drop: {source: a, value: x, expression: y}\n", "pipeline_stages[0].drop.value",
                   "either" },
                 { "- drop: {expression: '(unclosed'}\n", "pipeline_stages[0].drop.expression",
-                  "bad regular expression" },
+                  "cannot compile regular expression" },
                 { "- drop: {older_than: soon}\n", "pipeline_stages[0].drop.older_than", "duration" },
                 { "- drop: {longer_than: big}\n", "pipeline_stages[0].drop.longer_than", "size" },
                 { "- drop: {separator: ','}\n", "pipeline_stages[0].drop.separator", "unknown key" },
@@ -174,6 +174,25 @@ START_TEST(config_errors) {
 }
 END_TEST
 
+/* A pathological expression on a hostile line: the search stops at the
+ * regex limits (stages/regex.h), the entry is kept, and the pipeline counts
+ * the stage's failure. PCRE2 alone would backtrack 2 million times and then
+ * drop it. */
+START_TEST(pathological_expression_is_bounded) {
+        struct sl_pipeline *p = st_pipeline("- drop: {expression: '^(?:(a+)+$|a+c)'}\n");
+        char line[64];
+
+        ck_assert_int_eq(run_drop(p, "aaac", NULL, 0), SL_STAGE_DROP);
+        memset(line, 'a', 21);
+        strcpy(line + 21, "c");
+        ck_assert_int_eq(run_drop(p, line, NULL, 0), SL_STAGE_KEEP);
+        ck_assert_uint_eq(sl_pipeline_errors(p), 1);
+        ck_assert_int_eq(run_drop(p, "xaaac", NULL, 0), SL_STAGE_KEEP);
+        ck_assert_uint_eq(sl_pipeline_errors(p), 1);
+        sl_pipeline_free(p);
+}
+END_TEST
+
 static Suite *drop_suite(void) {
         Suite *s = suite_create("stage-drop");
         TCase *tc = tcase_create("drop");
@@ -187,6 +206,7 @@ static Suite *drop_suite(void) {
         tcase_add_test(tc, conditions_are_anded);
         tcase_add_test(tc, reasons_counted);
         tcase_add_test(tc, config_errors);
+        tcase_add_test(tc, pathological_expression_is_bounded);
         suite_add_tcase(s, tc);
         return s;
 }

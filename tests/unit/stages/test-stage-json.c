@@ -1,5 +1,7 @@
 /* test-stage-json.c - the json stage: keys and dotted paths, value texts,
- * source, malformed lines, arena allocation, config errors. */
+ * source, malformed lines, arena allocation, config errors. Value texts
+ * are Promtail's: numbers as Go prints a float64 (FormatFloat 'f'),
+ * objects and arrays as Go's json.Marshal writes them (keys sorted). */
 #include <check.h>
 #include <jansson.h>
 #include <string.h>
@@ -72,7 +74,7 @@ START_TEST(value_texts) {
         st_assert_kv(&e.extracted, "tags", "[\"a\",1,null,{\"k\":\"v\"}]");
         st_assert_kv(&e.extracted, "obj", "{\"b\":1,\"c\":[1,\"x\"]}");
         st_assert_kv(&e.extracted, "req",
-                     "{\"method\":\"GET\",\"url\":\"/users?id=1\",\"headers\":{\"host\":\"x.io\"}}");
+                     "{\"headers\":{\"host\":\"x.io\"},\"method\":\"GET\",\"url\":\"/users?id=1\"}");
         st_assert_kv(&e.extracted, "esc", "caf\xc3\xa9 \"q\"");
         v = sl_kvs_get(&e.extracted, SL_STR_LIT("nul"));
         ck_assert_ptr_nonnull(v);
@@ -88,7 +90,7 @@ static const struct {
 } real_cases[] = {
         { "0.1", "0.1" },         { "1e3", "1000" },       { "1.5", "1.5" },
         { "-0.25", "-0.25" },     { "123.456", "123.456" }, { "2.5e-5", "0.000025" },
-        { "1e21", "1e+21" },      { "1.5e-7", "1.5e-07" },  { "3.0", "3" },
+        { "1e21", "1000000000000000000000" }, { "1.5e-7", "0.00000015" }, { "3.0", "3" },
         { "1700000000.123", "1700000000.123" }, { "0.30000000000000004", "0.30000000000000004" },
 };
 
@@ -227,14 +229,17 @@ START_TEST(config_errors) {
                 { "- json: {}\n", "pipeline_stages[0].json.expressions", "at least one" },
                 { "- json: {source: x}\n", "pipeline_stages[0].json.expressions", "at least one" },
                 { "- json: {expressions: [a, b]}\n", "pipeline_stages[0].json.expressions", "map" },
-                { "- json: {expressions: {a: 'b[0]'}}\n", "pipeline_stages[0].json.expressions.a",
-                  "unsupported expression" },
-                { "- json: {expressions: {a: 'b | c'}}\n", "pipeline_stages[0].json.expressions.a",
-                  "unsupported expression" },
+                { "- json: {expressions: {a: 'b[?c]'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "filter expressions" },
+                { "- json: {expressions: {a: 'length(b)'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "functions are not supported" },
                 { "- json: {expressions: {a: 'b.'}}\n", "pipeline_stages[0].json.expressions.a",
-                  "unsupported expression" },
-                { "- json: {expressions: {a: '\"\"'}}\n", "pipeline_stages[0].json.expressions.a",
-                  "unsupported expression" },
+                  "cannot compile JMESPath" },
+                /* Promtail's TestJSONConfig_validate */
+                { "- json: {expressions: {extr1: '3##@$#33'}}\n", "pipeline_stages[0].json.expressions.extr1",
+                  "cannot compile JMESPath" },
+                { "- json: {expressions: {a: 'b[0'}}\n", "pipeline_stages[0].json.expressions.a",
+                  "expected ']'" },
                 { "- json: {expressions: {a: {b: c}}}\n", "pipeline_stages[0].json.expressions.a",
                   "expected an expression" },
                 { "- json: {expressions: {a: }, drop_malformed: maybe}\n",
@@ -261,13 +266,14 @@ static const struct {
         const char *json;
         const char *want;
 } number_cases[] = {
-        { "-0", "0" },          { "0", "0" },           { "2.50", "2.5" },
-        { "-0.0", "-0" },       { "0.0", "0" },         { "0.0000001", "1e-07" },
+        { "-0", "-0" },         { "0", "0" },           { "2.50", "2.5" },
+        { "-0.0", "-0" },       { "0.0", "0" },         { "0.0000001", "0.0000001" },
         { "0.000001", "0.000001" }, { "0.0000015", "0.0000015" },
         { "123456789.123456789", "123456789.12345679" }, { "1E2", "100" },
-        { "9223372036854775807", "9223372036854775807" },
-        { "-9223372036854775808", "-9223372036854775808" },
-        { "1e-400", "0" },      { "5e-324", "5e-324" }, { "999999999999999", "999999999999999" },
+        { "9223372036854775807", "9223372036854776000" },
+        { "-9223372036854775808", "-9223372036854776000" },
+        { "1e-400", "0" },      { "5e-310", "0.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000005" },
+        { "999999999999999", "999999999999999" },
         { "12345678901234.5", "12345678901234.5" }, { "1234567890123456.5", "1234567890123456.5" },
         { "0.1e1", "1" },       { "-1.25E+2", "-125" }, { "100.000", "100" },
 };
@@ -298,17 +304,17 @@ START_TEST(integer_overflow_reads_doubles) {
                                 "{\"big\":123456789012345678901234567890,\"level\":30,"
                                 "\"n\":9007199254740993,\"z\":-0,\"o\":{\"a\":1,\"b\":[2.50]}}"),
                          SL_STAGE_KEEP);
-        st_assert_kv(&e.extracted, "big", "1.2345678901234568e+29");
+        st_assert_kv(&e.extracted, "big", "123456789012345680000000000000");
         st_assert_kv(&e.extracted, "level", "30");
         st_assert_kv(&e.extracted, "n", "9007199254740992");
         st_assert_kv(&e.extracted, "z", "-0");
-        st_assert_kv(&e.extracted, "o", "{\"a\":1.0,\"b\":[2.5]}");
-        /* Without the big one, integers stay exact. */
-        ck_assert_int_eq(st_run(p, &e, 1, "{\"n\":9007199254740993,\"z\":-0,\"o\":{\"a\":1}}"),
+        st_assert_kv(&e.extracted, "o", "{\"a\":1,\"b\":[2.5]}");
+        /* Go reads every number as a float64, big ones or not. */
+        ck_assert_int_eq(st_run(p, &e, 1, "{\"n\":9007199254740993,\"z\":-0,\"o\":{\"a\":1e21,\"b\":[1e-7,-0.0]}}"),
                          SL_STAGE_KEEP);
-        st_assert_kv(&e.extracted, "n", "9007199254740993");
-        st_assert_kv(&e.extracted, "z", "0");
-        st_assert_kv(&e.extracted, "o", "{\"a\":1}");
+        st_assert_kv(&e.extracted, "n", "9007199254740992");
+        st_assert_kv(&e.extracted, "z", "-0");
+        st_assert_kv(&e.extracted, "o", "{\"a\":1e+21,\"b\":[1e-7,-0]}");
         sl_pipeline_free(p);
 }
 END_TEST
@@ -340,10 +346,10 @@ START_TEST(string_and_container_escapes) {
                          SL_STAGE_KEEP);
         st_assert_kv(&e.extracted, "s", "\xf0\x9f\x98\x80 /\t\\");
         st_assert_kv(&e.extracted, "o", "{\"k\":\"last\",\"n\":null}");
-        st_assert_kv(&e.extracted, "a", "[true,false,0,100.0,\"\xe2\x80\xa8\"]");
+        st_assert_kv(&e.extracted, "a", "[true,false,-0,100,\"\\u2028\"]");
         ck_assert_int_eq(st_run(p, &e, 1, "{\"o\":{\"k\":\"caf\\u00e9\\/\\u001f\\u0000\\\"\"}}"),
                          SL_STAGE_KEEP);
-        st_assert_kv(&e.extracted, "o", "{\"k\":\"caf\xc3\xa9/\\u001F\\u0000\\\"\"}");
+        st_assert_kv(&e.extracted, "o", "{\"k\":\"caf\xc3\xa9/\\u001f\\u0000\\\"\"}");
         sl_pipeline_free(p);
 }
 END_TEST
@@ -403,6 +409,148 @@ START_TEST(nesting_limit) {
 }
 END_TEST
 
+
+/* Promtail 3.4 stages/json_test.go, TestJSONParser_Parse on logFixture,
+ * on the line and on extracted[source], and TestPipeline_JSON. */
+static const char log_fixture[] =
+        "\n{\n\t\"time\":\"2012-11-01T22:08:41+00:00\",\n\t\"app\":\"loki\",\n\t\"component\": "
+        "[\"parser\",\"type\"],\n\t\"level\" : \"WARN\",\n\t\"numeric\": {\n\t\t\"float\": 12.34,\n\t\t"
+        "\"integer\": 123,\n\t\t\"string\": \"123\"\n\t},\n\t\"nested\" : {\"child\":\"value\"},\n\t"
+        "\"message\" : \"this is a log line\",\n\t\"complex\" : {\n\t\t\"log\" : {\"array\":[{\"test1\":"
+        "\"test2\"},{\"test3\":\"test4\"}],\"prop\":\"value\",\"prop2\":\"val2\"}\n\t}\n}\n";
+
+static void assert_fixture(void) {
+        st_assert_kv(&e.extracted, "time", "2012-11-01T22:08:41+00:00");
+        st_assert_kv(&e.extracted, "app", "loki");
+        st_assert_kv(&e.extracted, "component", "[\"parser\",\"type\"]");
+        st_assert_kv(&e.extracted, "level", "WARN");
+        st_assert_kv(&e.extracted, "float", "12.34");
+        st_assert_kv(&e.extracted, "integer", "123");
+        st_assert_kv(&e.extracted, "string", "123");
+        st_assert_kv(&e.extracted, "nested", "{\"child\":\"value\"}");
+        st_assert_kv(&e.extracted, "message", "this is a log line");
+        st_assert_kv(&e.extracted, "complex", "test4");
+}
+
+#define FIXTURE_EXPRS                                                                            \
+        "{time: , app: , component: , level: , float: numeric.float, integer: numeric.integer, " \
+        "string: numeric.string, nested: , message: , complex: 'complex.log.array[1].test3'}"
+
+START_TEST(promtail_parse) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: " FIXTURE_EXPRS "}\n");
+        struct sl_pipeline *ps = st_pipeline("- json: {expressions: " FIXTURE_EXPRS ", source: log}\n");
+        struct sl_pipeline *pl = st_pipeline(
+                "- json:\n    expressions:\n      out:  message\n      app:\n      nested:\n"
+                "      duration:\n      unknown:\n");
+        struct sl_pipeline *pl2 = st_pipeline("- json: {expressions: {extra: }}\n"
+                                              "- json: {expressions: {user: }, source: extra}\n");
+        static const char line[] =
+                "{\"time\":\"2012-11-01T22:08:41+00:00\",\"app\":\"loki\",\"component\":[\"parser\",\"type\"],"
+                "\"level\" : \"WARN\",\"nested\" : {\"child\":\"value\"},\"duration\" : 125,\"message\" : "
+                "\"this is a log line\",\"extra\": \"{\\\"user\\\":\\\"marco\\\"}\"}";
+
+        ck_assert_int_eq(st_run(p, &e, 1, log_fixture), SL_STAGE_KEEP);
+        assert_fixture();
+        sl_entry_reset(&e);
+        e.line = SL_STR_LIT("{}");
+        sl_kvs_set(&e.extracted, SL_STR_LIT("log"), sl_str_c(log_fixture));
+        ck_assert_int_eq(sl_pipeline_run(ps, &e), SL_STAGE_KEEP);
+        assert_fixture();
+        ck_assert_int_eq(st_run(pl, &e, 1, line), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "out", "this is a log line");
+        st_assert_kv(&e.extracted, "app", "loki");
+        st_assert_kv(&e.extracted, "nested", "{\"child\":\"value\"}");
+        st_assert_kv(&e.extracted, "duration", "125");
+        st_assert_kv(&e.extracted, "unknown", NULL);
+        ck_assert_int_eq(st_run(pl2, &e, 1, line), SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "extra", "{\"user\":\"marco\"}");
+        st_assert_kv(&e.extracted, "user", "marco");
+        sl_pipeline_free(p);
+        sl_pipeline_free(ps);
+        sl_pipeline_free(pl);
+        sl_pipeline_free(pl2);
+}
+END_TEST
+
+/* JMESPath beyond paths, as the JMESPath specification's examples. */
+START_TEST(jmespath_expressions) {
+        static const struct {
+                const char *expr, *want; /* want NULL: unset (null) */
+        } cases[] = {
+                { "people[0].first", "James" },
+                { "people[-1].first", "Jayden" },
+                { "people[5]", NULL },
+                { "people[*].first", "[\"James\",\"Jacob\",\"Jayden\"]" },
+                { "people[*].age", "[35,40]" },
+                { "people[0:2].first", "[\"James\",\"Jacob\"]" },
+                { "people[::-1].first", "[\"Jayden\",\"Jacob\",\"James\"]" },
+                { "people[1:].last", "[\"Smith\"]" },
+                { "nums[::2]", "[0,2,4]" },
+                { "nums[-2:]", "[4,5]" },
+                { "nums[:-4]", "[0,1]" },
+                { "nested[]", "[1,2,3,[4],5]" },
+                { "nested[][]", "[1,2,3,4,5]" },
+                { "ops.*.n", "[1,2]" },
+                { "people[*].first | [0]", "James" },
+                { "people[*] | [1].first", "Jacob" },
+                { "\"odd key\"[0]", "x" },
+                { "people[0]", "{\"age\":35,\"first\":\"James\",\"last\":\"d\",\"pets\":[{\"name\":\"a\"},{\"name\":\"b\"}]}" },
+                { "people[*].pets[*].name", "[[\"a\",\"b\"],[]]" },
+                { "people[0].first[0]", NULL },
+                { "flag[0]", NULL },
+                { "ratio[0]", "0.5" },
+                { "deep[0][1]", "true" },
+        };
+        static const char doc[] =
+                "{\"people\":[{\"first\":\"James\",\"last\":\"d\",\"age\":35,\"pets\":[{\"name\":\"a\"},{\"name\":\"b\"}]},"
+                "{\"first\":\"Jacob\",\"age\":40,\"pets\":[]},{\"first\":\"Jayden\",\"last\":\"Smith\"}],"
+                "\"nums\":[0,1,2,3,4,5],\"nested\":[[1,2],3,[[4],5]],\"ops\":{\"a\":{\"n\":1},\"b\":{\"n\":2}},"
+                "\"odd key\":[\"x\"],\"flag\":true,\"ratio\":[0.5],\"deep\":[[false,true]]}";
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char yaml[256];
+                struct sl_pipeline *p;
+                const struct sl_str *v;
+
+                snprintf(yaml, sizeof(yaml), "- json: {expressions: {v: '%s', level: }}\n", cases[i].expr);
+                p = st_pipeline(yaml);
+                ck_assert_int_eq(st_run(p, &e, 1, doc), SL_STAGE_KEEP);
+                v = sl_kvs_get(&e.extracted, SL_STR_LIT("v"));
+                if (cases[i].want)
+                        ck_assert_msg(v && sl_str_eq_c(*v, cases[i].want), "%s: got %.*s, want %s", cases[i].expr,
+                                      v ? (int)v->len : 6, v ? v->ptr : "(none)", cases[i].want);
+                else
+                        ck_assert_msg(!v, "%s: got %.*s", cases[i].expr, (int)v->len, v->ptr);
+                /* not JSON: nothing, whatever the expression */
+                ck_assert_int_eq(st_run(p, &e, 1, "{\"people\":"), SL_STAGE_KEEP);
+                ck_assert_ptr_null(sl_kvs_get(&e.extracted, SL_STR_LIT("v")));
+                sl_pipeline_free(p);
+        }
+}
+END_TEST
+
+/* The documentation page's examples. */
+START_TEST(documentation_examples) {
+        struct sl_pipeline *p = st_pipeline("- json: {expressions: {output: log, stream: stream, timestamp: time}}\n");
+        struct sl_pipeline *p2 = st_pipeline(
+                "- json: {expressions: {output: log, stream: '\"grpc.stream\"', timestamp: time}}\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1,
+                                "{\"log\":\"log message\\n\",\"stream\":\"stderr\",\"time\":\"2019-04-30T02:12:41.8443515Z\"}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "output", "log message\n");
+        st_assert_kv(&e.extracted, "stream", "stderr");
+        st_assert_kv(&e.extracted, "timestamp", "2019-04-30T02:12:41.8443515Z");
+        ck_assert_int_eq(st_run(p2, &e, 1,
+                                "{\"timestamp\":\"2022-02-21T17:33:56.466Z\",\"grpc.stream\":\"stdout\","
+                                "\"log\":\"a\",\"time\":\"t\"}"),
+                         SL_STAGE_KEEP);
+        st_assert_kv(&e.extracted, "stream", "stdout");
+        sl_pipeline_free(p);
+        sl_pipeline_free(p2);
+}
+END_TEST
+
 static Suite *json_suite(void) {
         Suite *s = suite_create("stage-json");
         TCase *tc = tcase_create("json");
@@ -425,6 +573,9 @@ static Suite *json_suite(void) {
         tcase_add_loop_test(tc, more_malformed_dropped, 0,
                             (int)(sizeof(more_malformed_cases) / sizeof(more_malformed_cases[0])));
         tcase_add_test(tc, nesting_limit);
+        tcase_add_test(tc, promtail_parse);
+        tcase_add_test(tc, jmespath_expressions);
+        tcase_add_test(tc, documentation_examples);
         suite_add_tcase(s, tc);
         return s;
 }

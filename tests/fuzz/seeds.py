@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""seeds.py - candidate seeds for the fuzz targets, taken from the tests' own
+inputs: the string literals of the unit tests (each test's tables of lines,
+times, levels, dates, YAML), the golden input, the shipped configs and
+pipelines.
+
+    tests/fuzz/seeds.py OUT_DIR
+
+writes OUT_DIR/<target>/<n> for every target. scripts/fuzz.sh seeds merges
+them into tests/fuzz/corpus/<target>/, keeping only those that add coverage.
+"""
+import os
+import re
+import struct
+import sys
+
+import yaml
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+UNIT = os.path.join(ROOT, 'tests', 'unit')
+
+LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+# Literals separated by blanks only are one string in C ("a" "b").
+ADJACENT = re.compile(r'"(?:[^"\\\n]|\\.)*"(?:\s*"(?:[^"\\\n]|\\.)*")*')
+ESCAPES = {'n': b'\n', 't': b'\t', 'r': b'\r', '0': b'\0', '\\': b'\\', '"': b'"', "'": b"'",
+           'a': b'\a', 'b': b'\b', 'f': b'\f', 'v': b'\v', '?': b'?'}
+
+
+def c_string(body):
+    """Decodes the body of one C string literal (without quotes) to bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c != '\\':
+            out += c.encode('utf-8')
+            i += 1
+            continue
+        e = body[i + 1]
+        if e == 'x':
+            j = i + 2
+            while j < len(body) and body[j] in '0123456789abcdefABCDEF':
+                j += 1
+            out.append(int(body[i + 2:j], 16) & 0xff)
+            i = j
+        elif e in '01234567':
+            j = i + 1
+            while j < len(body) and j < i + 4 and body[j] in '01234567':
+                j += 1
+            out.append(int(body[i + 1:j], 8) & 0xff)
+            i = j
+        else:
+            out += ESCAPES.get(e, e.encode())
+            i += 2
+    return bytes(out)
+
+
+def literals(path):
+    """Every string of a C file, adjacent literals joined; #include lines left out."""
+    text = open(path, encoding='utf-8').read()
+    text = '\n'.join(line for line in text.splitlines() if not line.lstrip().startswith('#'))
+    found = []
+    for m in ADJACENT.finditer(text):
+        found.append(b''.join(c_string(b) for b in LITERAL.findall(m.group(0))))
+    return [s for s in found if s]
+
+
+def unit(*parts):
+    return os.path.join(UNIT, *parts)
+
+
+def read(*parts):
+    with open(os.path.join(ROOT, *parts), 'rb') as f:
+        return f.read()
+
+
+def golden_lines():
+    return [l for l in read('tests', 'golden', 'pino', 'input.log').split(b'\n') if l]
+
+
+def pipeline_stages(name):
+    doc = yaml.safe_load(read('pipelines', name))
+    return yaml.safe_dump(doc['pipeline_stages']).encode()
+
+
+def stage_yamls(path):
+    """The pipeline_stages texts a stage test builds (they start with "- ")."""
+    return [s for s in literals(path) if s.startswith(b'- ') and b':' in s]
+
+
+def push_seed(ops):
+    """A push script: options, then operations (see fuzz-push.c)."""
+    out = bytearray()
+    out += (4096).to_bytes(3, 'little') + (300).to_bytes(2, 'little') + b'\x01' + (2000).to_bytes(2, 'little')
+    out += b'\x01' + b'cluster\0eu\0'
+    for op in ops:
+        out += op
+    return bytes(out)
+
+
+def add(labels, meta, line, ts):
+    b = bytearray(b'\x00' + bytes([len(labels), len(meta)]))
+    for n, v in labels + meta:
+        b += n + b'\0' + v + b'\0'
+    b += line + b'\0' + struct.pack('<q', ts)
+    return bytes(b)
+
+
+def targets():
+    t = {}
+    stage_tests = [unit('stages', f) for f in sorted(os.listdir(unit('stages')))
+                   if f.startswith('test-stage-') and f.endswith('.c')]
+
+    docker = literals(unit('stages', 'test-stage-docker.c'))
+    t['pipeline'] = [read('tests', 'golden', 'pino', 'input.log')] + golden_lines() + \
+        [s for s in docker if s.startswith(b'{')]
+    t['docker'] = golden_lines() + docker + [b'\n'.join(golden_lines()[:4])]
+
+    t['stages'] = []
+    for path in stage_tests:
+        lines = [s for s in literals(path) if not s.startswith(b'- ')][:40]
+        for y in stage_yamls(path):
+            t['stages'].append(y + b'\n#--\n' + b'\n'.join(lines))
+    for name in sorted(os.listdir(os.path.join(ROOT, 'pipelines'))):
+        t['stages'].append(pipeline_stages(name) + b'\n#--\n' + b'\n'.join(golden_lines()))
+
+    scan = literals(unit('stages', 'test-json-scan.c')) + literals(unit('stages', 'test-stage-json.c'))
+    t['json-diff'] = scan
+    t['json-scan'] = [b'level;msg;req.method;a.b;a\n' + s for s in scan]
+
+    t['time'] = literals(unit('stages', 'test-time-parse.c')) + \
+        literals(unit('stages', 'test-stage-timestamp.c'))
+    t['level'] = literals(unit('pipeline', 'test-level.c')) + literals(unit('stages', 'test-stage-level.c'))
+    t['retry-after'] = literals(unit('ship', 'test-retry-after.c'))
+
+    label_lits = literals(unit('core', 'test-labels.c'))
+    t['labels'] = label_lits + [b'\n'.join(b'%s=%s' % (n, v) for n, v in
+                                           zip(label_lits[::2], label_lits[1::2]))]
+
+    refusal = literals(unit('ship', 'test-loki-refusal.c'))
+    streams = b'\n'.join([b'{job="api", route="/ok"}', b'{job="x"}', b'{job="test1"}', b'{job="test2"}'])
+    t['loki-refusal'] = [streams + b'\n#--\n' + m for m in refusal if b"'" in m] + \
+        [streams + b'\n#--\n' + b'; '.join(m for m in refusal if b"'" in m)]
+
+    confs = [read('conf', f) for f in sorted(os.listdir(os.path.join(ROOT, 'conf'))) if f.endswith('.yaml')]
+    config_lits = [s for s in literals(unit('config', 'test-config.c'))
+                   if b'clients' in s or b'scrape_configs' in s or b'server' in s]
+    with_pipe = (b'clients:\n  - url: http://loki:3100/loki/api/v1/push\n'
+                 b'scrape_configs:\n  - job_name: api\n    pipeline: p\n'
+                 b'    static_configs:\n      - labels:\n          __path__: /var/log/*.log\n')
+    t['config'] = confs + config_lits + [with_pipe + b'\n#--\n' + read('pipelines', f)
+                                         for f in sorted(os.listdir(os.path.join(ROOT, 'pipelines')))]
+
+    requests = []
+    for m in re.finditer(r'\{ "([A-Z]+)", "([^"]*)"', open(unit('metrics', 'test-http-server.c')).read()):
+        requests.append(b'%s %s HTTP/1.1\r\nHost: x\r\n\r\n' % (m.group(1).encode(), m.group(2).encode()))
+    requests.append(b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /ready HTTP/1.1\r\nHost: x\r\n\r\n')
+    requests.append(b'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello')
+    requests.append(b'GET / HTTP/1.0\r\n\r\n')
+    t['http'] = requests
+
+    lines = golden_lines()
+    t['push'] = [
+        push_seed([add([(b'job', b'api'), (b'level', b'info')], [(b'trace_id', b'4bf9')], lines[0], 1000),
+                   add([(b'job', b'api')], [], b'second', 999), b'\x02\x01', b'\x04']),
+        push_seed([add([(b'job', b'a\n"b')], [], l, i) for i, l in enumerate(lines[:6])] + [b'\x03\xff']),
+        push_seed([add([], [], b'no labels', 5), add([(b'__path__', b'/x')], [], b'internal only', 6),
+                   add([(b'job', b'x')], [], b'y' * 400, 0), b'\x04']),
+    ]
+    return t
+
+
+def main():
+    out = sys.argv[1]
+    for name, seeds in targets().items():
+        d = os.path.join(out, name)
+        os.makedirs(d, exist_ok=True)
+        for i, s in enumerate(dict.fromkeys(seeds)):
+            with open(os.path.join(d, '%04d' % i), 'wb') as f:
+                f.write(s)
+
+
+if __name__ == '__main__':
+    main()
