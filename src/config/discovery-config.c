@@ -184,7 +184,8 @@ static int read_strings(const struct sl_yaml_node *node, const char *key, bool o
 static void relabel_release(struct sl_relabel_config *rc) {
         strv_free(rc->source_labels, rc->n_source_labels);
         free(rc->separator);
-        sl_regex_free(rc->regex);
+        free(rc->regex_text);
+        sl_go_regex_free(rc->regex);
         free(rc->target_label);
         free(rc->replacement);
 }
@@ -270,10 +271,22 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
         r = read_str(node, "regex", kp(key, "%s.regex", path), &regex, err);
         if (r < 0)
                 return r;
-        r = sl_regex_new(regex, SL_REGEX_ANCHORED, &rc->regex, msg, sizeof(msg));
+        /* Checked as written (the message's offsets are the reader's),
+         * then compiled anchored, as Prometheus does. */
+        r = sl_go_regex_new(regex, &rc->regex, msg, sizeof(msg));
         if (r < 0)
                 return sl_cfg_error_set(err, regex_node, key, "invalid regex \"%s\": %s", regex,
                                         msg);
+        sl_go_regex_free(rc->regex);
+        rc->regex = NULL;
+        {
+                _cleanup_free_ char *anchored = sl_xasprintf("^(?s:%s)$", regex);
+                r = sl_go_regex_new(anchored, &rc->regex, msg, sizeof(msg));
+        }
+        if (r < 0)
+                return sl_cfg_error_set(err, regex_node, key, "invalid regex \"%s\": %s", regex,
+                                        msg);
+        rc->regex_text = TAKE_PTR(regex);
 
         /* Prometheus' Validate(), in its order. */
         kp(key, "%s", path);

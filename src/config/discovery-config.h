@@ -8,9 +8,10 @@
  * Promtail 3.4 embeds): an action needs its target_label, keepequal and
  * dropequal take only source_labels and target_label, labeldrop and
  * labelkeep only regex, hashmod a modulus above 0, label names are
- * [a-zA-Z_][a-zA-Z0-9_]*. Regexes are RE2 syntax (base/regex.h), compiled
- * here, anchored as Prometheus anchors them, so a bad one is an error at
- * load with its file, line and key.
+ * [a-zA-Z_][a-zA-Z0-9_]*. Regexes are RE2 syntax (base/go-regex.h),
+ * compiled here, anchored as Prometheus anchors them (^(?s:REGEX)$: the
+ * whole value, `.` matching newlines too), so a bad one is an error at load
+ * with its file, line and key.
  *
  * Owns: everything in struct sl_discovery_config (strings, arrays, the
  * compiled regexes).
@@ -25,7 +26,7 @@
 #include <stdint.h>
 
 #include "base/cleanup.h"
-#include "base/regex.h"
+#include "base/go-regex.h"
 #include "base/yaml-doc.h"
 
 enum sl_relabel_action {
@@ -51,7 +52,8 @@ struct sl_relabel_config {
         char **source_labels;           /* owned; names whose values are joined */
         size_t n_source_labels;
         char *separator;                /* owned; default ";" */
-        struct sl_regex *regex;         /* owned; anchored; default (.*) */
+        char *regex_text;               /* owned; the regex as written; default (.*) */
+        struct sl_go_regex *regex;      /* owned; regex_text anchored: ^(?s:...)$ */
         uint64_t modulus;               /* hashmod only */
         char *target_label;             /* owned; may hold $1, ${name} (replace) */
         char *replacement;              /* owned; default "$1" */

@@ -2,6 +2,7 @@
 #include "discovery/relabel.h"
 
 #include <locale.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include <wctype.h>
 
 #include "base/buf.h"
-#include "base/md5.h"
 #include "base/xalloc.h"
 
 /* Prometheus' legacy label name rule. */
@@ -141,9 +141,9 @@ static bool relabel_one(struct sl_relabel_config *rc, struct sl_label_set *ls,
 
         switch (rc->action) {
         case SL_RELABEL_DROP:
-                return !sl_regex_match(rc->regex, v);
+                return !sl_go_regex_matches(rc->regex, v);
         case SL_RELABEL_KEEP:
-                return sl_regex_match(rc->regex, v);
+                return sl_go_regex_matches(rc->regex, v);
         case SL_RELABEL_DROPEQUAL: {
                 const char *t = sl_label_set_get(ls, sl_str_c(rc->target_label));
                 return !sl_str_eq(v, sl_str_c(t ? t : ""));
@@ -153,14 +153,14 @@ static bool relabel_one(struct sl_relabel_config *rc, struct sl_label_set *ls,
                 return sl_str_eq(v, sl_str_c(t ? t : ""));
         }
         case SL_RELABEL_REPLACE:
-                if (!sl_regex_match(rc->regex, v))
+                if (!sl_go_regex_matches(rc->regex, v))
                         break;
                 sl_buf_reset(a);
                 sl_buf_reset(b);
-                sl_regex_expand(rc->regex, sl_str_c(rc->target_label), a);
+                sl_go_regex_expand(rc->regex, v, sl_str_c(rc->target_label), a);
                 if (!name_valid(sl_buf_str(a)))
                         break;
-                sl_regex_expand(rc->regex, sl_str_c(rc->replacement), b);
+                sl_go_regex_expand(rc->regex, v, sl_str_c(rc->replacement), b);
                 /* An empty result removes the label. */
                 sl_label_set_set(ls, sl_buf_str(a), sl_buf_str(b));
                 break;
@@ -171,11 +171,13 @@ static bool relabel_one(struct sl_relabel_config *rc, struct sl_label_set *ls,
                 sl_label_set_set(ls, sl_str_c(rc->target_label), sl_buf_str(a));
                 break;
         case SL_RELABEL_HASHMOD: {
-                uint8_t sum[SL_MD5_SIZE];
+                unsigned char sum[EVP_MAX_MD_SIZE];
                 uint64_t h = 0;
                 char num[24];
 
-                sl_md5(v.ptr ? v.ptr : "", v.len, sum);
+                /* Prometheus: the last 8 bytes of the value's MD5, big-endian. */
+                if (!EVP_Digest(v.ptr ? v.ptr : "", v.len, sum, NULL, EVP_md5(), NULL))
+                        abort(); /* only when libcrypto cannot allocate */
                 for (int i = 8; i < 16; i++)
                         h = h << 8 | sum[i];
                 snprintf(num, sizeof(num), "%llu", (unsigned long long)(h % rc->modulus));
@@ -186,11 +188,11 @@ static bool relabel_one(struct sl_relabel_config *rc, struct sl_label_set *ls,
                 snapshot(ls, &snap);
                 for (size_t i = 0; i < snap.len; i++) {
                         struct sl_str name = sl_str_c(snap.items[i].name);
-                        if (!sl_regex_match(rc->regex, name))
+                        if (!sl_go_regex_matches(rc->regex, name))
                                 continue;
                         /* The regex is anchored: one match, the whole name. */
                         sl_buf_reset(a);
-                        sl_regex_expand(rc->regex, sl_str_c(rc->replacement), a);
+                        sl_go_regex_expand(rc->regex, name, sl_str_c(rc->replacement), a);
                         sl_label_set_set(ls, sl_buf_str(a), sl_str_c(snap.items[i].value));
                 }
                 sl_label_set_release(&snap);
@@ -200,7 +202,7 @@ static bool relabel_one(struct sl_relabel_config *rc, struct sl_label_set *ls,
                 snapshot(ls, &snap);
                 for (size_t i = 0; i < snap.len; i++) {
                         struct sl_str name = sl_str_c(snap.items[i].name);
-                        if (sl_regex_match(rc->regex, name) ==
+                        if (sl_go_regex_matches(rc->regex, name) ==
                             (rc->action == SL_RELABEL_LABELDROP))
                                 sl_label_set_del(ls, name);
                 }

@@ -503,7 +503,7 @@ START_TEST(other_validation)
         refused("- source_labels: [a]\n  target_label: c\n  regex: (?=x)\n",
                 "invalid regex \"(?=x)\"", 3);
         refused("- source_labels: [a]\n  target_label: c\n  regex: (a)\\1\n",
-                "backreferences are not supported", 3);
+                "backreferences (\\1 at offset 3) are not supported", 3);
         refused("- source_labels: [a]\n  target_label: c\n  typo: 1\n", "typo", 3);
         refused("- regex: x\n  replacement: 'a-$1'\n  action: labelmap\n",
                 "is invalid 'replacement' for labelmap action", 2);
@@ -523,7 +523,7 @@ START_TEST(defaults_and_null_values)
         ck_assert_int_eq(rules[0].action, SL_RELABEL_REPLACE);
         ck_assert_str_eq(rules[0].separator, ";");
         ck_assert_str_eq(rules[0].replacement, "$1");
-        ck_assert_str_eq(sl_regex_pattern(rules[0].regex), "(.*)");
+        ck_assert_str_eq(rules[0].regex_text, "(.*)");
         sl_relabel_configs_free(rules, n);
 
         /* `regex:` written without a value is "", which only an empty value
@@ -570,6 +570,47 @@ START_TEST(case_mapping_is_unicode)
 }
 END_TEST
 
+/* Whether a keep rule with @regex keeps a target whose label x is @value. */
+static bool keeps(const char *regex, const char *value) {
+        struct sl_relabel_config *rules = NULL;
+        struct sl_cfg_error err = { 0 };
+        struct sl_label_set ls;
+        char yaml[512];
+        size_t n = 0;
+        bool keep;
+
+        snprintf(yaml, sizeof(yaml), "- {source_labels: [x], regex: '%s', action: keep}\n",
+                 regex);
+        ck_assert_msg(load_rules(yaml, &rules, &n, &err) == 0, "%s: %s", regex, err.msg);
+        sl_label_set_init(&ls);
+        sl_label_set_set_c(&ls, "x", value);
+        keep = sl_relabel_process(rules, n, &ls);
+        sl_label_set_release(&ls);
+        sl_relabel_configs_free(rules, n);
+        return keep;
+}
+
+/* Prometheus anchors a rule's regex as ^(?s:REGEX)$: the whole value, `.`
+ * matching newlines, `$` the very end; RE2's classes are ASCII. */
+START_TEST(regex_is_anchored_as_prometheus_anchors_it)
+{
+        ck_assert(keeps("f(.*)", "foo"));
+        ck_assert(!keeps("f(.*)", "xfoo"));
+        ck_assert(!keeps("f|o", "foo"));
+        ck_assert(keeps("foo|bar", "bar"));
+        ck_assert(keeps("line1.*line2", "line1\nline2"));
+        ck_assert(keeps("", ""));
+        ck_assert(!keeps("", "a"));
+        ck_assert(!keeps("a$", "a\n"));
+        ck_assert(keeps("a\\n", "a\n"));
+        ck_assert(keeps("(?i)FOO", "foo"));
+        ck_assert(keeps("\xc3\xa9.", "\xc3\xa9\xc3\xa9"));
+        ck_assert(keeps("\\d+", "123"));
+        ck_assert(!keeps("\\d", "\xd9\xa3")); /* ARABIC-INDIC DIGIT THREE */
+        ck_assert(keeps("\\w+", "a_1"));
+}
+END_TEST
+
 static Suite *relabel_suite(void) {
         Suite *s = suite_create("relabel");
         TCase *tc = tcase_create("relabel");
@@ -581,6 +622,7 @@ static Suite *relabel_suite(void) {
         tcase_add_test(tc, other_validation);
         tcase_add_test(tc, defaults_and_null_values);
         tcase_add_test(tc, case_mapping_is_unicode);
+        tcase_add_test(tc, regex_is_anchored_as_prometheus_anchors_it);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -6,7 +6,7 @@
 
 #include "base/buf.h"
 #include "sl-test.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 static struct sl_go_regex *compile(const char *pattern) {
         struct sl_go_regex *re = NULL;

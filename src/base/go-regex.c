@@ -1,7 +1,7 @@
 /* go-regex.c - see go-regex.h. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 #include <errno.h>
 #include <pcre2.h>
