@@ -54,8 +54,8 @@ def main():
         for level, n in sorted(levels.items()):
             print("      %-12s %6d" % (level, n))
         streams = collections.Counter(
-            "{container=%r, compose_service=%r}" % (e["labels"].get("container"),
-                                                    e["labels"].get("compose_service"))
+            "{container=\"%s\", compose_service=\"%s\"}" % (
+                e["labels"].get("container", ""), e["labels"].get("compose_service", ""))
             for e in entries)
         print("==> by container (labels from each container's config.v2.json):")
         for name, n in sorted(streams.items()):
