@@ -382,6 +382,10 @@ struct sl_str sl_go_regex_group(const struct sl_go_regex *re, struct sl_str subj
         }
         if (ret_set)
                 *ret_set = true;
+        /* An empty subject may have no pointer (str.h): every group is
+         * empty then, and no arithmetic is done on it. */
+        if (!subject.ptr)
+                return subject;
         return sl_str_from(subject.ptr + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
 }
 

@@ -31,6 +31,7 @@
 #include "discovery/discovery-internal.h"
 #include "discovery/http-client.h"
 #include "discovery/kube-api.h"
+#include "discovery/kube-watch.h"
 #include "discovery/pod-meta.h"
 
 #define WATCH_TIMEOUT_S 300          /* asked of the server; it may end sooner */
@@ -61,7 +62,7 @@ struct watcher {
         char *cont;                  /* owned; the list's continue token */
         char **listed;               /* owned; groups of the pods listed so far */
         size_t n_listed, cap_listed;
-        struct sl_buf line;          /* a watch event being received */
+        struct sl_kube_watch_reader events; /* the watch's body, split into events */
         struct sl_buf status_body;   /* a watch's body when it was not 200 */
         bool relist;                 /* the watch said 410 Gone */
         bool synced;                 /* listed (or failed) once */
@@ -252,44 +253,44 @@ static void watcher_list(struct watcher *w) {
 /* ---- watching ------------------------------------------------------------- */
 
 /* One watch event (a JSON line). Returns false to end the watch. */
-static bool watch_event(struct watcher *w, const char *text, size_t len) {
-        json_error_t e;
-        json_t *ev = json_loadb(text, len, 0, &e), *obj;
-        const char *type, *rv;
-        struct sl_pod pod = { 0 };
+static bool watch_event(void *userdata, const char *text, size_t len) {
+        struct watcher *w = userdata;
+        struct sl_kube_event ev = { 0 };
         bool go_on = true;
 
-        if (!ev)
+        if (sl_kube_event_parse(text, len, &ev) < 0)
                 return true; /* not an event: skipped */
         w->watch_events++;
-        type = json_string_value(json_object_get(ev, "type"));
-        obj = json_object_get(ev, "object");
-        rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-                                               "resourceVersion"));
-        if (!type) {
-                go_on = true;
-        } else if (strcmp(type, "ERROR") == 0) {
+        switch (ev.type) {
+        case SL_KUBE_EVENT_NONE:
+                break;
+        case SL_KUBE_EVENT_ERROR:
                 /* A Status object: 410 means the resourceVersion is gone. */
-                json_t *code = json_object_get(obj, "code");
-                w->relist = json_is_integer(code) && json_integer_value(code) == 410;
+                w->relist = ev.code == 410;
                 go_on = false;
-        } else if (strcmp(type, "BOOKMARK") == 0) {
-                if (rv)
-                        replace_str(&w->rv, rv);
-        } else if (sl_pod_parse(obj, &pod) == 0) {
-                if (strcmp(type, "DELETED") == 0) {
-                        _cleanup_free_ char *group = group_of(w, pod.ns, pod.name);
+                break;
+        case SL_KUBE_EVENT_BOOKMARK:
+                if (ev.resource_version)
+                        replace_str(&w->rv, ev.resource_version);
+                break;
+        case SL_KUBE_EVENT_ADDED:
+        case SL_KUBE_EVENT_MODIFIED:
+        case SL_KUBE_EVENT_DELETED:
+                if (!ev.has_pod)
+                        break;
+                if (ev.type == SL_KUBE_EVENT_DELETED) {
+                        _cleanup_free_ char *group = group_of(w, ev.pod.ns, ev.pod.name);
                         sl_discovery_group_set(w->sd->p.d, w->sd->p.job, SL_TARGET_KUBE, group,
                                                NULL, 0);
                 } else {
-                        publish_pod(w, &pod);
+                        publish_pod(w, &ev.pod);
                 }
-                if (rv)
-                        replace_str(&w->rv, rv);
+                if (ev.resource_version)
+                        replace_str(&w->rv, ev.resource_version);
                 sl_discovery_count(w->sd->p.d, true);
+                break;
         }
-        sl_pod_release(&pod);
-        json_decref(ev);
+        sl_kube_event_release(&ev);
         return go_on;
 }
 
@@ -301,25 +302,8 @@ static bool on_watch_data(void *userdata, long status, struct sl_str piece) {
                 (void)sl_buf_append(&w->status_body, piece.ptr, piece.len);
                 return true;
         }
-        while (piece.len > 0) {
-                const char *nl = memchr(piece.ptr, '\n', piece.len);
-                size_t n = nl ? (size_t)(nl - piece.ptr) : piece.len;
-
-                if (sl_buf_append(&w->line, piece.ptr, n) < 0)
-                        return false; /* an event past EVENT_MAX: list again */
-                piece.ptr += n;
-                piece.len -= n;
-                if (!nl)
-                        break;
-                piece.ptr++;
-                piece.len--;
-                if (!watch_event(w, w->line.data ? w->line.data : "", w->line.len)) {
-                        sl_buf_reset(&w->line);
-                        return false;
-                }
-                sl_buf_reset(&w->line);
-        }
-        return true;
+        /* An event past EVENT_MAX (-E2BIG), or one that ends the watch. */
+        return sl_kube_watch_feed(&w->events, piece, watch_event, w) > 0;
 }
 
 static void on_watch_done(void *userdata, long status, struct sl_str body, const char *error) {
@@ -329,7 +313,7 @@ static void on_watch_done(void *userdata, long status, struct sl_str body, const
 
         w->req = NULL;
         w->relist = false;
-        sl_buf_reset(&w->line);
+        sl_kube_watch_reader_reset(&w->events);
         if (status == 200 && !gone && (!error || strstr(error, "stopped by the reader"))) {
                 if (error) {
                         /* An ERROR event other than 410, or an event too
@@ -403,7 +387,7 @@ static void kube_free(struct sl_provider *p) {
                 free(w->cont);
                 listed_clear(w);
                 free(w->listed);
-                sl_buf_release(&w->line);
+                sl_kube_watch_reader_release(&w->events);
                 sl_buf_release(&w->status_body);
         }
         free(s->watchers);
@@ -424,7 +408,7 @@ static void add_watcher(struct kube_sd *s, const char *ns) {
         *w = (struct watcher){ .sd = s, .ns = ns ? sl_xstrdup(ns) : NULL,
                                .backoff_ns = BACKOFF_MIN_NS };
         w->prefix = sl_xasprintf("kube/%zu/%s/", s->p.index, ns ? ns : "*");
-        sl_buf_init(&w->line, EVENT_MAX);
+        sl_kube_watch_reader_init(&w->events, EVENT_MAX);
         sl_buf_init(&w->status_body, 64u << 10);
         sl_timer_init(&w->timer, on_timer, w);
         s->n_watchers++;

@@ -142,7 +142,7 @@ int sl_pod_parse(struct json_t *obj, struct sl_pod *pod) {
         struct sl_label_set group;
         size_t i;
 
-        if (!json_is_object(obj) || !name)
+        if (!json_is_object(obj) || !name || !*name)
                 return -EBADMSG;
         pod->name = sl_xstrdup(name);
         pod->ns = dup_of(json_object_get(meta, "namespace"));

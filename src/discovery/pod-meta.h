@@ -48,7 +48,8 @@ struct sl_pod {
 };
 
 /* Reads pod object @obj (jansson) into @ret (zeroed by the caller).
- * Returns 0, or -EBADMSG when it is not a pod (no metadata.name). */
+ * Returns 0, or -EBADMSG when it is not a pod (no metadata.name, or an
+ * empty one). */
 int sl_pod_parse(struct json_t *obj, struct sl_pod *ret);
 /* The same from JSON text. */
 int sl_pod_parse_text(const char *json, size_t len, struct sl_pod *ret);
