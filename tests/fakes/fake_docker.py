@@ -172,6 +172,13 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     request_queue_size = 256  # as a daemon's backlog: many clients at once
 
+    def handle_error(self, request, client_address):
+        # A client that hung up (sluice stopping, a watch cut short) is
+        # not an error of the fake's.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 def main():
     ap = argparse.ArgumentParser()
