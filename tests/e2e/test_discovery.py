@@ -480,10 +480,13 @@ class DiscoveryTest(unittest.TestCase):
         # The positions of removed containers' files went once acknowledged.
         with open(self.positions) as f:
             self.assertNotIn(self.containers, f.read())
-        # After every wave: the same files and inotify watches open (none of
-        # the removed containers'), sockets within curl's few kept
-        # connections, and memory flat within 2 MiB from the third wave on.
-        self.assertEqual({m[0] for m in marks}, {marks[0][0]}, marks)
+        # After every wave: the same files (give or take the positions
+        # journal's descriptor, closed and opened again around a whole save)
+        # and inotify watches open
+        # (none of the removed containers'; 20 a wave would leak), sockets
+        # within curl's few kept connections, and memory flat within 2 MiB
+        # from the third wave on.
+        self.assertLessEqual(max(m[0] for m in marks) - min(m[0] for m in marks), 1, marks)
         self.assertEqual({m[2] for m in marks}, {marks[0][2]}, marks)
         self.assertLessEqual(max(m[1] for m in marks) - min(m[1] for m in marks), 2, marks)
         self.assertLess(marks[-1][3] - marks[2][3], 2048, marks)
