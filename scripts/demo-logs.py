@@ -39,7 +39,12 @@ def main():
         cid = "%064x" % rng.getrandbits(256)
         os.makedirs(os.path.join(root, cid), exist_ok=True)
         with open(os.path.join(root, cid, "config.v2.json"), "w") as f:
-            json.dump({"Name": "/" + name, "Config": {"Labels": {"service": name}}}, f)
+            # What Docker keeps beside the log: sluice reads the container's
+            # name and Compose service from it (pipelines/pino.yaml).
+            json.dump({"ID": cid, "Name": "/" + name,
+                       "Config": {"Image": "w40k/" + name[5:] + ":demo",
+                                  "Labels": {"com.docker.compose.project": "w40k",
+                                             "com.docker.compose.service": name[5:]}}}, f)
         files.append((name, open(os.path.join(root, cid, cid + "-json.log"), "a")))
 
     written = expected = 0

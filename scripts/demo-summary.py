@@ -53,6 +53,13 @@ def main():
         print("==> the receiver holds %d entries, by level:" % len(entries))
         for level, n in sorted(levels.items()):
             print("      %-12s %6d" % (level, n))
+        streams = collections.Counter(
+            "{container=\"%s\", compose_service=\"%s\"}" % (
+                e["labels"].get("container", ""), e["labels"].get("compose_service", ""))
+            for e in entries)
+        print("==> by container (labels from each container's config.v2.json):")
+        for name, n in sorted(streams.items()):
+            print("      %-50s %6d" % (name, n))
         print("==> a few of them (labels, structured metadata, line):")
         shown = [e for e in entries if e.get("metadata")][:3] + \
                 [e for e in entries if not e["labels"].get("level")][:1]

@@ -26,6 +26,7 @@
 #include "base/xalloc.h"
 #include "core/entry.h"
 #include "core/labels.h"
+#include "discovery/discovery.h"
 #include "metrics/exposition.h"
 #include "metrics/http-server.h"
 #include "pipeline/pipeline.h"
@@ -44,6 +45,7 @@
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
 #define MAX_CLIENTS 16
 #define RELOAD_MSG_MAX 1024                  /* what /reload and the log say of a reload */
+#define DISCOVERY_WAIT_NS (10 * SL_NSEC_PER_SEC) /* first answers awaited before the first scan */
 
 /* What Loki refused a batch for, read from its status and message, so each
  * kind is logged (rate-limited) and counted on its own. The names follow the
@@ -103,6 +105,7 @@ struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
         uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
+        uint64_t relabel_dropped;              /* lines of a stream relabeling dropped */
 };
 
 /* A file some stage of its job's pipeline holds lines of (a split line's
@@ -113,13 +116,6 @@ struct held_source {
         uint64_t dev, ino;     /* its identity, for marks */
         uint64_t read_end;     /* offset after its last line read */
         struct job *job;       /* borrowed: the job whose pipeline holds them */
-};
-
-/* One static_config of a job: the labels every line of its files starts with. */
-struct target {
-        struct job *job;       /* borrowed from agent->jobs */
-        const char *glob;      /* borrowed from the config: its __path__ */
-        struct sl_kvs labels;  /* owned array; strings borrowed from the config */
 };
 
 struct client {
@@ -143,8 +139,7 @@ struct next_config {
         struct sl_config *config;
         struct job *jobs;
         size_t n_jobs;
-        struct target *targets;
-        size_t n_targets;
+        struct sl_discovery *discovery;   /* built, providers not started */
         struct client *clients;
         size_t n_clients;
         bool pending;                     /* built: waiting to take over */
@@ -160,8 +155,8 @@ struct sl_agent {
         struct sl_tailer *tailer;         /* owned */
         struct job *jobs;                 /* owned array, one per scrape config */
         size_t n_jobs;
-        struct target *targets;           /* owned array, one per static config */
-        size_t n_targets;
+        struct sl_discovery *discovery;   /* owned; the targets (each file's target,
+                                           * struct sl_target, says its labels and job) */
         struct client *clients;           /* owned array */
         size_t n_clients;
         struct sl_http_server *http;      /* owned; NULL when disabled */
@@ -218,7 +213,7 @@ struct sl_agent {
 
 static void client_release(struct client *c);
 static void clients_free(struct client *clients, size_t n);
-static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, size_t n_targets);
+static void jobs_free(struct job *jobs, size_t n_jobs);
 static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
                       struct sl_cfg_error *err);
 static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
@@ -414,7 +409,9 @@ static void on_released(void *userdata, struct sl_entry *e) {
 static void on_line(void *userdata, const struct sl_tail_file_info *file, struct sl_str line,
                     uint64_t end_offset) {
         struct sl_agent *a = userdata;
-        struct target *t = file->target;
+        const struct sl_target *t = file->target;
+        const struct sl_kvs *labels = sl_target_labels(t, line);
+        struct job *job = t->job;
         struct sl_entry *e = &a->entry;
         struct held_source *hs;
         struct sl_mark mark;
@@ -430,16 +427,24 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
         e->offset = start;
         e->end_offset = end_offset;
         e->read_ns = now;
-        sl_kvs_copy(&e->labels, &t->labels);
-        sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
 
         hs = held_find(a, file->id);
         if (hs)
                 hs->read_end = start;
-        a->cur_file = file;
-        a->cur_start = start;
-        verdict = sl_pipeline_run(t->job->pipeline, e);
-        a->cur_file = NULL;
+        if (labels) {
+                sl_kvs_copy(&e->labels, labels);
+                sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
+                a->cur_file = file;
+                a->cur_start = start;
+                verdict = sl_pipeline_run(job->pipeline, e);
+                a->cur_file = NULL;
+        } else {
+                /* Relabeling dropped this line's stream (a keep on
+                 * __meta_docker_container_log_stream): counted, and the
+                 * position moves past it. */
+                job->relabel_dropped++;
+                verdict = SL_STAGE_DROP;
+        }
 
         /* A file's position may move past a line only once nothing of it is
          * held (see "held lines" above). */
@@ -447,17 +452,17 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                                  .offset = end_offset };
         if (verdict == SL_STAGE_HOLD || hs) {
                 hs = held_find(a, file->id); /* the sink may have moved held[] */
-                if (sl_pipeline_held_from(t->job->pipeline, file->id, &from)) {
+                if (sl_pipeline_held_from(job->pipeline, file->id, &from)) {
                         if (from < end_offset)
                                 mark.offset = from;
                         if (!hs)
-                                hs = held_add(a, file, t->job);
+                                hs = held_add(a, file, job);
                         hs->read_end = end_offset;
                 } else if (hs) {
                         held_remove(a, file->id);
                 }
         }
-        deliver(a, t->job, e, verdict, &mark, now);
+        deliver(a, job, e, verdict, &mark, now);
 }
 
 /* A file saved in the positions vanished while sluice was stopped (rotated
@@ -486,14 +491,43 @@ static void on_file_lost(void *userdata, const struct sl_tail_lost *lost) {
 
 static void on_file_released(void *userdata, const struct sl_tail_file_info *file) {
         struct sl_agent *a = userdata;
-        struct target *t = file->target;
+        struct sl_target *t = file->target;
+        struct job *job = t->job;
 
         /* What stages hold of it is released (to on_released(), marked at
          * its read end) or dropped. */
-        sl_pipeline_forget(t->job->pipeline, file->id);
+        sl_pipeline_forget(job->pipeline, file->id);
         held_remove(a, file->id);
         for (size_t i = 0; i < a->n_clients; i++)
                 sl_u64map_del(&a->clients[i].acked, file->id);
+        sl_discovery_file_released(t);
+}
+
+/* ---- discovery: which files, with which labels -------------------------- */
+
+static void *file_target(void *userdata, const char *path, void *glob_target) {
+        struct sl_agent *a = userdata;
+        return sl_discovery_file_target(a->discovery, path, glob_target);
+}
+
+static void *file_retarget(void *userdata, const char *path, void *old, void *glob_target) {
+        struct sl_agent *a = userdata;
+        return sl_discovery_file_retarget(a->discovery, path, old, glob_target);
+}
+
+static int discovery_add_glob(void *userdata, const char *pattern, struct sl_target *t) {
+        struct sl_agent *a = userdata;
+        return sl_tailer_add_glob(a->tailer, pattern, t);
+}
+
+static void discovery_remove_glob(void *userdata, struct sl_target *t) {
+        struct sl_agent *a = userdata;
+        (void)sl_tailer_remove_glob(a->tailer, t);
+}
+
+static void discovery_warn(void *userdata, const char *msg, const char *detail) {
+        (void)userdata;
+        sl_log_warn(msg, "%s", detail);
 }
 
 /* ---- acknowledgements: the only flow back ------------------------------- */
@@ -616,6 +650,8 @@ static void on_rescan(struct sl_timer *t, uint64_t now, void *userdata) {
         struct sl_agent *a = userdata;
         int r;
 
+        /* Containers renamed or relabeled (config.v2.json changed). */
+        sl_discovery_tick(a->discovery);
         /* With every directory and file watched, inotify finds new files
          * at once (and an overflow rescans): the periodic glob expansion is
          * only a safety net then, run every FULL_RESCAN_EVERY periods, since
@@ -847,7 +883,8 @@ static void timers_start(struct sl_agent *a) {
 
 static void next_config_free(struct next_config *next) {
         clients_free(next->clients, next->n_clients);
-        jobs_free(next->jobs, next->n_jobs, next->targets, next->n_targets);
+        sl_discovery_free(next->discovery);
+        jobs_free(next->jobs, next->n_jobs);
         sl_config_free(next->config);
         *next = (struct next_config){ 0 };
 }
@@ -942,6 +979,9 @@ static void finish_reload(struct sl_agent *a) {
         _cleanup_free_ const char **globs = NULL;
         _cleanup_free_ void **targets = NULL;
         struct sl_config *old = a->config;
+        struct sl_discovery *old_discovery = a->discovery;
+        struct job *old_jobs = a->jobs;
+        size_t n_old_jobs = a->n_jobs, n_globs;
         enum sl_log_level level;
         uint64_t now = sl_now_ns();
 
@@ -953,27 +993,28 @@ static void finish_reload(struct sl_agent *a) {
         if (held_bytes(a))
                 sl_log_warn("reload: the old clients could not send everything in time; it is read again",
                             "held_bytes=%" PRIu64, held_bytes(a));
-        /* The new globs first, while the old jobs and clients still are:
-         * the files no glob names any more are released (on_file_released())
-         * through the pipelines and clients they were read by. */
-        globs = sl_xcalloc(next.n_targets ? next.n_targets : 1, sizeof(*globs));
-        targets = sl_xcalloc(next.n_targets ? next.n_targets : 1, sizeof(*targets));
-        for (size_t i = 0; i < next.n_targets; i++) {
-                globs[i] = next.targets[i].glob;
-                targets[i] = &next.targets[i];
-        }
-        (void)sl_tailer_set_globs(a->tailer, globs, targets, next.n_targets);
         clients_free(a->clients, a->n_clients);
-        jobs_free(a->jobs, a->n_jobs, a->targets, a->n_targets);
         a->config = next.config;
         next.config = NULL;
         take_jobs_and_clients(a, &next);
         /* The files' source ids stay: the new pipelines start with no
          * state, and what the old ones held (pieces of a split line, a
          * multiline block) is read again from the acknowledged offset. */
-        held_clear(a);
         sl_loop_timer_disarm(a->loop, &a->stage_timer);
+
+        /* The new discovery takes over the containers and pods of the jobs
+         * that stay (their files go on), and its static targets' globs
+         * replace the old ones: a file of a glob that stays goes on with
+         * its new target, the others are let go through the old pipelines
+         * (the old jobs and targets live until no file carries them). */
+        sl_discovery_adopt(a->discovery, old_discovery);
+        n_globs = sl_discovery_globs(a->discovery, &globs, &targets);
+        (void)sl_tailer_set_globs(a->tailer, globs, (void *const *)targets, n_globs);
+        held_clear(a);
         sl_tailer_rewind(a->tailer);
+        sl_discovery_free(old_discovery);
+        jobs_free(old_jobs, n_old_jobs);
+        sl_discovery_start(a->discovery);
 
         /* Settings the loop reads each time take effect by themselves;
          * periods and the readline limit are set again. */
@@ -1235,7 +1276,7 @@ static void render_promtail_metrics(struct sl_agent *a, struct sl_expo *w) {
         metric1(w, "promtail_files_active_total", "gauge", "Number of active files.",
                 sl_tailer_active_files(a->tailer));
         metric1(w, "promtail_targets_active_total", "gauge", "Number of active total.",
-                a->n_targets);
+                sl_discovery_stats(a->discovery)->targets_active);
 
 #define PROMTAIL_CLIENT(name, type, help, expr, ...)                                     \
         sl_expo_family(w, name, type, help);                                            \
@@ -1414,6 +1455,25 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 ts->bytes_lost);
         metric1(&w, "sluice_lines_split_total", "counter", "Lines longer than the line cap, handed out in pieces.",
                 ts->lines_split);
+        {
+                const struct sl_discovery_stats *ds = sl_discovery_stats(a->discovery);
+                metric1(&w, "sluice_targets_active", "gauge", "Targets (static, containers, pods' containers) whose files are followed.",
+                        ds->targets_active);
+                metric1(&w, "sluice_targets_added_total", "counter", "Targets discovered and followed.",
+                        ds->targets_added);
+                metric1(&w, "sluice_targets_removed_total", "counter", "Targets gone (containers stopped, pods deleted): their files are read to their end.",
+                        ds->targets_removed);
+                metric1(&w, "sluice_targets_dropped_total", "counter", "Targets not followed: dropped by relabeling, or without __path__ or labels.",
+                        ds->targets_dropped);
+                metric1(&w, "sluice_discovery_refreshes_total", "counter", "Answers of the Docker and Kubernetes APIs (lists, watch events).",
+                        ds->refreshes);
+                metric1(&w, "sluice_discovery_refresh_errors_total", "counter", "Requests to the Docker and Kubernetes APIs that failed.",
+                        ds->refresh_errors);
+                metric1(&w, "sluice_container_meta_read_errors_total", "counter", "config.v2.json files that could not be read (their files get no __meta_docker_* labels).",
+                        ds->meta_read_errors);
+                metric1(&w, "sluice_container_meta_changes_total", "counter", "config.v2.json files found changed (a container renamed...): their files' targets relabeled.",
+                        ds->meta_changes);
+        }
 
         sl_expo_family(&w, "sluice_pipeline_errors_total", "counter", "Entries on which a stage failed (a cap or a regex limit reached); they went on as they stood.");
         for (size_t i = 0; i < a->n_jobs; i++) {
@@ -1427,6 +1487,8 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
                 sl_pipeline_foreach_drop(a->jobs[i].pipeline, metric_drop, &m);
                 if (a->readline_limit && a->config->limits.readline_rate_drop)
                         metric_drop(&m, "global_rate_limiter_drop", a->jobs[i].rate_dropped);
+                if (a->jobs[i].relabel_dropped)
+                        metric_drop(&m, "relabel_dropped", a->jobs[i].relabel_dropped);
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
@@ -1586,33 +1648,33 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
         return r;
 }
 
-static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, size_t n_targets) {
-        for (size_t i = 0; i < n_targets; i++)
-                sl_kvs_release(&targets[i].labels);
-        free(targets);
+static void jobs_free(struct job *jobs, size_t n_jobs) {
         for (size_t i = 0; i < n_jobs; i++)
                 sl_pipeline_free(jobs[i].pipeline);
         free(jobs);
 }
 
-/* The jobs of @cfg with their compiled pipelines, and a target per static
- * config, into *@ret (jobs, targets and their counts). Returns 0 or -errno
- * with @err filled (nothing kept). */
+/* The jobs of @cfg with their compiled pipelines, and their targets (a
+ * discovery, not started), into *@ret. Returns 0 or -errno with @err
+ * filled (nothing kept). */
 static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
                       struct sl_cfg_error *err) {
+        struct sl_discovery_hooks hooks = {
+                .add_glob = discovery_add_glob,
+                .remove_glob = discovery_remove_glob,
+                .warn = discovery_warn,
+                .userdata = a,
+        };
         struct job *jobs = sl_xcalloc(cfg->n_scrape_configs ? cfg->n_scrape_configs : 1,
                                       sizeof(*jobs));
-        struct target *targets;
-        size_t n_jobs = 0, n_targets = 0, cap = 0;
-
-        for (size_t i = 0; i < cfg->n_scrape_configs; i++)
-                cap += cfg->scrape_configs[i].n_static_configs;
-        targets = sl_xcalloc(cap ? cap : 1, sizeof(*targets));
+        _cleanup_free_ void **userdata = sl_xcalloc(cfg->n_scrape_configs + 1, sizeof(*userdata));
+        struct sl_discovery *d = NULL;
+        size_t n_jobs = 0;
+        int r;
 
         for (size_t i = 0; i < cfg->n_scrape_configs; i++) {
                 const struct sl_scrape_config *sc = &cfg->scrape_configs[i];
                 struct job *job = &jobs[n_jobs];
-                int r;
 
                 job->agent = a;
                 job->config = sc;
@@ -1620,34 +1682,24 @@ static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct ne
                                            sc->pipeline_file ? sc->pipeline_file : cfg->file, err,
                                            &job->pipeline);
                 if (r < 0) {
-                        jobs_free(jobs, n_jobs, targets, n_targets);
+                        jobs_free(jobs, n_jobs);
                         return r;
                 }
                 sl_pipeline_set_sink(job->pipeline, on_released, job);
+                userdata[i] = job;
                 n_jobs++;
-
-                for (size_t j = 0; j < sc->n_static_configs; j++) {
-                        const struct sl_static_config *st = &sc->static_configs[j];
-                        struct target *t = &targets[n_targets++];
-                        bool has_job = false;
-
-                        t->job = job;
-                        t->glob = st->path_glob;
-                        sl_kvs_init(&t->labels);
-                        for (size_t k = 0; k < st->n_labels; k++) {
-                                sl_kvs_set(&t->labels, sl_str_c(st->labels[k].name),
-                                           sl_str_c(st->labels[k].value));
-                                has_job = has_job || strcmp(st->labels[k].name, "job") == 0;
-                        }
-                        /* Loki needs at least one label; the job name is the natural one. */
-                        if (!has_job)
-                                sl_kvs_set(&t->labels, SL_STR_LIT("job"), sl_str_c(sc->job_name));
-                }
+        }
+        /* The targets (static ones at sl_discovery_start(), discovered ones
+         * once the loop runs) reach the tailer through the hooks; each
+         * target's job is its userdata. */
+        r = sl_discovery_new(cfg, a->loop, &hooks, userdata, &d, err);
+        if (r < 0) {
+                jobs_free(jobs, n_jobs);
+                return r;
         }
         ret->jobs = jobs;
         ret->n_jobs = n_jobs;
-        ret->targets = targets;
-        ret->n_targets = n_targets;
+        ret->discovery = d;
         return 0;
 }
 
@@ -1762,14 +1814,13 @@ static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct
 static void take_jobs_and_clients(struct sl_agent *a, struct next_config *next) {
         a->jobs = next->jobs;
         a->n_jobs = next->n_jobs;
-        a->targets = next->targets;
-        a->n_targets = next->n_targets;
+        a->discovery = next->discovery;
         a->clients = next->clients;
         a->n_clients = next->n_clients;
         next->jobs = NULL;
-        next->targets = NULL;
+        next->discovery = NULL;
         next->clients = NULL;
-        next->n_jobs = next->n_targets = next->n_clients = 0;
+        next->n_jobs = next->n_clients = 0;
 }
 
 int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
@@ -1827,6 +1878,8 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
         a->tailer = sl_tailer_new(&to, a->positions);
         sl_tailer_set_release_cb(a->tailer, on_file_released, a);
         sl_tailer_set_lost_cb(a->tailer, on_file_lost, a);
+        sl_tailer_set_target_cb(a->tailer, file_target, a);
+        sl_tailer_set_retarget_cb(a->tailer, file_retarget, a);
 
         r = build_jobs(a, config, &a->next, err);
         if (r < 0)
@@ -1837,14 +1890,6 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
                         return r;
         }
         take_jobs_and_clients(a, &a->next);
-        for (size_t i = 0; i < a->n_targets; i++) {
-                r = sl_tailer_add_glob(a->tailer, a->targets[i].glob, &a->targets[i]);
-                if (r < 0) {
-                        snprintf(err->msg, sizeof(err->msg), "cannot follow %s: %s",
-                                 a->targets[i].glob, strerror(-r));
-                        return r;
-                }
-        }
         r = setup_signals(a, err);
         if (r < 0)
                 return r;
@@ -1871,8 +1916,22 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
 }
 
 int sl_agent_run(struct sl_agent *a) {
+        uint64_t deadline;
         int r, fd;
 
+        /* Discovered targets are known before the first scan, so the
+         * rotation chain walk at the start covers their files too. */
+        sl_discovery_start(a->discovery);
+        deadline = sl_now_ns() + DISCOVERY_WAIT_NS;
+        while (!sl_discovery_synced(a->discovery) && !sl_loop_stopped(a->loop) &&
+               sl_now_ns() < deadline) {
+                r = sl_loop_run_once(a->loop, deadline - sl_now_ns());
+                if (r < 0)
+                        break;
+        }
+        if (!sl_discovery_synced(a->discovery))
+                sl_log_warn("discovery has not answered yet; starting with the targets known",
+                            "waited_ms=%" PRIu64, (uint64_t)(DISCOVERY_WAIT_NS / SL_NSEC_PER_MSEC));
         r = sl_tailer_scan(a->tailer);
         if (r < 0)
                 sl_log_warn("initial scan failed, will retry", "error=\"%s\"", strerror(-r));
@@ -1947,9 +2006,12 @@ void sl_agent_free(struct sl_agent *a) {
         sl_http_server_free(a->http);
         clients_free(a->clients, a->n_clients);
         clients_free(a->next.clients, a->next.n_clients);
+        /* The tailer's files borrow discovery's targets: tailer first. */
         sl_tailer_free(a->tailer);
-        jobs_free(a->jobs, a->n_jobs, a->targets, a->n_targets);
-        jobs_free(a->next.jobs, a->next.n_jobs, a->next.targets, a->next.n_targets);
+        sl_discovery_free(a->discovery);
+        sl_discovery_free(a->next.discovery);
+        jobs_free(a->jobs, a->n_jobs);
+        jobs_free(a->next.jobs, a->next.n_jobs);
         sl_config_free(a->next.config);
         sl_positions_free(a->positions);
         if (a->signal_fd >= 0) {

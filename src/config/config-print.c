@@ -7,6 +7,7 @@
 
 #include "base/xalloc.h"
 #include "config/config.h"
+#include "config/discovery-config.h"
 
 #define SECRET "<secret>"
 
@@ -225,6 +226,114 @@ static void client(struct sl_buf *b, const struct sl_client_config *c) {
         headers(b, 4, "proxy_connect_header", c->proxy.connect_headers, c->proxy.n_connect_headers);
 }
 
+/* A sequence of scalars in flow style: [a, b]. */
+static void kv_strings(struct sl_buf *b, int ind, const char *key, char *const *v, size_t n) {
+        indent(b, ind);
+        sl_buf_printf(b, "%s: [", key);
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        sl_buf_append(b, ", ", 2);
+                scalar(b, v[i]);
+        }
+        sl_buf_printf(b, "]\n");
+}
+
+static void sd_tls(struct sl_buf *b, int ind, const struct sl_tls_config *t) {
+        if (!t->ca_file && !t->cert_file && !t->key_file && !t->server_name &&
+            !t->insecure_skip_verify)
+                return;
+        indent(b, ind);
+        sl_buf_printf(b, "tls_config:\n");
+        kv_str(b, ind + 2, "ca_file", t->ca_file);
+        kv_str(b, ind + 2, "cert_file", t->cert_file);
+        kv_str(b, ind + 2, "key_file", t->key_file);
+        kv_str(b, ind + 2, "server_name", t->server_name);
+        kv_bool(b, ind + 2, "insecure_skip_verify", t->insecure_skip_verify);
+}
+
+/* relabel_configs (the pipeline file's after the job's), docker_sd_configs
+ * and kubernetes_sd_configs of a scrape config. */
+static void discovery(struct sl_buf *b, const struct sl_discovery_config *dc) {
+        if (!dc)
+                return;
+        if (dc->n_relabel) {
+                indent(b, 4);
+                sl_buf_printf(b, "relabel_configs:\n");
+        }
+        for (size_t i = 0; i < dc->n_relabel; i++) {
+                const struct sl_relabel_config *rc = &dc->relabel[i];
+
+                indent(b, 6);
+                sl_buf_printf(b, "- action: %s\n", sl_relabel_action_name(rc->action));
+                kv_strings(b, 8, "source_labels", rc->source_labels, rc->n_source_labels);
+                kv_str(b, 8, "separator", rc->separator);
+                kv_str(b, 8, "regex", rc->regex_text);
+                if (rc->action == SL_RELABEL_HASHMOD)
+                        kv_u64(b, 8, "modulus", rc->modulus);
+                if (*rc->target_label)
+                        kv_str(b, 8, "target_label", rc->target_label);
+                kv_str(b, 8, "replacement", rc->replacement);
+        }
+        if (dc->n_docker) {
+                indent(b, 4);
+                sl_buf_printf(b, "docker_sd_configs:\n");
+        }
+        for (size_t i = 0; i < dc->n_docker; i++) {
+                const struct sl_docker_sd_config *d = &dc->docker[i];
+
+                indent(b, 6);
+                sl_buf_printf(b, "- host: ");
+                scalar(b, d->host);
+                sl_buf_putc(b, '\n');
+                kv_u64(b, 8, "port", d->port);
+                kv_str(b, 8, "host_networking_host", d->host_networking_host);
+                kv_bool(b, 8, "match_first_network", d->match_first_network);
+                kv_duration(b, 8, "refresh_interval", d->refresh_interval_ns);
+                if (d->n_filters) {
+                        indent(b, 8);
+                        sl_buf_printf(b, "filters:\n");
+                }
+                for (size_t k = 0; k < d->n_filters; k++) {
+                        indent(b, 10);
+                        sl_buf_printf(b, "- name: ");
+                        scalar(b, d->filters[k].name);
+                        sl_buf_putc(b, '\n');
+                        kv_strings(b, 12, "values", d->filters[k].values,
+                                   d->filters[k].n_values);
+                }
+                sd_tls(b, 8, &d->tls);
+        }
+        if (dc->n_kube) {
+                indent(b, 4);
+                sl_buf_printf(b, "kubernetes_sd_configs:\n");
+        }
+        for (size_t i = 0; i < dc->n_kube; i++) {
+                const struct sl_kube_sd_config *k = &dc->kube[i];
+
+                indent(b, 6);
+                sl_buf_printf(b, "- role: pod\n");
+                kv_str(b, 8, "api_server", k->api_server);
+                kv_str(b, 8, "kubeconfig_file", k->kubeconfig_file);
+                kv_secret(b, 8, "bearer_token", k->bearer_token);
+                kv_str(b, 8, "bearer_token_file", k->bearer_token_file);
+                sd_tls(b, 8, &k->tls);
+                if (k->own_namespace || k->n_namespaces) {
+                        indent(b, 8);
+                        sl_buf_printf(b, "namespaces:\n");
+                        kv_bool(b, 10, "own_namespace", k->own_namespace);
+                        kv_strings(b, 10, "names", k->namespaces, k->n_namespaces);
+                }
+                if (k->selector.label || k->selector.field) {
+                        indent(b, 8);
+                        sl_buf_printf(b, "selectors:\n");
+                        indent(b, 10);
+                        sl_buf_printf(b, "- role: pod\n");
+                        kv_str(b, 12, "label", k->selector.label);
+                        kv_str(b, 12, "field", k->selector.field);
+                }
+        }
+}
+
 void sl_config_print(const struct sl_config *c, struct sl_buf *b) {
         sl_buf_printf(b, "# effective configuration of %s: defaults filled in, secrets hidden\n",
                       c->file);
@@ -254,15 +363,23 @@ void sl_config_print(const struct sl_config *c, struct sl_buf *b) {
                 scalar(b, sc->job_name);
                 sl_buf_putc(b, '\n');
                 indent(b, 4);
-                sl_buf_printf(b, "static_configs:\n");
+                sl_buf_printf(b, "static_configs:%s\n", sc->n_static_configs ? "" : " []");
                 for (size_t j = 0; j < sc->n_static_configs; j++) {
+                        const struct sl_static_config *st = &sc->static_configs[j];
+
                         indent(b, 6);
-                        sl_buf_printf(b, "- labels:\n");
+                        sl_buf_printf(b, "- ");
+                        if (st->n_targets) {
+                                kv_strings(b, 0, "targets", st->targets, st->n_targets);
+                                indent(b, 8);
+                        }
+                        sl_buf_printf(b, "labels:\n");
                         kv_str(b, 10, "__path__", sc->static_configs[j].path_glob);
                         for (size_t k = 0; k < sc->static_configs[j].n_labels; k++)
                                 kv_str(b, 10, sc->static_configs[j].labels[k].name,
                                        sc->static_configs[j].labels[k].value);
                 }
+                discovery(b, sc->discovery);
                 if (sc->pipeline_name) {
                         indent(b, 4);
                         sl_buf_printf(b, "# pipeline: %s, from %s\n", sc->pipeline_name,

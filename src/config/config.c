@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/fs-util.h"
 #include "base/xalloc.h"
+#include "config/discovery-config.h"
 #include "config/keys.h"
 
 #define DEFAULT_LISTEN_ADDRESS "0.0.0.0"
@@ -56,7 +57,7 @@ static const char *const decompression_keys[] = {
         "enabled", "format", "initial_delay", NULL,
 };
 static const char *const pipeline_file_keys[] = {
-        "description", "pipeline_stages", NULL,
+        "description", "pipeline_stages", "relabel_configs", NULL,
 };
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const log_formats[] = { "logfmt", "json", NULL };
@@ -136,11 +137,15 @@ void sl_config_free(struct sl_config *config) {
                 free(sc->job_name);
                 for (size_t j = 0; sc->static_configs && j < sc->n_static_configs; j++) {
                         free(sc->static_configs[j].path_glob);
+                        for (size_t k = 0; k < sc->static_configs[j].n_targets; k++)
+                                free(sc->static_configs[j].targets[k]);
+                        free(sc->static_configs[j].targets);
                         labels_free(sc->static_configs[j].labels, sc->static_configs[j].n_labels);
                 }
                 free(sc->static_configs);
                 free(sc->pipeline_file);
                 free(sc->pipeline_name);
+                sl_discovery_config_free(sc->discovery);
         }
         free(config->scrape_configs);
         free(config->pipelines_dir);
@@ -278,17 +283,9 @@ static int read_labels(const struct sl_yaml_node *map, const char *path, const c
                                              "digits and _ ([a-zA-Z_][a-zA-Z0-9_]*)", name);
                         goto out_free;
                 }
-                if (keep_path && strcmp(name, "__path_exclude__") == 0) {
+                if (strncmp(name, "__", 2) == 0 && !keep_path) {
                         r = sl_cfg_error_set(err, k, key,
-                                             "excluding files (__path_exclude__) is not "
-                                             "supported yet: narrow __path__ instead; %s",
-                                             SL_KEYS_SEE_README);
-                        goto out_free;
-                }
-                if (strncmp(name, "__", 2) == 0) {
-                        r = sl_cfg_error_set(err, k, key,
-                                             "label names starting with __ are reserved%s",
-                                             keep_path ? "; only __path__ is read here" : "");
+                                             "label names starting with __ are reserved");
                         goto out_free;
                 }
                 r = read_string(v, key, false, &value, err);
@@ -1147,7 +1144,7 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
 }
 
 static int read_static_config(struct sl_static_config *st, const struct sl_yaml_node *node,
-                              const char *path, struct sl_cfg_error *err) {
+                              const char *path, bool relabeled, struct sl_cfg_error *err) {
         const struct sl_yaml_node *targets, *labels;
         char key[KEY_MAX];
         int r;
@@ -1170,12 +1167,19 @@ static int read_static_config(struct sl_static_config *st, const struct sl_yaml_
                 if (r < 0)
                         return r;
         }
+        if (targets && targets->kind == SL_YAML_SEQ && targets->count > 0) {
+                st->targets = sl_xcalloc(targets->count + 1, sizeof(*st->targets));
+                for (size_t i = 0; i < targets->count; i++)
+                        if (targets->values[i]->kind == SL_YAML_SCALAR)
+                                st->targets[st->n_targets++] = sl_xstrdup(targets->values[i]->text);
+        }
         labels = sl_yaml_get(node, "labels");
         r = read_labels(labels, kp(key, "%s.labels", path), "__path__", &st->labels, &st->n_labels,
                         &st->path_glob, err);
         if (r < 0)
                 return r;
-        if (!st->path_glob)
+        /* With relabel_configs, __path__ may come from a rule. */
+        if (!st->path_glob && !relabeled)
                 return sl_cfg_error_set(err, absent(labels) ? node : labels,
                                         kp(key, "%s.labels.__path__", path),
                                         "__path__ is required: the files to read, e.g. "
@@ -1290,6 +1294,12 @@ static int read_pipeline_ref(struct sl_config *c, struct sl_scrape_config *sc,
                 add_doc(c, doc);
         }
         sc->pipeline_stages = sl_yaml_get(doc->root, "pipeline_stages");
+        /* sluice's own: a pipeline file's relabel_configs follow the job's. */
+        r = sl_discovery_config_append_relabel(&sc->discovery,
+                                               sl_yaml_get(doc->root, "relabel_configs"),
+                                               "relabel_configs", err);
+        if (r < 0)
+                return r;
         sc->pipeline_file = TAKE_PTR(path);
         sc->pipeline_name = TAKE_PTR(name);
         return 0;
@@ -1355,19 +1365,29 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                 }
         }
 
+        /* relabel_configs, docker_sd_configs, kubernetes_sd_configs:
+         * config/discovery-config.c. */
+        r = sl_discovery_config_read(node, path, &sc->discovery, err);
+        if (r < 0)
+                return r;
         list = sl_yaml_get(node, "static_configs");
         r = sl_yaml_expect(list, SL_YAML_SEQ, kp(key, "%s.static_configs", path), err);
         if (r < 0)
                 return r;
-        if (absent(list) || list->count == 0)
+        if ((absent(list) || list->count == 0) &&
+            !(sc->discovery && (sc->discovery->n_docker || sc->discovery->n_kube)))
                 return sl_cfg_error_set(err, absent(list) ? node : list, key,
-                                        "static_configs is required: at least one "
+                                        "static_configs is required (or docker_sd_configs, "
+                                        "kubernetes_sd_configs): at least one "
                                         "- labels: {__path__: GLOB} naming the files to read");
-        sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
-        sc->n_static_configs = list->count;
-        for (size_t i = 0; i < list->count; i++) {
+        if (!absent(list) && list->count > 0) {
+                sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
+                sc->n_static_configs = list->count;
+        }
+        for (size_t i = 0; sc->static_configs && i < list->count; i++) {
                 r = read_static_config(&sc->static_configs[i], list->values[i],
-                                       kp(key, "%s.static_configs[%zu]", path, i), err);
+                                       kp(key, "%s.static_configs[%zu]", path, i),
+                                       sc->discovery && sc->discovery->n_relabel > 0, err);
                 if (r < 0)
                         return r;
         }

@@ -46,8 +46,11 @@
  *   - limits_config.readline_rate above 0 and readline_burst at least 1
  *     when readline_rate_enabled (Promtail would drop every line);
  *   - label names are [a-zA-Z_][a-zA-Z0-9_]*; names starting with "__" are
- *     reserved (only static_configs' __path__ is read, and it is required);
- *   - job_name is required and unique; static_configs is required;
+ *     reserved outside static_configs (whose __path__ is required unless
+ *     relabel_configs may set it; its other "__" labels are for relabeling);
+ *   - job_name is required and unique; static_configs is required unless
+ *     docker_sd_configs or kubernetes_sd_configs discover the targets
+ *     (those and relabel_configs: config/discovery-config.h);
  *     encoding, if given, must be UTF-8 (sluice converts no encodings);
  *   - pipeline_stages (kept as a node, not interpreted here) or
  *     `pipeline: NAME`, not both. NAME is [A-Za-z0-9_.-]+ and names
@@ -140,10 +143,17 @@ struct sl_client_config {
 };
 
 struct sl_static_config {
-        char *path_glob;               /* owned; the __path__ label, required */
-        struct sl_label_pair *labels;  /* owned; every label but __path__ */
+        char *path_glob;               /* owned; the __path__ label (required unless the job
+                                        * has relabel_configs, which may set it); NULL: none */
+        struct sl_label_pair *labels;  /* owned; every label but __path__ (names starting with
+                                        * "__" included: relabel_configs may read them) */
         size_t n_labels;
+        char **targets;                /* owned; `targets` entries (each a target, its
+                                        * __address__ label, as Promtail makes them) */
+        size_t n_targets;
 };
+
+struct sl_discovery_config;
 
 struct sl_scrape_config {
         char *job_name;                        /* owned; also the "job" label unless set */
@@ -156,6 +166,9 @@ struct sl_scrape_config {
                                                 * are read decompressed either way) */
         uint64_t decompression_initial_delay_ns; /* decompression.initial_delay (read, unused:
                                                 * a .gz being written is read as it grows) */
+        struct sl_discovery_config *discovery; /* owned; relabel_configs, docker_sd_configs,
+                                                * kubernetes_sd_configs (config/discovery-config.h);
+                                                * NULL when the job has none of them */
 };
 
 struct sl_config {

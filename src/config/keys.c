@@ -32,7 +32,8 @@
 #define OWN_HTTP "sluice's HTTP server answers from memory and closes idle connections itself"
 #define FILES_ONLY "sluice reads log files; list them with static_configs (__path__)"
 #define DISCOVERY_HINT                                                                    \
-        "until sluice discovers targets, list the files with static_configs, e.g. "     \
+        "sluice discovers Docker containers (docker_sd_configs) and Kubernetes pods "    \
+        "(kubernetes_sd_configs); otherwise list the files with static_configs, e.g. "  \
         "__path__: /var/lib/docker/containers/*/*-json.log or /var/log/pods/*/*/*.log"
 
 /* ---- the tables ----------------------------------------------------------- */
@@ -236,20 +237,16 @@ const struct sl_key_rule sl_keys_scrape[] = {
         REFUSE("gelf", "the GELF receiver (gelf)", NULL),
         REFUSE("cloudflare", "the Cloudflare logs source (cloudflare)", NULL),
         REFUSE("heroku_drain", "the Heroku drain receiver (heroku_drain)", NULL),
-        REFUSE_YET("relabel_configs", "relabeling (relabel_configs)",
-               "set labels in static_configs, or with the pipeline's labels and "
-               "static_labels stages"),
+        READ("relabel_configs"),
         READ("static_configs"),
         REFUSE_YET("file_sd_configs", "file-based target discovery (file_sd_configs)",
                DISCOVERY_HINT),
-        REFUSE_YET("kubernetes_sd_configs", "Kubernetes target discovery (kubernetes_sd_configs)",
-               DISCOVERY_HINT),
+        READ("kubernetes_sd_configs"),
         REFUSE_YET("consul_sd_configs", "Consul target discovery (consul_sd_configs)",
                DISCOVERY_HINT),
         REFUSE_YET("consulagent_sd_configs",
                "Consul agent target discovery (consulagent_sd_configs)", DISCOVERY_HINT),
-        REFUSE_YET("docker_sd_configs", "Docker target discovery (docker_sd_configs)",
-               DISCOVERY_HINT),
+        READ("docker_sd_configs"),
         REFUSE("dns_sd_configs", "DNS target discovery (dns_sd_configs)", FILES_ONLY),
         REFUSE("digitalocean_sd_configs",
                "DigitalOcean target discovery (digitalocean_sd_configs)", FILES_ONLY),
@@ -268,6 +265,127 @@ const struct sl_key_rule sl_keys_scrape[] = {
         REFUSE("triton_sd_configs", "Triton target discovery (triton_sd_configs)",
                FILES_ONLY),
         READ("pipeline"), /* sluice's own: a file of the pipelines directory */
+        END,
+};
+
+/* ---- discovery (config/discovery-config.c reads what is READ) ---------- */
+
+const struct sl_key_rule sl_keys_relabel[] = {
+        READ("source_labels"),
+        READ("separator"),
+        READ("target_label"),
+        READ("regex"),
+        READ("modulus"),
+        READ("replacement"),
+        READ("action"),
+        END,
+};
+
+/* A discovery config's tls_config (Prometheus' TLSConfig). */
+const struct sl_key_rule sl_keys_sd_tls[] = {
+        REFUSE("ca", "an inline CA certificate in a discovery tls_config (ca)",
+               "write it to a file and use ca_file"),
+        REFUSE("cert", "an inline client certificate in a discovery tls_config (cert)",
+               "write it to a file and use cert_file"),
+        REFUSE("key", "an inline client key in a discovery tls_config (key)",
+               "write it to a file and use key_file"),
+        READ("ca_file"),
+        READ("cert_file"),
+        READ("key_file"),
+        REFUSE("ca_ref", "secret manager references (tls_config.ca_ref)", "use ca_file"),
+        REFUSE("cert_ref", "secret manager references (tls_config.cert_ref)", "use cert_file"),
+        REFUSE("key_ref", "secret manager references (tls_config.key_ref)", "use key_file"),
+        READ("server_name"),
+        READ("insecure_skip_verify"),
+        REFUSE("min_version", "TLS version bounds in a discovery tls_config (min_version)",
+               NULL),
+        REFUSE("max_version", "TLS version bounds in a discovery tls_config (max_version)",
+               NULL),
+        END,
+};
+
+#define DOCKER_API_HINT "reach the Docker daemon over its unix socket, or tcp:// with tls_config"
+#define KUBE_API_HINT "use bearer_token_file and tls_config, or kubeconfig_file"
+
+const struct sl_key_rule sl_keys_docker_sd[] = {
+        READ("host"),
+        READ("port"),
+        READ("host_networking_host"),
+        READ("match_first_network"),
+        READ("filters"),
+        READ("refresh_interval"),
+        REFUSE("basic_auth", "basic authentication to the Docker daemon (basic_auth)",
+               DOCKER_API_HINT),
+        REFUSE("authorization", "an Authorization header to the Docker daemon (authorization)",
+               DOCKER_API_HINT),
+        REFUSE("oauth2", "OAuth 2.0 to the Docker daemon (oauth2)", DOCKER_API_HINT),
+        REFUSE("bearer_token", "a bearer token to the Docker daemon (bearer_token)",
+               DOCKER_API_HINT),
+        REFUSE("bearer_token_file", "a bearer token to the Docker daemon (bearer_token_file)",
+               DOCKER_API_HINT),
+        READ("tls_config"),
+        REFUSE("proxy_url", "a proxy to the Docker daemon (proxy_url)", DOCKER_API_HINT),
+        REFUSE("no_proxy", "a proxy to the Docker daemon (no_proxy)", DOCKER_API_HINT),
+        REFUSE("proxy_from_environment",
+               "a proxy to the Docker daemon (proxy_from_environment)", DOCKER_API_HINT),
+        REFUSE("proxy_connect_header", "a proxy to the Docker daemon (proxy_connect_header)",
+               DOCKER_API_HINT),
+        REFUSE("http_headers", "extra HTTP headers to the Docker daemon (http_headers)", NULL),
+        READ("follow_redirects"), /* read, without effect: the API does not redirect */
+        READ("enable_http2"),     /* read, without effect: HTTP/1.1 over the socket */
+        END,
+};
+
+const struct sl_key_rule sl_keys_docker_filter[] = {
+        READ("name"),
+        READ("values"),
+        END,
+};
+
+const struct sl_key_rule sl_keys_kube_sd[] = {
+        READ("api_server"),
+        READ("role"),
+        READ("kubeconfig_file"),
+        REFUSE("basic_auth", "basic authentication to the Kubernetes API (basic_auth)",
+               KUBE_API_HINT),
+        REFUSE("authorization",
+               "an Authorization header to the Kubernetes API (authorization)", KUBE_API_HINT),
+        REFUSE("oauth2", "OAuth 2.0 to the Kubernetes API (oauth2)", KUBE_API_HINT),
+        READ("bearer_token"),
+        READ("bearer_token_file"),
+        REFUSE("proxy_url", "a proxy to the Kubernetes API (proxy_url)", NULL),
+        REFUSE("no_proxy", "a proxy to the Kubernetes API (no_proxy)", NULL),
+        REFUSE("proxy_from_environment",
+               "a proxy to the Kubernetes API (proxy_from_environment)", NULL),
+        REFUSE("proxy_connect_header", "a proxy to the Kubernetes API (proxy_connect_header)",
+               NULL),
+        REFUSE("http_headers", "extra HTTP headers to the Kubernetes API (http_headers)", NULL),
+        READ("tls_config"),
+        READ("follow_redirects"), /* read, without effect */
+        READ("enable_http2"),     /* read, without effect */
+        READ("namespaces"),
+        READ("selectors"),
+        READ("attach_metadata"),
+        END,
+};
+
+const struct sl_key_rule sl_keys_kube_namespaces[] = {
+        READ("own_namespace"),
+        READ("names"),
+        END,
+};
+
+const struct sl_key_rule sl_keys_kube_selector[] = {
+        READ("role"),
+        READ("label"),
+        READ("field"),
+        END,
+};
+
+const struct sl_key_rule sl_keys_kube_attach[] = {
+        { .name = "node", .fate = SL_KEY_REFUSE, .type = SL_KEY_BOOL, .when = "true",
+          .what = "node metadata on pod targets (attach_metadata.node)",
+          .hint = "the pod's node is __meta_kubernetes_pod_node_name" },
         END,
 };
 

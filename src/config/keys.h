@@ -21,8 +21,8 @@
  * A REFUSE or IGNORE key whose value is null or an empty map or sequence
  * (`relabel_configs: []`) configures nothing and is accepted silently.
  *
- * To turn a feature on (docker_sd_configs, relabel_configs, ...): set its
- * rule to SL_KEY_READ in keys.c, read it in the section reader in config.c,
+ * To turn a feature on (file_sd_configs, ...): set its rule to SL_KEY_READ
+ * in keys.c, read it in the section reader (config.c, discovery-config.c),
  * and move its README row to "supported".
  *
  * Threading: the tables are const; the functions keep no state.
@@ -83,6 +83,15 @@ extern const struct sl_key_rule sl_keys_static_config[];
 extern const struct sl_key_rule sl_keys_target[];
 extern const struct sl_key_rule sl_keys_limits[];
 extern const struct sl_key_rule sl_keys_options[];
+/* Discovery (config/discovery-config.c). */
+extern const struct sl_key_rule sl_keys_relabel[];
+extern const struct sl_key_rule sl_keys_sd_tls[];
+extern const struct sl_key_rule sl_keys_docker_sd[];
+extern const struct sl_key_rule sl_keys_docker_filter[];
+extern const struct sl_key_rule sl_keys_kube_sd[];
+extern const struct sl_key_rule sl_keys_kube_namespaces[];
+extern const struct sl_key_rule sl_keys_kube_selector[];
+extern const struct sl_key_rule sl_keys_kube_attach[];
 
 /* Where refusals send the reader. */
 #define SL_KEYS_SEE_README "see \"Moving from Promtail\" in sluice's README"

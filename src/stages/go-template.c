@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 /* Most bytes one execution may write. */
 #define OUT_CAP (4u << 20)

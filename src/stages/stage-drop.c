@@ -10,7 +10,7 @@
  * `drop_counter_reason` (what the drop is counted as; default "drop_stage").
  * When several are given, all must hold (AND); use several stages for OR.
  * An entry whose `source` was not extracted is never dropped. The search
- * runs under stages/go-regex.h's limits: a line on which it is cut short is
+ * runs under base/go-regex.h's limits: a line on which it is cut short is
  * kept, and counted as a stage failure (sl_pipeline_errors()).
  */
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include "base/cleanup.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 

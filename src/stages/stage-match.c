@@ -26,7 +26,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"
 

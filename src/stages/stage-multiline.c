@@ -33,7 +33,7 @@
 #include "base/cleanup.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 #include "stages/held.h"
 #include "stages/stage-registry.h"
 #include "stages/stage-util.h"

@@ -9,7 +9,7 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "core/labels.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 #include "stages/go-template.h"
 
 char *sl_stage_key(char *buf, size_t size, const char *path, const char *key) {

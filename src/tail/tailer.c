@@ -39,7 +39,8 @@
 #define FILE_EVENTS (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
 
 struct tail_glob {
-        char *pattern;               /* owned; the glob(3) pattern */
+        char *pattern;               /* owned; the glob(3) pattern; NULL: a free slot
+                                      * (the glob was removed) */
         void *target;                /* borrowed; handed out with the files it opens */
         bool rescan;                 /* a directory event asked for a rescan */
         char **narrow;               /* owned; patterns of the glob narrowed to the names
@@ -110,6 +111,11 @@ struct sl_tailer {
         void *release_userdata;             /* borrowed, passed to release_fn */
         sl_tail_lost_fn lost_fn;            /* may be NULL */
         void *lost_userdata;                /* borrowed, passed to lost_fn */
+        sl_tail_target_fn target_fn;        /* may be NULL: files carry their glob's target */
+        void *target_userdata;              /* borrowed, passed to target_fn */
+        sl_tail_retarget_fn retarget_fn;    /* may be NULL: sl_tailer_set_globs() gives files
+                                             * their new glob's target */
+        void *retarget_userdata;            /* borrowed, passed to retarget_fn */
         struct sl_tailer_stats stats;       /* counters since new */
 };
 
@@ -185,7 +191,7 @@ void sl_tailer_free(struct sl_tailer *t) {
                 free((char *)t->displaced[i].path);
         free(t->displaced);
         for (size_t i = 0; i < t->n_globs; i++) {
-                free(t->globs[i].pattern);
+                free(t->globs[i].pattern); /* NULL for a free slot */
                 narrow_clear(&t->globs[i]);
                 free(t->globs[i].narrow);
         }
@@ -195,16 +201,69 @@ void sl_tailer_free(struct sl_tailer *t) {
         free(t);
 }
 
+static int scan_glob(struct sl_tailer *t, size_t gi);
+static void check_files(struct sl_tailer *t, bool all, bool fresh);
+
 int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target) {
+        size_t gi;
+
         if (!glob || !*glob)
                 return -EINVAL;
-        if (t->scanned)
-                return -EBUSY;
-        sl_xgrow((void **)&t->globs, sizeof(*t->globs), &t->cap_globs, t->n_globs + 1);
-        t->globs[t->n_globs++] = (struct tail_glob){ .pattern = sl_xstrdup(glob), .target = target };
+        for (gi = 0; gi < t->n_globs && t->globs[gi].pattern; gi++)
+                ;
+        if (gi == t->n_globs) {
+                sl_xgrow((void **)&t->globs, sizeof(*t->globs), &t->cap_globs, t->n_globs + 1);
+                t->n_globs++;
+        }
+        t->globs[gi] = (struct tail_glob){ .pattern = sl_xstrdup(glob), .target = target };
+        if (t->scanned) {
+                /* Discovered while running: its files are followed now. */
+                (void)scan_glob(t, gi);
+                if (t->names_to_check)
+                        check_files(t, false, false);
+        }
         return 0;
 }
 
+static void unwatch_glob_dirs(struct sl_tailer *t, size_t gi);
+
+size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target) {
+        size_t removed = 0;
+
+        for (size_t gi = 0; gi < t->n_globs; gi++) {
+                struct tail_glob *g = &t->globs[gi];
+
+                if (!g->pattern || g->target != target)
+                        continue;
+                unwatch_glob_dirs(t, gi);
+                free(g->pattern);
+                narrow_clear(g);
+                free(g->narrow);
+                *g = (struct tail_glob){ 0 };
+                removed++;
+                /* Its files are read to their end, then released, as
+                 * deleted files are. */
+                for (size_t i = 0; i < t->n_files; i++) {
+                        struct sl_tail_file *f = t->files[i];
+                        if (f->glob == gi && !f->gone) {
+                                f->gone = true;
+                                f->glob = SIZE_MAX;
+                        }
+                }
+        }
+        while (t->n_globs > 0 && !t->globs[t->n_globs - 1].pattern)
+                t->n_globs--;
+        return removed;
+}
+
+void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata) {
+        t->target_fn = fn;
+        t->target_userdata = userdata;
+}
+void sl_tailer_set_retarget_cb(struct sl_tailer *t, sl_tail_retarget_fn fn, void *userdata) {
+        t->retarget_fn = fn;
+        t->retarget_userdata = userdata;
+}
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata) {
         t->release_fn = fn;
         t->release_userdata = userdata;
@@ -231,7 +290,7 @@ enum sl_tailer_mode sl_tailer_mode(const struct sl_tailer *t) {
         if (t->inotify_fd < 0)
                 return SL_TAILER_POLLED;
         for (size_t i = 0; i < t->n_globs; i++)
-                if (t->globs[i].watch_failed)
+                if (t->globs[i].pattern && t->globs[i].watch_failed)
                         return SL_TAILER_PARTLY_POLLED;
         for (size_t i = 0; i < t->n_files; i++)
                 if (t->files[i]->unwatched)
@@ -294,6 +353,34 @@ static int watch_dir(struct sl_tailer *t, const char *dir, size_t gi) {
         return 0;
 }
 
+/* Glob @gi goes: its directory watches forget it, and a directory watch
+ * no other glob needs is removed. */
+static void unwatch_glob_dirs(struct sl_tailer *t, size_t gi) {
+        struct tail_watch **drop = NULL;
+        struct tail_watch *w;
+        size_t cursor = 0, n = 0, cap = 0;
+
+        while ((w = sl_tail_map_next(&t->watches, &cursor))) {
+                if (w->file)
+                        continue;
+                for (size_t i = 0; i < w->n_globs; i++) {
+                        if (w->globs[i] == gi) {
+                                w->globs[i] = w->globs[--w->n_globs];
+                                break;
+                        }
+                }
+                if (w->n_globs == 0) {
+                        sl_xgrow((void **)&drop, sizeof(*drop), &cap, n + 1);
+                        drop[n++] = w;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                inotify_rm_watch(t->inotify_fd, drop[i]->wd);
+                sl_tail_map_remove(&t->watches, (uint64_t)drop[i]->wd, 0);
+                watch_free(drop[i]);
+        }
+        free(drop);
+}
 static bool has_magic(const char *s) {
         return strpbrk(s, "*?[") != NULL;
 }
@@ -459,9 +546,9 @@ static uint64_t known_size(const struct sl_tail_file *f) {
 }
 
 static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, const char *path,
-                     uint64_t offset) {
+                     uint64_t offset, void *target) {
         f->info.id = ++t->last_id;
-        f->info.target = t->globs[gi].target;
+        f->info.target = target;
         f->glob = gi;
         sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
                            f->info.id);
@@ -475,9 +562,20 @@ static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, con
 /* The first glob that matches @path as glob(3) would have, or SIZE_MAX. */
 static size_t glob_matching(const struct sl_tailer *t, const char *path) {
         for (size_t i = 0; i < t->n_globs; i++)
-                if (fnmatch(t->globs[i].pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
+                if (t->globs[i].pattern &&
+                    fnmatch(t->globs[i].pattern, path, FNM_PATHNAME | FNM_PERIOD) == 0)
                         return i;
         return SIZE_MAX;
+}
+
+/* Sets *@ret to the target the lines of @path, matched by glob @gi,
+ * carry: the glob's, or what the target callback says. Returns false
+ * when the callback leaves the file alone for now. */
+static bool file_target(struct sl_tailer *t, size_t gi, const char *path, void **ret) {
+        *ret = t->globs[gi].target;
+        if (t->target_fn)
+                *ret = t->target_fn(t->target_userdata, path, *ret);
+        return !t->target_fn || *ret;
 }
 
 static bool skip_known(struct sl_tailer *t, const char *path, const struct stat *st);
@@ -490,6 +588,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
         struct sl_tail_file *known, *added;
         struct sl_position pos;
+        void *target;
         uint64_t offset = 0;
         bool resumed = false;
         int r;
@@ -538,12 +637,14 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
                 t->stats.open_errors++;
                 return r;
         }
+        if (!file_target(t, gi, path, &target))
+                return 0;
         sl_tail_file_seek(f, offset);
         f->resumed = resumed;
         f->resumed_blind = resumed && pos.fp.len == 0;
         flag_previous_at(t, path);
         added = TAKE_PTR(f);
-        add_file(t, added, gi, path, offset);
+        add_file(t, added, gi, path, offset, target);
         if (t->inotify_fd >= 0) {
                 watch_file(t, added);
                 watch_link_target_dir(t, path, gi);
@@ -677,7 +778,7 @@ static void want_scan(struct sl_tailer *t, size_t gi, const char *dir, const cha
         struct tail_glob *g = &t->globs[gi];
         char *narrowed = NULL;
 
-        if (g->rescan)
+        if (!g->pattern || g->rescan)
                 return;
         switch (dir ? narrow(g->pattern, dir, name, &narrowed) : NARROW_FULL) {
         case NARROW_NONE:
@@ -714,6 +815,8 @@ static size_t scan_wanted(struct sl_tailer *t, bool all) {
 
         for (size_t i = 0; i < t->n_globs; i++) {
                 struct tail_glob *g = &t->globs[i];
+                if (!g->pattern)
+                        continue;
                 if (all || g->rescan) {
                         (void)scan_glob(t, i);
                         whole++;
@@ -730,7 +833,11 @@ static int scan_all(struct sl_tailer *t) {
         int opened = 0, ret = 0;
 
         for (size_t i = 0; i < t->n_globs; i++) {
-                int r = scan_glob(t, i);
+                int r;
+
+                if (!t->globs[i].pattern)
+                        continue;
+                r = scan_glob(t, i);
                 if (r >= 0)
                         opened += r;
                 else if (ret == 0)
@@ -739,7 +846,6 @@ static int scan_all(struct sl_tailer *t) {
         return ret < 0 && opened == 0 ? ret : opened;
 }
 
-static void check_files(struct sl_tailer *t, bool all, bool fresh);
 static int recover_chains(struct sl_tailer *t, bool first);
 static void sweep_skipped(struct sl_tailer *t);
 
@@ -916,14 +1022,23 @@ static int member_rank(const struct member *m) {
  * written under, or, when a glob matches its own name, as a file of that
  * glob. When @m is a copy of an entry's file (another device and inode: a
  * compressed rotation), the copy takes the entry's place. */
-static void member_follow(struct sl_tailer *t, const struct chain *c, struct member *m,
+static bool member_follow(struct sl_tailer *t, const struct chain *c, struct member *m,
                           uint64_t offset) {
         const struct chain_entry *ce = m->entry >= 0 ? &c->entries[m->entry] : NULL;
         const struct sl_position *e = ce ? &ce->pos : NULL;
-        struct sl_tail_file *f = TAKE_PTR(m->file);
+        struct sl_tail_file *f;
         size_t gi = glob_matching(t, m->path);
-        const char *path;
+        const char *path = m->path;
+        bool own_name = gi != SIZE_MAX;
+        void *target;
 
+        if (!own_name) {
+                gi = c->glob;
+                path = e ? e->path : c->live;
+        }
+        if (!file_target(t, gi, path, &target))
+                return false;
+        f = TAKE_PTR(m->file);
         if (e && !ce->displaced && (e->dev != f->info.dev || e->ino != f->info.ino))
                 sl_positions_remove(t->positions, e->dev, e->ino);
         sl_tail_file_seek(f, offset);
@@ -932,21 +1047,18 @@ static void member_follow(struct sl_tailer *t, const struct chain *c, struct mem
         f->fp = m->fp;
         f->resumed = e != NULL;
         f->resumed_blind = e && e->fp.len == 0;
-        if (gi != SIZE_MAX) {
-                path = m->path;
-        } else {
-                gi = c->glob;
-                path = e ? e->path : c->live;
+        if (!own_name) {
                 /* Its lines keep the name they were written under. */
                 sl_tail_file_set_open_path(f, path);
                 f->gone = true;
         }
-        add_file(t, f, gi, path, offset);
+        add_file(t, f, gi, path, offset, target);
         if (t->inotify_fd >= 0 && !f->gone)
                 watch_file(t, f);
         t->stats.files_recovered++;
         if (!e)
                 t->stats.files_unseen++;
+        return true;
 }
 
 /* Remembers a rotated file a glob matches that is not to be read (read
@@ -1218,8 +1330,8 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
                                 skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
                         continue;
                 }
-                member_follow(t, c, mi, offset);
-                opened++;
+                if (member_follow(t, c, mi, offset))
+                        opened++;
         }
 
         /* Entries whose file is in no generation: deleted while stopped.
@@ -1431,7 +1543,7 @@ static void handle_event(struct sl_tailer *t, const struct inotify_event *ev) {
 int sl_tailer_process_events(struct sl_tailer *t) {
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
         bool overflow = false;
-        size_t rescanned = 0;
+        size_t rescanned = 0, active = 0;
 
         if (t->inotify_fd < 0)
                 return 0;
@@ -1453,13 +1565,15 @@ int sl_tailer_process_events(struct sl_tailer *t) {
                         p += sizeof(*ev) + ev->len;
                 }
         }
+        for (size_t i = 0; i < t->n_globs; i++)
+                active += t->globs[i].pattern != NULL;
         rescanned = scan_wanted(t, overflow);
-        check_files(t, overflow, t->n_globs > 0 && rescanned == t->n_globs);
+        check_files(t, overflow, active > 0 && rescanned == active);
         return 0;
 }
 
 void sl_tailer_poll(struct sl_tailer *t) {
-        size_t rescanned = 0;
+        size_t rescanned = 0, active = 0;
 
         if (t->inotify_fd >= 0)
                 for (size_t i = 0; i < t->n_files; i++)
@@ -1467,12 +1581,15 @@ void sl_tailer_poll(struct sl_tailer *t) {
                                 watch_file(t, t->files[i]);
 
         for (size_t i = 0; i < t->n_globs; i++) {
+                if (!t->globs[i].pattern)
+                        continue;
+                active++;
                 if (t->inotify_fd < 0 || t->globs[i].unwatched) {
                         (void)scan_glob(t, i);
                         rescanned++;
                 }
         }
-        check_files(t, true, t->n_globs > 0 && rescanned == t->n_globs);
+        check_files(t, true, active > 0 && rescanned == active);
 }
 
 void sl_tailer_check_some(struct sl_tailer *t, size_t max) {
@@ -1679,22 +1796,29 @@ int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *
         /* Where each old glob went: the first new one with its pattern. */
         for (size_t i = 0; i < t->n_globs; i++) {
                 moved[i] = SIZE_MAX;
-                for (size_t k = 0; k < n && moved[i] == SIZE_MAX; k++)
+                for (size_t k = 0; t->globs[i].pattern && k < n && moved[i] == SIZE_MAX; k++)
                         if (strcmp(t->globs[i].pattern, globs[k].pattern) == 0)
                                 moved[i] = k;
         }
-        /* Files of a glob that stays go on, with its new target; the others
-         * are let go (their positions stay: a glob naming them again later
-         * resumes them). */
+        /* Files of a glob that stays go on, with its new target (or the
+         * one the retarget callback gives); the others are let go (their
+         * positions stay: a glob naming them again later resumes them). A
+         * file of a removed glob, being read to its end, goes on only when
+         * the retarget callback keeps it. */
         for (size_t i = 0; i < t->n_files;) {
                 struct sl_tail_file *f = t->files[i];
-                size_t k = moved[f->glob];
-                if (k == SIZE_MAX) {
+                size_t k = f->glob < t->n_globs ? moved[f->glob] : SIZE_MAX;
+                void *target = k != SIZE_MAX ? globs[k].target : NULL;
+
+                if (t->retarget_fn)
+                        target = t->retarget_fn(t->retarget_userdata, f->info.path,
+                                                f->info.target, target);
+                if (!target) {
                         release_file(t, i, NULL);
                         continue;
                 }
                 f->glob = k;
-                f->info.target = globs[k].target;
+                f->info.target = target;
                 i++;
         }
         /* Directory watches name globs by index: emptied, and watched again

@@ -16,13 +16,17 @@
  *
  * Calling sequence:
  *   sl_tailer_new()             copies the options; opens the inotify fd
- *   sl_tailer_add_glob() ...    every glob, before the first scan
- *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb()   optional
+ *   sl_tailer_add_glob() ...    every glob known at the start, before the first scan
+ *   sl_tailer_set_release_cb(), sl_tailer_set_lost_cb(), sl_tailer_set_target_cb(),
+ *   sl_tailer_set_retarget_cb() optional
  *   sl_tailer_scan()            opens the matched files; again on a rescan timer
  *   register sl_tailer_fd() for EPOLLIN; on readiness sl_tailer_process_events()
  *   sl_tailer_poll()            periodically (the poll period, or a slow safety net)
  *   sl_tailer_read()            while sl_tailer_has_pending() (and downstream has room)
  *   sl_tailer_stats(), sl_tailer_mode(), sl_tailer_foreach_file()   any time
+ *   sl_tailer_add_glob(), sl_tailer_remove_glob()   any time: targets that
+ *                               discovery finds or loses while running
+ *   sl_tailer_set_globs(), then sl_tailer_rewind()  a reloaded config
  *   sl_tailer_free()            closes everything; NULL is a no-op
  *
  * Following: a file is followed by its fd, so a file renamed away (rotation)
@@ -118,8 +122,24 @@
  * When a released file ends without a '\n', its last bytes are handed out as
  * a final line.
  *
- * Threading: loop thread only. Sinks and the release callback must not call
- * back into the tailer.
+ * Globs while running: a glob added after the first scan is expanded at
+ * once (its files are opened as a scan would; the rotation chain walk of
+ * the first scan is not done for it). A glob removed stops matching; the
+ * files it opened are read to their end and released, as deleted files
+ * are (their saved positions stay while their path still leads to them,
+ * so a glob added again later goes on from there). Directory watches only
+ * it needed are removed. A file matched by two globs is followed once,
+ * for the glob that found it first.
+ *
+ * Targets per file: without a target callback, a file's lines carry its
+ * glob's target. With one, the callback is asked, before a matched file
+ * is followed, which target its lines carry; NULL leaves the file alone
+ * (the next scan that matches it asks again). Every target it returned is
+ * handed back through the release callback (file->target) when that file
+ * is released; targets of files still open at sl_tailer_free() are not.
+ *
+ * Threading: loop thread only. Sinks, the target and the release callbacks
+ * must not call back into the tailer.
  */
 #ifndef SL_TAIL_TAILER_H
 #define SL_TAIL_TAILER_H
@@ -206,9 +226,30 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
 void sl_tailer_free(struct sl_tailer *t);
 SL_DEFINE_CLEANUP(struct sl_tailer *, sl_tailer_free)
 
-/* Adds a glob(3) pattern (copied); files it matches carry @target (borrowed).
- * Returns 0, -EINVAL for an empty pattern, -EBUSY after the first scan. */
+/* Adds a glob(3) pattern (copied); files it matches carry @target (borrowed
+ * until the glob is removed and its files released). After the first scan
+ * its files are opened now. Returns 0, or -EINVAL for an empty pattern. */
 int sl_tailer_add_glob(struct sl_tailer *t, const char *glob, void *target);
+/* Removes every glob of @target (see "Globs while running"). Returns how
+ * many were removed. */
+size_t sl_tailer_remove_glob(struct sl_tailer *t, void *target);
+
+/* Which target a file's lines carry: called with the path a glob matched
+ * and the glob's target; returns the target (borrowed until the file is
+ * released), or NULL to leave the file alone for now. */
+typedef void *(*sl_tail_target_fn)(void *userdata, const char *path, void *glob_target);
+void sl_tailer_set_target_cb(struct sl_tailer *t, sl_tail_target_fn fn, void *userdata);
+/* Which target a followed file carries after sl_tailer_set_globs(): called
+ * with the file's path, the target it carries now (@old) and the target of
+ * the new glob of the same pattern (NULL when there is none, or for a file
+ * of a removed glob being read to its end). Returns the target it carries
+ * from now on, the callback having moved the file's hold from @old to it;
+ * or NULL: the file is released, the release callback told with @old as
+ * for any release. Without it, a file goes on with its new glob's target,
+ * and is released when there is none. */
+typedef void *(*sl_tail_retarget_fn)(void *userdata, const char *path, void *old,
+                                     void *glob_target);
+void sl_tailer_set_retarget_cb(struct sl_tailer *t, sl_tail_retarget_fn fn, void *userdata);
 void sl_tailer_set_release_cb(struct sl_tailer *t, sl_tail_release_fn fn, void *userdata);
 /* Sets the callback told about files deleted while sluice was stopped
  * (optional: they are counted either way). */
@@ -234,9 +275,11 @@ int sl_tailer_process_events(struct sl_tailer *t);
 void sl_tailer_poll(struct sl_tailer *t);
 /* Replaces the globs (a reloaded config): @n patterns (copied), the files
  * each matches carrying @targets[i] (borrowed). A followed file whose glob's
- * pattern is among the new ones goes on, with that glob's target; the
- * others are released without handing out a last partial line (their
- * positions stay: if a glob names them again they resume). Then every new
+ * pattern is among the new ones goes on, with that glob's target (or the
+ * one the retarget callback gives it, which may also keep a file of a
+ * removed glob); the others are released without handing out a last
+ * partial line (their positions stay: if a glob names them again they
+ * resume). Then every new
  * glob is scanned (no rotation chain walk: that is for a start). Returns 0,
  * or -EINVAL for an empty pattern (nothing changed). */
 int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *const *targets,

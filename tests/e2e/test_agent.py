@@ -306,6 +306,40 @@ class AgentTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.positions))
 
 
+class DemoTest(unittest.TestCase):
+    def test_demo_streams_are_named_after_their_containers(self):
+        """scripts/demo.sh's setup (conf/demo.yaml, pipelines/pino.yaml, the
+        containers scripts/demo-logs.py writes): every stream carries
+        `container` and `compose_service`, from config.v2.json."""
+        with tempfile.TemporaryDirectory() as tmp:
+            containers = os.path.join(tmp, "containers")
+            os.makedirs(containers)
+            with harness.Receiver(BUILD, tmp, verbose=False) as rx:
+                port = harness.free_port()
+                env = dict(os.environ, SLUICE_DEMO_DIR=tmp, SLUICE_HTTP_PORT=str(port),
+                           LOKI_URL=rx.url)
+                p = subprocess.Popen([SLUICE, "-config.file", os.path.join(SOURCE, "conf",
+                                                                         "demo.yaml"),
+                                      "-config.expand-env=true", "-pipelines.dir", PIPELINES],
+                                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+                try:
+                    out = subprocess.run([sys.executable,
+                                          os.path.join(SOURCE, "scripts", "demo-logs.py"),
+                                          containers, "1"], capture_output=True, text=True,
+                                         check=True, timeout=60).stdout
+                    want = json.loads(out.strip().splitlines()[-1])["expected"]
+                    entries = rx.wait_entries(want, timeout=30)
+                finally:
+                    p.send_signal(signal.SIGTERM)
+                    _, err = p.communicate(timeout=30)
+                self.assertEqual(p.returncode, 0, err[-2000:])
+        streams = collections.Counter((e["labels"].get("container"),
+                                       e["labels"].get("compose_service")) for e in entries)
+        self.assertEqual(set(streams), {("w40k-api", "api"), ("w40k-worker", "worker")},
+                         streams)
+
+
 class CommandLineTest(unittest.TestCase):
     def run_sluice(self, *args):
         return subprocess.run([SLUICE] + list(args), capture_output=True, text=True, timeout=30)

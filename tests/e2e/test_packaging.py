@@ -57,6 +57,41 @@ class PackagingTest(unittest.TestCase):
                    if c["name"] == "sluice"][0]
         self.assertEqual(sidecar["readinessProbe"]["httpGet"]["path"], "/ready")
 
+    def test_kubernetes_daemonset(self):
+        """The DaemonSet: its ConfigMap's config (the Helm chart's job) passes
+        -check-config as shipped; RBAC reads pods and nodes; the logs are mounted
+        read-only and positions on the host; HOSTNAME is the node's name
+        (the pod field selector uses it); probes ask /ready."""
+        with open(os.path.join(PKG, "kubernetes", "daemonset.yaml")) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        kinds = {d["kind"]: d for d in docs}
+        text = kinds["ConfigMap"]["data"]["sluice.yaml"]
+        with tempfile.TemporaryDirectory() as tmp:
+            p = check_config(text, tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        config = yaml.safe_load(kinds["ConfigMap"]["data"]["sluice.yaml"])
+        job = config["scrape_configs"][0]
+        self.assertEqual(job["kubernetes_sd_configs"], [{"role": "pod"}])
+        self.assertIn("__path__", [r.get("target_label") for r in job["relabel_configs"]])
+        rules = kinds["ClusterRole"]["rules"][0]
+        self.assertEqual(set(rules["resources"]), {"pods", "nodes"})
+        self.assertEqual(set(rules["verbs"]), {"get", "list", "watch"})
+        spec = kinds["DaemonSet"]["spec"]["template"]["spec"]
+        self.assertEqual(spec["serviceAccountName"], kinds["ServiceAccount"]["metadata"]["name"])
+        c = spec["containers"][0]
+        env = {e["name"]: e for e in c["env"]}
+        self.assertEqual(env["HOSTNAME"]["valueFrom"]["fieldRef"]["fieldPath"], "spec.nodeName")
+        self.assertEqual(c["readinessProbe"]["httpGet"]["path"], "/ready")
+        mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+        for path in ("/var/log/pods", "/var/lib/docker/containers"):
+            self.assertTrue(mounts[path].get("readOnly"), path)
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        positions_dir = os.path.dirname(config["positions"]["filename"])
+        pos_mount = [m for m in c["volumeMounts"] if m["mountPath"] == positions_dir][0]
+        self.assertIn("hostPath", volumes[pos_mount["name"]])
+        self.assertIn("requests", c["resources"])
+        self.assertIn("limits", c["resources"])
+
     def test_dockerfile_copies_what_exists(self):
         with open(os.path.join(PKG, "Dockerfile")) as f:
             text = f.read()

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Secrets never show: a config with a password in a client URL, basic_auth,
-a bearer token, a header carrying a key and a proxy password runs against
+a bearer token, a header carrying a key, a proxy password and a Kubernetes
+API bearer token (kubernetes_sd_configs) runs against
 the receiver (which refuses some pushes, so errors are logged with their
 client), and its log, its status page, its metrics, -print-config,
 -print-config-stderr, -check-config and a config error must not hold any of
@@ -20,7 +21,7 @@ import harness  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build"
 SECRETS = ["urlPassw0rd-7f3a", "basicPassw0rd-91c2", "bearerT0ken-55de", "headerK3y-0b7e",
-           "pr0xyPass-c4d1"]
+           "pr0xyPass-c4d1", "kubeT0ken-3e9a"]
 
 
 class SecretsTest(unittest.TestCase):
@@ -56,8 +57,11 @@ class SecretsTest(unittest.TestCase):
                 "scrape_configs:\n"
                 "  - job_name: s\n"
                 "    static_configs: [{labels: {__path__: %s/*.log}}]\n"
+                "  - job_name: k\n"
+                "    kubernetes_sd_configs:\n"
+                "      - {role: pod, api_server: 'http://127.0.0.1:9', bearer_token: %s}\n"
                 % (port, self.tmp, SECRETS[0], host, rx_url, SECRETS[1], SECRETS[3], rx_url,
-                   SECRETS[2], SECRETS[4], self.logs))
+                   SECRETS[2], SECRETS[4], self.logs, SECRETS[5]))
 
     def test_no_secret_anywhere(self):
         port = harness.free_port()

@@ -159,6 +159,49 @@ def targets():
     requests.append(b'GET / HTTP/1.0\r\n\r\n')
     t['http'] = requests
 
+    # relabel: each rule list of the relabel tests with the labels written
+    # before it (the case's input), and the shipped rules with labels of a
+    # container and a pod.
+    t['relabel'] = []
+    before = []
+    for lit in literals(unit('discovery', 'test-relabel.c')):
+        if lit.startswith(b'- ') and b':' in lit:
+            pairs = before[-12:]
+            labels = b'\n'.join(n + b'=' + v for n, v in zip(pairs[::2], pairs[1::2]))
+            t['relabel'].append(lit + b'\n#--\n' + labels)
+            before = []
+        elif b'\n' not in lit and len(lit) < 80:
+            before.append(lit)
+    meta = (b'__meta_docker_container_name=/w40k-api\n'
+            b'__meta_docker_container_label_com_docker_compose_service=api\n'
+            b'__meta_kubernetes_namespace=w40k\n__meta_kubernetes_pod_name=api-5d8f9c7b6d-x2x9k\n'
+            b'__meta_kubernetes_pod_uid=0b1c\n__meta_kubernetes_pod_container_name=api\n'
+            b'__meta_kubernetes_pod_controller_name=api-5d8f9c7b6d\n'
+            b'__meta_kubernetes_pod_label_app=api\n__address__=10.1.0.7:80\n')
+    daemonset = [d for d in yaml.safe_load_all(read('packaging', 'kubernetes', 'daemonset.yaml'))
+                 if d and d.get('kind') == 'ConfigMap'][0]
+    for sc in yaml.safe_load(daemonset['data']['sluice.yaml'])['scrape_configs']:
+        t['relabel'].append(yaml.safe_dump(sc['relabel_configs']).encode() + b'\n#--\n' + meta)
+    t['relabel'].append(yaml.safe_dump(yaml.safe_load(read('pipelines', 'pino.yaml'))['relabel_configs'])
+                        .encode() + b'\n#--\n' + meta)
+
+    # kube-watch: the JSON objects of the pod and watch tests, as one body
+    # (whole, then in pieces).
+    events = [s for s in literals(unit('discovery', 'test-kube-watch.c')) +
+              literals(unit('discovery', 'test-pod-meta.c')) if s.startswith(b'{')]
+    t['kube-watch'] = [b'\x00' + b'\n'.join(events) + b'\n', b'\x2a' + b'\n'.join(events) + b'\n'] + \
+        [b'\x07' + e + b'\n' for e in events]
+
+    # docker-api: Prometheus' container and network lists, and the
+    # inspections of the docker-meta tests.
+    lists = read('tests', 'unit', 'discovery', 'data', 'dockerprom', 'containers.json')
+    nets = read('tests', 'unit', 'discovery', 'data', 'dockerprom', 'networks.json')
+    inspections = [s for s in literals(unit('discovery', 'test-docker-meta.c')) if s.startswith(b'{')]
+    t['docker-api'] = [lists + b'\n#--\n' + nets] + \
+        [lists + b'\n#--\n' + nets + b'\n#--\n' + i + b'\n#--\n{"NetworkMode":"host",'
+         b'"LogConfig":{"Type":"json-file"}}' for i in inspections] + \
+        [b'[]\n#--\n[]\n#--\n' + i for i in inspections]
+
     lines = golden_lines()
     t['push'] = [
         push_seed([add([(b'job', b'api'), (b'level', b'info')], [(b'trace_id', b'4bf9')], lines[0], 1000),

@@ -194,6 +194,14 @@ START_TEST(test_readme_lists_every_key) {
                 { "target_config", sl_keys_target },
                 { "limits_config", sl_keys_limits },
                 { "options", sl_keys_options },
+                { "relabel_configs", sl_keys_relabel },
+                { "discovery tls_config", sl_keys_sd_tls },
+                { "docker_sd_configs", sl_keys_docker_sd },
+                { "docker_sd_configs.filters", sl_keys_docker_filter },
+                { "kubernetes_sd_configs", sl_keys_kube_sd },
+                { "kubernetes_sd_configs.namespaces", sl_keys_kube_namespaces },
+                { "kubernetes_sd_configs.selectors", sl_keys_kube_selector },
+                { "kubernetes_sd_configs.attach_metadata", sl_keys_kube_attach },
         };
         _cleanup_free_ char *path = sl_xasprintf("%s/README.md", sl_test_source_root());
         _cleanup_free_ char *text = NULL;

@@ -88,7 +88,9 @@ static void render_drop(void *ud, const char *reason, uint64_t count) {
  * rendering to @out. Returns 0, or -errno / -EINVAL with @msg set. */
 static int run_golden(const char *pipeline_path, const char *input_path, struct sl_buf *out,
                       char *msg, size_t size) {
-        static const char *const top_keys[] = { "description", "pipeline_stages", NULL };
+        /* relabel_configs apply to targets (config, discovery), not lines. */
+        static const char *const top_keys[] = { "description", "pipeline_stages",
+                                                "relabel_configs", NULL };
         _cleanup_(sl_yaml_doc_freep) struct sl_yaml_doc *doc = NULL;
         _cleanup_(sl_pipeline_freep) struct sl_pipeline *p = NULL;
         _cleanup_free_ char *input = NULL;

@@ -5,6 +5,7 @@
  * and not acknowledged is handed out again, once). Real files, real
  * inotify. */
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,116 @@ START_TEST(rewind_hands_out_what_was_not_acknowledged)
 }
 END_TEST
 
+/* The retarget callback: what it is asked and what its answers do. */
+static struct {
+        int old_seen[8], glob_seen[8];
+        char path[8][256];
+        size_t n;
+        void *answer_for_b;     /* what to answer for b.log */
+        void *answer_for_gone;  /* ... for a file of a removed glob */
+} rt;
+static struct {
+        void *target[8];
+        size_t n;
+} released;
+
+static void *retarget(void *ud, const char *path, void *old, void *glob_target) {
+        size_t i = rt.n++;
+        (void)ud;
+        ck_assert_uint_lt(i, 8);
+        snprintf(rt.path[i], sizeof(rt.path[i]), "%s", path);
+        rt.old_seen[i] = *(int *)old;
+        rt.glob_seen[i] = glob_target ? *(int *)glob_target : -1;
+        if (strstr(path, "/b.log"))
+                return rt.answer_for_b;
+        if (!glob_target)
+                return rt.answer_for_gone;
+        return glob_target;
+}
+
+/* As the agent's: what the retarget callback lets go is not taken again
+ * by the scan that follows. */
+static void *target_of(void *ud, const char *path, void *glob_target) {
+        (void)ud;
+        return strstr(path, "/b.log") && !rt.answer_for_b && rt.n ? NULL : glob_target;
+}
+
+static void on_release(void *ud, const struct sl_tail_file_info *f) {
+        (void)ud;
+        ck_assert_uint_lt(released.n, 8);
+        released.target[released.n++] = f->target;
+}
+
+START_TEST(retarget_callback_decides)
+{
+        _cleanup_free_ char *pos = in("positions"), *ga = in("a*.log"), *gb = in("b*.log");
+        _cleanup_free_ char *gd = in("d*.log");
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(pos);
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = sl_tailer_new(&o, p);
+        int ta = 1, tb = 2, td = 3, ta2 = 11, tb2 = 12, td_kept = 13;
+
+        memset(&rt, 0, sizeof(rt));
+        memset(&released, 0, sizeof(released));
+        sl_tailer_set_retarget_cb(t, retarget, NULL);
+        sl_tailer_set_target_cb(t, target_of, NULL);
+        sl_tailer_set_release_cb(t, on_release, NULL);
+        append("a.log", "a1\n");
+        append("b.log", "b1\n");
+        append("d.log", "d1\n");
+        ck_assert_int_eq(sl_tailer_add_glob(t, ga, &ta), 0);
+        ck_assert_int_eq(sl_tailer_add_glob(t, gb, &tb), 0);
+        ck_assert_int_eq(sl_tailer_add_glob(t, gd, &td), 0);
+        ck_assert_int_eq(sl_tailer_scan(t), 3);
+        drain(t);
+        ck_assert_uint_eq(got.n, 3);
+        /* d's glob goes while its file is still open: read to its end. */
+        ck_assert_uint_eq(sl_tailer_remove_glob(t, &td), 1);
+        append("d.log", "d2\n");
+
+        rt.answer_for_b = NULL;          /* b.log: let go */
+        rt.answer_for_gone = &td_kept;   /* d.log: kept while it is finished */
+        {
+                const char *pats[] = { ga, gb };
+                void *targets[] = { &ta2, &tb2 };
+                ck_assert_int_eq(sl_tailer_set_globs(t, pats, targets, 2), 0);
+        }
+        /* Asked once per followed file: with its target and its new glob's
+         * (none for d.log). */
+        ck_assert_uint_eq(rt.n, 3);
+        for (size_t i = 0; i < rt.n; i++) {
+                if (strstr(rt.path[i], "/a.log")) {
+                        ck_assert_int_eq(rt.old_seen[i], 1);
+                        ck_assert_int_eq(rt.glob_seen[i], 11);
+                } else if (strstr(rt.path[i], "/b.log")) {
+                        ck_assert_int_eq(rt.old_seen[i], 2);
+                        ck_assert_int_eq(rt.glob_seen[i], 12);
+                } else {
+                        ck_assert_int_eq(rt.old_seen[i], 3);
+                        ck_assert_int_eq(rt.glob_seen[i], -1);
+                }
+        }
+        /* b.log released with its old target; the others go on. */
+        ck_assert_uint_eq(released.n, 1);
+        ck_assert_ptr_eq(released.target[0], &tb);
+        append("a.log", "a2\n");
+        append("b.log", "b2\n");
+        drain(t);
+        ck_assert_uint_eq(seen("a2"), 1);
+        ck_assert_uint_eq(seen("b2"), 0);
+        ck_assert_uint_eq(seen("d2"), 1);
+        for (size_t i = 0; i < got.n; i++) {
+                if (strcmp(got.text[i], "a2") == 0)
+                        ck_assert_ptr_eq(got.target[i], &ta2);
+                if (strcmp(got.text[i], "d2") == 0)
+                        ck_assert_ptr_eq(got.target[i], &td_kept);
+        }
+        /* d.log, finished, is released with the target it was given. */
+        ck_assert_uint_eq(released.n, 2);
+        ck_assert_ptr_eq(released.target[1], &td_kept);
+}
+END_TEST
+
 static Suite *reload_suite(void) {
         Suite *s = suite_create("tailer-reload");
         TCase *tc = tcase_create("reload");
@@ -167,6 +278,7 @@ static Suite *reload_suite(void) {
         tcase_set_timeout(tc, 20);
         tcase_add_test(tc, new_globs_keep_files_that_stay);
         tcase_add_test(tc, rewind_hands_out_what_was_not_acknowledged);
+        tcase_add_test(tc, retarget_callback_decides);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1103,10 +1103,101 @@ START_TEST(globs_are_checked)
         ck_assert_int_eq(sl_tailer_add_glob(t, "", NULL), -EINVAL);
         ck_assert_int_eq(sl_tailer_add_glob(t, g, NULL), 0);
         ck_assert_int_eq(sl_tailer_scan(t), 0);
-        ck_assert_int_eq(sl_tailer_add_glob(t, g, NULL), -EBUSY);
         ck_assert_int_ge(sl_tailer_fd(t), 0);
         ck_assert(!sl_tailer_has_pending(t));
         sl_tailer_free(NULL);
+}
+END_TEST
+
+
+START_TEST(globs_added_and_removed_while_running)
+{
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = tailer_for(&o, p, "a/*.log");
+        _cleanup_free_ char *a = path_in("a"), *b = path_in("b"), *gb = path_in("b/*.log");
+        int other = 0;
+        size_t fds;
+
+        ck_assert_int_eq(mkdir(a, 0755), 0);
+        ck_assert_int_eq(mkdir(b, 0755), 0);
+        write_in("a/x.log", "a1\n");
+        write_in("b/y.log", "b1\nb2\n");
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 1, 0);
+        fds = open_fds();
+
+        /* Added while running: its file is followed at once. */
+        ck_assert_int_eq(sl_tailer_add_glob(t, gb, &other), 0);
+        ck_assert_uint_eq(sl_tailer_active_files(t), 2);
+        wait_for(t, 3, 0);
+        ck_assert_ptr_eq(col.lines[find_line("b2")].target, &other);
+        append_in("b/y.log", "b3\n");
+
+        /* Removed: what was written is still read, then the file goes. */
+        ck_assert_uint_eq(sl_tailer_remove_glob(t, &other), 1);
+        ck_assert_uint_eq(sl_tailer_remove_glob(t, &other), 0);
+        ck_assert(sl_tailer_has_pending(t));
+        wait_for(t, 4, 1);
+        (void)find_line("b3");
+        ck_assert_uint_eq(sl_tailer_active_files(t), 1);
+        ck_assert_uint_eq(open_fds(), fds);
+        /* Nothing of its directory is looked at any more. */
+        append_in("b/y.log", "b4\n");
+        write_in("b/z.log", "z1\n");
+        append_in("a/x.log", "a2\n");
+        wait_for(t, 5, 1);
+        (void)find_line("a2");
+
+        /* Added again (the container started again): read on from the
+         * acknowledged offset, so nothing is shipped twice. */
+        ack_all(p);
+        ck_assert_int_eq(sl_tailer_add_glob(t, gb, &other), 0);
+        wait_for(t, 7, 1);
+        (void)find_line("b4");
+        (void)find_line("z1");
+        ck_assert_uint_eq(sl_tailer_active_files(t), 3);
+}
+END_TEST
+
+/* The target callback of target_callback_decides_per_file: files named
+ * skip*.log are left alone until `allow` is set; the others get their own
+ * target. */
+static int allow, asked, per_file_target;
+
+static void *pick_target(void *ud, const char *path, void *glob_target) {
+        asked++;
+        ck_assert_ptr_eq(glob_target, &col);
+        if (strstr(path, "/skip") && !allow)
+                return NULL;
+        return &per_file_target;
+}
+
+START_TEST(target_callback_decides_per_file)
+{
+        struct sl_tailer_options o = { 0 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = tailer_for(&o, p, "*.log");
+
+        allow = asked = 0;
+        sl_tailer_set_target_cb(t, pick_target, NULL);
+        write_in("keep.log", "k1\n");
+        write_in("skip.log", "s1\n");
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 1, 0);
+        ck_assert_ptr_eq(col.lines[0].target, &per_file_target);
+        ck_assert_int_eq(asked, 2);
+        /* Refused: asked again by the next scan, never read meanwhile. */
+        ck_assert_int_eq(sl_tailer_scan(t), 0);
+        ck_assert_int_eq(asked, 3);
+        allow = 1;
+        ck_assert_int_eq(sl_tailer_scan(t), 1);
+        wait_for(t, 2, 0);
+        (void)find_line("s1");
+        ck_assert_int_eq(asked, 4);
+        /* Followed files are not asked again. */
+        ck_assert_int_eq(sl_tailer_scan(t), 0);
+        ck_assert_int_eq(asked, 4);
 }
 END_TEST
 
@@ -1500,6 +1591,8 @@ static Suite *tailer_suite(void) {
         tcase_add_test(tc, watch_limit_falls_back_to_polling);
         tcase_add_test(tc, inotify_failure_falls_back_to_polling);
         tcase_add_test(tc, globs_are_checked);
+        tcase_add_test(tc, globs_added_and_removed_while_running);
+        tcase_add_test(tc, target_callback_decides_per_file);
         tcase_add_test(tc, file_rotated_while_stopped_is_read_on_first);
         tcase_add_test(tc, two_rotated_files_are_read_oldest_first);
         tcase_add_test(tc, file_deleted_while_stopped_is_counted_lost);

@@ -6,7 +6,7 @@
 
 #include "base/buf.h"
 #include "sl-test.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 static struct sl_go_regex *compile(const char *pattern) {
         struct sl_go_regex *re = NULL;
@@ -167,6 +167,28 @@ START_TEST(group_names) {
 }
 END_TEST
 
+/* An empty subject without a pointer (as an empty struct sl_buf gives it,
+ * str.h allows it): matched, its groups and expansions are empty, with no
+ * arithmetic on the pointer (found by fuzz-relabel: a relabel rule whose
+ * source labels are all missing). */
+START_TEST(empty_subject_without_pointer) {
+        struct sl_go_regex *re = compile("^(?s:(.*))$");
+        struct sl_str none = { NULL, 0 };
+        struct sl_buf out;
+        bool set = false;
+
+        sl_buf_init(&out, 64);
+        ck_assert(sl_go_regex_search(re, none, 0));
+        ck_assert_uint_eq(sl_go_regex_group(re, none, 1, &set).len, 0);
+        ck_assert(set);
+        ck_assert_int_eq(sl_go_regex_expand(re, none, SL_STR_LIT("<$1>$0"), &out), 0);
+        ck_assert_uint_eq(out.len, 2);
+        ck_assert_int_eq(memcmp(out.data, "<>", 2), 0);
+        sl_buf_release(&out);
+        sl_go_regex_free(re);
+}
+END_TEST
+
 static Suite *go_regex_suite(void) {
         Suite *s = suite_create("go-regex");
         TCase *tc = tcase_create("go-regex");
@@ -175,6 +197,7 @@ static Suite *go_regex_suite(void) {
         tcase_add_test(tc, go_meanings);
         tcase_add_test(tc, replace_all);
         tcase_add_test(tc, group_names);
+        tcase_add_test(tc, empty_subject_without_pointer);
         suite_add_tcase(s, tc);
         return s;
 }

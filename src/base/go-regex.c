@@ -1,7 +1,7 @@
 /* go-regex.c - see go-regex.h. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -431,6 +431,10 @@ struct sl_str sl_go_regex_group(const struct sl_go_regex *re, struct sl_str subj
         }
         if (ret_set)
                 *ret_set = true;
+        /* An empty subject may have no pointer (str.h): every group is
+         * empty then, and no arithmetic is done on it. */
+        if (!subject.ptr)
+                return subject;
         return sl_str_from(subject.ptr + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
 }
 

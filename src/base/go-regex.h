@@ -1,7 +1,9 @@
 /* go-regex.h - regular expressions written in Go's RE2 syntax, run by PCRE2
  * with JIT.
  *
- * Promtail's stages take Go regexps (`regexp` package, RE2 syntax). PCRE2
+ * Promtail's stages and the relabel_configs of its scrape configs
+ * (Prometheus' relabeling) take Go regexps (`regexp` package, RE2 syntax).
+ * PCRE2
  * reads a superset of that syntax, so a pattern is first checked against
  * what Go accepts: a construct Go refuses (backreferences \1 \k<n> (?P=n),
  * lookahead and lookbehind, atomic groups, possessive quantifiers, \K \G
@@ -32,8 +34,8 @@
  * sl_go_regex_search() with sl_go_regex_group() on its result, then
  * sl_go_regex_free().
  */
-#ifndef SL_STAGES_GO_REGEX_H
-#define SL_STAGES_GO_REGEX_H
+#ifndef SL_BASE_GO_REGEX_H
+#define SL_BASE_GO_REGEX_H
 
 #include <stdbool.h>
 #include <stddef.h>

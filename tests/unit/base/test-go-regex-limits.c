@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sl-test.h"
-#include "stages/go-regex.h"
+#include "base/go-regex.h"
 
 static struct sl_go_regex *compile_ok(const char *pattern) {
         struct sl_go_regex *re = NULL;
