@@ -29,6 +29,7 @@
 #include "metrics/exposition.h"
 #include "metrics/http-server.h"
 #include "pipeline/pipeline.h"
+#include "receive/push-server.h"
 #include "ship/batcher.h"
 #include "ship/loki-client.h"
 #include "sl-version.h"
@@ -99,7 +100,9 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 
 struct job {
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
+        struct sl_agent *agent;                /* borrowed back-pointer for the receiver */
         struct sl_pipeline *pipeline;          /* owned */
+        struct sl_push_server *receiver;       /* owned; loki_push_api or otlp_logs, else NULL */
         uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
 };
 
@@ -170,6 +173,8 @@ struct sl_agent {
 };
 
 static void client_release(struct client *c);
+static void ack_push(struct client *c, uint64_t id);
+static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -335,6 +340,164 @@ static void on_file_released(void *userdata, const struct sl_tail_file_info *fil
                 sl_u64map_del(&a->clients[i].acked, file->id);
 }
 
+/* ---- push receivers (loki_push_api, otlp_logs) ----------------------------- */
+
+/* Push ids carry the job's index, so an acknowledgement finds its receiver. */
+#define PUSH_JOB_SHIFT 40
+
+struct push_ctx {
+        struct sl_agent *agent;
+        struct job *job;
+        uint64_t id;       /* the push: source id of its entries and of its mark */
+        uint64_t now;      /* monotonic time the push arrived */
+};
+
+/* One pushed entry: the receiver's labels over the pushed ones (internal
+ * "__" names dropped, as Promtail does), the time it arrived unless the
+ * pushed one is kept, then the job's pipeline and every client. */
+static void on_pushed_entry(void *userdata, struct sl_entry *e) {
+        struct push_ctx *p = userdata;
+        struct sl_agent *a = p->agent;
+        const struct sl_receiver_config *rc = &p->job->config->receiver;
+
+        for (size_t i = 0; i < rc->n_labels; i++)
+                sl_kvs_set(&e->labels, sl_str_c(rc->labels[i].name), sl_str_c(rc->labels[i].value));
+        for (size_t i = 0; i < e->labels.len;) {
+                if (sl_label_name_internal(e->labels.items[i].name))
+                        sl_kvs_del(&e->labels, e->labels.items[i].name);
+                else
+                        i++;
+        }
+        if (!rc->use_incoming_timestamp || !e->ts_ns)
+                e->ts_ns = sl_wall_ns();
+        e->source_id = p->id;
+        if (sl_pipeline_run(p->job->pipeline, e) != SL_STAGE_KEEP)
+                return;
+        if (a->opts.dry_run) {
+                print_entry(a, e);
+                return;
+        }
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (sl_batcher_add(a->clients[i].batcher, e, p->now) == 1)
+                        flush_client(&a->clients[i], p->now, true);
+        a->entries_kept++;
+}
+
+/* A push decoded whole: its entries go into the batches, followed by a mark
+ * for the push, so that the push is acknowledged (ack_push()) when the batch
+ * holding its last entry is done with, as a file's position is. */
+static int on_push(void *userdata, struct sl_push_request *req, uint64_t id) {
+        struct job *job = userdata;
+        struct sl_agent *a = job->agent;
+        struct push_ctx p = { .agent = a, .job = job, .id = id, .now = sl_now_ns() };
+        struct sl_mark mark = { .source_id = id, .offset = 1 };
+
+        if (a->stopping)
+                return -ESHUTDOWN;
+        if (!has_room(a))
+                return -ENOBUFS;
+        sl_push_request_foreach(req, &a->entry, on_pushed_entry, &p);
+        sl_pipeline_forget(job->pipeline, id);
+        if (a->opts.dry_run)
+                return 1;
+        for (size_t i = 0; i < a->n_clients; i++) {
+                sl_batcher_mark(a->clients[i].batcher, &mark, p.now);
+                if (!a->clients[i].batch_timer.armed)
+                        arm_batch_timer(&a->clients[i]);
+        }
+        return 0;
+}
+
+/* Client @c is done with push @id's entries; once every client is, the
+ * push is answered. */
+static void ack_push(struct client *c, uint64_t id) {
+        struct sl_agent *a = c->agent;
+        size_t job = (size_t)((id & ~SL_PUSH_ID_FLAG) >> PUSH_JOB_SHIFT);
+        uint64_t v;
+
+        if (a->n_clients > 1) {
+                sl_u64map_put(&c->acked, id, 1);
+                for (size_t j = 0; j < a->n_clients; j++)
+                        if (!sl_u64map_get(&a->clients[j].acked, id, &v))
+                                return;
+                for (size_t j = 0; j < a->n_clients; j++)
+                        sl_u64map_del(&a->clients[j].acked, id);
+        }
+        if (job < a->n_jobs && a->jobs[job].receiver)
+                sl_push_server_ack(a->jobs[job].receiver, id);
+}
+
+static int setup_receiver(struct sl_agent *a, struct job *job, size_t index,
+                          struct sl_cfg_error *err) {
+        const struct sl_receiver_config *rc = &job->config->receiver;
+        struct sl_push_server_options o = {
+                .kind = job->config->source == SL_SOURCE_OTLP ? SL_PUSH_SERVER_OTLP
+                                                              : SL_PUSH_SERVER_LOKI,
+                .address = rc->listen_address,
+                .port = rc->listen_port,
+                .max_connections = rc->max_connections,
+                .max_body = (size_t)rc->max_body_size,
+                .max_entries = (size_t)rc->max_entries,
+                .ack_timeout_ns = rc->ack_timeout_ns,
+                .id_base = SL_PUSH_ID_FLAG | ((uint64_t)index << PUSH_JOB_SHIFT),
+        };
+        struct sl_push_handler h = { .push = on_push, .userdata = job };
+        int r = sl_push_server_new(a->loop, &o, &h, &job->receiver);
+
+        if (r < 0)
+                snprintf(err->msg, sizeof(err->msg), "job %s cannot listen on %s:%u: %s",
+                         job->config->job_name, rc->listen_address, rc->listen_port,
+                         strerror(-r));
+        return r;
+}
+
+static void log_receivers(const struct sl_agent *a) {
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver)
+                        sl_log_info("listening for pushes", "job=\"%s\" api=%s address=%s port=%u",
+                                    a->jobs[i].config->job_name,
+                                    a->jobs[i].config->source == SL_SOURCE_OTLP ? "otlp"
+                                                                               : "loki_push",
+                                    a->jobs[i].config->receiver.listen_address,
+                                    sl_push_server_port(a->jobs[i].receiver));
+}
+
+static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w) {
+        static const char *const outcomes[] = { "accepted", "bad_request", "too_large",
+                                                "unsupported", "unavailable", "timed_out" };
+
+        sl_expo_family(w, "sluice_push_requests_total", "counter",
+                       "Pushes received, by how they were answered: accepted (2xx once Loki acknowledged them), bad_request (400), too_large (413), unsupported (415), unavailable (503 at once: memory budget held or stopping), timed_out (503: not acknowledged within ack_timeout).");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const struct sl_push_server_stats *st;
+                uint64_t v[6];
+                if (!a->jobs[i].receiver)
+                        continue;
+                st = sl_push_server_stats(a->jobs[i].receiver);
+                v[0] = st->accepted, v[1] = st->bad, v[2] = st->too_large;
+                v[3] = st->unsupported, v[4] = st->unavailable, v[5] = st->timed_out;
+                for (int k = 0; k < 6; k++) {
+                        const char *labels[] = { "job", a->jobs[i].config->job_name, "outcome",
+                                                 outcomes[k], NULL };
+                        sl_expo_sample_u64(w, "sluice_push_requests_total", labels, v[k]);
+                }
+        }
+        sl_expo_family(w, "sluice_push_entries_total", "counter", "Entries received in pushes that decoded.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                if (a->jobs[i].receiver)
+                        sl_expo_sample_u64(w, "sluice_push_entries_total", labels,
+                                           sl_push_server_stats(a->jobs[i].receiver)->entries);
+        }
+        sl_expo_family(w, "sluice_push_pending", "gauge", "Pushes waiting for Loki's acknowledgement before they are answered.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                if (a->jobs[i].receiver)
+                        sl_expo_sample_u64(w, "sluice_push_pending", labels,
+                                           sl_push_server_stats(a->jobs[i].receiver)->pending);
+        }
+}
+
 /* ---- acknowledgements: the only flow back ------------------------------- */
 
 static void ack_marks(struct client *c, const struct sl_batch *batch) {
@@ -346,6 +509,10 @@ static void ack_marks(struct client *c, const struct sl_batch *batch) {
                 const struct sl_mark *m = &marks[i];
                 uint64_t low = m->offset, other;
 
+                if (m->source_id & SL_PUSH_ID_FLAG) {
+                        ack_push(c, m->source_id);
+                        continue;
+                }
                 if (a->n_clients > 1) {
                         /* The position moves to the lowest offset every client acked. */
                         sl_u64map_put(&c->acked, m->source_id, m->offset);
@@ -886,6 +1053,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         metric1(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.",
                 held_bytes(a));
+        render_receiver_metrics(a, &w);
         metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
                 a->positions_saves);
         metric1(&w, "sluice_positions_flushes_total", "counter", "Journal appends to the positions file (files opened, renamed, acknowledged).",
@@ -964,7 +1132,13 @@ static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
                                            &job->pipeline);
                 if (r < 0)
                         return r;
+                job->agent = a;
                 a->n_jobs++;
+                if (sc->source != SL_SOURCE_FILES) {
+                        r = setup_receiver(a, job, i, err);
+                        if (r < 0)
+                                return r;
+                }
 
                 for (size_t j = 0; j < sc->n_static_configs; j++) {
                         const struct sl_static_config *st = &sc->static_configs[j];
@@ -1201,6 +1375,7 @@ int sl_agent_run(struct sl_agent *a) {
                 sl_log_info("sluice started", "version=%s files=%zu clients=%zu", SL_VERSION,
                             sl_tailer_active_files(a->tailer), a->n_clients);
 
+        log_receivers(a);
         while (!sl_loop_stopped(a->loop)) {
                 r = sl_loop_run_once(a->loop, SL_TIME_INFINITY);
                 if (r < 0) {
@@ -1242,6 +1417,8 @@ void sl_agent_free(struct sl_agent *a) {
         if (!a)
                 return;
         sl_http_server_free(a->http);
+        for (size_t i = 0; i < a->n_jobs; i++)
+                sl_push_server_free(a->jobs[i].receiver);
         for (size_t i = 0; i < a->n_clients; i++)
                 client_release(&a->clients[i]);
         free(a->clients);

@@ -144,8 +144,28 @@ static void schedule(struct sl_push_server *s) {
         sl_loop_timer_arm(s->loop, &s->mhd_timer, sl_now_ns() + wait);
 }
 
+static unsigned connections(const struct sl_push_server *s) {
+        const union MHD_DaemonInfo *info =
+                MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        return info ? info->num_connections : 0;
+}
+
 static void run_mhd(struct sl_push_server *s) {
-        MHD_run(s->daemon);
+        unsigned before, after = connections(s);
+
+        /* At the connection limit MHD takes its listening socket out of its
+         * epoll set, and puts it back only at the start of a run once fewer
+         * connections are open; it closes connections at the end of a run.
+         * A run that closed some is thus followed by another, which listens
+         * again (and takes in a connection that waited meanwhile): else,
+         * with every connection closed, nothing would be left in MHD's
+         * epoll set to wake the loop. A run with nothing to do returns at
+         * once. */
+        do {
+                before = after;
+                MHD_run(s->daemon);
+                after = connections(s);
+        } while (after < before);
         schedule(s);
 }
 
@@ -246,7 +266,9 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *conn, un
         enum MHD_Result ret;
 
         sl_buf_init(&body, ANSWER_MAX);
-        if (status < 300) {
+        if (status == MHD_HTTP_OK && (!rq || rq->route == ROUTE_READY)) {
+                sl_buf_printf(&body, "ready\n");
+        } else if (status < 300) {
                 if (rq && rq->route == ROUTE_OTLP) {
                         /* An empty ExportLogsServiceResponse. */
                         type = rq->json ? "application/json" : "application/x-protobuf";
@@ -282,8 +304,6 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *conn, un
                 sl_buf_printf(&body, "404 page not found\n");
         } else if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
                 sl_buf_printf(&body, "method not allowed\n");
-        } else if (status == MHD_HTTP_OK) {
-                sl_buf_printf(&body, "ready\n");
         }
         resp = MHD_create_response_from_buffer(body.len, body.data ? body.data : (void *)"",
                                                MHD_RESPMEM_MUST_COPY);
@@ -418,8 +438,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         return queue(NULL, conn, MHD_HTTP_NOT_FOUND);
                 if ((route == ROUTE_READY) != get)
                         return queue(&tmp, conn, MHD_HTTP_METHOD_NOT_ALLOWED);
-                if (route == ROUTE_READY)
-                        return queue(NULL, conn, MHD_HTTP_OK);
                 rq = sl_xnew(struct request);
                 rq->s = s;
                 rq->conn = conn;
@@ -429,27 +447,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 /* A Content-Length over the limit is refused before its body. */
                 len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_CONTENT_LENGTH);
-                if (len && strtoull(len, NULL, 10) > s->opts.max_body)
-                        rq->too_big = true;
+                if (len && strtoull(len, NULL, 10) > s->opts.max_body) {
+                        /* Answered from the headers: MHD skips the body. */
+                        snprintf(rq->reason, sizeof(rq->reason), "body larger than %zu bytes",
+                                 s->opts.max_body);
+                        s->stats.too_large++;
+                        rq->status = MHD_HTTP_CONTENT_TOO_LARGE;
+                        return queue(rq, conn, MHD_HTTP_CONTENT_TOO_LARGE);
+                }
                 return MHD_YES;
+        }
+        if (rq->route == ROUTE_READY) {
+                /* Answered once the request is in, so that MHD keeps the
+                 * connection alive (a body sent with a GET is skipped). */
+                if (*upload_data_size > 0) {
+                        *upload_data_size = 0;
+                        return MHD_YES;
+                }
+                return queue(rq, conn, MHD_HTTP_OK);
         }
         if (rq->status) {
                 /* Resumed: the acknowledgement or the timeout decided. */
                 return queue(rq, conn, rq->status);
         }
         if (*upload_data_size > 0) {
+                /* Past max_body the rest is read and dropped; the answer is
+                 * 413 once the body is in (MHD sends an answer only then). */
                 if (!rq->too_big && sl_buf_append(&rq->body, upload_data, *upload_data_size) < 0) {
                         rq->too_big = true;
                         sl_buf_release(&rq->body);
-                }
-                if (rq->too_big) {
-                        /* Answer now; MHD closes the connection after it. */
-                        *upload_data_size = 0;
-                        snprintf(rq->reason, sizeof(rq->reason), "body larger than %zu bytes",
-                                 s->opts.max_body);
-                        s->stats.too_large++;
-                        rq->status = MHD_HTTP_CONTENT_TOO_LARGE;
-                        return queue(rq, conn, MHD_HTTP_CONTENT_TOO_LARGE);
                 }
                 *upload_data_size = 0;
                 return MHD_YES;
