@@ -50,7 +50,11 @@ build_fuzz() {
   if [ ! -f "$build/build.ninja" ]; then
     CC=clang meson setup "$build" -Dfuzzing=true -Dtests=false --werror >/dev/null
   fi
-  meson compile -C "$build" >/dev/null
+  if ! meson compile -C "$build" >"$build/compile.log" 2>&1; then
+    grep -E "error|FAILED" "$build/compile.log" | head -40 >&2
+    echo "fuzz.sh: building the fuzz targets failed (see $build/compile.log)" >&2
+    exit 1
+  fi
 }
 
 # Options of one target: the longest input and the dictionary.

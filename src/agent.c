@@ -44,6 +44,7 @@
                                               * inotify watches everything */
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
 #define MAX_CLIENTS 16
+#define RELOAD_MSG_MAX 1024                  /* what /reload and the log say of a reload */
 
 /* What Loki refused a batch for, read from its status and message, so each
  * kind is logged (rate-limited) and counted on its own. The names follow the
@@ -103,12 +104,16 @@ struct job {
         struct sl_agent *agent;                /* borrowed back-pointer for the receiver */
         struct sl_pipeline *pipeline;          /* owned */
         struct sl_push_server *receiver;       /* owned; loki_push_api or otlp_logs, else NULL */
+        uint64_t receiver_serial;              /* the receiver's number, in its push ids */
+        struct job *takes_over;                /* a reload's new job: the running job whose
+                                                * receiver it takes over (borrowed), or NULL */
         uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
 };
 
 /* One static_config of a job: the labels every line of its files starts with. */
 struct target {
         struct job *job;       /* borrowed from agent->jobs */
+        const char *glob;      /* borrowed from the config: its __path__ */
         struct sl_kvs labels;  /* owned array; strings borrowed from the config */
 };
 
@@ -127,9 +132,23 @@ struct client {
         uint64_t last_log_ns[REFUSAL_KINDS]; /* rate limit for logging each kind */
 };
 
+/* What a reloaded config is made into while the running one's clients
+ * drain (see "reload" below). Everything owned. */
+struct next_config {
+        struct sl_config *config;
+        struct job *jobs;
+        size_t n_jobs;
+        struct target *targets;
+        size_t n_targets;
+        struct client *clients;
+        size_t n_clients;
+        bool pending;                     /* built: waiting to take over */
+        bool deadline_passed;             /* the wait for the clients is over */
+};
+
 struct sl_agent {
-        const struct sl_config *config;   /* borrowed */
-        struct sl_agent_options opts;
+        struct sl_config *config;         /* owned: the config running */
+        struct sl_agent_options opts;     /* strings in it borrowed, see agent.h */
         struct sl_loop *loop;             /* owned */
         int signal_fd;                    /* owned */
         struct sl_positions *positions;   /* owned */
@@ -170,11 +189,29 @@ struct sl_agent {
         uint64_t positions_save_errors;   /* failed saves and flushes */
         uint64_t positions_saves;         /* whole writes (snapshots) */
         uint64_t positions_flushes;       /* journal flushes */
+
+        struct next_config next;          /* a reload in progress */
+        struct sl_timer reload_timer;     /* the most it waits for the clients to drain */
+        uint64_t reloads_ok;              /* reloads that took effect */
+        uint64_t reloads_failed;          /* reloads refused (the config kept running) */
+        bool last_reload_failed;          /* the last reload was refused */
+        uint64_t last_reload_ok_wall_ns;  /* wall time of the last one that took effect
+                                           * (of the start, before any) */
+        uint64_t receiver_serials;        /* push receivers opened so far */
+        uint64_t bytes_abandoned;         /* bytes held by clients a reload replaced
+                                           * before they were sent (read again) */
 };
 
 static void client_release(struct client *c);
 static void ack_push(struct client *c, uint64_t id);
 static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w);
+static void clients_free(struct client *clients, size_t n);
+static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, size_t n_targets);
+static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
+                      struct sl_cfg_error *err);
+static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                         struct sl_cfg_error *err);
+static void take_jobs_and_clients(struct sl_agent *a, struct next_config *next);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -342,14 +379,17 @@ static void on_file_released(void *userdata, const struct sl_tail_file_info *fil
 
 /* ---- push receivers (loki_push_api, otlp_logs) ----------------------------- */
 
-/* Push ids carry the job's index, so an acknowledgement finds its receiver. */
-#define PUSH_JOB_SHIFT 40
+/* Push ids carry the serial number of the receiver that took them (the
+ * bits above PUSH_SERIAL_SHIFT), so that an acknowledgement finds its
+ * receiver whichever job owns it after a reload. */
+#define PUSH_SERIAL_SHIFT 40
 
 struct push_ctx {
         struct sl_agent *agent;
         struct job *job;
         uint64_t id;       /* the push: source id of its entries and of its mark */
         uint64_t now;      /* monotonic time the push arrived */
+        size_t kept;       /* entries the pipeline kept */
 };
 
 /* One pushed entry: the receiver's labels over the pushed ones (internal
@@ -381,11 +421,14 @@ static void on_pushed_entry(void *userdata, struct sl_entry *e) {
                 if (sl_batcher_add(a->clients[i].batcher, e, p->now) == 1)
                         flush_client(&a->clients[i], p->now, true);
         a->entries_kept++;
+        p->kept++;
 }
 
 /* A push decoded whole: its entries go into the batches, followed by a mark
  * for the push, so that the push is acknowledged (ack_push()) when the batch
- * holding its last entry is done with, as a file's position is. */
+ * holding its last entry is done with, as a file's position is. While a
+ * reload waits for the clients to drain, pushes are refused (503), as file
+ * reading pauses then: the clients that would take them are going away. */
 static int on_push(void *userdata, struct sl_push_request *req, uint64_t id) {
         struct job *job = userdata;
         struct sl_agent *a = job->agent;
@@ -394,11 +437,15 @@ static int on_push(void *userdata, struct sl_push_request *req, uint64_t id) {
 
         if (a->stopping)
                 return -ESHUTDOWN;
+        if (a->next.pending)
+                return -EAGAIN;
         if (!has_room(a))
                 return -ENOBUFS;
         sl_push_request_foreach(req, &a->entry, on_pushed_entry, &p);
         sl_pipeline_forget(job->pipeline, id);
-        if (a->opts.dry_run)
+        /* Nothing of it on its way (an empty push, or every entry dropped
+         * by the pipeline): nothing to wait for. */
+        if (a->opts.dry_run || p.kept == 0)
                 return 1;
         for (size_t i = 0; i < a->n_clients; i++) {
                 sl_batcher_mark(a->clients[i].batcher, &mark, p.now);
@@ -412,8 +459,7 @@ static int on_push(void *userdata, struct sl_push_request *req, uint64_t id) {
  * push is answered. */
 static void ack_push(struct client *c, uint64_t id) {
         struct sl_agent *a = c->agent;
-        size_t job = (size_t)((id & ~SL_PUSH_ID_FLAG) >> PUSH_JOB_SHIFT);
-        uint64_t v;
+        uint64_t serial = (id & ~SL_PUSH_ID_FLAG) >> PUSH_SERIAL_SHIFT, v;
 
         if (a->n_clients > 1) {
                 sl_u64map_put(&c->acked, id, 1);
@@ -423,14 +469,17 @@ static void ack_push(struct client *c, uint64_t id) {
                 for (size_t j = 0; j < a->n_clients; j++)
                         sl_u64map_del(&a->clients[j].acked, id);
         }
-        if (job < a->n_jobs && a->jobs[job].receiver)
-                sl_push_server_ack(a->jobs[job].receiver, id);
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver && a->jobs[i].receiver_serial == serial) {
+                        sl_push_server_ack(a->jobs[i].receiver, id);
+                        return;
+                }
 }
 
-static int setup_receiver(struct sl_agent *a, struct job *job, size_t index,
-                          struct sl_cfg_error *err) {
+static void receiver_options(const struct job *job, struct sl_push_server_options *o) {
         const struct sl_receiver_config *rc = &job->config->receiver;
-        struct sl_push_server_options o = {
+
+        *o = (struct sl_push_server_options){
                 .kind = job->config->source == SL_SOURCE_OTLP ? SL_PUSH_SERVER_OTLP
                                                               : SL_PUSH_SERVER_LOKI,
                 .address = rc->listen_address,
@@ -439,16 +488,99 @@ static int setup_receiver(struct sl_agent *a, struct job *job, size_t index,
                 .max_body = (size_t)rc->max_body_size,
                 .max_entries = (size_t)rc->max_entries,
                 .ack_timeout_ns = rc->ack_timeout_ns,
-                .id_base = SL_PUSH_ID_FLAG | ((uint64_t)index << PUSH_JOB_SHIFT),
+                .id_base = SL_PUSH_ID_FLAG | (job->receiver_serial << PUSH_SERIAL_SHIFT),
         };
-        struct sl_push_handler h = { .push = on_push, .userdata = job };
-        int r = sl_push_server_new(a->loop, &o, &h, &job->receiver);
+}
 
-        if (r < 0)
-                snprintf(err->msg, sizeof(err->msg), "job %s cannot listen on %s:%u: %s",
-                         job->config->job_name, rc->listen_address, rc->listen_port,
-                         strerror(-r));
-        return r;
+/* The job of @old whose listener @job takes over at a reload: the same
+ * address and port (a port chosen by the system: the same job name), or
+ * NULL. */
+static struct job *receiver_match(struct job *old, size_t n_old, const struct job *job) {
+        const struct sl_receiver_config *rc = &job->config->receiver;
+
+        for (size_t i = 0; i < n_old; i++) {
+                const struct sl_receiver_config *o = &old[i].config->receiver;
+                if (!old[i].receiver || o->listen_port != rc->listen_port ||
+                    strcmp(o->listen_address, rc->listen_address) != 0)
+                        continue;
+                if (rc->listen_port == 0 &&
+                    strcmp(old[i].config->job_name, job->config->job_name) != 0)
+                        continue;
+                return &old[i];
+        }
+        return NULL;
+}
+
+/* Listeners for the jobs of @jobs that receive pushes: each takes over the
+ * listener of the job of @old (the running config's, at a reload) that
+ * listens where it does, else opens its own. Returns 0 or -errno with @err
+ * filled. */
+static int open_receivers(struct sl_agent *a, struct job *jobs, size_t n_jobs, struct job *old,
+                          size_t n_old, struct sl_cfg_error *err) {
+        for (size_t i = 0; i < n_jobs; i++) {
+                struct job *job = &jobs[i];
+                const struct sl_receiver_config *rc = &job->config->receiver;
+                struct sl_push_server_options o;
+                struct sl_push_handler h = { .push = on_push, .userdata = job };
+                int r;
+
+                job->agent = a;
+                if (job->config->source == SL_SOURCE_FILES)
+                        continue;
+                job->takes_over = receiver_match(old, n_old, job);
+                for (size_t k = 0; job->takes_over && k < i; k++)
+                        if (jobs[k].takes_over == job->takes_over) {
+                                snprintf(err->msg, sizeof(err->msg),
+                                         "jobs %s and %s both listen on %s:%u",
+                                         jobs[k].config->job_name, job->config->job_name,
+                                         rc->listen_address, rc->listen_port);
+                                return -EADDRINUSE;
+                        }
+                if (job->takes_over) {
+                        if (job->takes_over->config->receiver.max_connections !=
+                            rc->max_connections)
+                                sl_log_warn("reload: a listener's connection limit needs a restart; the old one stays",
+                                            "job=\"%s\" http_listen_conn_limit=%u",
+                                            job->config->job_name,
+                                            job->takes_over->config->receiver.max_connections);
+                        continue;
+                }
+                job->receiver_serial = ++a->receiver_serials;
+                receiver_options(job, &o);
+                r = sl_push_server_new(a->loop, &o, &h, &job->receiver);
+                if (r < 0) {
+                        snprintf(err->msg, sizeof(err->msg), "job %s cannot listen on %s:%u: %s",
+                                 job->config->job_name, rc->listen_address, rc->listen_port,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* At a reload's take-over: pushes still waiting for the old clients are
+ * answered 503 (their entries went with those clients, unsent: the sender
+ * sends them again), and each listener that stays moves to its new job. */
+static void hand_over_receivers(struct sl_agent *a, struct job *jobs, size_t n_jobs) {
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver)
+                        sl_push_server_abort_waiting(a->jobs[i].receiver,
+                                                     "sluice reloaded its config before Loki "
+                                                     "acknowledged this push; send it again");
+        for (size_t i = 0; i < n_jobs; i++) {
+                struct job *job = &jobs[i], *from = job->takes_over;
+                struct sl_push_server_options o;
+                struct sl_push_handler h = { .push = on_push, .userdata = job };
+
+                if (!from)
+                        continue;
+                job->receiver = from->receiver;
+                job->receiver_serial = from->receiver_serial;
+                job->takes_over = NULL;
+                from->receiver = NULL;
+                receiver_options(job, &o);
+                sl_push_server_reconfigure(job->receiver, &o, &h);
+        }
 }
 
 static void log_receivers(const struct sl_agent *a) {
@@ -467,7 +599,7 @@ static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w)
                                                 "unsupported", "unavailable", "timed_out" };
 
         sl_expo_family(w, "sluice_push_requests_total", "counter",
-                       "Pushes received, by how they were answered: accepted (2xx once Loki acknowledged them), bad_request (400), too_large (413), unsupported (415), unavailable (503 at once: memory budget held or stopping), timed_out (503: not acknowledged within ack_timeout).");
+                       "Pushes received, by how they were answered: accepted (2xx once Loki acknowledged them), bad_request (400), too_large (413), unsupported (415), unavailable (503: memory budget held, or reloading or stopping), timed_out (503: not acknowledged within ack_timeout).");
         for (size_t i = 0; i < a->n_jobs; i++) {
                 const struct sl_push_server_stats *st;
                 uint64_t v[6];
@@ -556,7 +688,7 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                         sl_log_warn("Loki refused a batch, whole or in part; the refused entries are dropped",
                                     "url=\"%s\" status=%d reason=%s entries=%" PRIu64 " accepted=%" PRIu64
                                     " loki_message=\"%.300s\"",
-                                    c->config->url, status, refusal_reason[kind], dropped,
+                                    c->config->display_url, status, refusal_reason[kind], dropped,
                                     sl_loki_client_last_report(c->loki)->entries_sent, message);
                         c->last_log_ns[kind] = now;
                 }
@@ -567,7 +699,7 @@ static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_ou
                 c->gave_up += dropped;
                 sl_log_error("giving up on a batch after max_retries; its entries are dropped",
                              "url=\"%s\" status=%d entries=%" PRIu64 " max_retries=%" PRIu64,
-                             c->config->url, status, dropped, c->config->max_retries);
+                             c->config->display_url, status, dropped, c->config->max_retries);
                 break;
         }
         }
@@ -766,11 +898,195 @@ static void timers_start(struct sl_agent *a) {
         }
 }
 
+/* ---- reload ----------------------------------------------------------------
+ *
+ * start_reload() reads the config file again and builds its pipelines and
+ * clients into a->next; the running clients are told to send what they
+ * hold, and reading pauses. Once they are idle (or reload_timer fires),
+ * finish_reload() (from the run loop, never inside a client's callback)
+ * replaces jobs, targets and clients, gives the tailer the new globs and
+ * makes it read again what was not acknowledged. */
+
+static void next_config_free(struct next_config *next) {
+        clients_free(next->clients, next->n_clients);
+        jobs_free(next->jobs, next->n_jobs, next->targets, next->n_targets);
+        sl_config_free(next->config);
+        *next = (struct next_config){ 0 };
+}
+
+static bool clients_idle(const struct sl_agent *a) {
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (!sl_loki_client_idle(a->clients[i].loki))
+                        return false;
+        return true;
+}
+
+static void on_reload_deadline(struct sl_timer *t, uint64_t now, void *userdata) {
+        struct sl_agent *a = userdata;
+        (void)t;
+        (void)now;
+        a->next.deadline_passed = true; /* the run loop finishes the reload */
+}
+
+/* What a reload cannot change: kept from the start, said once. */
+static void warn_kept(const struct sl_config *old, const struct sl_config *new) {
+        const char *what = NULL;
+
+        if (strcmp(old->positions.filename, new->positions.filename) != 0)
+                what = "positions.filename";
+        else if (old->server.disable != new->server.disable ||
+                 old->server.listen_port != new->server.listen_port ||
+                 strcmp(old->server.listen_address, new->server.listen_address) != 0)
+                what = "the HTTP server's address";
+        else if (old->target.poll != new->target.poll)
+                what = "target_config.poll";
+        else if (old->limits.max_line_size != new->limits.max_line_size)
+                what = "limits_config.max_line_size (the tailer's line cap)";
+        if (what)
+                sl_log_warn("reload: this setting needs a restart; the old value stays",
+                            "setting=\"%s\"", what);
+}
+
+/* Reads the config again (the @why of it for the log). Returns 0 when the
+ * new config is accepted and will take over, else -errno with what is
+ * wrong in @msg (@size bytes): -EINVAL (file, line and key), -EBUSY (a
+ * reload is under way), -ECANCELED (stopping), -ENOTSUP (no config file). */
+static int start_reload(struct sl_agent *a, const char *why, char *msg, size_t size) {
+        struct sl_cfg_error err = { 0 };
+        struct next_config next = { 0 };
+        uint64_t now = sl_now_ns(), wait;
+        int r;
+
+        if (!a->opts.config_file || a->opts.dry_run) {
+                snprintf(msg, size, "reload is not available in this mode");
+                return -ENOTSUP;
+        }
+        if (a->stopping) {
+                snprintf(msg, size, "sluice is stopping");
+                return -ECANCELED;
+        }
+        if (a->next.pending) {
+                snprintf(msg, size, "a reload is under way");
+                return -EBUSY;
+        }
+        r = sl_config_load_opts(a->opts.config_file, &a->opts.load, &next.config, &err);
+        if (r >= 0)
+                r = build_jobs(next.config, &next, &err);
+        if (r >= 0)
+                r = build_clients(a, next.config, &next, &err);
+        if (r >= 0)
+                r = open_receivers(a, next.jobs, next.n_jobs, a->jobs, a->n_jobs, &err);
+        if (r < 0) {
+                sl_cfg_error_format(&err, msg, size);
+                next_config_free(&next);
+                a->reloads_failed++;
+                a->last_reload_failed = true;
+                sl_log_error("reload refused; the running config goes on", "trigger=%s error=\"%s\"",
+                             why, msg);
+                return -EINVAL;
+        }
+        warn_kept(a->config, next.config);
+        next.pending = true;
+        a->next = next;
+        sl_log_info("reloading: the new config takes over once what is held is sent",
+                    "trigger=%s file=\"%s\" jobs=%zu clients=%zu", why, a->opts.config_file,
+                    next.n_jobs, next.n_clients);
+        for (size_t i = 0; i < a->n_clients; i++)
+                flush_client(&a->clients[i], now, true);
+        wait = a->config->server.graceful_shutdown_timeout_ns;
+        sl_timer_init(&a->reload_timer, on_reload_deadline, a);
+        sl_loop_timer_arm(a->loop, &a->reload_timer, now + wait);
+        snprintf(msg, size, "reloading %s", a->opts.config_file);
+        return 0;
+}
+
+/* The new config takes over (see above). */
+static void finish_reload(struct sl_agent *a) {
+        struct next_config next = a->next;
+        _cleanup_free_ const char **globs = NULL;
+        _cleanup_free_ void **targets = NULL;
+        struct sl_config *old = a->config;
+        enum sl_log_level level;
+        uint64_t now = sl_now_ns();
+
+        sl_loop_timer_disarm(a->loop, &a->reload_timer);
+        a->next = (struct next_config){ 0 };
+        /* What the old clients still hold is dropped here and read again
+         * below: its positions have not moved. */
+        a->bytes_abandoned += held_bytes(a);
+        if (held_bytes(a))
+                sl_log_warn("reload: the old clients could not send everything in time; it is read again",
+                            "held_bytes=%" PRIu64, held_bytes(a));
+        hand_over_receivers(a, next.jobs, next.n_jobs);
+        clients_free(a->clients, a->n_clients);
+        jobs_free(a->jobs, a->n_jobs, a->targets, a->n_targets);
+        a->config = next.config;
+        next.config = NULL;
+        take_jobs_and_clients(a, &next);
+
+        globs = sl_xcalloc(a->n_targets ? a->n_targets : 1, sizeof(*globs));
+        targets = sl_xcalloc(a->n_targets ? a->n_targets : 1, sizeof(*targets));
+        for (size_t i = 0; i < a->n_targets; i++) {
+                globs[i] = a->targets[i].glob;
+                targets[i] = &a->targets[i];
+        }
+        /* The files' source ids stay: the new pipelines start with no
+         * state, and what the old ones held (pieces of a split line) is
+         * read again from the acknowledged offset. */
+        sl_u64map_release(&a->holding);
+        sl_u64map_init(&a->holding);
+        (void)sl_tailer_set_globs(a->tailer, globs, targets, a->n_targets);
+        sl_tailer_rewind(a->tailer);
+
+        /* Settings the loop reads each time take effect by themselves;
+         * periods and the readline limit are set again. */
+        a->readline_limit = a->config->limits.readline_rate_enabled;
+        sl_loop_timer_disarm(a->loop, &a->readline_timer);
+        if (a->readline_limit) {
+                double burst = (double)a->config->limits.readline_burst;
+                sl_token_bucket_init(&a->readline, a->config->limits.readline_rate, burst, now);
+                a->readline_step = a->config->limits.readline_rate / 100;
+                a->readline_step = a->readline_step < 1 ? 1
+                                   : a->readline_step > burst ? burst : a->readline_step;
+        }
+        sl_loop_timer_arm(a->loop, &a->rescan_timer, now + a->config->target.sync_period_ns);
+        sl_loop_timer_arm(a->loop, &a->positions_timer, now + a->config->positions.sync_period_ns);
+        if (!a->opts.log_level_fixed && sl_log_parse_level(a->config->server.log_level, &level) == 0)
+                sl_log_set_level(level);
+        sl_config_free(old);
+
+        a->reloads_ok++;
+        a->last_reload_failed = false;
+        a->last_reload_ok_wall_ns = sl_wall_ns();
+        sl_log_info("reloaded", "jobs=%zu clients=%zu files=%zu", a->n_jobs, a->n_clients,
+                    sl_tailer_active_files(a->tailer));
+        log_receivers(a);
+}
+
+static unsigned on_http_reload(void *userdata, struct sl_buf *out) {
+        struct sl_agent *a = userdata;
+        char msg[RELOAD_MSG_MAX];
+        int r = start_reload(a, "http", msg, sizeof(msg));
+
+        if (r == 0) {
+                sl_buf_printf(out, "%s\n", msg);
+                return 200;
+        }
+        /* Promtail answers 500 with what failed. */
+        sl_buf_printf(out, "failed to reload config: %s\n", msg);
+        return r == -EBUSY ? 503 : 500;
+}
+
 /* ---- signals and shutdown ----------------------------------------------- */
 
 static void begin_shutdown(struct sl_agent *a) {
         uint64_t now = sl_now_ns();
 
+        if (a->next.pending) {
+                /* A stop wins: the new config would not read a line. */
+                sl_loop_timer_disarm(a->loop, &a->reload_timer);
+                next_config_free(&a->next);
+        }
         a->stopping = true;
         a->ready = false;
         sl_loop_timer_disarm(a->loop, &a->rescan_timer);
@@ -795,6 +1111,11 @@ static void on_signal(int fd, uint32_t events, void *userdata) {
         (void)events;
 
         while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        char msg[RELOAD_MSG_MAX];
+                        (void)start_reload(a, "SIGHUP", msg, sizeof(msg));
+                        continue;
+                }
                 if (!a->stopping) {
                         sl_log_info("stopping: sending what is held, then saving positions",
                                     "signal=%s deadline_ms=%" PRIu64, strsignal((int)si.ssi_signo),
@@ -823,7 +1144,8 @@ static void on_inotify(int fd, uint32_t events, void *userdata) {
  * there is work without waiting for an event. */
 static bool is_busy(void *userdata) {
         struct sl_agent *a = userdata;
-        return !a->stopping && sl_tailer_has_pending(a->tailer) && has_room(a) &&
+        return !a->stopping && !a->next.pending && sl_tailer_has_pending(a->tailer) &&
+               has_room(a) &&
                rate_allows_read(a, sl_now_ns());
 }
 
@@ -838,6 +1160,7 @@ struct metrics_ctx {
         enum file_metric file_metric; /* the family metric_file() writes */
         const char *job;
         const char *client_url;
+        const char *histogram;        /* the family metric_status() writes */
 };
 
 static const struct {
@@ -889,7 +1212,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
                           size_t n_buckets, const double *bounds, double sum_seconds) {
         struct metrics_ctx *m = userdata;
         char code[16];
-        const char *labels[] = { "host", m->client_url, "status_code", code, NULL };
+        const char *labels[] = { "status_code", code, "host", m->client_url, NULL };
         uint64_t counts[SL_HISTOGRAM_MAX_BUCKETS + 1];
         size_t n_bounds;
 
@@ -905,8 +1228,7 @@ static void metric_status(void *userdata, int status, uint64_t count, const uint
         for (size_t i = 0; i < n_bounds; i++)
                 counts[i] = buckets[i] - (i ? buckets[i - 1] : 0);
         counts[n_bounds] = count - (n_bounds ? buckets[n_bounds - 1] : 0);
-        sl_expo_histogram(m->w, "sluice_request_duration_seconds", labels, bounds, counts,
-                          n_bounds, sum_seconds);
+        sl_expo_histogram(m->w, m->histogram, labels, bounds, counts, n_bounds, sum_seconds);
 }
 
 /* A family with a single sample without labels. */
@@ -916,11 +1238,134 @@ static void metric1(struct sl_expo *w, const char *name, const char *type, const
         sl_expo_sample_u64(w, name, NULL, value);
 }
 
+/* ---- Promtail's metric names (-metrics.promtail-names) --------------------
+ *
+ * The same counters under the names and labels Promtail 3 exports
+ * (clients/pkg/promtail/client and targets/file), so that the Promtail
+ * mixin's dashboards and alerts work unchanged. host is the URL's host and
+ * port, as Promtail's; tenant is the client's tenant_id (empty: none). */
+
+/* The host[:port] of @url (a client's display URL) into @out. */
+static void url_host(const char *url, char *out, size_t size) {
+        const char *h = strstr(url, "://");
+        size_t n;
+
+        h = h ? h + 3 : url;
+        n = strcspn(h, "/?#");
+        snprintf(out, size, "%.*s", (int)SL_MIN(n, size - 1), h);
+}
+
+static void promtail_file(void *userdata, const struct sl_tail_file_stat *s) {
+        struct metrics_ctx *m = userdata;
+        const char *labels[] = { "path", s->path, NULL };
+        uint64_t v = m->file_metric == FILE_READ ? s->offset
+                     : m->file_metric == FILE_SIZE ? s->size : s->lines;
+        static const char *const names[] = { [FILE_READ] = "promtail_read_bytes_total",
+                                             [FILE_SIZE] = "promtail_file_bytes_total",
+                                             [FILE_UNREAD] = "promtail_read_lines_total" };
+
+        sl_expo_sample_u64(m->w, names[m->file_metric], labels, v);
+}
+
+static void render_promtail_metrics(struct sl_agent *a, struct sl_expo *w) {
+        struct metrics_ctx m = { .w = w, .positions = a->positions,
+                                 .histogram = "promtail_request_duration_seconds" };
+        const char *build[] = { "version", SL_VERSION, "revision", "", "branch", "",
+                                "goversion", "", NULL };
+        static const struct {
+                enum file_metric which;
+                const char *name, *type, *help;
+        } files[] = {
+                { FILE_READ, "promtail_read_bytes_total", "gauge", "Number of bytes read." },
+                { FILE_SIZE, "promtail_file_bytes_total", "gauge", "Number of bytes total." },
+                /* FILE_UNREAD stands for the lines here. */
+                { FILE_UNREAD, "promtail_read_lines_total", "counter", "Number of lines read." },
+        };
+
+        sl_expo_family(w, "promtail_build_info", "gauge", "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which promtail was built.");
+        sl_expo_sample_u64(w, "promtail_build_info", build, 1);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(files); i++) {
+                sl_expo_family(w, files[i].name, files[i].type, files[i].help);
+                m.file_metric = files[i].which;
+                sl_tailer_foreach_file(a->tailer, promtail_file, &m);
+        }
+        metric1(w, "promtail_files_active_total", "gauge", "Number of active files.",
+                sl_tailer_active_files(a->tailer));
+        metric1(w, "promtail_targets_active_total", "gauge", "Number of active total.",
+                a->n_targets);
+
+#define PROMTAIL_CLIENT(name, type, help, expr, ...)                                     \
+        sl_expo_family(w, name, type, help);                                            \
+        for (size_t i = 0; i < a->n_clients; i++) {                                     \
+                const struct client *c = &a->clients[i];                                \
+                const struct sl_loki_client_stats *cs = sl_loki_client_stats(c->loki);  \
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";  \
+                char host[256];                                                         \
+                (void)cs;                                                               \
+                (void)tenant;                                                           \
+                url_host(c->config->display_url, host, sizeof(host));                   \
+                __VA_ARGS__                                                             \
+                sl_expo_sample_u64(w, name, labels, (expr));                            \
+        }
+        PROMTAIL_CLIENT("promtail_sent_entries_total", "counter", "Number of log entries sent to the ingester.",
+                        cs->entries_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_sent_bytes_total", "counter", "Number of bytes sent.",
+                        cs->bytes_sent, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_encoded_bytes_total", "counter", "Number of bytes encoded and ready to send.",
+                        cs->bytes_encoded, const char *labels[] = { "host", host, NULL };)
+        PROMTAIL_CLIENT("promtail_batch_retries_total", "counter", "Number of times batches has had to be retried.",
+                        cs->retries, const char *labels[] = { "host", host, "tenant", tenant, NULL };)
+#undef PROMTAIL_CLIENT
+
+        sl_expo_family(w, "promtail_dropped_entries_total", "counter", "Number of log entries dropped because failed to be sent to the ingester after all retries.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                const struct client *c = &a->clients[i];
+                const struct sl_batcher_stats *bs = sl_batcher_stats(c->batcher);
+                const char *tenant = c->config->tenant_id ? c->config->tenant_id : "";
+                uint64_t ingester = c->gave_up;
+                char host[256];
+                struct {
+                        const char *reason;
+                        uint64_t n;
+                } r[4];
+
+                url_host(c->config->display_url, host, sizeof(host));
+                for (int k = 0; k < REFUSAL_KINDS; k++)
+                        if (k != REFUSED_RATE_LIMITED)
+                                ingester += c->refused[k];
+                r[0].reason = "ingester_error";
+                r[0].n = ingester;
+                r[1].reason = "rate_limited";
+                r[1].n = c->refused[REFUSED_RATE_LIMITED];
+                r[2].reason = "stream_limited";
+                r[2].n = bs->entries_dropped_stream_limit;
+                r[3].reason = "line_too_long";
+                r[3].n = bs->entries_dropped_too_long;
+                for (size_t k = 0; k < SL_ARRAY_SIZE(r); k++) {
+                        const char *labels[] = { "host", host, "tenant", tenant, "reason",
+                                                 r[k].reason, NULL };
+                        sl_expo_sample_u64(w, "promtail_dropped_entries_total", labels, r[k].n);
+                }
+        }
+        sl_expo_family(w, "promtail_request_duration_seconds", "histogram", "Duration of send requests.");
+        for (size_t i = 0; i < a->n_clients; i++) {
+                char host[256];
+                url_host(a->clients[i].config->display_url, host, sizeof(host));
+                m.client_url = host;
+                sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
+        }
+        metric1(w, "promtail_config_reload_success_total", "counter", "Number of reload success times.",
+                a->reloads_ok);
+        metric1(w, "promtail_config_reload_fail_total", "counter", "Number of reload fail times.",
+                a->reloads_failed);
+}
+
 static void render_metrics(void *userdata, struct sl_buf *out) {
         struct sl_agent *a = userdata;
         const struct sl_tailer_stats *ts = sl_tailer_stats(a->tailer);
         struct sl_expo w;
-        struct metrics_ctx m = { .w = &w, .positions = a->positions };
+        struct metrics_ctx m = { .w = &w, .positions = a->positions,
+                                 .histogram = "sluice_request_duration_seconds" };
         const char *build[] = { "version", SL_VERSION, NULL };
 
         sl_expo_init(&w, out);
@@ -974,7 +1419,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
-                const char *url = a->clients[i].config->url;
+                const char *url = a->clients[i].config->display_url;
                 const char *too_long[] = { "host", url, "reason", "line_too_long", NULL };
                 const char *gave_up[] = { "host", url, "reason", "max_retries", NULL };
                 const char *no_labels[] = { "host", url, "reason", "no_labels", NULL };
@@ -1002,7 +1447,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_batcher_stats *bs = sl_batcher_stats(a->clients[i].batcher);
                 for (int k = 0; k < SL_LABEL_VIOLATIONS; k++) {
-                        const char *labels[] = { "host", a->clients[i].config->url, "reason",
+                        const char *labels[] = { "host", a->clients[i].config->display_url, "reason",
                                                  sl_label_violation_reason(k), NULL };
                         sl_expo_sample_u64(&w, "sluice_label_limited_entries_total", labels,
                                            bs->label_limited[k]);
@@ -1010,7 +1455,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         sl_expo_family(&w, "sluice_truncated_entries_total", "counter", "Entries cut to limits_config.max_line_size.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_truncated_entries_total", labels,
                                    sl_batcher_stats(a->clients[i].batcher)->entries_truncated);
         }
@@ -1018,7 +1463,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #define CLIENT_COUNTER(name, help, field)                                              \
         sl_expo_family(&w, name, "counter", help);                                     \
         for (size_t i = 0; i < a->n_clients; i++) {                                    \
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };   \
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };   \
                 sl_expo_sample_u64(&w, name, labels,                                   \
                                    sl_loki_client_stats(a->clients[i].loki)->field);   \
         }
@@ -1030,19 +1475,19 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
 #undef CLIENT_COUNTER
         sl_expo_family(&w, "sluice_request_duration_seconds", "histogram", "Duration of push requests, by status code.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                m.client_url = a->clients[i].config->url;
+                m.client_url = a->clients[i].config->display_url;
                 sl_loki_client_foreach_status(a->clients[i].loki, metric_status, &m);
         }
         sl_expo_family(&w, "sluice_batches_pending", "gauge", "Batches waiting to be sent or acknowledged, per client.");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 sl_expo_sample_u64(&w, "sluice_batches_pending", labels,
                                    sl_loki_client_queued(a->clients[i].loki));
         }
         sl_expo_family(&w, "sluice_oldest_unacked_entry_age_seconds", "gauge",
                        "Age of the oldest entry read but not yet acknowledged by Loki, per client (0 when none).");
         for (size_t i = 0; i < a->n_clients; i++) {
-                const char *labels[] = { "host", a->clients[i].config->url, NULL };
+                const char *labels[] = { "host", a->clients[i].config->display_url, NULL };
                 uint64_t oldest = SL_MIN(sl_batcher_oldest_ns(a->clients[i].batcher),
                                          sl_loki_client_oldest_ns(a->clients[i].loki));
                 uint64_t now = sl_now_ns();
@@ -1056,10 +1501,27 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         render_receiver_metrics(a, &w);
         metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
                 a->positions_saves);
+        metric1(&w, "sluice_config_reload_success", "gauge", "1 unless the last reload was refused.",
+                a->last_reload_failed ? 0 : 1);
+        sl_expo_family(&w, "sluice_config_last_reload_success_timestamp_seconds", "gauge",
+                       "When the config running took effect (the start, or the last reload).");
+        sl_expo_sample_f64(&w, "sluice_config_last_reload_success_timestamp_seconds", NULL,
+                           (double)a->last_reload_ok_wall_ns / (double)SL_NSEC_PER_SEC);
+        sl_expo_family(&w, "sluice_config_reloads_total", "counter", "Reloads (SIGHUP, /reload), by result.");
+        {
+                const char *ok[] = { "result", "success", NULL };
+                const char *failed[] = { "result", "failure", NULL };
+                sl_expo_sample_u64(&w, "sluice_config_reloads_total", ok, a->reloads_ok);
+                sl_expo_sample_u64(&w, "sluice_config_reloads_total", failed, a->reloads_failed);
+        }
+        metric1(&w, "sluice_reload_abandoned_bytes_total", "counter", "Bytes the clients a reload replaced still held (read again from the files).",
+                a->bytes_abandoned);
         metric1(&w, "sluice_positions_flushes_total", "counter", "Journal appends to the positions file (files opened, renamed, acknowledged).",
                 a->positions_flushes);
         metric1(&w, "sluice_positions_save_errors_total", "counter", "Positions file writes that failed.",
                 a->positions_save_errors);
+        if (a->opts.promtail_metric_names)
+                render_promtail_metrics(a, &w);
 }
 
 static bool render_ready(void *userdata, struct sl_buf *out) {
@@ -1084,7 +1546,7 @@ static void render_status(void *userdata, struct sl_buf *out) {
         for (size_t i = 0; i < a->n_clients; i++) {
                 const struct sl_loki_client_stats *cs = sl_loki_client_stats(a->clients[i].loki);
                 sl_buf_printf(out, "client %s: sent %" PRIu64 " entries, %zu batches pending, %" PRIu64
-                              " retries\n", a->clients[i].config->url, cs->entries_sent,
+                              " retries\n", a->clients[i].config->display_url, cs->entries_sent,
                               sl_loki_client_queued(a->clients[i].loki), cs->retries);
         }
         sl_buf_printf(out, "\n/metrics  Prometheus metrics\n/ready    readiness\n");
@@ -1099,6 +1561,7 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         /* A closed pipe to a Loki connection is an error on that request, not a reason to die. */
@@ -1112,40 +1575,53 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
         return r;
 }
 
-static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
-        const struct sl_config *cfg = a->config;
-        size_t n_targets = 0;
+static void jobs_free(struct job *jobs, size_t n_jobs, struct target *targets, size_t n_targets) {
+        for (size_t i = 0; i < n_targets; i++)
+                sl_kvs_release(&targets[i].labels);
+        free(targets);
+        for (size_t i = 0; i < n_jobs; i++) {
+                sl_push_server_free(jobs[i].receiver);
+                sl_pipeline_free(jobs[i].pipeline);
+        }
+        free(jobs);
+}
 
-        a->jobs = sl_xcalloc(cfg->n_scrape_configs, sizeof(*a->jobs));
+/* The jobs of @cfg with their compiled pipelines, and a target per static
+ * config, into *@ret (jobs, targets and their counts). Returns 0 or -errno
+ * with @err filled (nothing kept). */
+static int build_jobs(const struct sl_config *cfg, struct next_config *ret,
+                      struct sl_cfg_error *err) {
+        struct job *jobs = sl_xcalloc(cfg->n_scrape_configs ? cfg->n_scrape_configs : 1,
+                                      sizeof(*jobs));
+        struct target *targets;
+        size_t n_jobs = 0, n_targets = 0, cap = 0;
+
         for (size_t i = 0; i < cfg->n_scrape_configs; i++)
-                n_targets += cfg->scrape_configs[i].n_static_configs;
-        a->targets = sl_xcalloc(n_targets, sizeof(*a->targets));
+                cap += cfg->scrape_configs[i].n_static_configs;
+        targets = sl_xcalloc(cap ? cap : 1, sizeof(*targets));
 
         for (size_t i = 0; i < cfg->n_scrape_configs; i++) {
                 const struct sl_scrape_config *sc = &cfg->scrape_configs[i];
-                struct job *job = &a->jobs[a->n_jobs];
+                struct job *job = &jobs[n_jobs];
                 int r;
 
                 job->config = sc;
                 r = sl_stages_pipeline_new(sc->pipeline_stages,
                                            sc->pipeline_file ? sc->pipeline_file : cfg->file, err,
                                            &job->pipeline);
-                if (r < 0)
+                if (r < 0) {
+                        jobs_free(jobs, n_jobs, targets, n_targets);
                         return r;
-                job->agent = a;
-                a->n_jobs++;
-                if (sc->source != SL_SOURCE_FILES) {
-                        r = setup_receiver(a, job, i, err);
-                        if (r < 0)
-                                return r;
                 }
+                n_jobs++;
 
                 for (size_t j = 0; j < sc->n_static_configs; j++) {
                         const struct sl_static_config *st = &sc->static_configs[j];
-                        struct target *t = &a->targets[a->n_targets++];
+                        struct target *t = &targets[n_targets++];
                         bool has_job = false;
 
                         t->job = job;
+                        t->glob = st->path_glob;
                         sl_kvs_init(&t->labels);
                         for (size_t k = 0; k < st->n_labels; k++) {
                                 sl_kvs_set(&t->labels, sl_str_c(st->labels[k].name),
@@ -1155,14 +1631,12 @@ static int setup_jobs(struct sl_agent *a, struct sl_cfg_error *err) {
                         /* Loki needs at least one label; the job name is the natural one. */
                         if (!has_job)
                                 sl_kvs_set(&t->labels, SL_STR_LIT("job"), sl_str_c(sc->job_name));
-                        r = sl_tailer_add_glob(a->tailer, st->path_glob, t);
-                        if (r < 0) {
-                                snprintf(err->msg, sizeof(err->msg), "cannot follow %s: %s",
-                                         st->path_glob, strerror(-r));
-                                return r;
-                        }
                 }
         }
+        ret->jobs = jobs;
+        ret->n_jobs = n_jobs;
+        ret->targets = targets;
+        ret->n_targets = n_targets;
         return 0;
 }
 
@@ -1171,17 +1645,27 @@ static int tls_version(const char *name) {
         return name && strlen(name) == 5 ? atoi(name + 3) : 0;
 }
 
-static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
-        const struct sl_config *cfg = a->config;
+static void clients_free(struct client *clients, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                client_release(&clients[i]);
+        free(clients);
+}
+
+/* A client (batcher + Loki client on the loop) per client of @cfg, into
+ * *@ret. Returns 0 or -errno with @err filled (nothing kept). */
+static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
+                         struct sl_cfg_error *err) {
+        struct client *clients;
+        size_t n_clients = 0;
 
         if (cfg->n_clients > MAX_CLIENTS) {
                 snprintf(err->msg, sizeof(err->msg), "at most %d clients are supported", MAX_CLIENTS);
                 return -EINVAL;
         }
-        a->clients = sl_xcalloc(cfg->n_clients, sizeof(*a->clients));
+        clients = sl_xcalloc(cfg->n_clients ? cfg->n_clients : 1, sizeof(*clients));
         for (size_t i = 0; i < cfg->n_clients; i++) {
                 const struct sl_client_config *cc = &cfg->clients[i];
-                struct client *c = &a->clients[i];
+                struct client *c = &clients[i];
                 struct sl_batcher_options bo;
                 struct sl_loki_client_options lo;
                 struct sl_kvs headers;
@@ -1251,16 +1735,33 @@ static int setup_clients(struct sl_agent *a, struct sl_cfg_error *err) {
                 free(proxy_headers);
                 if (!c->loki) {
                         snprintf(err->msg, sizeof(err->msg), "cannot create the HTTP client for %s",
-                                 cc->url);
+                                 cc->display_url);
+                        clients_free(clients, n_clients + 1);
                         return -ENOMEM;
                 }
                 sl_timer_init(&c->batch_timer, on_batch_deadline, c);
-                a->n_clients++;
+                n_clients++;
         }
+        ret->clients = clients;
+        ret->n_clients = n_clients;
         return 0;
 }
 
-int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *opts,
+/* Makes what @next holds (built from a config) the agent's. */
+static void take_jobs_and_clients(struct sl_agent *a, struct next_config *next) {
+        a->jobs = next->jobs;
+        a->n_jobs = next->n_jobs;
+        a->targets = next->targets;
+        a->n_targets = next->n_targets;
+        a->clients = next->clients;
+        a->n_clients = next->n_clients;
+        next->jobs = NULL;
+        next->targets = NULL;
+        next->clients = NULL;
+        next->n_jobs = next->n_targets = next->n_clients = 0;
+}
+
+int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
                  struct sl_cfg_error *err, struct sl_agent **ret) {
         _cleanup_(sl_agent_freep) struct sl_agent *a = NULL;
         struct sl_tailer_options to;
@@ -1268,6 +1769,7 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
 
         a = sl_xnew(struct sl_agent);
         a->config = config;
+        a->last_reload_ok_wall_ns = sl_wall_ns();
         a->opts = *opts;
         a->readline_limit = config->limits.readline_rate_enabled;
         a->signal_fd = -1;
@@ -1314,13 +1816,25 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
         sl_tailer_set_release_cb(a->tailer, on_file_released, a);
         sl_tailer_set_lost_cb(a->tailer, on_file_lost, a);
 
-        r = setup_jobs(a, err);
+        r = build_jobs(config, &a->next, err);
         if (r < 0)
                 return r;
         if (!opts->dry_run) {
-                r = setup_clients(a, err);
+                r = build_clients(a, config, &a->next, err);
                 if (r < 0)
                         return r;
+        }
+        take_jobs_and_clients(a, &a->next);
+        r = open_receivers(a, a->jobs, a->n_jobs, NULL, 0, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n_targets; i++) {
+                r = sl_tailer_add_glob(a->tailer, a->targets[i].glob, &a->targets[i]);
+                if (r < 0) {
+                        snprintf(err->msg, sizeof(err->msg), "cannot follow %s: %s",
+                                 a->targets[i].glob, strerror(-r));
+                        return r;
+                }
         }
         r = setup_signals(a, err);
         if (r < 0)
@@ -1331,6 +1845,7 @@ int sl_agent_new(const struct sl_config *config, const struct sl_agent_options *
                         .metrics = render_metrics,
                         .ready = render_ready,
                         .status = render_status,
+                        .reload = config->server.enable_runtime_reload ? on_http_reload : NULL,
                         .userdata = a,
                 };
                 r = sl_http_server_new(a->loop, config->server.listen_address,
@@ -1383,7 +1898,9 @@ int sl_agent_run(struct sl_agent *a) {
                         a->exit_code = 1;
                         break;
                 }
-                if (!a->stopping && has_room(a)) {
+                if (a->next.pending && (a->next.deadline_passed || clients_idle(a)))
+                        finish_reload(a);
+                if (!a->stopping && !a->next.pending && has_room(a)) {
                         /* One clock read per read round (at most READ_BUDGET
                          * bytes, a few ms), not one per line. */
                         a->read_now_ns = sl_now_ns();
@@ -1417,18 +1934,17 @@ void sl_agent_free(struct sl_agent *a) {
         if (!a)
                 return;
         sl_http_server_free(a->http);
+        /* The receivers go first: pushes still waiting are answered 503. */
         for (size_t i = 0; i < a->n_jobs; i++)
-                sl_push_server_free(a->jobs[i].receiver);
-        for (size_t i = 0; i < a->n_clients; i++)
-                client_release(&a->clients[i]);
-        free(a->clients);
+                sl_push_server_free(TAKE_PTR(a->jobs[i].receiver));
+        for (size_t i = 0; i < a->next.n_jobs; i++)
+                sl_push_server_free(TAKE_PTR(a->next.jobs[i].receiver));
+        clients_free(a->clients, a->n_clients);
+        clients_free(a->next.clients, a->next.n_clients);
         sl_tailer_free(a->tailer);
-        for (size_t i = 0; i < a->n_targets; i++)
-                sl_kvs_release(&a->targets[i].labels);
-        free(a->targets);
-        for (size_t i = 0; i < a->n_jobs; i++)
-                sl_pipeline_free(a->jobs[i].pipeline);
-        free(a->jobs);
+        jobs_free(a->jobs, a->n_jobs, a->targets, a->n_targets);
+        jobs_free(a->next.jobs, a->next.n_jobs, a->next.targets, a->next.n_targets);
+        sl_config_free(a->next.config);
         sl_positions_free(a->positions);
         if (a->signal_fd >= 0) {
                 if (a->loop)
@@ -1439,5 +1955,6 @@ void sl_agent_free(struct sl_agent *a) {
         sl_entry_release(&a->entry);
         sl_u64map_release(&a->holding);
         sl_buf_release(&a->scratch);
+        sl_config_free(a->config);
         free(a);
 }

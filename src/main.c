@@ -24,6 +24,9 @@ struct cli {
         const char *log_format;     /* -log.format, overrides server.log_format */
         bool expand_env;            /* -config.expand-env */
         bool check_config;
+        bool print_config;          /* -print-config: print it, exit */
+        bool promtail_names;        /* -metrics.promtail-names */
+        bool print_config_stderr;   /* -print-config-stderr (Promtail's): print it, go on */
         bool dry_run;
         bool version;
         bool help;
@@ -46,8 +49,13 @@ static void usage(FILE *out) {
                 "                        /etc/sluice/pipelines)\n"
                 "  -check-config         validate the configuration and its pipelines, then exit\n"
                 "                        0 (valid) or 1 (the error names file, line and key)\n"
+                "  -print-config         print the effective configuration (defaults filled in,\n"
+                "                        secrets as <secret>) and exit; -print-config-stderr\n"
+                "                        prints it to stderr and runs\n"
                 "  -dry-run              print the entries that would be pushed (timestamp,\n"
                 "                        labels, structured metadata, line) and push nothing\n"
+                "  -metrics.promtail-names  also export Promtail's metric names (promtail_*), so\n"
+                "                        the Promtail mixin's dashboards and alerts work\n"
                 "  -log.level LEVEL      debug, info, warn or error (default: server.log_level)\n"
                 "  -log.format FORMAT    logfmt or json (default: server.log_format)\n"
                 "  -version              print the version and exit\n"
@@ -121,6 +129,12 @@ static int parse_args(int argc, char **argv, struct cli *cli) {
                         cli->expand_env = flag_bool(v);
                 else if (flag_is(arg, "check-config", &v))
                         cli->check_config = flag_bool(v);
+                else if (flag_is(arg, "metrics.promtail-names", &v))
+                        cli->promtail_names = flag_bool(v);
+                else if (flag_is(arg, "print-config-stderr", &v))
+                        cli->print_config_stderr = flag_bool(v);
+                else if (flag_is(arg, "print-config", &v))
+                        cli->print_config = flag_bool(v);
                 else if (flag_is(arg, "dry-run", &v))
                         cli->dry_run = flag_bool(v);
                 else if (flag_is(arg, "version", &v))
@@ -220,6 +234,15 @@ int main(int argc, char **argv) {
                 print_cfg_error(&err, r);
                 return 1;
         }
+        if (cli.print_config || cli.print_config_stderr) {
+                struct sl_buf out;
+                sl_buf_init(&out, 64u << 20);
+                sl_config_print(config, &out);
+                fwrite(out.data, 1, out.len, cli.print_config ? stdout : stderr);
+                sl_buf_release(&out);
+                if (cli.print_config)
+                        return 0;
+        }
         if (cli.check_config) {
                 report_warnings(config, false);
                 r = check_pipelines(config, &err);
@@ -248,7 +271,11 @@ int main(int argc, char **argv) {
         report_warnings(config, true);
 
         opts.dry_run = cli.dry_run;
-        r = sl_agent_new(config, &opts, &err, &agent);
+        opts.config_file = cli.config_file;
+        opts.load = load_opts;
+        opts.log_level_fixed = cli.log_level != NULL;
+        opts.promtail_metric_names = cli.promtail_names;
+        r = sl_agent_new(TAKE_PTR(config), &opts, &err, &agent);
         if (r < 0) {
                 print_cfg_error(&err, r);
                 return 1;

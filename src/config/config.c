@@ -99,6 +99,7 @@ static void headers_free(struct sl_header *headers, size_t n) {
 
 static void client_release(struct sl_client_config *c) {
         free(c->url);
+        free(c->display_url);
         free(c->tenant_id);
         headers_free(c->headers, c->n_headers);
         labels_free(c->external_labels, c->n_external_labels);
@@ -358,6 +359,11 @@ static int read_server(struct sl_config *c, const struct sl_yaml_node *node,
         if (r < 0)
                 return r;
         c->server.listen_port = (unsigned)port;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "enable_runtime_reload"),
+                            "server.enable_runtime_reload", &c->server.enable_runtime_reload,
+                            err);
+        if (r < 0)
+                return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "disable"), "server.disable", &c->server.disable,
                             err);
         if (r < 0)
@@ -603,6 +609,19 @@ static int read_global(struct sl_config *c, const struct sl_yaml_node *root,
         if (absent(sl_yaml_get(sl_yaml_get(root, "target_config"), "poll_period")))
                 c->target.poll_period_ns = ns;
         return 0;
+}
+
+char *sl_url_without_userinfo(const char *url) {
+        const char *scheme = strstr(url, "://"), *host, *at, *end;
+
+        if (!scheme)
+                return sl_xstrdup(url);
+        host = scheme + 3;
+        end = host + strcspn(host, "/?#");
+        at = memrchr(host, '@', (size_t)(end - host));
+        if (!at)
+                return sl_xstrdup(url);
+        return sl_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
 static bool has_prefix_nocase(const char *s, const char *prefix) {
@@ -958,8 +977,7 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
                          (has_prefix_nocase(cl->url, "https://") && cl->url[8])))
                 return sl_cfg_error_set(err, v, key,
                                         "expected an http:// or https:// URL such as "
-                                        "http://loki:3100/loki/api/v1/push, got \"%s\"",
-                                        cl->url);
+                                        "http://loki:3100/loki/api/v1/push");
 
         r = read_string(sl_yaml_get(node, "tenant_id"), kp(key, "%s.tenant_id", path), true,
                         &cl->tenant_id, err);
@@ -1721,6 +1739,8 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         r = read_clients(c, root, err);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < c->n_clients; i++)
+                c->clients[i].display_url = sl_url_without_userinfo(c->clients[i].url);
         r = read_target(c, sl_yaml_get(root, "target_config"), err);
         if (r < 0)
                 return r;

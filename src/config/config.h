@@ -63,6 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/yaml-doc.h"
 
@@ -119,6 +120,8 @@ struct sl_client_proxy {
 
 struct sl_client_config {
         char *url;                     /* owned; push URL, e.g. http://loki:3100/loki/api/v1/push */
+        char *display_url;             /* owned; url without its user information (a password
+                                        * may be there): what logs, metrics and pages show */
         char *tenant_id;               /* owned; NULL: no X-Scope-OrgID header */
         struct sl_header *headers;     /* owned; headers: sent with every push */
         size_t n_headers;
@@ -188,6 +191,7 @@ struct sl_config {
                 char *listen_address;          /* owned; default "0.0.0.0" */
                 unsigned listen_port;          /* default 9080; 0 picks a free port */
                 bool disable;                  /* no HTTP server */
+                bool enable_runtime_reload;    /* serve /reload (SIGHUP reloads either way) */
                 char *log_level;               /* owned; default "info" */
                 char *log_format;              /* owned; "logfmt" (default) or "json" */
                 uint64_t graceful_shutdown_timeout_ns; /* default 30s: flush deadline at exit */
@@ -258,6 +262,16 @@ struct sl_config_load_options {
 int sl_config_load_opts(const char *path, const struct sl_config_load_options *opts,
                         struct sl_config **ret_config, struct sl_cfg_error *err);
 void sl_config_free(struct sl_config *config);
+/* Writes the effective configuration as YAML into @out: every key sluice
+ * reads with its value, defaults filled in. Secrets are written as
+ * "<secret>": basic_auth.password, authorization.credentials (and bearer
+ * tokens), tls_config.key, the user information of url and proxy_url, and
+ * headers whose name speaks of one (auth, token, key, secret, cookie,
+ * password, credential). Files holding secrets are named, not read. */
+void sl_config_print(const struct sl_config *c, struct sl_buf *out);
+/* @url (http://user:password@host/...) without its user information, as a
+ * new string: what may be shown. Anything else is copied. */
+char *sl_url_without_userinfo(const char *url);
 SL_DEFINE_CLEANUP(struct sl_config *, sl_config_free)
 
 #endif

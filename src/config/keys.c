@@ -130,8 +130,7 @@ const struct sl_key_rule sl_keys_server[] = {
         IGNORE("external_url", SL_KEY_STRING, "sluice has no web UI to link to"),
         IGNORE_IF("health_check_target", SL_KEY_BOOL, "false",
                   "sluice's /ready answers 200 once it follows its files, whatever the targets"),
-        IGNORE_IF("enable_runtime_reload", SL_KEY_BOOL, "true",
-                  "sluice does not reload its config over HTTP; restart it"),
+        READ("enable_runtime_reload"),
         END,
 };
 

@@ -39,6 +39,7 @@ enum route {
         ROUTE_STATUS,  /* "/" */
         ROUTE_METRICS, /* "/metrics" */
         ROUTE_READY,   /* "/ready" */
+        ROUTE_RELOAD,  /* "/reload" (any method, as Promtail) */
 };
 
 /* Fills @ret_addr from the numeric @address ("1.2.3.4", "::1", "[::1]";
@@ -120,6 +121,8 @@ static enum route find_route(const struct sl_http_server *s, const char *url) {
                 return ROUTE_READY;
         if (strcmp(url, "/") == 0 && s->handlers.status)
                 return ROUTE_STATUS;
+        if (strcmp(url, "/reload") == 0 && s->handlers.reload)
+                return ROUTE_RELOAD;
         return ROUTE_NONE;
 }
 
@@ -169,6 +172,8 @@ static unsigned render(struct sl_http_server *s, enum route route, const char **
                 else
                         sl_buf_printf(&s->body, "not ready\n");
                 return MHD_HTTP_SERVICE_UNAVAILABLE;
+        case ROUTE_RELOAD:
+                return h->reload(h->userdata, &s->body);
         case ROUTE_NONE:
                 break;
         }
@@ -177,8 +182,8 @@ static unsigned render(struct sl_http_server *s, enum route route, const char **
 }
 
 /* MHD's access handler, called after the headers, then for each piece of a
- * request body, then once the request is complete. GET and HEAD are
- * answered on that last call, so that MHD keeps the connection alive (a
+ * request body, then once the request is complete. GET and HEAD (and any
+ * method of /reload) are answered on that last call, so that MHD keeps the connection alive (a
  * body sent with them is skipped). Other methods are answered at once, from
  * the headers: MHD then discards their body and closes the connection. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -190,7 +195,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *content_type;
         unsigned status;
 
-        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+            route != ROUTE_RELOAD) {
                 if (route == ROUTE_NONE) {
                         status = render(s, route, &content_type);
                         return respond(conn, status, content_type, &s->body, false);

@@ -58,6 +58,11 @@ struct sl_http_handlers {
         /* Renders a short text/plain status page for GET / into @out (empty
          * on entry). NULL: / is 404. */
         void (*status)(void *userdata, struct sl_buf *out);
+        /* Reloads the configuration for /reload (any method, as Promtail's
+         * server.enable_runtime_reload): writes a short text/plain answer
+         * into @out (empty on entry) and returns the status code. NULL:
+         * /reload is 404. */
+        unsigned (*reload)(void *userdata, struct sl_buf *out);
         void *userdata; /* borrowed, passed to every handler */
 };
 

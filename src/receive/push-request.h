@@ -72,7 +72,8 @@ struct sl_push_request;
  * *@ret is a new request owned by the caller. Errors, with a reason in
  * @reterr (SL_PUSH_REASON_MAX bytes, NUL-terminated):
  *   -EINVAL      a body that is not what it says (bad snappy, protobuf, JSON,
- *                labels, timestamp), or an empty Loki push
+ *                labels, timestamp); a request with no entries is not an
+ *                error (Loki accepts an empty push)
  *   -ENOTSUP     a Content-Type or Content-Encoding not understood (415)
  *   -EMSGSIZE    the decompressed body passes limits->max_body (413)
  *   -E2BIG       more entries than limits->max_entries (413) */

@@ -392,10 +392,11 @@ static enum MHD_Result complete(struct sl_push_server *s, struct request *rq,
         }
         rq->id = s->opts.id_base + ++s->next_id;
         s->stats.entries += sl_push_request_entries(req);
-        r = s->handler.push(s->handler.userdata, req, rq->id);
+        r = s->handler.push ? s->handler.push(s->handler.userdata, req, rq->id) : -ESHUTDOWN;
         if (r < 0) {
                 snprintf(rq->reason, sizeof(rq->reason), "%s",
                          r == -ESHUTDOWN ? "shutting down; send it again later"
+                         : r == -EAGAIN  ? "reloading the config; send it again later"
                                          : "sluice holds too much for Loki now; send it again later");
                 s->stats.unavailable++;
                 return queue(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE);
@@ -570,18 +571,42 @@ int sl_push_server_add_connection(struct sl_push_server *s, int fd) {
         return r;
 }
 
+void sl_push_server_reconfigure(struct sl_push_server *s,
+                                const struct sl_push_server_options *opts,
+                                const struct sl_push_handler *handler) {
+        s->opts.kind = opts->kind;
+        s->opts.max_body = opts->max_body;
+        s->opts.max_entries = opts->max_entries;
+        s->opts.ack_timeout_ns = opts->ack_timeout_ns;
+        s->handler = *handler;
+}
+
+static void answer_waiting(struct sl_push_server *s, const char *reason) {
+        while (s->wait_head) {
+                snprintf(s->wait_head->reason, sizeof(s->wait_head->reason), "%s", reason);
+                s->stats.unavailable++;
+                finish_waiting(s, s->wait_head, MHD_HTTP_SERVICE_UNAVAILABLE);
+        }
+        arm_ack_timer(s);
+}
+
+void sl_push_server_abort_waiting(struct sl_push_server *s, const char *reason) {
+        if (!s->wait_head)
+                return;
+        answer_waiting(s, reason);
+        run_mhd(s);
+}
+
 void sl_push_server_free(struct sl_push_server *s) {
         if (!s)
                 return;
+        /* Nothing is handed over any more: a push that completes now is
+         * answered 503. */
+        s->handler.push = NULL;
         if (s->daemon) {
                 /* Pushes still waiting are answered 503: the sender sends
                  * them again, to this sluice once restarted. */
-                while (s->wait_head) {
-                        snprintf(s->wait_head->reason, sizeof(s->wait_head->reason),
-                                 "shutting down; send it again later");
-                        s->stats.timed_out++;
-                        finish_waiting(s, s->wait_head, MHD_HTTP_SERVICE_UNAVAILABLE);
-                }
+                answer_waiting(s, "shutting down; send it again later");
                 MHD_run(s->daemon);
         }
         if (s->epoll_fd >= 0)

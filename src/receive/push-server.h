@@ -34,8 +34,11 @@
  * Calling sequence:
  *   sl_push_server_new()   binds, listens, registers on the loop
  *   ... handler->push() from inside the loop, sl_push_server_ack() later
+ *   sl_push_server_reconfigure()     new limits and handler (a reload)
+ *   sl_push_server_abort_waiting()   answers 503 to pushes still waiting
  *   sl_push_server_add_connection()  serves a connected socket (tests, fuzzing)
- *   sl_push_server_free()  answers 503 to pushes still waiting, closes all
+ *   sl_push_server_free()  answers 503 to pushes still waiting (and to any
+ *                          that completes meanwhile), closes all
  * Threading: loop thread only.
  */
 #ifndef SL_RECEIVE_PUSH_SERVER_H
@@ -74,7 +77,8 @@ struct sl_push_handler {
          * Returns 0 when they are on their way (the push is answered when
          * sl_push_server_ack(@id) is called, or 503 at the timeout), 1 when
          * nothing is left to wait for (answered 2xx now), or -errno to
-         * refuse it (503: -ENOBUFS while too much is held, -ESHUTDOWN). */
+         * refuse it (503: -ENOBUFS while too much is held, -EAGAIN while
+         * reloading, -ESHUTDOWN). */
         int (*push)(void *userdata, struct sl_push_request *req, uint64_t id);
         void *userdata;
 };
@@ -84,7 +88,8 @@ struct sl_push_server_stats {
         uint64_t bad;             /* answered 400: the body did not decode */
         uint64_t too_large;       /* answered 413 */
         uint64_t unsupported;     /* answered 415 */
-        uint64_t unavailable;     /* answered 503 at once (the handler refused) */
+        uint64_t unavailable;     /* answered 503 at once (the handler refused), or at a
+                                   * reload or shutdown while waiting */
         uint64_t timed_out;       /* answered 503 after ack_timeout */
         uint64_t entries;         /* entries handed to the handler */
         uint64_t pending;         /* pushes waiting for their acknowledgement now */
@@ -106,6 +111,18 @@ unsigned sl_push_server_port(const struct sl_push_server *s);
 bool sl_push_server_ack(struct sl_push_server *s, uint64_t id);
 
 const struct sl_push_server_stats *sl_push_server_stats(const struct sl_push_server *s);
+
+/* Takes @opts' kind, max_body, max_entries and ack_timeout_ns, and
+ * @handler, from now on (a reload); the address, port, connection limit and
+ * id_base stay. Pushes waiting keep their deadline. */
+void sl_push_server_reconfigure(struct sl_push_server *s,
+                                const struct sl_push_server_options *opts,
+                                const struct sl_push_handler *handler);
+
+/* Answers every push waiting for its acknowledgement 503 (with Retry-After)
+ * and @reason: what they were waiting for will not come (a reload dropped
+ * the clients that held their entries). Counted as unavailable. */
+void sl_push_server_abort_waiting(struct sl_push_server *s, const char *reason);
 
 /* Serves the connected stream socket @fd (taken over, also on failure).
  * Returns 0 or -errno. */

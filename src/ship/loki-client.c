@@ -552,6 +552,7 @@ static void process_queue(struct sl_loki_client *c) {
                                                          : "batch cannot be encoded");
                         continue;
                 }
+                c->stats.bytes_encoded += c->body.len;
                 c->head_retries = 0;
                 sl_backoff_reset(&c->backoff);
                 start_request(c);

@@ -163,6 +163,7 @@ struct sl_loki_client_stats {
         uint64_t requests;        /* requests finished (answered or failed), retries included */
         uint64_t retries;         /* requests repeated after 429, 5xx or no answer */
         uint64_t bytes_sent;      /* compressed body bytes of requests answered 2xx */
+        uint64_t bytes_encoded;   /* compressed body bytes encoded (each part once) */
         uint64_t entries_sent;    /* entries Loki accepted (2xx), whatever their batch's outcome */
         uint64_t entries_dropped; /* entries_refused + entries_gave_up */
         uint64_t entries_refused; /* entries of parts refused for good (400, 413 alone, ...) */

@@ -860,7 +860,8 @@ static void entry_view(const struct pos_entry *e, struct sl_position *ret) {
         *ret = (struct sl_position){ .dev = e->dev, .ino = e->ino, .offset = e->offset,
                                      .fp = e->fp, .size = e->size,
                                      .size_known = e->size_known, .active = e->active,
-                                     .resolved = e->resolved, .path = e->path };
+                                     .resolved = e->resolved, .source = e->source,
+                                     .path = e->path };
 }
 
 bool sl_positions_find(const struct sl_positions *p, uint64_t dev, uint64_t ino,

@@ -159,6 +159,7 @@ struct sl_position {
         bool size_known;           /* false: read from a v1 or v2 file, not followed since */
         bool active;               /* the tailer has the file open */
         bool resolved;             /* false: loaded, neither tracked nor resolved since */
+        uint64_t source;           /* the tailer's id of the file tracked now, 0: none */
         const char *path;          /* borrowed; valid until the entry is changed
                                     * (track, set_path) or removed (prune, remove,
                                     * load, free) */

@@ -189,6 +189,7 @@ int sl_tail_file_refresh(struct sl_tail_file *f) {
 static void emit(struct sl_tail_file *f, const struct sl_tail_reader *r, struct sl_str line,
                  uint64_t end_offset) {
         r->stats->lines_read++;
+        f->lines++;
         r->sink(r->userdata, &f->info, line, end_offset);
 }
 

@@ -80,6 +80,7 @@ struct sl_tail_file {
                                     * since: read before the other files */
         bool unwatched;            /* no inotify watch could be added: polled */
         bool resumed;              /* read on from a position saved before this start */
+        uint64_t lines;            /* lines (and pieces) handed out of it */
 };
 
 /* How sl_tail_file_read() hands out lines. */

@@ -72,7 +72,9 @@ struct tail_watch {
 };
 
 struct sl_tailer {
-        struct sl_tailer_options opts;      /* copy, defaults filled in */
+        struct sl_tailer_options opts;      /* copy, defaults filled in; rotated_suffixes
+                                             * points to suffixes */
+        char **suffixes;                    /* owned copy of opts.rotated_suffixes, or NULL */
         struct sl_positions *positions;     /* borrowed */
         int inotify_fd;                     /* owned; -1: poll mode */
         struct tail_glob *globs;            /* owned array */
@@ -116,6 +118,17 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
         struct sl_tailer *t = sl_xnew(struct sl_tailer);
 
         t->opts = *opts;
+        /* The suffixes are the caller's: kept as a copy, so that a
+         * reloaded config can free its own. */
+        if (opts->rotated_suffixes) {
+                size_t n = 0;
+                while (opts->rotated_suffixes[n])
+                        n++;
+                t->suffixes = sl_xcalloc(n + 1, sizeof(*t->suffixes));
+                for (size_t i = 0; i < n; i++)
+                        t->suffixes[i] = sl_xstrdup(opts->rotated_suffixes[i]);
+                t->opts.rotated_suffixes = (const char *const *)t->suffixes;
+        }
         if (t->opts.read_size == 0)
                 t->opts.read_size = SL_TAILER_READ_SIZE_DEFAULT;
         if (t->opts.max_line_size == 0)
@@ -154,6 +167,9 @@ void sl_tailer_free(struct sl_tailer *t) {
 
         if (!t)
                 return;
+        for (size_t i = 0; t->suffixes && t->suffixes[i]; i++)
+                free(t->suffixes[i]);
+        free(t->suffixes);
         for (size_t i = 0; i < t->n_files; i++)
                 sl_tail_file_free(t->files[i]);
         free(t->files);
@@ -229,7 +245,7 @@ void sl_tailer_foreach_file(const struct sl_tailer *t,
                 const struct sl_tail_file *f = t->files[i];
                 struct sl_tail_file_stat s = { .path = f->open_path, .dev = f->info.dev,
                                                .ino = f->info.ino, .offset = f->read_pos,
-                                               .size = f->size };
+                                               .size = f->size, .lines = f->lines };
                 fn(ud, &s);
         }
 }
@@ -741,8 +757,6 @@ int sl_tailer_scan(struct sl_tailer *t) {
 }
 
 /* ---- files rotated or deleted while stopped ----------------------------- */
-
-SL_DEFINE_CLEANUP(DIR *, closedir)
 
 /* A fingerprint covering @n head bytes vouches for entry fingerprint @fp
  * (see tailer.h): it covers them all, or enough to tell files apart. */
@@ -1444,12 +1458,14 @@ static void note_read(struct sl_tailer *t, const struct sl_tail_file *f) {
         sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
 }
 
-/* Closes files[@i] for good: hands out its last bytes, tells the release
- * callback and the positions. The next file moves to index @i. */
+/* Closes files[@i] for good: hands out its last bytes (with a @reader),
+ * tells the release callback and the positions. The next file moves to
+ * index @i. */
 static void release_file(struct sl_tailer *t, size_t i, const struct sl_tail_reader *reader) {
         struct sl_tail_file *f = t->files[i];
 
-        sl_tail_file_flush(f, reader);
+        if (reader)
+                sl_tail_file_flush(f, reader);
         if (t->release_fn)
                 t->release_fn(t->release_userdata, &f->info);
         sl_positions_release(t->positions, f->info.dev, f->info.ino);
@@ -1562,4 +1578,93 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
                 t->cursor++;
         }
         return total;
+}
+
+/* ---- a new set of globs (reload) ----------------------------------------- */
+
+int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *const *targets,
+                        size_t n) {
+        struct tail_glob *globs = sl_xcalloc(n ? n : 1, sizeof(*globs));
+        _cleanup_free_ size_t *moved = sl_xcalloc(t->n_globs ? t->n_globs : 1, sizeof(*moved));
+        _cleanup_free_ struct tail_watch **empty = NULL;
+        struct tail_watch *w;
+        size_t cursor = 0, n_empty = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!patterns[i] || !*patterns[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(globs[k].pattern);
+                        free(globs);
+                        return -EINVAL;
+                }
+                globs[i] = (struct tail_glob){ .pattern = sl_xstrdup(patterns[i]),
+                                               .target = targets[i] };
+        }
+        /* Where each old glob went: the first new one with its pattern. */
+        for (size_t i = 0; i < t->n_globs; i++) {
+                moved[i] = SIZE_MAX;
+                for (size_t k = 0; k < n && moved[i] == SIZE_MAX; k++)
+                        if (strcmp(t->globs[i].pattern, globs[k].pattern) == 0)
+                                moved[i] = k;
+        }
+        /* Files of a glob that stays go on, with its new target; the others
+         * are let go (their positions stay: a glob naming them again later
+         * resumes them). */
+        for (size_t i = 0; i < t->n_files;) {
+                struct sl_tail_file *f = t->files[i];
+                size_t k = moved[f->glob];
+                if (k == SIZE_MAX) {
+                        release_file(t, i, NULL);
+                        continue;
+                }
+                f->glob = k;
+                f->info.target = globs[k].target;
+                i++;
+        }
+        /* Directory watches name globs by index: emptied, and watched again
+         * by the scan below for the globs that need them. */
+        while ((w = sl_tail_map_next(&t->watches, &cursor)))
+                if (!w->file)
+                        w->n_globs = 0;
+        for (size_t i = 0; i < t->n_globs; i++) {
+                free(t->globs[i].pattern);
+                narrow_clear(&t->globs[i]);
+                free(t->globs[i].narrow);
+        }
+        free(t->globs);
+        t->globs = globs;
+        t->n_globs = t->cap_globs = n;
+        (void)scan_all(t);
+        /* Directories no glob needs any more. */
+        empty = sl_xcalloc(t->watches.len ? t->watches.len : 1, sizeof(*empty));
+        cursor = 0;
+        while ((w = sl_tail_map_next(&t->watches, &cursor)))
+                if (!w->file && w->n_globs == 0)
+                        empty[n_empty++] = w;
+        for (size_t i = 0; i < n_empty; i++) {
+                inotify_rm_watch(t->inotify_fd, empty[i]->wd);
+                sl_tail_map_remove(&t->watches, (uint64_t)empty[i]->wd, 0);
+                watch_free(empty[i]);
+        }
+        if (t->names_to_check)
+                check_files(t, false, true);
+        return 0;
+}
+
+void sl_tailer_rewind(struct sl_tailer *t) {
+        for (size_t i = 0; i < t->n_files; i++) {
+                struct sl_tail_file *f = t->files[i];
+                struct sl_position pos;
+                uint64_t to = 0;
+
+                if (sl_positions_find(t->positions, f->info.dev, f->info.ino, &pos) &&
+                    pos.source == f->info.id)
+                        to = pos.offset;
+                /* Nothing read past the acknowledged offset: nothing to do. */
+                if (to >= f->read_pos && f->buf.len == 0)
+                        continue;
+                sl_tail_file_seek(f, to);
+                if (!f->gz)
+                        (void)sl_tail_file_refresh(f);
+        }
 }

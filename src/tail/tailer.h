@@ -140,7 +140,7 @@ struct sl_tailer_options {
         size_t max_watches;        /* most inotify watches to hold (files and
                                     * directories); past it, as when the kernel refuses
                                     * one: polled. 0: no limit but the kernel's */
-        const char *const *rotated_suffixes; /* borrowed, NULL-terminated; how rotated
+        const char *const *rotated_suffixes; /* copied, NULL-terminated; how rotated
                                     * generations are named after the live file
                                     * (rotation.h); NULL: the defaults */
         bool read_rotated_at_first_start; /* a log nothing of which is known is read
@@ -228,6 +228,21 @@ int sl_tailer_process_events(struct sl_tailer *t);
  * files that have none. For poll mode, for what could not be watched, and as
  * a safety net for lost events. */
 void sl_tailer_poll(struct sl_tailer *t);
+/* Replaces the globs (a reloaded config): @n patterns (copied), the files
+ * each matches carrying @targets[i] (borrowed). A followed file whose glob's
+ * pattern is among the new ones goes on, with that glob's target; the
+ * others are released without handing out a last partial line (their
+ * positions stay: if a glob names them again they resume). Then every new
+ * glob is scanned (no rotation chain walk: that is for a start). Returns 0,
+ * or -EINVAL for an empty pattern (nothing changed). */
+int sl_tailer_set_globs(struct sl_tailer *t, const char *const *patterns, void *const *targets,
+                        size_t n);
+/* Makes every followed file read again from its acknowledged offset (the
+ * positions' offset of the file followed now; 0 when there is none): what
+ * was read but not acknowledged, and a partial line buffered, is handed out
+ * again. For a reload that drops what the old pipelines and clients held. */
+void sl_tailer_rewind(struct sl_tailer *t);
+
 /* The safety net when everything is watched by inotify: looks at (fstat,
  * and whether its name still leads to it) at most @max open files, the
  * next ones in turn from where the last call stopped, and acts as
@@ -292,6 +307,7 @@ struct sl_tail_file_stat {
         uint64_t ino;              /* inode of the file */
         uint64_t offset;           /* bytes read so far (file offset) */
         uint64_t size;             /* file size last seen */
+        uint64_t lines;            /* lines handed out of it */
 };
 void sl_tailer_foreach_file(const struct sl_tailer *t,
                             void (*fn)(void *ud, const struct sl_tail_file_stat *s), void *ud);

@@ -6,10 +6,12 @@ the stand-in has acknowledged its entries.
 
 Usage: test_push_receivers.py BUILD_DIR [TEST_NAME...]
 """
+import http.client
 import json
 import os
 import random
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -117,12 +119,15 @@ class PushTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def write(self, rcv_url, jobs, extra_client=None, extra=None):
-        """jobs: list of scrape_config dicts."""
+    def write(self, rcv_url, jobs, extra_client=None, extra=None, http_port=None):
+        """jobs: list of scrape_config dicts. Written whole, then renamed into
+        place (a reload never reads half a file)."""
         doc = dict(extra or {})
         doc["scrape_configs"] = jobs
-        harness.write_config(self.config, rcv_url, self.positions, [],
-                             extra_client=extra_client, extra=doc)
+        tmp = self.config + ".new"
+        harness.write_config(tmp, rcv_url, self.positions, [], extra_client=extra_client,
+                             extra=doc, http_port=http_port)
+        os.rename(tmp, self.config)
 
     def loki_job(self, port, **kw):
         job = {"job_name": "push", "loki_push_api": {
@@ -148,7 +153,7 @@ class PushTest(unittest.TestCase):
                     return r.status == 200
             except OSError:
                 return False
-        harness.wait_until(up, 10, "the push receiver", sl.log)
+        harness.wait_until(up, 30, "the push receiver", sl.log)
 
     # -- Loki's push API --
 
@@ -305,17 +310,179 @@ class PushTest(unittest.TestCase):
                 self.assertEqual(sl.metric("sluice_push_requests_total", job="push",
                                            outcome="timed_out"), 1)
 
+    def test_empty_push_and_all_dropped_answered_at_once(self):
+        port = harness.free_port()
+        with Receiver(BUILD, self.tmp) as rcv:
+            # A long batchwait: an answer that waited for a batch would take 30 s.
+            self.write(rcv.url, [self.loki_job(port, pipeline_stages=harness.RawYaml(
+                "- drop:\n    expression: drop-me\n"))], extra_client={"batchwait": "30s"})
+            with Sluice(BUILD, self.config) as sl:
+                self.wait_listening(sl, port)
+                url = f"http://127.0.0.1:{port}/loki/api/v1/push"
+                status, _, text = post(url, '{"streams": []}', {"Content-Type": "application/json"})
+                self.assertEqual(status, 204, text)
+                status, _, text = post(url, loki_json([({"a": "b"}, [["1", "drop-me"]])]),
+                                       {"Content-Type": "application/json"})
+                self.assertEqual(status, 204, text)
+                self.assertEqual(rcv.stats()["pushes"], 0)
+
+    # -- reload --
+
+    def test_reload_keeps_listeners_of_jobs_that_stay(self):
+        port, otlp_port, new_port = harness.free_port(), harness.free_port(), harness.free_port()
+        http_port = harness.free_port()
+        url = f"http://127.0.0.1:{port}/loki/api/v1/push"
+        with Receiver(BUILD, self.tmp) as rcv:
+            extra = {"server": {"enable_runtime_reload": True}}
+            self.write(rcv.url, [self.loki_job(port), self.otlp_job(otlp_port)], extra=extra,
+                       http_port=http_port)
+            with Sluice(BUILD, self.config) as sl:
+                self.wait_listening(sl, port)
+                self.wait_listening(sl, otlp_port)
+                # A keep-alive connection opened before the reload.
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                try:
+                    conn.request("POST", "/loki/api/v1/push",
+                                 loki_json([({"app": "a"}, [["1700000000000000001", "before"]])]),
+                                 {"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    resp.read()
+                    self.assertEqual(resp.status, 204)
+                    # The job that stays gets new labels and a pipeline, the OTLP job
+                    # goes, a new job comes.
+                    stay = self.loki_job(port, push={"labels": {"pushserver": "push2"}},
+                                         pipeline_stages=harness.RawYaml(
+                                             "- static_labels: {stage: v2}\n"))
+                    added = self.loki_job(new_port, job_name="added",
+                                          push={"labels": {"pushserver": "added"}})
+                    self.write(rcv.url, [stay, added], extra=extra, http_port=http_port)
+                    sl.proc.send_signal(signal.SIGHUP)
+                    harness.wait_until(
+                        lambda: sl.metric("sluice_config_reloads_total", result="success") == 1,
+                        30, "the reload", sl.log)
+                    # The same connection goes on, served by the new job.
+                    conn.request("POST", "/loki/api/v1/push",
+                                 loki_json([({"app": "a"}, [["1700000000000000002", "after"]])]),
+                                 {"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    resp.read()
+                    self.assertEqual(resp.status, 204)
+                finally:
+                    conn.close()
+                self.wait_listening(sl, new_port)
+                status, _, text = post(f"http://127.0.0.1:{new_port}/loki/api/v1/push",
+                                       loki_json([({"app": "n"}, [["1700000000000000003", "new"]])]),
+                                       {"Content-Type": "application/json"})
+                self.assertEqual(status, 204, text)
+                with self.assertRaises(ConnectionRefusedError):
+                    post(f"http://127.0.0.1:{otlp_port}/v1/logs", "{}",
+                         {"Content-Type": "application/json"})
+                got = {e["line"]: e["labels"] for e in rcv.entries()}
+                self.assertEqual(got["before"], {"app": "a", "pushserver": "push1"})
+                self.assertEqual(got["after"], {"app": "a", "pushserver": "push2", "stage": "v2"})
+                self.assertEqual(got["new"], {"app": "n", "pushserver": "added"})
+                # The listener that stayed kept its counts.
+                self.assertEqual(sl.metric("sluice_push_requests_total", job="push",
+                                           outcome="accepted"), 2)
+
+                # A job that moves to a port another listener holds is refused: the
+                # running config goes on.
+                clash = self.loki_job(new_port, push={"labels": {"pushserver": "x"}})
+                clash2 = self.loki_job(new_port, job_name="added")
+                self.write(rcv.url, [clash, clash2], extra=extra, http_port=http_port)
+                sl.proc.send_signal(signal.SIGHUP)
+                harness.wait_until(
+                    lambda: sl.metric("sluice_config_reloads_total", result="failure") == 1,
+                    30, "the refused reload", sl.log)
+                self.assertIn("both listen on", sl.log())
+                status, _, text = post(url, loki_json([({"app": "a"}, [["1700000000000000004", "still"]])]),
+                                       {"Content-Type": "application/json"})
+                self.assertEqual(status, 204, text)
+
+    # -- crash --
+
+    def test_sigkill_loses_no_acknowledged_push(self):
+        """Senders push while the stand-in is slow; sluice is killed with
+        SIGKILL mid-way. Every push answered 2xx before the kill must be at
+        the stand-in, once; after a restart the senders send again what was
+        not answered 2xx, and everything arrives."""
+        port, http_port = harness.free_port(), harness.free_port()
+        url = f"http://127.0.0.1:{port}/loki/api/v1/push"
+        senders, per_sender, lines = 4, 40, 5
+        with Receiver(BUILD, self.tmp, delay_ms=30) as rcv:
+            self.write(rcv.url, [self.loki_job(port)], http_port=http_port,
+                       extra_client={"batchwait": "50ms"})
+            acked = [[] for _ in range(senders)]   # push numbers answered 2xx, per sender
+            next_push = [0] * senders
+            stop = threading.Event()
+
+            def body(t, n):
+                return loki_json([({"sender": str(t)}, [[str(1700000000000000000 + n * 10 + k),
+                                                        f"s{t}-p{n}-l{k}"] for k in range(lines)])])
+
+            def sender(t):
+                while next_push[t] < per_sender and not stop.is_set():
+                    n = next_push[t]
+                    try:
+                        status, _, _ = post(url, body(t, n), {"Content-Type": "application/json"},
+                                            timeout=30)
+                    except OSError:
+                        return  # sluice is gone: try again after the restart
+                    if 200 <= status < 300:
+                        acked[t].append(n)
+                        next_push[t] += 1
+                    elif status != 503:
+                        raise AssertionError(f"push answered {status}")
+
+            def run_senders():
+                threads = [threading.Thread(target=sender, args=(t,)) for t in range(senders)]
+                for th in threads:
+                    th.start()
+                return threads
+
+            with Sluice(BUILD, self.config) as sl:
+                self.wait_listening(sl, port)
+                threads = run_senders()
+                harness.wait_until(lambda: sum(map(len, acked)) >= senders * per_sender // 4, 60,
+                                   "a quarter of the pushes acknowledged", sl.log)
+                sl.proc.kill()
+                sl.proc.wait(10)
+                for th in threads:
+                    th.join(60)
+                    self.assertFalse(th.is_alive())
+            before = {(t, n) for t in range(senders) for n in acked[t]}
+            self.assertLess(len(before), senders * per_sender, "the kill came too late to matter")
+            got = [e["line"] for e in rcv.entries()]
+            for t, n in before:
+                for k in range(lines):
+                    self.assertEqual(got.count(f"s{t}-p{n}-l{k}"), 1,
+                                     f"acknowledged push s{t}-p{n} line {k}")
+
+            with Sluice(BUILD, self.config) as sl:
+                self.wait_listening(sl, port)
+                for th in run_senders():
+                    th.join(120)
+                    self.assertFalse(th.is_alive())
+            self.assertEqual(next_push, [per_sender] * senders)
+            got = [e["line"] for e in rcv.entries()]
+            missing = [f"s{t}-p{n}-l{k}" for t in range(senders) for n in range(per_sender)
+                       for k in range(lines) if f"s{t}-p{n}-l{k}" not in got]
+            self.assertEqual(missing, [])
+            sys.stderr.write(f"[sigkill] acknowledged before the kill: {len(before)} of "
+                             f"{senders * per_sender} pushes; lines received {len(got)}, "
+                             f"sent again and received twice {len(got) - len(set(got))}\n")
+
     # -- limits and garbage --
 
     def test_garbage_limits_and_connections(self):
-        port = harness.free_port()
+        port, otlp_port = harness.free_port(), harness.free_port()
         with Receiver(BUILD, self.tmp) as rcv:
             self.write(rcv.url, [
                 self.loki_job(port, push={"max_body_size": 4096, "max_entries_per_push": 3,
                                           "server": {"http_listen_address": "127.0.0.1",
                                                      "http_listen_port": port,
                                                      "http_listen_conn_limit": 4}}),
-                self.otlp_job(harness.free_port())])
+                self.otlp_job(otlp_port)])
             with Sluice(BUILD, self.config) as sl:
                 self.wait_listening(sl, port)
                 url = f"http://127.0.0.1:{port}/loki/api/v1/push"
@@ -340,6 +507,30 @@ class PushTest(unittest.TestCase):
                 status, _, text = post(url, "{}", {"Content-Type": "application/json",
                                                    "Content-Encoding": "br"})
                 self.assertEqual(status, 415, text)
+                # Garbage at OTLP's endpoint too, as protobuf and as JSON.
+                otlp_url = f"http://127.0.0.1:{otlp_port}/v1/logs"
+                self.wait_listening(sl, otlp_port)
+                for i in range(100):
+                    junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 600)))
+                    ctype = rnd.choice(["application/x-protobuf", "application/json"])
+                    if ctype == "application/json" and i % 2:
+                        junk = b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [' + junk
+                    status, _, text = post(otlp_url, junk, {"Content-Type": ctype})
+                    # Random bytes may happen to be a valid (empty) request.
+                    self.assertIn(status, (200, 400), (i, text))
+                status, headers, text = post(otlp_url, "{", {"Content-Type": "application/json"})
+                self.assertEqual(status, 400, text)
+                self.assertEqual(json.loads(text)["code"], 3)
+                self.assertIn("invalid JSON", json.loads(text)["message"])
+                # Bytes that are not HTTP at all, the connection closed at once: the
+                # server goes on. (A connection whose end arrives with its last bytes
+                # may stay open on the server's side until its idle timeout:
+                # libmicrohttpd reads no further once a read comes back short.)
+                for i in range(20):
+                    with socket.create_connection(("127.0.0.1", otlp_port), timeout=10) as raw:
+                        raw.sendall(bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 2000))))
+                status, _, text = post(otlp_url, "{}", {"Content-Type": "application/json"})
+                self.assertEqual(status, 200, text)
                 # Past the connection limit, a connection is not served (libmicrohttpd
                 # stops accepting; it waits in the kernel's queue) until one closes.
                 held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4)]

@@ -190,6 +190,8 @@ START_TEST(test_readme_lists_every_key) {
                 { "authorization", sl_keys_authorization },
                 { "tls_config", sl_keys_tls },
                 { "scrape_configs", sl_keys_scrape },
+                { "loki_push_api", sl_keys_push_target },
+                { "loki_push_api.server", sl_keys_push_server },
                 { "static_configs", sl_keys_static_config },
                 { "target_config", sl_keys_target },
                 { "limits_config", sl_keys_limits },
