@@ -300,7 +300,7 @@ static int render_json(struct sl_buf *b, const AnyValue *v, int depth) {
  * Go formats them, bytes in base64, maps and lists as JSON. Into @arena. */
 static struct sl_str as_string(const AnyValue *v, struct sl_buf *scratch, struct sl_arena *arena) {
         if (!v)
-                return SL_STR_NULL;
+                return sl_str_c("");
         sl_buf_reset(scratch);
         switch (v->value_case) {
         case SLUICE__OTLP__ANY_VALUE__VALUE_STRING_VALUE:
@@ -328,7 +328,7 @@ static struct sl_str as_string(const AnyValue *v, struct sl_buf *scratch, struct
                         sl_buf_reset(scratch); /* Go's Marshal failed: "" */
                 break;
         default:
-                return SL_STR_NULL;
+                return sl_str_c(""); /* an empty value */
         }
         return sl_arena_strdup(arena, sl_buf_str(scratch));
 }
@@ -374,7 +374,7 @@ static struct sl_str normalize(struct sl_str prefix, struct sl_str key, struct s
         }
         (void)start;
         if (scratch->len == 0)
-                return SL_STR_NULL;
+                return sl_str_c(""); /* an empty key: an empty name, as in Loki */
         if (scratch->data[0] >= '0' && scratch->data[0] <= '9') {
                 struct sl_buf tmp;
                 struct sl_str out;
@@ -446,9 +446,17 @@ static void add_number(struct mapper *m, const char *name, unsigned long long v)
         sl_push_add_kv(m->req, sl_str_c(name), sl_arena_strdup(&m->req->arena, sl_str_from(tmp, (size_t)n)));
 }
 
-/* Loki's level from an OTLP severity number. */
+static void add_signed(struct mapper *m, const char *name, long long v) {
+        char tmp[24];
+        int n = snprintf(tmp, sizeof(tmp), "%lld", v);
+        sl_push_add_kv(m->req, sl_str_c(name), sl_arena_strdup(&m->req->arena, sl_str_from(tmp, (size_t)n)));
+}
+
+/* Loki's level from an OTLP severity number (its distributor's level
+ * detection: anything up to TRACE4 is trace, past FATAL4 unknown); NULL
+ * for none (0, unspecified, is not kept). */
 static const char *severity_level(int32_t n) {
-        if (n <= 0)
+        if (n == 0)
                 return NULL;
         if (n <= 4)
                 return "trace";
@@ -463,6 +471,26 @@ static const char *severity_level(int32_t n) {
         if (n <= 24)
                 return "fatal";
         return "unknown";
+}
+
+/* Loki's level for a level's name, as its distributor reads a level
+ * field (case-insensitive: trace/trc, debug/dbg, info/inf,
+ * warn/wrn/warning, error/err, critical, fatal); NULL for anything else. */
+static const char *severity_text_level(struct sl_str t) {
+        static const struct {
+                const char *name, *level;
+        } names[] = {
+                { "trace", "trace" }, { "trc", "trace" },  { "debug", "debug" },
+                { "dbg", "debug" },   { "info", "info" },  { "inf", "info" },
+                { "warn", "warn" },   { "wrn", "warn" },   { "warning", "warn" },
+                { "error", "error" }, { "err", "error" },  { "critical", "critical" },
+                { "fatal", "fatal" },
+        };
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
+                if (t.len == strlen(names[i].name) && strncasecmp(t.ptr, names[i].name, t.len) == 0)
+                        return names[i].level;
+        return NULL;
 }
 
 static bool labels_valid(const struct sl_push_request *req, struct kv_run run) {
@@ -599,8 +627,7 @@ static int map_request(struct mapper *m, const ExportRequest *x, char *reterr) {
                                         add_number(m, "observed_timestamp",
                                                    lr->observed_time_unix_nano);
                                 if (lr->severity_number)
-                                        add_number(m, "severity_number",
-                                                   (unsigned long long)(unsigned)lr->severity_number);
+                                        add_signed(m, "severity_number", lr->severity_number);
                                 if (lr->severity_text.len)
                                         sl_push_add_kv(req, sl_str_c("severity_text"),
                                                        bin(lr->severity_text));
@@ -626,14 +653,14 @@ static int map_request(struct mapper *m, const ExportRequest *x, char *reterr) {
                                 /* For the pipeline: the metadata, and the level. */
                                 rec->extracted = rec->metadata;
                                 level = severity_level(lr->severity_number);
-                                if (level || lr->severity_text.len) {
+                                if (!level && lr->severity_text.len)
+                                        level = severity_text_level(bin(lr->severity_text));
+                                if (level) {
                                         uint32_t ex_first = (uint32_t)req->n_kvs;
                                         for (uint32_t a = 0; a < rec->metadata.n; a++)
                                                 sl_push_add_kv(req, req->kvs[md_first + a].name,
                                                                req->kvs[md_first + a].value);
-                                        sl_push_add_kv(req, sl_str_c("level"),
-                                                       level ? sl_str_c(level)
-                                                             : bin(lr->severity_text));
+                                        sl_push_add_kv(req, sl_str_c("level"), sl_str_c(level));
                                         rec->extracted = (struct kv_run){
                                                 ex_first, (uint32_t)(req->n_kvs - ex_first) };
                                 }
@@ -1033,6 +1060,103 @@ static int jrequest(struct jctx *c, const json_t *root, ExportRequest **ret) {
         return 0;
 }
 
+/* ---- nesting of a protobuf body ------------------------------------------- */
+
+/* Messages nest at most this deep in a body that is unpacked: protobuf-c
+ * unpacks (and frees) recursively, and values can nest without end. */
+#define MAX_PROTO_DEPTH 100
+
+enum msg_type {
+        MSG_REQUEST, MSG_RESOURCE_LOGS, MSG_RESOURCE, MSG_SCOPE_LOGS, MSG_SCOPE,
+        MSG_LOG_RECORD, MSG_KEY_VALUE, MSG_ANY_VALUE, MSG_ARRAY, MSG_KVLIST, MSG_NONE,
+};
+
+/* The message type of field @field of a @type message, MSG_NONE for a
+ * field that holds no message. */
+static enum msg_type child_type(enum msg_type type, uint64_t field) {
+        switch (type) {
+        case MSG_REQUEST: return field == 1 ? MSG_RESOURCE_LOGS : MSG_NONE;
+        case MSG_RESOURCE_LOGS: return field == 1 ? MSG_RESOURCE : field == 2 ? MSG_SCOPE_LOGS : MSG_NONE;
+        case MSG_RESOURCE: return field == 1 ? MSG_KEY_VALUE : MSG_NONE;
+        case MSG_SCOPE_LOGS: return field == 1 ? MSG_SCOPE : field == 2 ? MSG_LOG_RECORD : MSG_NONE;
+        case MSG_SCOPE: return field == 3 ? MSG_KEY_VALUE : MSG_NONE;
+        case MSG_LOG_RECORD: return field == 5 ? MSG_ANY_VALUE : field == 6 ? MSG_KEY_VALUE : MSG_NONE;
+        case MSG_KEY_VALUE: return field == 2 ? MSG_ANY_VALUE : MSG_NONE;
+        case MSG_ANY_VALUE: return field == 5 ? MSG_ARRAY : field == 6 ? MSG_KVLIST : MSG_NONE;
+        case MSG_ARRAY: return field == 1 ? MSG_ANY_VALUE : MSG_NONE;
+        case MSG_KVLIST: return field == 1 ? MSG_KEY_VALUE : MSG_NONE;
+        default: return MSG_NONE;
+        }
+}
+
+static bool read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *ret) {
+        uint64_t v = 0;
+
+        for (unsigned shift = 0; shift < 64 && *pos < len; shift += 7) {
+                uint8_t b = p[(*pos)++];
+                v |= (uint64_t)(b & 0x7F) << shift;
+                if (!(b & 0x80)) {
+                        *ret = v;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Whether the messages of an ExportLogsServiceRequest body nest deeper
+ * than MAX_PROTO_DEPTH, walked without recursion. A body that is not
+ * well-formed is left to the unpacking to refuse. */
+static bool nests_too_deep(const uint8_t *p, size_t len) {
+        struct {
+                size_t end;
+                enum msg_type type;
+        } stack[MAX_PROTO_DEPTH + 1];
+        size_t depth = 0, pos = 0;
+
+        stack[0].end = len;
+        stack[0].type = MSG_REQUEST;
+        for (;;) {
+                uint64_t key, n;
+                enum msg_type child;
+
+                while (pos >= stack[depth].end) {
+                        if (pos > stack[depth].end || depth == 0)
+                                return false;
+                        depth--;
+                }
+                if (!read_varint(p, len, &pos, &key))
+                        return false;
+                switch (key & 7) {
+                case 0:
+                        if (!read_varint(p, len, &pos, &n))
+                                return false;
+                        break;
+                case 1:
+                        pos += 8;
+                        break;
+                case 5:
+                        pos += 4;
+                        break;
+                case 2:
+                        if (!read_varint(p, len, &pos, &n) || n > stack[depth].end - pos)
+                                return false;
+                        child = child_type(stack[depth].type, key >> 3);
+                        if (child == MSG_NONE) {
+                                pos += n;
+                                break;
+                        }
+                        if (depth == MAX_PROTO_DEPTH)
+                                return true;
+                        depth++;
+                        stack[depth].end = pos + n;
+                        stack[depth].type = child;
+                        break;
+                default:
+                        return false;
+                }
+        }
+}
+
 static bool media_is(const char *content_type, const char *want) {
         size_t n = strlen(want);
 
@@ -1056,8 +1180,14 @@ int sl_push_decode_otlp(struct sl_push_request *req, const char *content_type, c
         int r;
 
         if (media_is(content_type, "application/x-protobuf")) {
-                ExportRequest *msg = sluice__otlp__export_logs_service_request__unpack(
-                        NULL, len, (const uint8_t *)body);
+                ExportRequest *msg;
+
+                if (nests_too_deep(body, len))
+                        return sl_push_fail(reterr, -EINVAL,
+                                            "values nested more than %d messages deep",
+                                            MAX_PROTO_DEPTH);
+                msg = sluice__otlp__export_logs_service_request__unpack(NULL, len,
+                                                                       (const uint8_t *)body);
                 if (!msg)
                         return sl_push_fail(reterr, -EINVAL,
                                             "the body is not an OTLP ExportLogsServiceRequest "

@@ -69,18 +69,18 @@ int sl_push_inflate(struct sl_push_request *req, const void *body, size_t len, i
         for (;;) {
                 size_t room;
 
-                if (req->plain.len >= req->plain.cap ||
-                    sl_buf_reserve(&req->plain, SL_MIN(64u << 10, req->plain.cap - req->plain.len)) < 0) {
+                if (req->inflated.len >= req->inflated.cap ||
+                    sl_buf_reserve(&req->inflated, SL_MIN(64u << 10, req->inflated.cap - req->inflated.len)) < 0) {
                         inflateEnd(&z);
                         return sl_push_fail(reterr, -EMSGSIZE,
                                             "body larger than %zu bytes once decompressed",
                                             req->max_body);
                 }
-                room = req->plain.size - req->plain.len - 1;
-                z.next_out = (Bytef *)req->plain.data + req->plain.len;
+                room = req->inflated.size - req->inflated.len - 1;
+                z.next_out = (Bytef *)req->inflated.data + req->inflated.len;
                 z.avail_out = (uInt)(room > UINT_MAX ? UINT_MAX : room);
                 zr = inflate(&z, Z_NO_FLUSH);
-                req->plain.len += (room > UINT_MAX ? UINT_MAX : room) - z.avail_out;
+                req->inflated.len += (room > UINT_MAX ? UINT_MAX : room) - z.avail_out;
                 if (zr == Z_STREAM_END)
                         break;
                 if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -95,7 +95,7 @@ int sl_push_inflate(struct sl_push_request *req, const void *body, size_t len, i
                 }
         }
         inflateEnd(&z);
-        req->plain.data[req->plain.len] = '\0';
+        req->inflated.data[req->inflated.len] = '\0';
         return 0;
 }
 
@@ -367,9 +367,16 @@ static int decode_loki_proto(struct sl_push_request *req, const void *body, size
 
                         if (!rec)
                                 return too_many(req, reterr);
-                        if (en->timestamp)
-                                rec->ts_ns = en->timestamp->seconds * 1000000000 +
-                                             en->timestamp->nanos;
+                        if (en->timestamp) {
+                                const Logproto__Timestamp *t = en->timestamp;
+                                /* Unix nanoseconds fit int64 from 1677 to 2262. */
+                                if (t->seconds < INT64_MIN / 1000000000 + 2 ||
+                                    t->seconds > INT64_MAX / 1000000000 - 2)
+                                        return sl_push_fail(reterr, -EINVAL,
+                                                            "streams[%zu].entries[%zu]: timestamp "
+                                                            "out of range", i, j);
+                                rec->ts_ns = t->seconds * 1000000000 + t->nanos;
+                        }
                         rec->line = sl_str_from((const char *)en->line.data, en->line.len);
                         for (size_t k = 0; k < en->n_structuredmetadata; k++) {
                                 const Logproto__LabelPairAdapter *lp = en->structuredmetadata[k];
@@ -390,27 +397,94 @@ static struct sl_str jstr(const json_t *v) {
         return sl_str_from(json_string_value(v), json_string_length(v));
 }
 
-/* A map of string values (stream labels, structured metadata) as pairs. */
-static int add_string_map(struct sl_push_request *req, const json_t *obj, const char *what,
+static bool valid_label_name(const char *s) {
+        if (!is_name_start(*s))
+                return false;
+        while (*++s)
+                if (!is_name_char(*s))
+                        return false;
+        return true;
+}
+
+/* A stream's labels, {"name": "value", ...}: names as Loki parses them,
+ * values strings. */
+static int add_stream_map(struct sl_push_request *req, const json_t *obj, size_t index,
                           char *reterr) {
         const char *key;
         json_t *v;
 
         json_object_foreach((json_t *)obj, key, v) {
+                if (!valid_label_name(key))
+                        return sl_push_fail(reterr, -EINVAL,
+                                            "streams[%zu]: invalid label name \"%.64s\"", index,
+                                            key);
                 if (!json_is_string(v))
-                        return sl_push_fail(reterr, -EINVAL, "%s %.64s: expected a string value",
-                                            what, key);
+                        return sl_push_fail(reterr, -EINVAL,
+                                            "streams[%zu]: label %.64s: expected a string value",
+                                            index, key);
                 sl_push_add_kv(req, sl_str_c(key), jstr(v));
         }
         return 0;
 }
 
+/* A value that is not a string, as the JSON text Loki keeps for it. */
+static struct sl_str json_text(struct sl_push_request *req, const json_t *v) {
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        struct sl_str s = sl_arena_strdup(&req->arena, sl_str_c(text ? text : ""));
+
+        free(text);
+        return s;
+}
+
+/* An entry's third element, as Loki reads it for a push: each string value
+ * is a pair, a number, boolean, null or list its JSON text; an object under
+ * "structuredMetadata" replaces what came before it (its values strings or
+ * numbers), any other object is skipped (a query's "parsed"). */
+static int add_metadata(struct sl_push_request *req, struct rec *rec, const json_t *md,
+                        size_t i, size_t j, char *reterr) {
+        const char *key;
+        json_t *v;
+
+        if (!json_is_object(md))
+                return sl_push_fail(reterr, -EINVAL,
+                                    "streams[%zu].values[%zu]: structured metadata must be an "
+                                    "object", i, j);
+        json_object_foreach((json_t *)md, key, v) {
+                const char *k2;
+                json_t *v2;
+
+                if (!json_is_object(v)) {
+                        sl_push_add_kv(req, sl_str_c(key),
+                                       json_is_string(v) ? jstr(v) : json_text(req, v));
+                        continue;
+                }
+                if (strcmp(key, "structuredMetadata") != 0)
+                        continue;
+                req->n_kvs = rec->metadata.first;
+                json_object_foreach(v, k2, v2) {
+                        if (!json_is_string(v2) && !json_is_number(v2))
+                                return sl_push_fail(reterr, -EINVAL,
+                                                    "streams[%zu].values[%zu]: structured "
+                                                    "metadata %.64s: expected a string or a "
+                                                    "number", i, j, k2);
+                        sl_push_add_kv(req, sl_str_c(k2),
+                                       json_is_string(v2) ? jstr(v2) : json_text(req, v2));
+                }
+        }
+        return 0;
+}
+
+/* Unix nanoseconds as Loki reads them from a string: an optional minus and
+ * decimal digits, within int64. */
 static int parse_ns(const json_t *v, int64_t *ret) {
-        const char *s = json_string_value(v);
+        const char *s = json_string_value(v), *p;
         char *end;
         long long n;
 
-        if (!s || !*s)
+        if (!s)
+                return -EINVAL;
+        p = s + (*s == '-');
+        if (*p < '0' || *p > '9')
                 return -EINVAL;
         errno = 0;
         n = strtoll(s, &end, 10);
@@ -426,7 +500,8 @@ static int decode_loki_json(struct sl_push_request *req, const void *body, size_
         json_t *root, *streams;
         size_t i;
 
-        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* A repeated key: the last one counts, as in Loki. */
+        root = json_loadb(body, len, 0, &jerr);
         if (!root)
                 return sl_push_fail(reterr, -EINVAL, "invalid JSON at line %d column %d: %s",
                                     jerr.line, jerr.column, jerr.text);
@@ -446,7 +521,7 @@ static int decode_loki_json(struct sl_push_request *req, const void *body, size_
                                             "streams[%zu]: expected {\"stream\": {...}, "
                                             "\"values\": [...]}", i);
                 sl_push_begin_stream(req);
-                r = add_string_map(req, labels, "label", reterr);
+                r = add_stream_map(req, labels, i, reterr);
                 if (r < 0)
                         return r;
                 sl_push_end_stream(req);
@@ -454,8 +529,9 @@ static int decode_loki_json(struct sl_push_request *req, const void *body, size_
                         json_t *val = json_array_get(values, j), *md;
                         struct rec *rec;
 
+                        /* Past the third, elements are not read (as in Loki). */
                         if (!json_is_array(val) || json_array_size(val) < 2 ||
-                            json_array_size(val) > 3 || !json_is_string(json_array_get(val, 1)))
+                            !json_is_string(json_array_get(val, 1)))
                                 return sl_push_fail(reterr, -EINVAL,
                                                     "streams[%zu].values[%zu]: expected "
                                                     "[\"<unix ns>\", \"<line>\"] or with a "
@@ -470,14 +546,7 @@ static int decode_loki_json(struct sl_push_request *req, const void *body, size_
                         rec->line = jstr(json_array_get(val, 1));
                         md = json_array_get(val, 2);
                         if (md) {
-                                json_t *inner = json_object_get(md, "structuredMetadata");
-                                if (!json_is_object(md))
-                                        return sl_push_fail(reterr, -EINVAL,
-                                                            "streams[%zu].values[%zu]: structured "
-                                                            "metadata must be an object", i, j);
-                                if (json_is_object(inner))
-                                        md = inner;
-                                r = add_string_map(req, md, "structured metadata", reterr);
+                                r = add_metadata(req, rec, md, i, j, reterr);
                                 if (r < 0)
                                         return r;
                         }
@@ -493,14 +562,14 @@ static int decode_loki_json(struct sl_push_request *req, const void *body, size_
 static int decode_raw(struct sl_push_request *req, const void *body, size_t len, char *reterr) {
         const char *p, *end;
 
-        if (!req->plain.len) {
-                if (sl_buf_append(&req->plain, body, len) < 0)
-                        return sl_push_fail(reterr, -EMSGSIZE, "body too large");
-        }
+        /* The lines borrow from the request: the body decompressed, or a
+         * copy of the body as sent. */
+        if (body != req->inflated.data && sl_buf_append(&req->plain, body, len) < 0)
+                return sl_push_fail(reterr, -EMSGSIZE, "body too large");
         sl_push_begin_stream(req);
         sl_push_end_stream(req);
-        p = req->plain.data;
-        end = p + req->plain.len;
+        p = body == req->inflated.data ? req->inflated.data : req->plain.data;
+        end = p + len;
         while (p && p < end) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 const char *stop = nl ? nl : end;
@@ -521,21 +590,82 @@ static int decode_raw(struct sl_push_request *req, const void *body, size_t len,
 
 /* ---- the request ---------------------------------------------------------- */
 
-/* The media type of a Content-Type, without parameters, compared
- * case-insensitively with @want. */
-static bool media_is(const char *content_type, const char *want) {
-        size_t n = strlen(want);
+static bool is_token_char(char c) {
+        return c > 0x20 && c < 0x7F && !strchr("()<>@,;:\\\"/[]?=", c);
+}
 
-        if (!content_type)
-                return false;
-        while (*content_type == ' ')
-                content_type++;
-        if (strncasecmp(content_type, want, n) != 0)
-                return false;
-        content_type += n;
-        while (*content_type == ' ')
-                content_type++;
-        return *content_type == '\0' || *content_type == ';';
+static bool is_space(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static const char *token_end(const char *p) {
+        while (is_token_char(*p))
+                p++;
+        return p;
+}
+
+/* Whether @ct, a Content-Type, is well-formed as Go's mime.ParseMediaType
+ * reads it (type/subtype, then ";name=value" parameters, a value a token or
+ * a quoted string, a trailing ";" allowed), and its media type is @want
+ * (case-insensitively). Returns 1 for a match, 0 for another media type,
+ * -EINVAL when malformed. */
+static int media_type_is(const char *ct, const char *want) {
+        const char *p = ct, *type, *type_end;
+
+        while (is_space(*p))
+                p++;
+        type = p;
+        p = token_end(p);
+        if (p == type)
+                return -EINVAL;
+        if (*p == '/') {
+                const char *sub = ++p;
+                p = token_end(p);
+                if (p == sub)
+                        return -EINVAL;
+        }
+        type_end = p;
+        while (is_space(*p))
+                p++;
+        if (*p && *p != ';')
+                return -EINVAL;
+        while (*p) {
+                const char *key;
+
+                p++; /* ';' */
+                while (is_space(*p))
+                        p++;
+                if (!*p)
+                        break; /* a trailing ';' */
+                key = p;
+                p = token_end(p);
+                if (p == key)
+                        return -EINVAL;
+                while (is_space(*p))
+                        p++;
+                if (*p++ != '=')
+                        return -EINVAL;
+                while (is_space(*p))
+                        p++;
+                if (*p == '"') {
+                        for (p++; *p && *p != '"'; p++)
+                                if (*p == '\\' && p[1])
+                                        p++;
+                        if (*p++ != '"')
+                                return -EINVAL;
+                } else {
+                        const char *value = p;
+                        p = token_end(p);
+                        if (p == value)
+                                return -EINVAL;
+                }
+                while (is_space(*p))
+                        p++;
+                if (*p && *p != ';')
+                        return -EINVAL;
+        }
+        return (size_t)(type_end - type) == strlen(want) &&
+               strncasecmp(type, want, strlen(want)) == 0;
 }
 
 static bool encoding_is(const char *enc, const char *want) {
@@ -555,6 +685,7 @@ int sl_push_request_decode(enum sl_push_format format, const char *content_type,
         req->max_entries = limits ? limits->max_entries : 0;
         req->max_body = limits && limits->max_body ? limits->max_body : SIZE_MAX / 2;
         sl_buf_init(&req->plain, req->max_body);
+        sl_buf_init(&req->inflated, req->max_body);
         sl_arena_init(&req->arena, ARENA_CHUNK);
         if (content_encoding && !*content_encoding)
                 content_encoding = NULL;
@@ -568,8 +699,8 @@ int sl_push_request_decode(enum sl_push_format format, const char *content_type,
                                     encoding_is(content_encoding, "gzip") ? 16 + 15 : -15, reterr);
                 if (r < 0)
                         return r;
-                body = req->plain.data;
-                len = req->plain.len;
+                body = req->inflated.data;
+                len = req->inflated.len;
         } else if (content_encoding &&
                    !(format != SL_PUSH_OTLP && encoding_is(content_encoding, "snappy"))) {
                 return sl_push_fail(reterr, -ENOTSUP, "Content-Encoding \"%.64s\" not supported",
@@ -591,7 +722,12 @@ int sl_push_request_decode(enum sl_push_format format, const char *content_type,
                 if (!content_type || !*content_type)
                         return sl_push_fail(reterr, -EINVAL, "no Content-Type: expected "
                                             "application/x-protobuf or application/json");
-                if (media_is(content_type, "application/json"))
+                r = media_type_is(content_type, "application/json");
+                if (r < 0)
+                        return sl_push_fail(reterr, -EINVAL, "malformed Content-Type \"%.64s\"",
+                                            content_type);
+                /* Anything but JSON is read as snappy-compressed protobuf. */
+                if (r)
                         r = decode_loki_json(req, body, len, reterr);
                 else
                         r = decode_loki_proto(req, body, len, reterr);
@@ -640,6 +776,7 @@ void sl_push_request_free(struct sl_push_request *req) {
         if (req->json)
                 json_decref(req->json);
         sl_buf_release(&req->plain);
+        sl_buf_release(&req->inflated);
         sl_arena_release(&req->arena);
         free(req->kvs);
         free(req->streams);

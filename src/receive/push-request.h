@@ -5,13 +5,21 @@
  *                 snappy-compressed protobuf (any Content-Type but JSON), or
  *                 as JSON (application/json: {"streams": [{"stream": {...},
  *                 "values": [["<ns>", "<line>", {metadata}], ...]}]});
- *                 Content-Encoding gzip or deflate around either, as Loki
- *                 reads them.
+ *                 Content-Encoding gzip or deflate (raw DEFLATE) around
+ *                 either, as Loki 3.4 reads them (pkg/loghttp/push/push.go):
+ *                 the Content-Type must be well-formed as Go's
+ *                 mime.ParseMediaType reads it; stream labels are Prometheus
+ *                 names; a metadata object holds string pairs (a number,
+ *                 boolean, null or list kept as its JSON text) or an object
+ *                 under "structuredMetadata" (pkg/loghttp/entry.go).
  *   SL_PUSH_RAW   Promtail's /promtail/api/v1/raw: one entry per line
  *                 (CR LF or LF), empty lines skipped, no labels of its own.
  *   SL_PUSH_OTLP  OTLP/HTTP logs (POST /v1/logs): ExportLogsServiceRequest as
  *                 protobuf (application/x-protobuf) or OTLP/JSON
- *                 (application/json), optionally gzip. Mapped as Loki 3.4's
+ *                 (application/json; parameters allowed, where Loki wants
+ *                 the bare type), optionally gzip; values nested more than
+ *                 100 messages deep are refused (protobuf-c unpacks
+ *                 recursively), in JSON more than 64. Mapped as Loki 3.4's
  *                 own OTLP ingestion maps it (pkg/loghttp/push/otlp.go):
  *                 the default index resource attributes (service.name,
  *                 k8s.pod.name, ...) become labels with Prometheus-normalized
@@ -23,9 +31,12 @@
  *                 structured metadata; the body is the line (Go's rendering
  *                 of a non-string value: JSON for maps and lists). Each
  *                 entry also carries extracted values for the pipeline: its
- *                 structured metadata and "level", the severity as Loki
- *                 detects it (trace, debug, info, warn, error, fatal, from
- *                 severity_number; else severity_text).
+ *                 structured metadata and "level", the severity as Loki's
+ *                 distributor maps severity_number (up to 4 trace, 8 debug,
+ *                 12 info, 16 warn, 20 error, 24 fatal, past that unknown);
+ *                 without one, a severity_text Loki knows as a level (trc,
+ *                 dbg, inf, wrn, warning, err, critical and the full names,
+ *                 in any case); else no level.
  *
  * A request is decoded and checked whole before any entry is handed out: a
  * body that fails is refused whole (nothing of it was taken), and the

@@ -267,7 +267,7 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *conn, un
 
         sl_buf_init(&body, ANSWER_MAX);
         if (status == MHD_HTTP_OK && (!rq || rq->route == ROUTE_READY)) {
-                sl_buf_printf(&body, "ready\n");
+                sl_buf_printf(&body, "ready"); /* as Promtail's push server */
         } else if (status < 300) {
                 if (rq && rq->route == ROUTE_OTLP) {
                         /* An empty ExportLogsServiceResponse. */

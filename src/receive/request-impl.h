@@ -30,7 +30,9 @@ struct rec {
 
 struct sl_push_request {
         enum sl_push_format format;
-        struct sl_buf plain;           /* owned: the body decompressed, or copied (raw) */
+        struct sl_buf inflated;        /* owned: the body once gunzipped or inflated */
+        struct sl_buf plain;           /* owned: a snappy body uncompressed, or raw lines
+                                        * copied from a body as sent */
         void *loki;                    /* owned: Logproto__PushRequest, or NULL */
         void *otlp;                    /* owned: Sluice__Otlp__ExportLogsServiceRequest
                                         * unpacked by protobuf-c, or NULL */
@@ -55,7 +57,7 @@ void sl_push_end_stream(struct sl_push_request *req);
 /* A new record (counted against max_entries: NULL past it). */
 struct rec *sl_push_add_rec(struct sl_push_request *req);
 /* Inflates @body with zlib (@window_bits: 16+15 gzip, -15 raw deflate) into
- * req->plain, within req->max_body. 0, -EINVAL, -EMSGSIZE. */
+ * req->inflated, within req->max_body. 0, -EINVAL, -EMSGSIZE. */
 int sl_push_inflate(struct sl_push_request *req, const void *body, size_t len, int window_bits,
                     char *reterr);
 
