@@ -493,6 +493,19 @@ static const char *severity_text_level(struct sl_str t) {
         return NULL;
 }
 
+/* The first of Loki's level fields (validation.log_level_fields' default,
+ * in its order) among the pairs of @run, or NULL. */
+static const struct sl_kv *metadata_level(const struct sl_push_request *req, struct kv_run run) {
+        static const char *const fields[] = { "level", "LEVEL", "Level", "severity", "SEVERITY",
+                                              "Severity", "lvl", "LVL", "Lvl" };
+
+        for (size_t f = 0; f < SL_ARRAY_SIZE(fields); f++)
+                for (uint32_t i = 0; i < run.n; i++)
+                        if (sl_str_eq_c(req->kvs[run.first + i].name, fields[f]))
+                                return &req->kvs[run.first + i];
+        return NULL;
+}
+
 static bool labels_valid(const struct sl_push_request *req, struct kv_run run) {
         for (uint32_t i = 0; i < run.n; i++) {
                 const struct sl_kv *kv = &req->kvs[run.first + i];
@@ -599,6 +612,8 @@ static int map_request(struct mapper *m, const ExportRequest *x, char *reterr) {
                                 const LogRecord *lr = sl->log_records[k];
                                 struct rec *rec;
                                 const char *level;
+                                const struct sl_kv *level_field;
+                                struct sl_str level_value;
                                 uint32_t md_first;
 
                                 if (lr->trace_id.len != 0 && lr->trace_id.len != 16)
@@ -650,17 +665,27 @@ static int map_request(struct mapper *m, const ExportRequest *x, char *reterr) {
                                                        req->kvs[scope_md.first + a].value);
                                 rec->metadata = (struct kv_run){ md_first,
                                                                  (uint32_t)(req->n_kvs - md_first) };
-                                /* For the pipeline: the metadata, and the level. */
+                                /* For the pipeline: the metadata, and the level as
+                                 * Loki's distributor finds it: a level field of the
+                                 * metadata, else the severity. */
                                 rec->extracted = rec->metadata;
-                                level = severity_level(lr->severity_number);
-                                if (!level && lr->severity_text.len)
-                                        level = severity_text_level(bin(lr->severity_text));
-                                if (level) {
+                                level_field = metadata_level(req, rec->metadata);
+                                if (level_field && sl_str_eq_c(level_field->name, "level"))
+                                        continue; /* extracted with the metadata */
+                                if (level_field)
+                                        level_value = level_field->value;
+                                else if ((level = severity_level(lr->severity_number)) ||
+                                         (lr->severity_text.len &&
+                                          (level = severity_text_level(bin(lr->severity_text)))))
+                                        level_value = sl_str_c(level);
+                                else
+                                        continue;
+                                {
                                         uint32_t ex_first = (uint32_t)req->n_kvs;
                                         for (uint32_t a = 0; a < rec->metadata.n; a++)
                                                 sl_push_add_kv(req, req->kvs[md_first + a].name,
                                                                req->kvs[md_first + a].value);
-                                        sl_push_add_kv(req, sl_str_c("level"), sl_str_c(level));
+                                        sl_push_add_kv(req, sl_str_c("level"), level_value);
                                         rec->extracted = (struct kv_run){
                                                 ex_first, (uint32_t)(req->n_kvs - ex_first) };
                                 }

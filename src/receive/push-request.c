@@ -340,7 +340,10 @@ static int decode_loki_proto(struct sl_push_request *req, const void *body, size
         Logproto__PushRequest *msg;
         size_t plain_len;
 
-        if (snappy_uncompressed_length(body, len, &plain_len) != SNAPPY_OK)
+        /* Snappy's best ratio is a 64-byte copy in 3 bytes: a body claiming
+         * more than that is not snappy (and would be allocated up front). */
+        if (snappy_uncompressed_length(body, len, &plain_len) != SNAPPY_OK ||
+            plain_len / 22 > len)
                 return sl_push_fail(reterr, -EINVAL, "the body is not snappy-compressed protobuf");
         if (req->max_body && plain_len > req->max_body)
                 return sl_push_fail(reterr, -EMSGSIZE,

@@ -31,8 +31,10 @@
  *                 structured metadata; the body is the line (Go's rendering
  *                 of a non-string value: JSON for maps and lists). Each
  *                 entry also carries extracted values for the pipeline: its
- *                 structured metadata and "level", the severity as Loki's
- *                 distributor maps severity_number (up to 4 trace, 8 debug,
+ *                 structured metadata and "level" as Loki's distributor
+ *                 finds it: a level field of the metadata (level, LEVEL,
+ *                 Level, severity, ..., lvl, in Loki's order), else the
+ *                 severity as it maps severity_number (up to 4 trace, 8 debug,
  *                 12 info, 16 warn, 20 error, 24 fatal, past that unknown);
  *                 without one, a severity_text Loki knows as a level (trc,
  *                 dbg, inf, wrn, warning, err, critical and the full names,

@@ -490,6 +490,20 @@ START_TEST(test_levels) {
                         ck_assert_msg(!strstr(out.data, "level="), "case %zu: %s", i, out.data);
                 }
         }
+        /* A level field among the attributes wins, as in Loki's distributor:
+         * "level" is extracted with the metadata, "severity" becomes the level. */
+        ck_assert_int_eq(otlp_json("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+                                   "\"severityNumber\":17,\"attributes\":["
+                                   "{\"key\":\"level\",\"value\":{\"stringValue\":\"warn\"}}]},"
+                                   "{\"severityNumber\":9,\"attributes\":["
+                                   "{\"key\":\"lvl\",\"value\":{\"stringValue\":\"x\"}},"
+                                   "{\"key\":\"severity\",\"value\":{\"stringValue\":\"WARN\"}}]}"
+                                   "]}]}]}"),
+                         0);
+        expect("0 {service_name=unknown_service} \"\" [level=warn,severity_number=17] "
+               "(level=warn,severity_number=17)\n"
+               "0 {service_name=unknown_service} \"\" [lvl=x,severity=WARN,severity_number=9] "
+               "(lvl=x,severity=WARN,severity_number=9,level=WARN)\n");
         /* A negative number is kept as Loki prints it. */
         ck_assert_int_eq(otlp_json("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
                                    "\"severityNumber\":-3}]}]}]}"),

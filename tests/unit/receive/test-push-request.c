@@ -299,6 +299,12 @@ START_TEST(test_loki_protobuf_refusals) {
         ck_assert_int_eq(rt_decode(SL_PUSH_LOKI, PROTO, NULL, body.data, body.len, NULL, &out),
                          -EINVAL);
         expect_err("not a Loki PushRequest");
+        /* A snappy body claiming 2 GiB (found by fuzz-push-request: it was
+         * allocated before anything was checked). */
+        ck_assert_int_eq(rt_decode(SL_PUSH_LOKI, PROTO, NULL, "\xfe\xff\xff\xff\x07  \t\xff", 9,
+                                   NULL, &out),
+                         -EINVAL);
+        expect_err("not snappy");
         /* An encoding Loki does not read. */
         ck_assert_int_eq(rt_decode(SL_PUSH_LOKI, PROTO, "br", "x", 1, NULL, &out), -ENOTSUP);
         expect_err("Content-Encoding \"br\" not supported");
