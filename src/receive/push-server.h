@@ -23,9 +23,13 @@
  * than max_entries entries: 413; a body that does not decode: 400 with the
  * reason as text (OTLP: a google.rpc.Status with the reason, protobuf or
  * JSON); an unknown Content-Type or Content-Encoding: 415; the handler
- * refusing (memory budget held, shutting down): 503 with Retry-After. More
- * than max_connections connections at once are turned away by
- * libmicrohttpd (closed at accept).
+ * refusing (memory budget held, reloading, shutting down): 503 with
+ * Retry-After. Past max_connections connections, libmicrohttpd stops
+ * accepting: new ones wait in the listen queue until one closes. An idle
+ * connection is closed after ack_timeout + 30 s (a waiting one is not
+ * idle); this also bounds a client whose end of the connection arrives with
+ * its last bytes, which libmicrohttpd (0.9.75, edge-triggered epoll) does
+ * not notice until then.
  *
  * Owns: the MHD daemon and listening socket, the requests being received
  * and those waiting for their acknowledgement.
