@@ -398,6 +398,9 @@ class PushTest(unittest.TestCase):
                 status, _, text = post(url, loki_json([({"app": "a"}, [["1700000000000000004", "still"]])]),
                                        {"Content-Type": "application/json"})
                 self.assertEqual(status, 204, text)
+                # A clean exit (under the sanitizers: no leak of the servers moved
+                # between jobs).
+                self.assertEqual(sl.stop(), 0, sl.log())
 
     # -- crash --
 
@@ -556,6 +559,7 @@ class PushTest(unittest.TestCase):
                 self.assertEqual(status, 204, text)
                 self.assertEqual([e["line"] for e in rcv.entries()], ["fine"])
                 self.assertTrue(sl.alive())
+                self.assertEqual(sl.stop(), 0, sl.log())
 
 
 if __name__ == "__main__":
