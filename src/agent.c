@@ -721,6 +721,7 @@ static void save_positions(struct sl_agent *a) {
         int r;
         if (a->opts.dry_run)
                 return;
+        sl_tailer_settle(a->tailer);
         sl_positions_prune(a->positions);
         r = sl_positions_save(a->positions);
         if (r < 0) {

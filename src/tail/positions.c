@@ -18,7 +18,8 @@
 #include "base/yaml-doc.h"
 #include "tail/tail-map.h"
 
-#define POSITIONS_HEADER "# sluice positions v4"
+#define POSITIONS_HEADER "# sluice positions v5"
+#define POSITIONS_HEADER_V4 "# sluice positions v4"
 #define POSITIONS_HEADER_V3 "# sluice positions v3"
 #define POSITIONS_HEADER_V2 "# sluice positions v2"
 #define POSITIONS_HEADER_V1 "# sluice positions v1"
@@ -49,6 +50,8 @@ struct pos_entry {
                                     * (not saved) */
         bool journal;              /* changed since the last flush: its key is in
                                     * struct sl_positions.pending */
+        bool done;                 /* released and acknowledged to its end: nothing
+                                    * of the file is left to read (saved) */
 };
 
 struct sl_positions {
@@ -223,7 +226,7 @@ static bool parse_hash(const char **s, const char *end, uint64_t *ret) {
 }
 
 /* Parses one entry line [@s, @end) (no '\n') of a file of @version (1 to
- * 4) into @map; with @replace (a journal record) it replaces an entry of
+ * 5) into @map; with @replace (a journal record) it replaces an entry of
  * the same file, else that is an error. Returns 0 or -EBADMSG with the
  * reason recorded for line @lineno. */
 static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int version,
@@ -231,7 +234,7 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
         struct pos_entry *e;
         struct sl_fingerprint fp;
         uint64_t dev, ino, offset, fp_len, size = 0;
-        bool size_known = false;
+        bool size_known = false, done = false;
         char *path;
 
         sl_fingerprint_init(&fp);
@@ -266,6 +269,12 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
                         return load_error(p, -EBADMSG, lineno,
                                           "size is neither a number nor \"-\"");
         }
+        if (version >= 5) {
+                if (end - s < 2 || (s[0] != 'd' && s[0] != '-') || s[1] != ' ')
+                        return load_error(p, -EBADMSG, lineno, "state is neither \"d\" nor \"-\"");
+                done = s[0] == 'd';
+                s += 2;
+        }
         if (s == end)
                 return load_error(p, -EBADMSG, lineno, "path is missing");
         path = unescape_path(s, end);
@@ -282,7 +291,7 @@ static int parse_entry(struct sl_positions *p, struct sl_tail_map *map, int vers
         e = sl_xnew(struct pos_entry);
         *e = (struct pos_entry){ .dev = dev, .ino = ino, .offset = offset, .fp = fp,
                                  .size = size, .size_known = size_known,
-                                 .read_end = offset, .path = path };
+                                 .read_end = offset, .path = path, .done = done };
         sl_tail_map_put(map, dev, ino, e);
         return 0;
 }
@@ -339,14 +348,14 @@ static int parse_promtail(struct sl_positions *p, struct sl_tail_map *map, const
 /* Applies journal record [@s, @end) (no '\n') to @map: "+ <entry>"
  * replaces or adds an entry, "- <device> <inode>" removes one. Returns 0,
  * or -EBADMSG when it is not a whole record (nothing applied). */
-static int apply_record(struct sl_positions *p, struct sl_tail_map *map, unsigned lineno,
-                        const char *s, const char *end) {
+static int apply_record(struct sl_positions *p, struct sl_tail_map *map, int version,
+                        unsigned lineno, const char *s, const char *end) {
         uint64_t dev, ino;
 
         if (end - s < 2 || s[1] != ' ')
                 return -EBADMSG;
         if (s[0] == '+')
-                return parse_entry(p, map, 4, lineno, s + 2, end, true);
+                return parse_entry(p, map, version, lineno, s + 2, end, true);
         if (s[0] != '-')
                 return -EBADMSG;
         s += 2;
@@ -382,6 +391,9 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                 if (lineno == 1) {
                         size_t n = (size_t)(nl - s);
                         if (n == strlen(POSITIONS_HEADER) && memcmp(s, POSITIONS_HEADER, n) == 0) {
+                                version = 5;
+                        } else if (n == strlen(POSITIONS_HEADER_V4) &&
+                                   memcmp(s, POSITIONS_HEADER_V4, n) == 0) {
                                 version = 4;
                         } else if (n == strlen(POSITIONS_HEADER_V3) &&
                                    memcmp(s, POSITIONS_HEADER_V3, n) == 0) {
@@ -395,7 +407,7 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                         } else if (n > strlen(POSITIONS_HEADER_ANY) &&
                                    memcmp(s, POSITIONS_HEADER_ANY, strlen(POSITIONS_HEADER_ANY)) == 0) {
                                 return load_error(p, -EBADMSG, lineno,
-                                                  "unsupported version (this sluice reads v1 to v4)");
+                                                  "unsupported version (this sluice reads v1 to v5)");
                         } else if (n >= 10 && memcmp(s, "positions:", 10) == 0) {
                                 return parse_promtail(p, map, data, len);
                         } else {
@@ -403,14 +415,14 @@ static int parse(struct sl_positions *p, struct sl_tail_map *map, const char *da
                                                   "not a sluice positions file (expected \"%s\")",
                                                   POSITIONS_HEADER);
                         }
-                } else if (version == 4 && (*s == '+' || *s == '-')) {
+                } else if (version >= 4 && (*s == '+' || *s == '-')) {
                         /* The journal: appended after the snapshot, never
                          * synced on its own. A record that does not parse
                          * was being written when the machine went down
                          * (the snapshot was synced; records after it may
                          * not have been): replay stops there. */
                         in_journal = true;
-                        if (apply_record(p, map, lineno, s, nl) < 0) {
+                        if (apply_record(p, map, version, lineno, s, nl) < 0) {
                                 p->has_error = false;
                                 p->error_line = 0;
                                 p->journal_torn = true;
@@ -523,6 +535,8 @@ static int write_entry(struct sl_buf *b, const struct pos_entry *e) {
         else if (r >= 0)
                 r = sl_buf_append(b, "- ", 2);
         if (r >= 0)
+                r = sl_buf_append(b, e->done ? "d " : "- ", 2);
+        if (r >= 0)
                 r = escape_path(b, e->path);
         return r;
 }
@@ -564,7 +578,7 @@ int sl_positions_save(struct sl_positions *p) {
         qsort(sorted, n, sizeof(*sorted), entry_cmp);
 
         sl_buf_init(&b, POSITIONS_MAX_BYTES);
-        r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash size path\n",
+        r = sl_buf_printf(&b, "%s\n# device inode offset fingerprint-length fingerprint-hash size state path\n",
                           POSITIONS_HEADER);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 r = write_entry(&b, sorted[i]);
@@ -754,6 +768,10 @@ void sl_positions_track(struct sl_positions *p, uint64_t dev, uint64_t ino, cons
         e->read_end = offset;
         e->source = source_id;
         e->active = true;
+        if (e->done) {
+                e->done = false;
+                entry_changed(p, e);
+        }
 }
 
 void sl_positions_set_path(struct sl_positions *p, uint64_t dev, uint64_t ino, const char *path) {
@@ -777,6 +795,48 @@ void sl_positions_note_read(struct sl_positions *p, uint64_t dev, uint64_t ino,
         }
 }
 
+static int cmp_path(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether another entry follows @e's path now (its file open) and knows it
+ * by its bytes: then @e is not the newest known generation of its log. */
+static bool has_known_successor(const struct sl_positions *p, const struct pos_entry *e) {
+        const struct pos_entry *o;
+        size_t cursor = 0;
+
+        while ((o = sl_tail_map_next(&p->map, &cursor)))
+                if (o != e && o->active && o->fp.len > 0 && strcmp(o->path, e->path) == 0)
+                        return true;
+        return false;
+}
+
+/* @e, released, is done with (acknowledged to its end, or waited for long
+ * enough). Marked done, and forgotten once its path leads elsewhere and
+ * another entry knows the file there by its bytes, or nothing is there: as
+ * long as it is the newest generation of its log that is known by its
+ * bytes, a restart needs it to tell the generations rotated before it
+ * (read) from those rotated after it while sluice was stopped (unread). A
+ * done entry whose file is gone at a restart is no loss. */
+static void entry_finish(struct sl_positions *p, struct pos_entry *e, const char *const *known,
+                         size_t n_known) {
+        struct stat st;
+        bool successor;
+
+        if (!e->done) {
+                e->done = true;
+                entry_changed(p, e);
+        }
+        if (!entry_is_stale(e))
+                return;
+        if (known)
+                successor = bsearch(&e->path, known, n_known, sizeof(*known), cmp_path) != NULL;
+        else
+                successor = has_known_successor(p, e);
+        if (successor || stat(e->path, &st) < 0)
+                entry_remove(p, e);
+}
+
 void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64_t offset) {
         struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
 
@@ -786,9 +846,8 @@ void sl_positions_ack(struct sl_positions *p, uint64_t dev, uint64_t ino, uint64
                 /* A released file acknowledged to the end of what was read
                  * of it is done with: nothing at a restart is to be read
                  * again of it (see sl_positions_release). */
-                if (e->released_ns && !e->active && e->offset >= e->read_end &&
-                    entry_is_stale(e))
-                        entry_remove(p, e);
+                if (e->released_ns && !e->active && e->offset >= e->read_end)
+                        entry_finish(p, e, NULL, 0);
         }
 }
 
@@ -821,8 +880,8 @@ void sl_positions_release(struct sl_positions *p, uint64_t dev, uint64_t ino) {
                 return;
         e->active = false;
         e->released_ns = sl_now_ns();
-        if (e->offset >= e->read_end && entry_is_stale(e))
-                entry_remove(p, e);
+        if (e->offset >= e->read_end)
+                entry_finish(p, e, NULL, 0);
 }
 
 /* Whether Loki has acknowledged everything read of a released file, or the
@@ -837,18 +896,32 @@ static bool entry_done(const struct pos_entry *e) {
 
 void sl_positions_prune(struct sl_positions *p) {
         _cleanup_free_ struct pos_entry **stale = NULL;
+        _cleanup_free_ const char **known = NULL;
         struct pos_entry *e;
-        size_t n = 0, cursor = 0;
+        size_t n = 0, n_known = 0, cursor = 0;
 
         if (p->map.len == 0)
                 return;
         stale = sl_xcalloc(p->map.len, sizeof(*stale));
+        known = sl_xcalloc(p->map.len, sizeof(*known));
         while ((e = sl_tail_map_next(&p->map, &cursor))) {
-                if (!e->active && entry_done(e) && entry_is_stale(e))
+                if (!e->active && entry_done(e))
                         stale[n++] = e;
+                /* The paths whose file an entry knows by its bytes (see
+                 * entry_finish), sorted: one look per done entry. */
+                if (e->active && e->fp.len > 0)
+                        known[n_known++] = e->path;
         }
-        for (size_t i = 0; i < n; i++)
-                entry_remove(p, stale[i]);
+        qsort(known, n_known, sizeof(*known), cmp_path);
+        for (size_t i = 0; i < n; i++) {
+                /* One neither released nor found done (loaded, and no glob
+                 * leads to its log any more) goes once its path leads
+                 * elsewhere. */
+                if (stale[i]->done || stale[i]->released_ns)
+                        entry_finish(p, stale[i], known, n_known);
+                else if (entry_is_stale(stale[i]))
+                        entry_remove(p, stale[i]);
+        }
 }
 
 size_t sl_positions_count(const struct sl_positions *p) {
@@ -861,7 +934,7 @@ static void entry_view(const struct pos_entry *e, struct sl_position *ret) {
                                      .fp = e->fp, .size = e->size,
                                      .size_known = e->size_known, .active = e->active,
                                      .resolved = e->resolved, .source = e->source,
-                                     .path = e->path };
+                                     .done = e->done, .path = e->path };
 }
 
 bool sl_positions_find(const struct sl_positions *p, uint64_t dev, uint64_t ino,
@@ -914,6 +987,18 @@ void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino) {
 
         if (e)
                 entry_set_resolved(p, e);
+}
+
+void sl_positions_finish(struct sl_positions *p, uint64_t dev, uint64_t ino) {
+        struct pos_entry *e = sl_tail_map_get(&p->map, dev, ino);
+
+        if (!e)
+                return;
+        entry_set_resolved(p, e);
+        if (!e->done) {
+                e->done = true;
+                entry_changed(p, e);
+        }
 }
 
 void sl_positions_remove(struct sl_positions *p, uint64_t dev, uint64_t ino) {

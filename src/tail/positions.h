@@ -44,11 +44,11 @@
  *
  * The file: a snapshot, written whole by sl_write_atomic (so a crash leaves
  * the old or the new one), then a journal appended to it:
- *      # sluice positions v4
- *      <dev> <ino> <offset> <fp-len> <fp-hash> <size> <path>
+ *      # sluice positions v5
+ *      <dev> <ino> <offset> <fp-len> <fp-hash> <size> <state> <path>
  *      ...
  *      # journal: ...
- *      + <dev> <ino> <offset> <fp-len> <fp-hash> <size> <path>
+ *      + <dev> <ino> <offset> <fp-len> <fp-hash> <size> <state> <path>
  *      - <dev> <ino>
  *      ...
  * A "+" record replaces (or adds) the entry of that file, a "-" record
@@ -72,7 +72,8 @@
  *
  * Numbers are unsigned decimal but fp-hash, which is 16 hex digits; size is
  * the file's size when the tailer last looked, or "-" when not known (an
- * entry read from an older file and not followed since). Fields are
+ * entry read from an older file and not followed since); state is "d" for a
+ * done entry (below), else "-". Fields are
  * separated by one space, and the path is the rest of the line: '\\' is
  * written "\\\\", '\n' "\\n", and other control bytes "\\xHH", so any path
  * round-trips. fp-len is at most SL_FINGERPRINT_MAX. Lines starting with '#'
@@ -81,7 +82,8 @@
  * <offset> <fp-len> <fp-hash> <path>") without sizes, version 1 ("# sluice
  * positions v1", entries "<dev> <ino> <offset> <path>") also without
  * fingerprints, so its entries are matched by device and inode alone (and
- * the tailer's offset check); v3 is v4 without a journal. Saving writes v4. Anything else is rejected:
+ * the tailer's offset check); v3 is v4 without a journal, v4 is v5 without
+ * the state. Saving writes v5. Anything else is rejected:
  * a half-understood positions file would ship logs twice or skip them, so
  * the agent decides whether to stop or start over.
  *
@@ -92,6 +94,17 @@
  * entries its globs no longer lead to (rotated while sluice was stopped:
  * read on from the offset; deleted: lost). The size saved with an entry
  * tells how much of a deleted file was never acknowledged.
+ *
+ * Done entries: a released file (rotated away or deleted, read to its end)
+ * acknowledged to its end is done: nothing of it is left to read. Its entry
+ * is kept, marked done, while it is the newest generation of its log known
+ * by its first bytes: until the path it was followed by leads to a file
+ * another entry knows by a fingerprint (or to nothing). A restart needs it:
+ * an entry saved while the live file was empty knows that file only by a
+ * device and inode that the next live file may have been given, so without
+ * a done generation to place the others against, the generations rotated
+ * before it (read) could not be told from those rotated while sluice was
+ * stopped (unread). A done entry whose file is gone at a restart was no loss.
  *
  * Threading: loop thread only.
  */
@@ -160,6 +173,8 @@ struct sl_position {
         bool active;               /* the tailer has the file open */
         bool resolved;             /* false: loaded, neither tracked nor resolved since */
         uint64_t source;           /* the tailer's id of the file tracked now, 0: none */
+        bool done;                 /* released and acknowledged to its end (see
+                                    * "Done entries" above) */
         const char *path;          /* borrowed; valid until the entry is changed
                                     * (track, set_path) or removed (prune, remove,
                                     * load, free) */
@@ -242,6 +257,9 @@ bool sl_positions_next(const struct sl_positions *p, size_t *cursor, struct sl_p
 /* The tailer has settled what became of the file: not unresolved any more.
  * Ignored when there is no entry. */
 void sl_positions_resolve(struct sl_positions *p, uint64_t dev, uint64_t ino);
+/* The tailer found the entry's file (not followed) read and acknowledged
+ * to its end: resolved and done (see "Done entries"). No entry: nothing. */
+void sl_positions_finish(struct sl_positions *p, uint64_t dev, uint64_t ino);
 /* Drops the entry (its file is gone for good); no entry: nothing. */
 void sl_positions_remove(struct sl_positions *p, uint64_t dev, uint64_t ino);
 

@@ -80,6 +80,9 @@ struct sl_tail_file {
                                     * since: read before the other files */
         bool unwatched;            /* no inotify watch could be added: polled */
         bool resumed;              /* read on from a position saved before this start */
+        bool resumed_blind;        /* ... whose fingerprint was empty (saved while the
+                                    * file was empty): its device and inode alone said
+                                    * it is this file, and a reused inode says so too */
         uint64_t lines;            /* lines (and pieces) handed out of it */
 };
 

@@ -452,6 +452,12 @@ static void flag_previous_at(struct sl_tailer *t, const char *path) {
 
 /* Starts following @f (taken), opened for glob @gi and read from @offset on:
  * gives it its id and target, and tracks it in the positions under @path. */
+/* The size the positions record for @f: a compressed file's is known only
+ * as far as it was read (its size field says "maybe more" past that). */
+static uint64_t known_size(const struct sl_tail_file *f) {
+        return f->gz ? SL_MIN(f->size, f->read_pos) : f->size;
+}
+
 static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, const char *path,
                      uint64_t offset) {
         f->info.id = ++t->last_id;
@@ -459,7 +465,7 @@ static void add_file(struct sl_tailer *t, struct sl_tail_file *f, size_t gi, con
         f->glob = gi;
         sl_positions_track(t->positions, f->info.dev, f->info.ino, path, offset, &f->fp,
                            f->info.id);
-        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, known_size(f));
         sl_xgrow((void **)&t->files, sizeof(*t->files), &t->cap_files, t->n_files + 1);
         t->files[t->n_files++] = f;
         sl_tail_map_put(&t->by_id, f->info.dev, f->info.ino, f);
@@ -534,6 +540,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         }
         sl_tail_file_seek(f, offset);
         f->resumed = resumed;
+        f->resumed_blind = resumed && pos.fp.len == 0;
         flag_previous_at(t, path);
         added = TAKE_PTR(f);
         add_file(t, added, gi, path, offset);
@@ -781,6 +788,9 @@ struct member {
         struct sl_fingerprint fp;    /* of head */
         ssize_t entry;               /* index into the chain's entries it is, or -1 */
         bool known;                  /* sluice saw it before this start */
+        bool vouched;                /* known by its first bytes, not by its device and
+                                      * inode alone (an entry saved while its file was
+                                      * empty matches whatever file got the inode) */
 };
 
 /* A saved position a chain walk looks for the file of. */
@@ -917,7 +927,11 @@ static void member_follow(struct sl_tailer *t, const struct chain *c, struct mem
         if (e && !ce->displaced && (e->dev != f->info.dev || e->ino != f->info.ino))
                 sl_positions_remove(t->positions, e->dev, e->ino);
         sl_tail_file_seek(f, offset);
+        /* Its first bytes are its identity in the positions from now on
+         * (a compressed file's are not read again). */
+        f->fp = m->fp;
         f->resumed = e != NULL;
+        f->resumed_blind = e && e->fp.len == 0;
         if (gi != SIZE_MAX) {
                 path = m->path;
         } else {
@@ -1060,7 +1074,7 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
         struct sl_rotated *list = NULL;
         _cleanup_free_ struct member *m = NULL;
         size_t n_list = 0, n = 0;
-        ssize_t newest_known = -1;
+        ssize_t newest_known = -1, newest_vouched = -1, anchor;
         struct stat st;
         int r, opened = 0;
         bool read_unseen;
@@ -1086,6 +1100,7 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
                 mi->followed = sl_tail_map_get(&t->by_id, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
                 if (mi->followed) {
                         mi->known = mi->followed->resumed;
+                        mi->vouched = mi->known && !mi->followed->resumed_blind;
                         mi->fp = mi->followed->fp;
                         continue;
                 }
@@ -1146,11 +1161,24 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
                 }
         }
         for (size_t i = 0; i < n; i++) {
-                if (m[i].entry >= 0)
+                if (m[i].entry >= 0) {
                         m[i].known = true;
+                        m[i].vouched = c->entries[m[i].entry].pos.fp.len > 0;
+                }
                 if (m[i].known)
                         newest_known = (ssize_t)i;
+                if (m[i].vouched)
+                        newest_vouched = (ssize_t)i;
         }
+        /* Where seen turns into unseen: at the newest file known by its
+         * bytes (a done entry keeps the newest generation known, see
+         * positions.h). An entry saved while its file was empty (just after
+         * a rotation) names a device and inode only; while sluice was
+         * stopped its file may have been filled, rotated and compressed (a
+         * new inode) and its inode given to the next live file, which it
+         * then matches: such a match marks nothing, and the generations
+         * after the newest one known by its bytes are read whole. */
+        anchor = newest_vouched;
 
         /* What to read: the files of entries from their offsets; files
          * newer than the newest known one whole (written while sluice was
@@ -1165,18 +1193,27 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
 
                 if (!mi->file)
                         continue;
+                if (mi->entry >= 0 && c->entries[mi->entry].pos.done) {
+                        /* Read and acknowledged to its end before. */
+                        sl_positions_resolve(t->positions, c->entries[mi->entry].pos.dev,
+                                             c->entries[mi->entry].pos.ino);
+                        if (glob_matching(t, mi->path) != SIZE_MAX)
+                                skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
+                        continue;
+                }
                 if (mi->entry >= 0) {
                         offset = c->entries[mi->entry].pos.offset;
                         if (!sl_tail_file_offset_valid(mi->file, offset))
                                 offset = 0;
                         if (!mi->file->gz && offset >= mi->file->size) {
-                                /* Read and acknowledged to its end: its entry
-                                 * goes with the next prune. */
+                                /* Read and acknowledged to its end. */
+                                sl_positions_finish(t->positions, c->entries[mi->entry].pos.dev,
+                                                    c->entries[mi->entry].pos.ino);
                                 if (glob_matching(t, mi->path) != SIZE_MAX)
                                         skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
                                 continue;
                         }
-                } else if ((ssize_t)i < newest_known || !read_unseen) {
+                } else if ((ssize_t)i < anchor || !read_unseen) {
                         if (glob_matching(t, mi->path) != SIZE_MAX)
                                 skip_file(t, mi->file->info.dev, mi->file->info.ino, &mi->fp);
                         continue;
@@ -1194,8 +1231,15 @@ static int walk_chain(struct sl_tailer *t, struct chain *c) {
                 /* Its identity may be another file's now, which keeps it. */
                 bool taken = ce->displaced ||
                              sl_tail_map_get(&t->by_id, ce->pos.dev, ce->pos.ino) != NULL;
-                if (!ce->matched)
-                        lost_file(t, &ce->pos, c->glob, !taken, n > 0);
+                if (ce->matched)
+                        continue;
+                if (ce->pos.done) {
+                        /* Done with before: its file's deletion is no loss. */
+                        if (!taken)
+                                sl_positions_remove(t->positions, ce->pos.dev, ce->pos.ino);
+                        continue;
+                }
+                lost_file(t, &ce->pos, c->glob, !taken, n > 0);
         }
         for (size_t i = 0; i < n; i++) {
                 sl_tail_file_free(m[i].file);
@@ -1261,6 +1305,23 @@ static int recover_chains(struct sl_tailer *t, bool first) {
 
 /* ---- noticing changes --------------------------------------------------- */
 
+/* A file's identity reaches the positions as soon as it has bytes, not
+ * when they are read: one opened empty (the successor of a rotation) would
+ * otherwise be known by device and inode alone until read, and a crash
+ * before that leaves no way to find it once it is rotated and compressed
+ * (a new inode, its old one maybe given to the next live file). One pread
+ * of at most 1 KiB, only while the fingerprint covers less than that. */
+static void grow_fingerprint(struct sl_tailer *t, struct sl_tail_file *f) {
+        struct sl_fingerprint now;
+
+        if (f->gz || f->gone || f->fp.len >= SL_FINGERPRINT_MAX || f->size <= f->fp.len)
+                return;
+        if (sl_fingerprint_check(f->fd, &f->fp, &now) != 1 || now.len <= f->fp.len)
+                return;         /* rewritten: the next read tells */
+        f->fp = now;
+        sl_positions_note_read(t->positions, f->info.dev, f->info.ino, f->read_pos, &f->fp);
+}
+
 /* fstat()s @f and acts on truncation and deletion; with @name, also looks
  * whether its name still leads to it. Returns whether it does not (the
  * file was renamed, or deleted and replaced). */
@@ -1276,7 +1337,8 @@ static bool check_file(struct sl_tailer *t, struct sl_tail_file *f, bool name) {
                 t->stats.truncations++;
                 sl_positions_reset(t->positions, f->info.dev, f->info.ino);
         }
-        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, known_size(f));
+        grow_fingerprint(t, f);
         if (flags & SL_TAIL_FILE_UNLINKED) {
                 f->gone = true;
                 return false;
@@ -1455,7 +1517,7 @@ bool sl_tailer_has_pending(const struct sl_tailer *t) {
  * come, the file's first bytes and its size. */
 static void note_read(struct sl_tailer *t, const struct sl_tail_file *f) {
         sl_positions_note_read(t->positions, f->info.dev, f->info.ino, f->read_pos, &f->fp);
-        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, f->size);
+        sl_positions_note_size(t->positions, f->info.dev, f->info.ino, known_size(f));
 }
 
 /* Closes files[@i] for good: hands out its last bytes (with a @reader),
@@ -1493,6 +1555,20 @@ static bool finish_gone(struct sl_tailer *t, size_t i, const struct sl_tail_read
                 return false;
         release_file(t, i, reader);
         return true;
+}
+
+void sl_tailer_settle(struct sl_tailer *t) {
+        for (size_t i = 0; i < t->n_files;) {
+                struct sl_tail_file *f = t->files[i];
+
+                /* A deletion whose event is not taken in yet counts too. */
+                if (!f->gone)
+                        (void)check_file(t, f, false);
+                if (f->gone && f->buf.len == 0 && !sl_tail_file_has_unread(f) &&
+                    finish_gone(t, i, NULL))
+                        continue;
+                i++;
+        }
 }
 
 /* Reads one block of @f; returns the bytes read. */

@@ -59,7 +59,11 @@
  *     takes the position's place under its own device and inode;
  *   - generations newer than the newest known one (with a position, or the
  *     live file resumed from one) were written and rotated while sluice was
- *     stopped: read whole, the same way (counted in files_unseen too);
+ *     stopped: read whole, the same way (counted in files_unseen too). A
+ *     position saved while its file was empty (just after a rotation) knows
+ *     only a device and inode, which the next live file may have been given
+ *     after that file was filled and compressed: such a match marks the
+ *     newest known one only when no generation is known by its bytes;
  *   - older ones without a position were read before: left alone;
  *   - a log nothing of which is known is new (created while sluice was
  *     stopped): read whole, unless positions were never saved (a first
@@ -251,6 +255,11 @@ void sl_tailer_rewind(struct sl_tailer *t);
 void sl_tailer_check_some(struct sl_tailer *t, size_t max);
 /* True when a file is known to have unread bytes, or a file is waiting to be
  * released (both go away with sl_tailer_read()): never true for nothing. */
+/* Releases the files that are gone and read to their end, with no piece
+ * of a line held (what sl_tailer_read() does as it goes): before positions
+ * are saved, so that a stop while reading is paused does not leave them
+ * looking like files that were still being written. */
+void sl_tailer_settle(struct sl_tailer *t);
 bool sl_tailer_has_pending(const struct sl_tailer *t);
 /* Reads up to about @budget bytes, one read_size block per file in turn, and
  * hands every complete line to @sink; releases files that are gone and read

@@ -333,7 +333,8 @@ def read_entries(path):
     """sluice's positions file as a restart would load it (the snapshot,
     then the journal's records applied in order; a record that is not whole
     ends the replay): {(dev, ino): (offset, fp_len, fp_hash, size, path)},
-    size None when not known; {} when there is none yet."""
+    size None when not known; {} when there is none yet. (A v5 entry's state,
+    "d" for done, is not returned.)"""
     out = {}
     try:
         with open(path, "rb") as f:
@@ -342,7 +343,7 @@ def read_entries(path):
         return out
     lines = data.split(b"\n")
     version = lines[0].decode()
-    fields = {"v4": 6, "v3": 6, "v2": 5}.get(version[-2:], 3)
+    fields = {"v5": 7, "v4": 6, "v3": 6, "v2": 5}.get(version[-2:], 3)
     complete = lines[1:-1] if lines[-1] else lines[1:]
     for raw in complete:
         if not raw or raw.startswith(b"#"):
@@ -357,7 +358,7 @@ def read_entries(path):
         dev, ino, off = int(parts[0]), int(parts[1]), int(parts[2])
         if fields > 3:
             size = None
-            if fields == 6 and parts[5] != b"-":
+            if fields >= 6 and parts[5] != b"-":
                 size = int(parts[5])
             out[(dev, ino)] = (off, int(parts[3]), int(parts[4], 16), size,
                                parts[fields].decode())

@@ -116,13 +116,13 @@ START_TEST(round_trip_keeps_every_path_and_offset)
         ck_assert_int_eq(sl_positions_save(p), 0);
 
         ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
-        ck_assert_msg(strncmp(text, "# sluice positions v4\n", 22) == 0, "header: %s", text);
-        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 0 /var/log/plain.log\n"));
-        ck_assert_ptr_nonnull(strstr(text, "2049 102 2000 0 cbf29ce484222325 123456 "
+        ck_assert_msg(strncmp(text, "# sluice positions v5\n", 22) == 0, "header: %s", text);
+        ck_assert_ptr_nonnull(strstr(text, "2049 100 0 0 cbf29ce484222325 0 - /var/log/plain.log\n"));
+        ck_assert_ptr_nonnull(strstr(text, "2049 102 2000 0 cbf29ce484222325 123456 - "
                                            " leading space\n"));
         ck_assert_ptr_nonnull(strstr(text, "18446744073709551615 18446744073709551615 "
                                            "18446744073709551615 1024 ffffffffffffffff "
-                                           "18446744073709551614 /max\n"));
+                                           "18446744073709551614 - /max\n"));
 
         ck_assert_int_eq(sl_positions_load(q), 0);
         ck_assert_uint_eq(sl_positions_count(q), n + 1);
@@ -330,7 +330,7 @@ START_TEST(fingerprint_follows_the_file)
 }
 END_TEST
 
-START_TEST(v1_file_is_read_and_saved_as_v4)
+START_TEST(v1_file_is_read_and_saved_as_v5)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
@@ -353,10 +353,10 @@ START_TEST(v1_file_is_read_and_saved_as_v4)
         sl_positions_set_path(p, 2049, 8, "/c");
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v4\n"
-                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
-                               "2049 8 0 0 cbf29ce484222325 - /c\n"
-                               "2049 7 120 0 cbf29ce484222325 - /var/log/a b.log\n" JOURNAL_LINE);
+        ck_assert_str_eq(text, "# sluice positions v5\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size state path\n"
+                               "2049 8 0 0 cbf29ce484222325 - - /c\n"
+                               "2049 7 120 0 cbf29ce484222325 - - /var/log/a b.log\n" JOURNAL_LINE);
         /* v1 files reject what v1 rejected: a v2 entry is not a v1 path. */
         sl_test_write_file(file, "# sluice positions v1\n1 2 3\n", 26);
         ck_assert_int_eq(sl_positions_load(p), -EBADMSG);
@@ -365,7 +365,7 @@ END_TEST
 
 /* A v2 file (what the previous sluice wrote): fingerprints kept, sizes
  * unknown until the tailer looks, written back as v3. */
-START_TEST(v2_file_is_read_and_saved_as_v4)
+START_TEST(v2_file_is_read_and_saved_as_v5)
 {
         _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new(file);
         _cleanup_free_ char *text = NULL;
@@ -396,10 +396,10 @@ START_TEST(v2_file_is_read_and_saved_as_v4)
         sl_positions_note_size(p, 2049, 8, 77);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v4\n"
-                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
-                               "2049 8 0 0 cbf29ce484222325 77 /b\n"
-                               "2049 7 120 13 00000000000000ff - /var/log/a b.log\n" JOURNAL_LINE);
+        ck_assert_str_eq(text, "# sluice positions v5\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size state path\n"
+                               "2049 8 0 0 cbf29ce484222325 77 - /b\n"
+                               "2049 7 120 13 00000000000000ff - - /var/log/a b.log\n" JOURNAL_LINE);
         /* And that reads back the same. */
         ck_assert_int_eq(sl_positions_load(p), 0);
         ck_assert(sl_positions_find(p, 2049, 8, &pos));
@@ -423,7 +423,9 @@ struct corrupt_case {
 static const struct corrupt_case corrupt[] = {
         { "empty file",         "",                                             0 },
         { "not ours",           "offsets:\n  /a: \"1\"\n",                      1 },
-        { "future version",     "# sluice positions v5\n1 2 3 /a\n",            1 },
+        { "future version",     "# sluice positions v6\n1 2 3 /a\n",            1 },
+        { "state neither d nor -", "# sluice positions v5\n1 2 3 0 cbf29ce484222325 4 x /a\n", 2 },
+        { "v4 entry in v5",     "# sluice positions v5\n1 2 3 0 cbf29ce484222325 4 /a\n", 2 },
         { "journal in v3",      HDR "+ 1 2 3 " E "/a\n",                      2 },
         { "v1 entry in v3",     HDR "1 2 3 /a\n",                               2 },
         { "v2 entry in v3",     HDR "1 2 3 0 cbf29ce484222325 /a\n",            2 },
@@ -532,7 +534,8 @@ START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
         _cleanup_free_ char *c = sl_path_join(dir, "c.log");
         _cleanup_free_ char *c2 = sl_path_join(dir, "c2.log");
         _cleanup_free_ char *d = sl_path_join(dir, "d.log");
-        uint64_t da, ia, db, ib, dc, ic, dd, id, off;
+        uint64_t da, ia, db, ib, dc, ic, dc2, ic2, dd, id, off;
+        struct sl_position pos;
 
         sl_test_write_file(a, "x\n", 2);
         sl_test_write_file(b, "x\n", 2);
@@ -558,11 +561,29 @@ START_TEST(prune_drops_inactive_entries_whose_path_moved_on)
         sl_positions_release(p, dc, ic);
 
         sl_positions_prune(p);
-        ck_assert_uint_eq(sl_positions_count(p), 2);
+        /* c's name leads to a file no entry knows by its bytes yet: c stays,
+         * done, as the newest known generation of its log; once the new
+         * file is followed and fingerprinted, c goes. */
+        ck_assert_uint_eq(sl_positions_count(p), 3);
+        ck_assert(sl_positions_find(p, dc, ic, &pos) && pos.done);
         ck_assert(sl_positions_get(p, da, ia, &off));
         ck_assert(!sl_positions_get(p, db, ib, &off));
-        ck_assert(!sl_positions_get(p, dc, ic, &off));
         ck_assert(sl_positions_get(p, dd, id, &off));
+        stat_path(c, &dc2, &ic2);
+        sl_positions_track(p, dc2, ic2, c, 0, &(struct sl_fingerprint){ .hash = 1, .len = 2 }, 0);
+        {
+                /* Done is saved. */
+                _cleanup_(sl_positions_freep) struct sl_positions *r = sl_positions_new(file);
+                ck_assert_int_eq(sl_positions_save(p), 0);
+                ck_assert_int_eq(sl_positions_load(r), 0);
+                ck_assert(sl_positions_find(r, dc, ic, &pos) && pos.done);
+                ck_assert(sl_positions_find(r, dd, id, &pos) && !pos.done);
+        }
+        sl_positions_prune(p);
+        ck_assert(!sl_positions_get(p, dc, ic, &off));
+        ck_assert(sl_positions_get(p, dc2, ic2, &off));
+        sl_positions_remove(p, dc2, ic2);
+        ck_assert_uint_eq(sl_positions_count(p), 2);
 
         /* Pruning is a change: saved, and loaded back the same. */
         ck_assert_int_eq(sl_positions_save(p), 0);
@@ -659,7 +680,7 @@ START_TEST(track_records_a_new_path)
         track(p, 1, 2, "/new", 4);
         ck_assert_int_eq(sl_positions_save(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_ptr_nonnull(strstr(text, "1 2 4 0 cbf29ce484222325 4 /new\n"));
+        ck_assert_ptr_nonnull(strstr(text, "1 2 4 0 cbf29ce484222325 4 - /new\n"));
         ck_assert_ptr_null(strstr(text, "/old"));
         ck_assert_uint_eq(sl_positions_count(p), 1);
 }
@@ -804,7 +825,7 @@ START_TEST(flushed_changes_survive_without_a_save)
         ck_assert_int_eq(sl_positions_flush(p), 0);
         ck_assert_int_eq(sl_read_file(file, 1 << 20, &text, NULL), 0);
         ck_assert_ptr_nonnull(strstr(text, JOURNAL_LINE "+ 1 10 300 11 "));
-        ck_assert_ptr_nonnull(strstr(text, " 700 /logs/a.1\n+ 1 11 0 0 cbf29ce484222325 0 /logs/b\n"));
+        ck_assert_ptr_nonnull(strstr(text, " 700 - /logs/a.1\n+ 1 11 0 0 cbf29ce484222325 0 - /logs/b\n"));
         ck_assert_int_eq(sl_positions_load(q), 0);
         ck_assert_uint_eq(sl_positions_replayed(q, &torn), 2);
         ck_assert(!torn);
@@ -916,9 +937,9 @@ START_TEST(first_flush_after_loading_v3_saves_whole)
         sl_positions_ack(p, 1, 1, 20);
         ck_assert_int_eq(sl_positions_flush(p), 0);
         ck_assert_int_eq(sl_read_file(file, 4096, &text, NULL), 0);
-        ck_assert_str_eq(text, "# sluice positions v4\n"
-                               "# device inode offset fingerprint-length fingerprint-hash size path\n"
-                               "1 1 20 0 cbf29ce484222325 10 /a\n" JOURNAL_LINE);
+        ck_assert_str_eq(text, "# sluice positions v5\n"
+                               "# device inode offset fingerprint-length fingerprint-hash size state path\n"
+                               "1 1 20 0 cbf29ce484222325 10 - /a\n" JOURNAL_LINE);
         ck_assert_int_eq(sl_positions_load(q), 0);
         ck_assert_uint_eq(offset_of(q, 1, 1), 20);
 }
@@ -952,8 +973,8 @@ static Suite *positions_suite(void) {
         tcase_add_test(tc, acks_only_move_forward);
         tcase_add_test(tc, stale_acks_are_ignored);
         tcase_add_test(tc, fingerprint_follows_the_file);
-        tcase_add_test(tc, v1_file_is_read_and_saved_as_v4);
-        tcase_add_test(tc, v2_file_is_read_and_saved_as_v4);
+        tcase_add_test(tc, v1_file_is_read_and_saved_as_v5);
+        tcase_add_test(tc, v2_file_is_read_and_saved_as_v5);
         tcase_add_test(tc, entries_from_before_are_unresolved_until_settled);
         tcase_add_test(tc, sizes_follow_the_tailer);
         tcase_add_test(tc, corrupt_files_are_rejected_with_a_line);

@@ -328,6 +328,94 @@ START_TEST(crash_with_unacknowledged_generations)
 }
 END_TEST
 
+/* Stopped (gracefully or by a crash) just after a rotation, while the new
+ * live file was still empty: its position knows a device and an inode only.
+ * While stopped it is filled and rotated (compressed: a new inode, and its
+ * old one maybe given to the next live file). The restart reads each line
+ * once: the generation read before is placed by its done entry, the ones
+ * after it are read whole. Cases found by the tailer fuzz target. */
+START_TEST(stop_while_the_new_live_file_is_empty)
+{
+        for (int variant = 0; variant < 4; variant++) {
+                bool compress = variant & 1, graceful = variant & 2;
+                struct sl_tailer_options o = { 0 };
+                struct writer w = { .name = "x.log" };
+                struct run r = { 0 };
+                _cleanup_free_ char *live = path_in("x.log");
+
+                sl_test_rmtree(dir);
+                ck_assert_int_eq(mkdir(dir, 0700), 0);
+                memset(&seen, 0, sizeof(seen));
+                write_lines(&w, 20);
+                run_start(&r, "x.log", &o);
+                run_drain(&r);
+                rotate(&w, 3, compress);
+                sl_test_write_file(live, "", 0);  /* Docker opens the next file at once */
+                run_drain(&r);
+                run_ack(&r, 0);
+                run_stop(&r, graceful);
+
+                write_lines(&w, 15);
+                rotate(&w, 3, compress);
+                sl_test_write_file(live, "", 0);
+                write_lines(&w, 5);
+
+                run_start(&r, "x.log", &o);
+                run_drain(&r);
+                for (size_t i = 0; i < w.n; i++)
+                        ck_assert_msg(count_seen(w.lines[i], 0) == 1,
+                                      "compress=%d graceful=%d: %s seen %zu times", compress,
+                                      graceful, w.lines[i], count_seen(w.lines[i], 0));
+                /* The empty file's position may find no file of its own
+                 * (it cannot tell a compressed copy): told, nothing counted. */
+                ck_assert_uint_le(seen.lost, 1);
+                ck_assert_uint_eq(sl_tailer_stats(r.t)->bytes_lost, 0);
+                run_stop(&r, true);
+                writer_free(&w);
+                for (size_t i = 0; i < seen.n; i++)
+                        free(seen.text[i]);
+                seen.n = 0;
+        }
+}
+END_TEST
+
+/* A file opened empty and written before it is read: its first bytes reach
+ * the positions when the tailer looks at its size, so a crash before the
+ * read still finds it once rotated and compressed. */
+START_TEST(file_written_but_unread_at_a_crash_is_found_compressed)
+{
+        struct sl_tailer_options o = { 0 };
+        struct writer w = { .name = "x.log" };
+        struct run r = { 0 };
+        _cleanup_free_ char *live = path_in("x.log");
+
+        write_lines(&w, 10);
+        run_start(&r, "x.log", &o);
+        run_drain(&r);
+        run_ack(&r, 0);
+        rotate(&w, 3, true);
+        sl_test_write_file(live, "", 0);
+        run_drain(&r);                       /* the new, empty file is followed */
+        write_lines(&w, 12);
+        ck_assert_int_eq(sl_tailer_process_events(r.t), 0);   /* seen grown, not read */
+        sl_tailer_poll(r.t);
+        ck_assert_int_eq(sl_positions_flush(r.p), 0);
+        run_stop(&r, false);                 /* crash */
+
+        rotate(&w, 3, true);
+        sl_test_write_file(live, "", 0);
+        write_lines(&w, 3);
+        run_start(&r, "x.log", &o);
+        run_drain(&r);
+        for (size_t i = 0; i < w.n; i++)
+                ck_assert_msg(count_seen(w.lines[i], 0) == 1, "%s seen %zu times", w.lines[i],
+                              count_seen(w.lines[i], 0));
+        ck_assert_uint_eq(seen.lost, 0);
+        run_stop(&r, true);
+        writer_free(&w);
+}
+END_TEST
+
 /* No positions at all (a first start): the live file is read, its old
  * generations only when configured. Positions saved before but nothing of
  * this log (a container created while sluice was stopped): all of it. */
@@ -343,7 +431,7 @@ START_TEST(first_start_reads_old_generations_only_when_configured)
                 memset(&seen, 0, sizeof(seen));
                 if (mode == 2) {
                         /* sluice ran before, on other files. */
-                        const char *empty = "# sluice positions v4\n";
+                        const char *empty = "# sluice positions v5\n";
                         _cleanup_free_ char *pos = path_in("positions");
                         sl_test_write_file(pos, empty, strlen(empty));
                 }
@@ -516,6 +604,8 @@ static Suite *chain_suite(void) {
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, stop_across_rotations_reads_every_generation);
         tcase_add_test(tc, crash_with_unacknowledged_generations);
+        tcase_add_test(tc, stop_while_the_new_live_file_is_empty);
+        tcase_add_test(tc, file_written_but_unread_at_a_crash_is_found_compressed);
         tcase_add_test(tc, first_start_reads_old_generations_only_when_configured);
         tcase_add_test(tc, glob_matching_compressed_generations_reads_each_line_once);
         tcase_add_test(tc, plain_and_compressed_copy_are_read_once);

@@ -1461,8 +1461,8 @@ START_TEST(file_deleted_while_stopped_is_counted_lost)
                               "%s: entry kept wrongly", c->name);
                 sl_positions_prune(p);
                 /* .1, read whole and not acknowledged yet, keeps its entry. */
-                ck_assert(sl_positions_get(p, dev, ino, &off) ==
-                          (reused || c->kind == GONE_REWRITTEN));
+                ck_assert_msg(sl_positions_get(p, dev, ino, &off) ==
+                              (reused || c->kind == GONE_REWRITTEN), "%s: entry after prune", c->name);
                 if (reused)
                         ck_assert_uint_eq(off, 0);
                 /* Told once: a later scan does not tell again. */
