@@ -61,7 +61,7 @@ build_fuzz() {
 target_options() {
   local max_len=4096
   case $1 in
-    pipeline|docker|stages|json-scan|json-diff|config|push|docker-api|kube-watch) max_len=65536 ;;
+    pipeline|docker|stages|json-scan|json-diff|config|push|push-request|otlp|docker-api|kube-watch) max_len=65536 ;;
     http) max_len=16384 ;;
   esac
   echo "-max_len=$max_len"

@@ -30,6 +30,7 @@
 #include "metrics/exposition.h"
 #include "metrics/http-server.h"
 #include "pipeline/pipeline.h"
+#include "receive/push-server.h"
 #include "ship/batcher.h"
 #include "ship/loki-client.h"
 #include "sl-version.h"
@@ -101,9 +102,14 @@ static enum refusal_kind classify_refusal(int status, const char *message) {
 }
 
 struct job {
-        struct sl_agent *agent;                /* borrowed back-pointer for the sink */
+        struct sl_agent *agent;                /* borrowed back-pointer for the sink and
+                                                * the receiver */
         const struct sl_scrape_config *config; /* borrowed from the agent's config */
         struct sl_pipeline *pipeline;          /* owned */
+        struct sl_push_server *receiver;       /* owned; loki_push_api or otlp_logs, else NULL */
+        uint64_t receiver_serial;              /* the receiver's number, in its push ids */
+        struct job *takes_over;                /* a reload's new job: the running job whose
+                                                * receiver it takes over (borrowed), or NULL */
         uint64_t rate_dropped;                 /* entries over limits_config.readline_rate */
         uint64_t relabel_dropped;              /* lines of a stream relabeling dropped */
 };
@@ -207,11 +213,14 @@ struct sl_agent {
         bool last_reload_failed;          /* the last reload was refused */
         uint64_t last_reload_ok_wall_ns;  /* wall time of the last one that took effect
                                            * (of the start, before any) */
+        uint64_t receiver_serials;        /* push receivers opened so far */
         uint64_t bytes_abandoned;         /* bytes held by clients a reload replaced
                                            * before they were sent (read again) */
 };
 
 static void client_release(struct client *c);
+static void ack_push(struct client *c, uint64_t id);
+static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w);
 static void clients_free(struct client *clients, size_t n);
 static void jobs_free(struct job *jobs, size_t n_jobs);
 static int build_jobs(struct sl_agent *a, const struct sl_config *cfg, struct next_config *ret,
@@ -530,6 +539,269 @@ static void discovery_warn(void *userdata, const char *msg, const char *detail) 
         sl_log_warn(msg, "%s", detail);
 }
 
+/* ---- push receivers (loki_push_api, otlp_logs) ----------------------------- */
+
+/* Push ids carry the serial number of the receiver that took them (the
+ * bits above PUSH_SERIAL_SHIFT), so that an acknowledgement finds its
+ * receiver whichever job owns it after a reload. */
+#define PUSH_SERIAL_SHIFT 40
+
+struct push_ctx {
+        struct sl_agent *agent;
+        struct job *job;
+        uint64_t id;       /* the push: source id of its entries and of its mark */
+        uint64_t now;      /* monotonic time the push arrived */
+        size_t kept;       /* entries the pipeline kept */
+};
+
+/* One pushed entry: the receiver's labels over the pushed ones (internal
+ * "__" names dropped, as Promtail does), the time it arrived unless the
+ * pushed one is kept, then the job's pipeline and every client. */
+static void on_pushed_entry(void *userdata, struct sl_entry *e) {
+        struct push_ctx *p = userdata;
+        struct sl_agent *a = p->agent;
+        const struct sl_receiver_config *rc = &p->job->config->receiver;
+        int verdict;
+
+        for (size_t i = 0; i < rc->n_labels; i++)
+                sl_kvs_set(&e->labels, sl_str_c(rc->labels[i].name), sl_str_c(rc->labels[i].value));
+        for (size_t i = 0; i < e->labels.len;) {
+                if (sl_label_name_internal(e->labels.items[i].name))
+                        sl_kvs_del(&e->labels, e->labels.items[i].name);
+                else
+                        i++;
+        }
+        if (!rc->use_incoming_timestamp || !e->ts_ns)
+                e->ts_ns = sl_wall_ns();
+        e->source_id = p->id;
+        e->read_ns = p->now;
+        verdict = sl_pipeline_run(p->job->pipeline, e);
+        if (verdict == SL_STAGE_HOLD) {
+                /* A stage holds it (a multiline block): released through
+                 * on_released() at the latest when the push ends, before
+                 * the push's mark, so the push waits for it too. */
+                p->kept++;
+                return;
+        }
+        if (verdict != SL_STAGE_KEEP)
+                return;
+        if (a->opts.dry_run) {
+                print_entry(a, e);
+                return;
+        }
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (sl_batcher_add(a->clients[i].batcher, e, p->now) == 1)
+                        flush_client(&a->clients[i], p->now, true);
+        a->entries_kept++;
+        p->kept++;
+}
+
+/* A push decoded whole: its entries go into the batches, followed by a mark
+ * for the push, so that the push is acknowledged (ack_push()) when the batch
+ * holding its last entry is done with, as a file's position is. While a
+ * reload waits for the clients to drain, pushes are refused (503), as file
+ * reading pauses then: the clients that would take them are going away. */
+static int on_push(void *userdata, struct sl_push_request *req, uint64_t id) {
+        struct job *job = userdata;
+        struct sl_agent *a = job->agent;
+        struct push_ctx p = { .agent = a, .job = job, .id = id, .now = sl_now_ns() };
+        struct sl_mark mark = { .source_id = id, .offset = 1 };
+
+        if (a->stopping)
+                return -ESHUTDOWN;
+        if (a->next.pending)
+                return -EAGAIN;
+        if (!has_room(a))
+                return -ENOBUFS;
+        sl_push_request_foreach(req, &a->entry, on_pushed_entry, &p);
+        sl_pipeline_forget(job->pipeline, id);
+        /* Nothing of it on its way (an empty push, or every entry dropped
+         * by the pipeline): nothing to wait for. */
+        if (a->opts.dry_run || p.kept == 0)
+                return 1;
+        for (size_t i = 0; i < a->n_clients; i++) {
+                sl_batcher_mark(a->clients[i].batcher, &mark, p.now);
+                if (!a->clients[i].batch_timer.armed)
+                        arm_batch_timer(&a->clients[i]);
+        }
+        return 0;
+}
+
+/* Client @c is done with push @id's entries; once every client is, the
+ * push is answered. */
+static void ack_push(struct client *c, uint64_t id) {
+        struct sl_agent *a = c->agent;
+        uint64_t serial = (id & ~SL_PUSH_ID_FLAG) >> PUSH_SERIAL_SHIFT, v;
+
+        if (a->n_clients > 1) {
+                sl_u64map_put(&c->acked, id, 1);
+                for (size_t j = 0; j < a->n_clients; j++)
+                        if (!sl_u64map_get(&a->clients[j].acked, id, &v))
+                                return;
+                for (size_t j = 0; j < a->n_clients; j++)
+                        sl_u64map_del(&a->clients[j].acked, id);
+        }
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver && a->jobs[i].receiver_serial == serial) {
+                        sl_push_server_ack(a->jobs[i].receiver, id);
+                        return;
+                }
+}
+
+static void receiver_options(const struct job *job, struct sl_push_server_options *o) {
+        const struct sl_receiver_config *rc = &job->config->receiver;
+
+        *o = (struct sl_push_server_options){
+                .kind = job->config->source == SL_SOURCE_OTLP ? SL_PUSH_SERVER_OTLP
+                                                              : SL_PUSH_SERVER_LOKI,
+                .address = rc->listen_address,
+                .port = rc->listen_port,
+                .max_connections = rc->max_connections,
+                .max_body = (size_t)rc->max_body_size,
+                .max_entries = (size_t)rc->max_entries,
+                .ack_timeout_ns = rc->ack_timeout_ns,
+                .id_base = SL_PUSH_ID_FLAG | (job->receiver_serial << PUSH_SERIAL_SHIFT),
+        };
+}
+
+/* The job of @old whose listener @job takes over at a reload: the same
+ * address and port (a port chosen by the system: the same job name), or
+ * NULL. */
+static struct job *receiver_match(struct job *old, size_t n_old, const struct job *job) {
+        const struct sl_receiver_config *rc = &job->config->receiver;
+
+        for (size_t i = 0; i < n_old; i++) {
+                const struct sl_receiver_config *o = &old[i].config->receiver;
+                if (!old[i].receiver || o->listen_port != rc->listen_port ||
+                    strcmp(o->listen_address, rc->listen_address) != 0)
+                        continue;
+                if (rc->listen_port == 0 &&
+                    strcmp(old[i].config->job_name, job->config->job_name) != 0)
+                        continue;
+                return &old[i];
+        }
+        return NULL;
+}
+
+/* Listeners for the jobs of @jobs that receive pushes: each takes over the
+ * listener of the job of @old (the running config's, at a reload) that
+ * listens where it does, else opens its own. Returns 0 or -errno with @err
+ * filled. */
+static int open_receivers(struct sl_agent *a, struct job *jobs, size_t n_jobs, struct job *old,
+                          size_t n_old, struct sl_cfg_error *err) {
+        for (size_t i = 0; i < n_jobs; i++) {
+                struct job *job = &jobs[i];
+                const struct sl_receiver_config *rc = &job->config->receiver;
+                struct sl_push_server_options o;
+                struct sl_push_handler h = { .push = on_push, .userdata = job };
+                int r;
+
+                job->agent = a;
+                if (job->config->source == SL_SOURCE_FILES)
+                        continue;
+                job->takes_over = receiver_match(old, n_old, job);
+                for (size_t k = 0; job->takes_over && k < i; k++)
+                        if (jobs[k].takes_over == job->takes_over) {
+                                snprintf(err->msg, sizeof(err->msg),
+                                         "jobs %s and %s both listen on %s:%u",
+                                         jobs[k].config->job_name, job->config->job_name,
+                                         rc->listen_address, rc->listen_port);
+                                return -EADDRINUSE;
+                        }
+                if (job->takes_over) {
+                        if (job->takes_over->config->receiver.max_connections !=
+                            rc->max_connections)
+                                sl_log_warn("reload: a listener's connection limit needs a restart; the old one stays",
+                                            "job=\"%s\" http_listen_conn_limit=%u",
+                                            job->config->job_name,
+                                            job->takes_over->config->receiver.max_connections);
+                        continue;
+                }
+                job->receiver_serial = ++a->receiver_serials;
+                receiver_options(job, &o);
+                r = sl_push_server_new(a->loop, &o, &h, &job->receiver);
+                if (r < 0) {
+                        snprintf(err->msg, sizeof(err->msg), "job %s cannot listen on %s:%u: %s",
+                                 job->config->job_name, rc->listen_address, rc->listen_port,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* At a reload's take-over: pushes still waiting for the old clients are
+ * answered 503 (their entries went with those clients, unsent: the sender
+ * sends them again), and each listener that stays moves to its new job. */
+static void hand_over_receivers(struct sl_agent *a, struct job *jobs, size_t n_jobs) {
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver)
+                        sl_push_server_abort_waiting(a->jobs[i].receiver,
+                                                     "sluice reloaded its config before Loki "
+                                                     "acknowledged this push; send it again");
+        for (size_t i = 0; i < n_jobs; i++) {
+                struct job *job = &jobs[i], *from = job->takes_over;
+                struct sl_push_server_options o;
+                struct sl_push_handler h = { .push = on_push, .userdata = job };
+
+                if (!from)
+                        continue;
+                job->receiver = from->receiver;
+                job->receiver_serial = from->receiver_serial;
+                job->takes_over = NULL;
+                from->receiver = NULL;
+                receiver_options(job, &o);
+                sl_push_server_reconfigure(job->receiver, &o, &h);
+        }
+}
+
+static void log_receivers(const struct sl_agent *a) {
+        for (size_t i = 0; i < a->n_jobs; i++)
+                if (a->jobs[i].receiver)
+                        sl_log_info("listening for pushes", "job=\"%s\" api=%s address=%s port=%u",
+                                    a->jobs[i].config->job_name,
+                                    a->jobs[i].config->source == SL_SOURCE_OTLP ? "otlp"
+                                                                               : "loki_push",
+                                    a->jobs[i].config->receiver.listen_address,
+                                    sl_push_server_port(a->jobs[i].receiver));
+}
+
+static void render_receiver_metrics(const struct sl_agent *a, struct sl_expo *w) {
+        static const char *const outcomes[] = { "accepted", "bad_request", "too_large",
+                                                "unsupported", "unavailable", "timed_out" };
+
+        sl_expo_family(w, "sluice_push_requests_total", "counter",
+                       "Pushes received, by how they were answered: accepted (2xx once Loki acknowledged them), bad_request (400), too_large (413), unsupported (415), unavailable (503: memory budget held, or reloading or stopping), timed_out (503: not acknowledged within ack_timeout).");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const struct sl_push_server_stats *st;
+                uint64_t v[6];
+                if (!a->jobs[i].receiver)
+                        continue;
+                st = sl_push_server_stats(a->jobs[i].receiver);
+                v[0] = st->accepted, v[1] = st->bad, v[2] = st->too_large;
+                v[3] = st->unsupported, v[4] = st->unavailable, v[5] = st->timed_out;
+                for (int k = 0; k < 6; k++) {
+                        const char *labels[] = { "job", a->jobs[i].config->job_name, "outcome",
+                                                 outcomes[k], NULL };
+                        sl_expo_sample_u64(w, "sluice_push_requests_total", labels, v[k]);
+                }
+        }
+        sl_expo_family(w, "sluice_push_entries_total", "counter", "Entries received in pushes that decoded.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                if (a->jobs[i].receiver)
+                        sl_expo_sample_u64(w, "sluice_push_entries_total", labels,
+                                           sl_push_server_stats(a->jobs[i].receiver)->entries);
+        }
+        sl_expo_family(w, "sluice_push_pending", "gauge", "Pushes waiting for Loki's acknowledgement before they are answered.");
+        for (size_t i = 0; i < a->n_jobs; i++) {
+                const char *labels[] = { "job", a->jobs[i].config->job_name, NULL };
+                if (a->jobs[i].receiver)
+                        sl_expo_sample_u64(w, "sluice_push_pending", labels,
+                                           sl_push_server_stats(a->jobs[i].receiver)->pending);
+        }
+}
+
 /* ---- acknowledgements: the only flow back ------------------------------- */
 
 static void ack_marks(struct client *c, const struct sl_batch *batch) {
@@ -541,6 +813,10 @@ static void ack_marks(struct client *c, const struct sl_batch *batch) {
                 const struct sl_mark *m = &marks[i];
                 uint64_t low = m->offset, other;
 
+                if (m->source_id & SL_PUSH_ID_FLAG) {
+                        ack_push(c, m->source_id);
+                        continue;
+                }
                 if (a->n_clients > 1) {
                         /* The position moves to the lowest offset every client acked. */
                         sl_u64map_put(&c->acked, m->source_id, m->offset);
@@ -949,6 +1225,8 @@ static int start_reload(struct sl_agent *a, const char *why, char *msg, size_t s
                 r = build_jobs(a, next.config, &next, &err);
         if (r >= 0)
                 r = build_clients(a, next.config, &next, &err);
+        if (r >= 0)
+                r = open_receivers(a, next.jobs, next.n_jobs, a->jobs, a->n_jobs, &err);
         if (r < 0) {
                 sl_cfg_error_format(&err, msg, size);
                 next_config_free(&next);
@@ -993,6 +1271,7 @@ static void finish_reload(struct sl_agent *a) {
         if (held_bytes(a))
                 sl_log_warn("reload: the old clients could not send everything in time; it is read again",
                             "held_bytes=%" PRIu64, held_bytes(a));
+        hand_over_receivers(a, next.jobs, next.n_jobs);
         clients_free(a->clients, a->n_clients);
         a->config = next.config;
         next.config = NULL;
@@ -1038,6 +1317,7 @@ static void finish_reload(struct sl_agent *a) {
         a->last_reload_ok_wall_ns = sl_wall_ns();
         sl_log_info("reloaded", "jobs=%zu clients=%zu files=%zu", a->n_jobs, a->n_clients,
                     sl_tailer_active_files(a->tailer));
+        log_receivers(a);
 }
 
 static unsigned on_http_reload(void *userdata, struct sl_buf *out) {
@@ -1571,6 +1851,7 @@ static void render_metrics(void *userdata, struct sl_buf *out) {
         }
         metric1(&w, "sluice_buffered_bytes", "gauge", "Bytes of log lines held in memory for Loki.",
                 held_bytes(a));
+        render_receiver_metrics(a, &w);
         metric1(&w, "sluice_positions_saves_total", "counter", "Positions file writes.",
                 a->positions_saves);
         metric1(&w, "sluice_config_reload_success", "gauge", "1 unless the last reload was refused.",
@@ -1649,8 +1930,10 @@ static int setup_signals(struct sl_agent *a, struct sl_cfg_error *err) {
 }
 
 static void jobs_free(struct job *jobs, size_t n_jobs) {
-        for (size_t i = 0; i < n_jobs; i++)
+        for (size_t i = 0; i < n_jobs; i++) {
+                sl_push_server_free(jobs[i].receiver);
                 sl_pipeline_free(jobs[i].pipeline);
+        }
         free(jobs);
 }
 
@@ -1890,6 +2173,9 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
                         return r;
         }
         take_jobs_and_clients(a, &a->next);
+        r = open_receivers(a, a->jobs, a->n_jobs, NULL, 0, err);
+        if (r < 0)
+                return r;
         r = setup_signals(a, err);
         if (r < 0)
                 return r;
@@ -1958,6 +2244,7 @@ int sl_agent_run(struct sl_agent *a) {
                 sl_log_info("sluice started", "version=%s files=%zu clients=%zu", SL_VERSION,
                             sl_tailer_active_files(a->tailer), a->n_clients);
 
+        log_receivers(a);
         while (!sl_loop_stopped(a->loop)) {
                 r = sl_loop_run_once(a->loop, SL_TIME_INFINITY);
                 if (r < 0) {
@@ -2004,6 +2291,11 @@ void sl_agent_free(struct sl_agent *a) {
         if (!a)
                 return;
         sl_http_server_free(a->http);
+        /* The receivers go first: pushes still waiting are answered 503. */
+        for (size_t i = 0; i < a->n_jobs; i++)
+                sl_push_server_free(TAKE_PTR(a->jobs[i].receiver));
+        for (size_t i = 0; i < a->next.n_jobs; i++)
+                sl_push_server_free(TAKE_PTR(a->next.jobs[i].receiver));
         clients_free(a->clients, a->n_clients);
         clients_free(a->next.clients, a->next.n_clients);
         /* The tailer's files borrow discovery's targets: tailer first. */

@@ -334,6 +334,24 @@ static void discovery(struct sl_buf *b, const struct sl_discovery_config *dc) {
         }
 }
 
+/* loki_push_api or otlp_logs, under a job. */
+static void receiver(struct sl_buf *b, const struct sl_scrape_config *sc) {
+        const struct sl_receiver_config *rc = &sc->receiver;
+
+        indent(b, 4);
+        sl_buf_printf(b, "%s:\n", sc->source == SL_SOURCE_OTLP ? "otlp_logs" : "loki_push_api");
+        indent(b, 6);
+        sl_buf_printf(b, "server:\n");
+        kv_str(b, 8, "http_listen_address", rc->listen_address);
+        kv_u64(b, 8, "http_listen_port", rc->listen_port);
+        kv_u64(b, 8, "http_listen_conn_limit", rc->max_connections);
+        labels(b, 6, "labels", rc->labels, rc->n_labels, NULL);
+        kv_bool(b, 6, "use_incoming_timestamp", rc->use_incoming_timestamp);
+        kv_u64(b, 6, "max_body_size", rc->max_body_size);
+        kv_u64(b, 6, "max_entries_per_push", rc->max_entries);
+        kv_duration(b, 6, "ack_timeout", rc->ack_timeout_ns);
+}
+
 void sl_config_print(const struct sl_config *c, struct sl_buf *b) {
         sl_buf_printf(b, "# effective configuration of %s: defaults filled in, secrets hidden\n",
                       c->file);
@@ -362,8 +380,12 @@ void sl_config_print(const struct sl_config *c, struct sl_buf *b) {
                 sl_buf_printf(b, "- job_name: ");
                 scalar(b, sc->job_name);
                 sl_buf_putc(b, '\n');
-                indent(b, 4);
-                sl_buf_printf(b, "static_configs:%s\n", sc->n_static_configs ? "" : " []");
+                if (sc->source != SL_SOURCE_FILES)
+                        receiver(b, sc);
+                else {
+                        indent(b, 4);
+                        sl_buf_printf(b, "static_configs:%s\n", sc->n_static_configs ? "" : " []");
+                }
                 for (size_t j = 0; j < sc->n_static_configs; j++) {
                         const struct sl_static_config *st = &sc->static_configs[j];
 

@@ -48,6 +48,10 @@
 #define DEFAULT_READLINE_BURST 10000
 #define DEFAULT_READLINE_RATE_DROP true
 #define DEFAULT_PIPELINES_DIR "/etc/sluice/pipelines"
+#define DEFAULT_RECEIVER_CONNECTIONS 64
+#define DEFAULT_RECEIVER_BODY_SIZE (16ULL << 20)
+#define DEFAULT_RECEIVER_ENTRIES 100000
+#define DEFAULT_RECEIVER_ACK_TIMEOUT_NS (10 * NS_PER_SEC)
 
 #define NS_PER_MSEC 1000000ULL
 #define NS_PER_SEC 1000000000ULL
@@ -143,6 +147,8 @@ void sl_config_free(struct sl_config *config) {
                         labels_free(sc->static_configs[j].labels, sc->static_configs[j].n_labels);
                 }
                 free(sc->static_configs);
+                free(sc->receiver.listen_address);
+                labels_free(sc->receiver.labels, sc->receiver.n_labels);
                 free(sc->pipeline_file);
                 free(sc->pipeline_name);
                 sl_discovery_config_free(sc->discovery);
@@ -1326,6 +1332,103 @@ static int check_encoding(const struct sl_yaml_node *node, const char *key,
 }
 
 /* Reads item @idx of the scrape_configs sequence @jobs. */
+/* loki_push_api (Promtail's) or otlp_logs (sluice's, the same shape): a
+ * server block of Promtail's server keys (address, port and connection
+ * limit read), labels, use_incoming_timestamp, and sluice's limits. */
+static int read_receiver(struct sl_config *c, struct sl_receiver_config *rc,
+                         const struct sl_yaml_node *node, const char *path, bool otlp,
+                         struct sl_cfg_error *err) {
+        const struct sl_yaml_node *server = sl_yaml_get(node, "server");
+        int64_t port = 0, conns = 0, entries = DEFAULT_RECEIVER_ENTRIES;
+        char key[KEY_MAX];
+        char *unused = NULL;
+        int r;
+
+        rc->listen_address = sl_xstrdup(DEFAULT_LISTEN_ADDRESS);
+        rc->max_connections = DEFAULT_RECEIVER_CONNECTIONS;
+        rc->use_incoming_timestamp = otlp;
+        rc->max_body_size = DEFAULT_RECEIVER_BODY_SIZE;
+        rc->max_entries = DEFAULT_RECEIVER_ENTRIES;
+        rc->ack_timeout_ns = DEFAULT_RECEIVER_ACK_TIMEOUT_NS;
+
+        r = sl_keys_check(node, path, sl_keys_push_target, c, err);
+        if (r < 0)
+                return r;
+        r = sl_keys_check(server, kp(key, "%s.server", path), sl_keys_push_server, c, err);
+        if (r < 0)
+                return r;
+        r = read_string(sl_yaml_get(server, "http_listen_address"),
+                        kp(key, "%s.server.http_listen_address", path), true, &rc->listen_address,
+                        err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_int(sl_yaml_get(server, "http_listen_port"),
+                           kp(key, "%s.server.http_listen_port", path), 0, 65535, &port, err);
+        if (r < 0)
+                return r;
+        rc->listen_port = (unsigned)port;
+        r = sl_yaml_as_int(sl_yaml_get(server, "http_listen_conn_limit"),
+                           kp(key, "%s.server.http_listen_conn_limit", path), 0, 65536, &conns,
+                           err);
+        if (r < 0)
+                return r;
+        /* Promtail's 0 is "no limit": sluice keeps its default cap then. */
+        if (conns > 0)
+                rc->max_connections = (unsigned)conns;
+        r = read_labels(sl_yaml_get(node, "labels"), kp(key, "%s.labels", path), NULL,
+                        &rc->labels, &rc->n_labels, &unused, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_bool(sl_yaml_get(node, "use_incoming_timestamp"),
+                            kp(key, "%s.use_incoming_timestamp", path),
+                            &rc->use_incoming_timestamp, err);
+        if (r < 0)
+                return r;
+        r = read_size(sl_yaml_get(node, "max_body_size"), kp(key, "%s.max_body_size", path),
+                      false, &rc->max_body_size, err);
+        if (r < 0)
+                return r;
+        r = sl_yaml_as_int(sl_yaml_get(node, "max_entries_per_push"),
+                           kp(key, "%s.max_entries_per_push", path), 1, INT32_MAX, &entries, err);
+        if (r < 0)
+                return r;
+        rc->max_entries = (uint64_t)entries;
+        return read_duration(sl_yaml_get(node, "ack_timeout"), kp(key, "%s.ack_timeout", path),
+                             false, &rc->ack_timeout_ns, err);
+}
+
+/* Which source the job reads: exactly one of static_configs, loki_push_api
+ * and otlp_logs. */
+static int read_source(struct sl_config *c, struct sl_scrape_config *sc,
+                       const struct sl_yaml_node *node, const char *path,
+                       struct sl_cfg_error *err) {
+        static const char *const names[] = { "static_configs", "loki_push_api", "otlp_logs" };
+        const struct sl_yaml_node *given[3];
+        const char *first = NULL;
+        char key[KEY_MAX];
+        int which = -1;
+
+        for (int i = 0; i < 3; i++) {
+                given[i] = sl_yaml_get(node, names[i]);
+                if (absent(given[i]))
+                        continue;
+                if (first)
+                        return sl_cfg_error_set(err, key_of(node, names[i]),
+                                                kp(key, "%s.%s", path, names[i]),
+                                                "a job reads one source: %s and %s are both "
+                                                "given; make them two jobs", first, names[i]);
+                first = names[i];
+                which = i;
+        }
+        if (which <= 0) {
+                sc->source = SL_SOURCE_FILES;
+                return 0;
+        }
+        sc->source = which == 1 ? SL_SOURCE_LOKI_PUSH : SL_SOURCE_OTLP;
+        return read_receiver(c, &sc->receiver, given[which], kp(key, "%s.%s", path, names[which]),
+                             which == 2, err);
+}
+
 static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jobs, size_t idx,
                               struct sl_cfg_error *err) {
         struct sl_scrape_config *sc = &c->scrape_configs[idx];
@@ -1370,17 +1473,37 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
         r = sl_discovery_config_read(node, path, &sc->discovery, err);
         if (r < 0)
                 return r;
+        r = read_source(c, sc, node, path, err);
+        if (r < 0)
+                return r;
+        if (sc->source != SL_SOURCE_FILES && sc->discovery) {
+                const char *what = sc->discovery->n_docker ? "docker_sd_configs"
+                                   : sc->discovery->n_kube ? "kubernetes_sd_configs"
+                                   : sc->discovery->n_relabel ? "relabel_configs" : NULL;
+                if (what && strcmp(what, "relabel_configs") == 0)
+                        return sl_cfg_error_set(err, key_of(node, what), kp(key, "%s.%s", path, what),
+                                                "relabel_configs on a push receiver is not supported "
+                                                "yet: set labels with the receiver's labels or with "
+                                                "pipeline stages (see README, \"Push receivers\")");
+                if (what)
+                        return sl_cfg_error_set(err, key_of(node, what), kp(key, "%s.%s", path, what),
+                                                "a job reads one source: %s and a push receiver are "
+                                                "both given; make them two jobs", what);
+        }
         list = sl_yaml_get(node, "static_configs");
         r = sl_yaml_expect(list, SL_YAML_SEQ, kp(key, "%s.static_configs", path), err);
         if (r < 0)
                 return r;
-        if ((absent(list) || list->count == 0) &&
-            !(sc->discovery && (sc->discovery->n_docker || sc->discovery->n_kube)))
+        if (sc->source != SL_SOURCE_FILES)
+                list = NULL;
+        else if ((absent(list) || list->count == 0) &&
+                 !(sc->discovery && (sc->discovery->n_docker || sc->discovery->n_kube)))
                 return sl_cfg_error_set(err, absent(list) ? node : list, key,
                                         "static_configs is required (or docker_sd_configs, "
                                         "kubernetes_sd_configs): at least one "
-                                        "- labels: {__path__: GLOB} naming the files to read");
-        if (!absent(list) && list->count > 0) {
+                                        "- labels: {__path__: GLOB} naming the files to read "
+                                        "(or loki_push_api, or otlp_logs, to receive pushes)");
+        if (list && !absent(list) && list->count > 0) {
                 sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
                 sc->n_static_configs = list->count;
         }

@@ -155,8 +155,35 @@ struct sl_static_config {
 
 struct sl_discovery_config;
 
+/* What a scrape config reads from: files (static_configs), or pushes it
+ * listens for. */
+enum sl_source_kind {
+        SL_SOURCE_FILES,        /* static_configs */
+        SL_SOURCE_LOKI_PUSH,    /* loki_push_api (Promtail's) */
+        SL_SOURCE_OTLP,         /* otlp_logs (sluice's): OTLP/HTTP logs */
+};
+
+/* loki_push_api or otlp_logs: a server of its own, labels, limits. */
+struct sl_receiver_config {
+        char *listen_address;          /* owned; server.http_listen_address, default "0.0.0.0" */
+        unsigned listen_port;          /* server.http_listen_port; 0 (Promtail's default):
+                                        * a free port, logged at start-up */
+        unsigned max_connections;      /* server.http_listen_conn_limit; default 64 */
+        struct sl_label_pair *labels;  /* owned; labels: set on every entry (over the pushed ones) */
+        size_t n_labels;
+        bool use_incoming_timestamp;   /* keep the pushed timestamps; default false for
+                                        * loki_push_api (Promtail's), true for otlp_logs */
+        uint64_t max_body_size;        /* bytes of a request body, as sent and decompressed;
+                                        * default 16 MiB (sluice's key) */
+        uint64_t max_entries;          /* entries per push, default 100000 (sluice's key) */
+        uint64_t ack_timeout_ns;       /* answer 503 when Loki has not acknowledged a push's
+                                        * entries this long after it arrived; default 10s */
+};
+
 struct sl_scrape_config {
         char *job_name;                        /* owned; also the "job" label unless set */
+        enum sl_source_kind source;            /* static_configs, loki_push_api or otlp_logs */
+        struct sl_receiver_config receiver;    /* loki_push_api / otlp_logs; else zero */
         struct sl_static_config *static_configs; /* owned */
         size_t n_static_configs;
         const struct sl_yaml_node *pipeline_stages; /* borrowed from a doc the config owns; may be NULL */

@@ -135,6 +135,33 @@ const struct sl_key_rule sl_keys_server[] = {
         END,
 };
 
+/* loki_push_api's server block: Promtail builds a whole server from it, so
+ * every server key is accepted; sluice reads where to listen and the
+ * connection limit. */
+const struct sl_key_rule sl_keys_push_server[] = {
+        READ("http_listen_address"),
+        READ("http_listen_port"),
+        READ("http_listen_conn_limit"),
+        IGNORE("disable", SL_KEY_BOOL, "a push receiver always listens"),
+        IGNORE("log_level", SL_KEY_STRING, "push receivers log through sluice's own log"),
+        IGNORE("log_format", SL_KEY_STRING, "push receivers log through sluice's own log"),
+        IGNORE("graceful_shutdown_timeout", SL_KEY_DURATION,
+               "push receivers stop within the top-level server.graceful_shutdown_timeout"),
+        IGNORE_IF("register_instrumentation", SL_KEY_BOOL, "true",
+                  "push receivers serve no /metrics: sluice's own server does"),
+        { .name = NULL, .keys = sl_keys_server }, /* then the server block's rules */
+};
+
+const struct sl_key_rule sl_keys_push_target[] = {
+        READ("server"),
+        READ("labels"),
+        READ("use_incoming_timestamp"),
+        READ("max_body_size"),        /* sluice's own */
+        READ("max_entries_per_push"), /* sluice's own */
+        READ("ack_timeout"),          /* sluice's own */
+        END,
+};
+
 const struct sl_key_rule sl_keys_positions[] = {
         READ("filename"),
         READ("sync_period"),
@@ -229,7 +256,7 @@ const struct sl_key_rule sl_keys_scrape[] = {
         READ("encoding"),
         REFUSE("syslog", "the syslog receiver (syslog)",
                "have rsyslog or syslog-ng write files for sluice to read"),
-        REFUSE("loki_push_api", "the Loki push API receiver (loki_push_api)", NULL),
+        READ("loki_push_api"),
         REFUSE("windows_events", "the Windows event log source (windows_events)", NULL),
         REFUSE("gcplog", "the Google Cloud Platform logs source (gcplog)", NULL),
         REFUSE("azure_event_hubs", "the Azure Event Hubs source (azure_event_hubs)", NULL),
@@ -265,6 +292,7 @@ const struct sl_key_rule sl_keys_scrape[] = {
         REFUSE("triton_sd_configs", "Triton target discovery (triton_sd_configs)",
                FILES_ONLY),
         READ("pipeline"), /* sluice's own: a file of the pipelines directory */
+        READ("otlp_logs"), /* sluice's own: OTLP/HTTP logs, shaped as loki_push_api */
         END,
 };
 
@@ -518,8 +546,23 @@ static bool sets_nothing(const struct sl_yaml_node *node) {
         return true;
 }
 
+/* The rule after @r in its table, going on into the table a terminator's
+ * @keys names (a table that extends another); NULL past the end. */
+static const struct sl_key_rule *next_rule(const struct sl_key_rule *r) {
+        r++;
+        while (r && !r->name)
+                r = r->keys;
+        return r;
+}
+
+static const struct sl_key_rule *first_rule(const struct sl_key_rule *rules) {
+        while (rules && !rules->name)
+                rules = rules->keys;
+        return rules;
+}
+
 static const struct sl_key_rule *find_rule(const struct sl_key_rule *rules, const char *name) {
-        for (const struct sl_key_rule *r = rules; r && r->name; r++)
+        for (const struct sl_key_rule *r = first_rule(rules); r; r = next_rule(r))
                 if (strcmp(r->name, name) == 0)
                         return r;
         return NULL;
@@ -596,7 +639,8 @@ static int check_map(const struct sl_yaml_node *node, const char *path,
         char key[KEY_MAX];
         int r;
 
-        for (const struct sl_key_rule *rule = rules; rule->name && n < NAMES_MAX; rule++)
+        for (const struct sl_key_rule *rule = first_rule(rules); rule && n < NAMES_MAX;
+             rule = next_rule(rule))
                 names[n++] = rule->name;
         names[n] = NULL;
         r = sl_yaml_map_check(node, path, names, err);

@@ -73,6 +73,10 @@ extern const struct sl_key_rule sl_keys_global[];
 extern const struct sl_key_rule sl_keys_file_watch[];
 extern const struct sl_key_rule sl_keys_server[];
 extern const struct sl_key_rule sl_keys_positions[];
+/* loki_push_api (and sluice's otlp_logs) and its server block; a table
+ * whose terminator has @keys goes on with that table. */
+extern const struct sl_key_rule sl_keys_push_target[];
+extern const struct sl_key_rule sl_keys_push_server[];
 extern const struct sl_key_rule sl_keys_client[];
 extern const struct sl_key_rule sl_keys_backoff[];
 extern const struct sl_key_rule sl_keys_basic_auth[];

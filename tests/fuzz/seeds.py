@@ -106,6 +106,78 @@ def add(labels, meta, line, ts):
     return bytes(b)
 
 
+def pb_varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def pb(field, value):
+    """One protobuf field: an int is a varint, bytes length-delimited, a
+    ('fixed64', n) pair eight bytes."""
+    if isinstance(value, tuple):
+        return pb_varint(field << 3 | 1) + struct.pack('<Q', value[1])
+    if isinstance(value, int):
+        return pb_varint(field << 3) + pb_varint(value & (2 ** 64 - 1))
+    return pb_varint(field << 3 | 2) + pb_varint(len(value)) + value
+
+
+def loki_push_request():
+    """A Loki PushRequest (before snappy): two streams, a timestamp, metadata."""
+    def entry(sec, nanos, line, md=()):
+        e = pb(1, pb(1, sec) + pb(2, nanos)) + pb(2, line)
+        for n, v in md:
+            e += pb(3, pb(1, n) + pb(2, v))
+        return e
+    s1 = pb(1, b'{app="api", env="prod"}') + pb(2, entry(1700000000, 1, b'first', [(b'trace_id', b't1')])) + \
+        pb(2, entry(1700000001, 2, b'second'))
+    s2 = pb(1, b'{app="web"}') + pb(2, entry(1700000002, 0, b'{"level":"info"}'))
+    return pb(1, s1) + pb(1, s2)
+
+
+def otlp_any(v):
+    if isinstance(v, bool):
+        return pb(2, int(v))
+    if isinstance(v, int):
+        return pb(3, v)
+    if isinstance(v, float):
+        return pb_varint(4 << 3 | 1) + struct.pack('<d', v)
+    if isinstance(v, dict):
+        return pb(6, b''.join(pb(1, otlp_kv(k, x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return pb(5, b''.join(pb(1, otlp_any(x)) for x in v))
+    return pb(1, v if isinstance(v, bytes) else v.encode())
+
+
+def otlp_kv(k, v):
+    return pb(1, k.encode()) + pb(2, otlp_any(v))
+
+
+def otlp_request():
+    """An ExportLogsServiceRequest: index and other resource attributes, a
+    scope, records with every field and bodies of each kind."""
+    res = b''.join(pb(1, otlp_kv(k, v)) for k, v in
+                   [('service.name', 'checkout'), ('k8s.pod.name', 'checkout-1'), ('host.name', 'n1'),
+                    ('deploy', {'env': 'prod', 'zone': {'id': 3}})])
+    scope = pb(1, b'app.logger') + pb(2, b'1.0') + pb(3, otlp_kv('scope.attr', True))
+    recs = b''
+    for body, sev in [('boom', 17), ({'b': 1.5, 'a': [1, 'x', None or 'y']}, 9), (b'\x00\xff', 0), (3, 25)]:
+        lr = pb(1, ('fixed64', 1700000000000000001)) + pb(2, sev) + pb(3, b'ERROR') + \
+            pb(5, otlp_any(body)) + pb(6, otlp_kv('http.status', 503)) + pb(7, 2) + \
+            pb_varint(8 << 3 | 5) + struct.pack('<I', 1) + pb(9, bytes(range(1, 17))) + \
+            pb(10, bytes(range(1, 9))) + pb(11, ('fixed64', 1700000000000000002))
+        recs += pb(2, lr)
+    rl = pb(1, res) + pb(2, pb(1, scope) + recs)
+    rl2 = pb(2, pb(2, pb(5, otlp_any('no resource'))))
+    return pb(1, rl) + pb(1, rl2)
+
+
 def targets():
     t = {}
     stage_tests = [unit('stages', f) for f in sorted(os.listdir(unit('stages')))
@@ -210,6 +282,22 @@ def targets():
         push_seed([add([], [], b'no labels', 5), add([(b'__path__', b'/x')], [], b'internal only', 6),
                    add([(b'job', b'x')], [], b'y' * 400, 0), b'\x04']),
     ]
+    push_lits = literals(unit('receive', 'test-push-request.c'))
+    loki_json = [l for l in push_lits if b'"streams"' in l]
+    label_texts = [l for l in push_lits if l.startswith(b'{') and b'"streams"' not in l] + \
+        [l for l in push_lits if l.startswith(b' {') or l.startswith(b'up{')]
+    t['push-request'] = [b'\x02' + j for j in loki_json] + [b'\x03' + j for j in loki_json[:8]] + \
+        [b'\x0a' + j for j in loki_json[:8]] + \
+        [b'\x01' + loki_push_request(), b'\x09' + loki_push_request(), b'\x00' + loki_push_request()] + \
+        [b'\x04application/json; charset=utf-8\n\n' + loki_json[0],
+         b'\x04application/x-protobuf\nsnappy\n' + loki_push_request()] + \
+        [b'\x05one\r\n\ntwo\n\r\n{"json": 1}\r\r\nlast', b'\x06a\nb\n', b'\x0d1\n2\n3\n4'] + \
+        [b'\x07' + l for l in label_texts]
+
+    otlp_lits = literals(unit('receive', 'test-otlp.c'))
+    otlp_json = [l for l in otlp_lits if b'resourceLogs' in l]
+    t['otlp'] = [b'\x01' + j for j in otlp_json] + [b'\x03' + j for j in otlp_json[:6]] + \
+        [b'\x00' + otlp_request(), b'\x02' + otlp_request(), b'\x04' + otlp_request(), b'\x00']
     return t
 
 

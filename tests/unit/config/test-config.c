@@ -536,6 +536,80 @@ START_TEST(test_pipelines_dir_next_to_config) {
 }
 END_TEST
 
+/* loki_push_api (Promtail's) and otlp_logs (sluice's) with every key read,
+ * and their defaults. */
+START_TEST(test_push_receivers) {
+        _cleanup_(sl_config_freep) struct sl_config *c = load_ok(
+                CLIENT "scrape_configs:\n"
+                "  - job_name: push1\n"
+                "    loki_push_api:\n"
+                "      server:\n"
+                "        http_listen_address: 127.0.0.1\n"
+                "        http_listen_port: 3500\n"
+                "        http_listen_conn_limit: 10\n"
+                "        grpc_listen_port: 3600\n"
+                "      labels:\n"
+                "        pushserver: push1\n"
+                "      use_incoming_timestamp: true\n"
+                "      max_body_size: 1MiB\n"
+                "      max_entries_per_push: 500\n"
+                "      ack_timeout: 2500ms\n"
+                "    pipeline_stages:\n"
+                "      - json: {expressions: {level: level}}\n"
+                "  - job_name: otel\n"
+                "    otlp_logs:\n"
+                "      server: {http_listen_port: 4318}\n"
+                "  - job_name: files\n"
+                "    static_configs:\n"
+                "      - labels: {__path__: /var/log/*.log}\n");
+        const struct sl_receiver_config *rc;
+
+        ck_assert_uint_eq(c->n_scrape_configs, 3);
+        ck_assert_int_eq(c->scrape_configs[0].source, SL_SOURCE_LOKI_PUSH);
+        ck_assert_uint_eq(c->scrape_configs[0].n_static_configs, 0);
+        rc = &c->scrape_configs[0].receiver;
+        ck_assert_str_eq(rc->listen_address, "127.0.0.1");
+        ck_assert_uint_eq(rc->listen_port, 3500);
+        ck_assert_uint_eq(rc->max_connections, 10);
+        ck_assert_uint_eq(rc->n_labels, 1);
+        ck_assert_str_eq(rc->labels[0].name, "pushserver");
+        ck_assert_str_eq(rc->labels[0].value, "push1");
+        ck_assert(rc->use_incoming_timestamp);
+        ck_assert_uint_eq(rc->max_body_size, 1u << 20);
+        ck_assert_uint_eq(rc->max_entries, 500);
+        ck_assert_uint_eq(rc->ack_timeout_ns, 2500 * MSEC);
+        ck_assert_ptr_nonnull(c->scrape_configs[0].pipeline_stages);
+        /* grpc_listen_port: accepted with a warning, as in server. */
+        ck_assert_uint_eq(c->n_warnings, 1);
+        ck_assert_str_eq(c->warnings[0].key, "scrape_configs[0].loki_push_api.server.grpc_listen_port");
+
+        /* The defaults; otlp_logs keeps the pushed timestamps. */
+        ck_assert_int_eq(c->scrape_configs[1].source, SL_SOURCE_OTLP);
+        rc = &c->scrape_configs[1].receiver;
+        ck_assert_str_eq(rc->listen_address, "0.0.0.0");
+        ck_assert_uint_eq(rc->listen_port, 4318);
+        ck_assert_uint_eq(rc->max_connections, 64);
+        ck_assert_uint_eq(rc->n_labels, 0);
+        ck_assert(rc->use_incoming_timestamp);
+        ck_assert_uint_eq(rc->max_body_size, 16u << 20);
+        ck_assert_uint_eq(rc->max_entries, 100000);
+        ck_assert_uint_eq(rc->ack_timeout_ns, 10 * SEC);
+        ck_assert_int_eq(c->scrape_configs[2].source, SL_SOURCE_FILES);
+}
+END_TEST
+
+START_TEST(test_push_receiver_defaults) {
+        _cleanup_(sl_config_freep) struct sl_config *c = load_ok(
+                CLIENT "scrape_configs:\n  - job_name: p\n    loki_push_api: {server: {}}\n");
+        const struct sl_receiver_config *rc = &c->scrape_configs[0].receiver;
+
+        /* Promtail's port 0 is a free port; its timestamps are replaced. */
+        ck_assert_uint_eq(rc->listen_port, 0);
+        ck_assert(!rc->use_incoming_timestamp);
+        ck_assert_uint_eq(rc->max_connections, 64);
+}
+END_TEST
+
 struct error_case {
         const char *name;
         const char *text;
@@ -545,6 +619,30 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
+        /* Push receivers. */
+        { "two sources", CLIENT JOB "    loki_push_api: {server: {http_listen_port: 3500}}\n", 8,
+          "scrape_configs[0].loki_push_api", "a job reads one source: static_configs and "
+          "loki_push_api are both given" },
+        { "push port", CLIENT "scrape_configs:\n  - job_name: p\n    loki_push_api:\n"
+          "      server: {http_listen_port: 70000}\n", 6,
+          "scrape_configs[0].loki_push_api.server.http_listen_port", "65535" },
+        { "push typo", CLIENT "scrape_configs:\n  - job_name: p\n    loki_push_api:\n"
+          "      use_incomming_timestamp: true\n", 6,
+          "scrape_configs[0].loki_push_api.use_incomming_timestamp", "did you mean" },
+        { "push entries", CLIENT "scrape_configs:\n  - job_name: p\n    otlp_logs:\n"
+          "      max_entries_per_push: 0\n", 6,
+          "scrape_configs[0].otlp_logs.max_entries_per_push", "" },
+        { "push server typo", CLIENT "scrape_configs:\n  - job_name: p\n    otlp_logs:\n"
+          "      server: {http_listen_prot: 1}\n", 6,
+          "scrape_configs[0].otlp_logs.server.http_listen_prot", "did you mean" },
+        { "push labels", CLIENT "scrape_configs:\n  - job_name: p\n    loki_push_api:\n"
+          "      labels: {1x: y}\n", 6, "scrape_configs[0].loki_push_api.labels.1x", "" },
+        { "push timeout", CLIENT "scrape_configs:\n  - job_name: p\n    loki_push_api:\n"
+          "      ack_timeout: soon\n", 6, "scrape_configs[0].loki_push_api.ack_timeout",
+          "duration" },
+        { "no source", CLIENT "scrape_configs:\n  - job_name: p\n", 4,
+          "scrape_configs[0].static_configs",
+          "or loki_push_api, or otlp_logs, to receive pushes" },
         { "negative label limit",
           "limits_config:\n  max_label_value_length: -1\n" JOB
           "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
@@ -979,6 +1077,8 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_pipelines_dir_next_to_config);
         tcase_add_test(tc, test_shipped_example);
         tcase_add_test(tc, test_expand_env);
+        tcase_add_test(tc, test_push_receivers);
+        tcase_add_test(tc, test_push_receiver_defaults);
         suite_add_tcase(s, tc);
 
         /* A big config: a timeout with room for a loaded machine and the sanitizers. */

@@ -108,7 +108,9 @@ START_TEST(test_corpus_is_there) {
                 refused += h.expect == EXPECT_REFUSED;
         }
         ck_assert_uint_ge(load, 12);
-        ck_assert_uint_ge(refused, 20);
+        /* One or more per source sluice does not have (journal, syslog,
+         * gelf, kafka, ...): fewer as sources are added. */
+        ck_assert_uint_ge(refused, 15);
 }
 END_TEST
 
@@ -190,6 +192,8 @@ START_TEST(test_readme_lists_every_key) {
                 { "authorization", sl_keys_authorization },
                 { "tls_config", sl_keys_tls },
                 { "scrape_configs", sl_keys_scrape },
+                { "loki_push_api", sl_keys_push_target },
+                { "loki_push_api.server", sl_keys_push_server },
                 { "static_configs", sl_keys_static_config },
                 { "target_config", sl_keys_target },
                 { "limits_config", sl_keys_limits },
