@@ -239,12 +239,24 @@ static uint64_t held_bytes(const struct sl_agent *a) {
         return n;
 }
 
+/* Whether every client has a sealed batch waiting behind the one it is
+ * sending: lines read now could go out no sooner than once those two are
+ * done, so reading ahead would only hold memory. */
+static bool clients_saturated(const struct sl_agent *a) {
+        for (size_t i = 0; i < a->n_clients; i++)
+                if (sl_loki_client_queued(a->clients[i].loki) < 2)
+                        return false;
+        return a->n_clients > 0;
+}
+
 /* Reading is allowed while memory held for Loki stays under the cap: during
- * an outage the files on disk are the buffer. */
+ * an outage the files on disk are the buffer. Below the cap it pauses too
+ * while no client could use more lines (clients_saturated()): a client that
+ * is down or slow still lets the others read on, up to the cap. */
 static bool has_room(const struct sl_agent *a) {
         if (a->opts.dry_run)
                 return true;
-        return held_bytes(a) < a->config->limits.max_buffered_bytes;
+        return held_bytes(a) < a->config->limits.max_buffered_bytes && !clients_saturated(a);
 }
 
 static void arm_batch_timer(struct client *c) {

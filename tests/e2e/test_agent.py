@@ -203,6 +203,39 @@ class AgentTest(unittest.TestCase):
         self.assertIn("Loki refused a batch", log)
         self.assertIn("reason=loki_out_of_order", log)
 
+    def test_reading_waits_while_the_client_has_a_batch_waiting(self):
+        """A slow Loki: reading goes no further ahead than a full batch
+        waiting behind the one being sent (memory held stays near three
+        batches, far below max_buffered_bytes), and every entry arrives."""
+        batchsize = 256 * 1024
+        read_round = 1 << 20  # the agent reads at most this much per loop iteration
+        lines = 16000
+        for c in range(2):
+            with open(self.container_log(("%x" % (c + 3)) * 64), "w") as f:
+                for i in range(c, lines, 2):
+                    rec = harness.pino_record(30, "slow loki %d" % i, T0_MS + i, pad="x" * 400)
+                    f.write(harness.docker_line(json.dumps(rec), ts=(T0_MS + i) * 10**6))
+        written = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(self.logs)
+                      for n in ns)
+        self.assertGreater(written, 8 * 10**6)
+        with harness.Receiver(BUILD, self.tmp, count_only=True, delay_ms=50) as rx:
+            self.write_config(rx, extra_client={"batchsize": batchsize, "batchwait": "1s"})
+            with self.sluice() as agent:
+                agent.wait_metrics()
+                held = []
+
+                def all_arrived():
+                    held.append(int(agent.metric("sluice_buffered_bytes") or 0))
+                    return rx.stats()["entries"] >= lines
+                harness.wait_until(all_arrived, 120, "%d entries" % lines,
+                                   lambda: "%s; held %r" % (rx.stats(), held[-5:]))
+                self.assertEqual(agent.stop(), 0, agent.log()[-2000:])
+            self.assertEqual(rx.stats()["entries"], lines)
+        # In flight, waiting and open batches (each at most a line over
+        # batchsize), plus what one read round adds before it stops.
+        self.assertGreater(max(held), 0)
+        self.assertLessEqual(max(held), 3 * (batchsize + 1024) + read_round, held)
+
     def test_restart_resumes_from_positions(self):
         """SIGTERM saves positions; a restart ships only what was written since."""
         path = self.container_log("d" * 64)
