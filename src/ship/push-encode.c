@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <snappy-c.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/time-util.h"
 #include "base/xalloc.h"
@@ -26,12 +27,30 @@ struct sl_push_encoder {
         Logproto__LabelPairAdapter **pair_ptrs; /* owned scratch: each entry lists a slice */
         size_t cap_pairs;                       /* items allocated in pairs */
         size_t cap_pair_ptrs;                   /* items allocated in pair_ptrs */
-        struct sl_buf packed;                   /* owned: the serialized request, capped */
+        size_t max_packed;                      /* cap on the serialized request */
+        struct block_sink *sink;                /* owned scratch: the block being compressed */
+};
+
+/* Snappy compresses its input in blocks of 64 KiB, each on its own (a copy
+ * refers to bytes of its block only), after a varint of the whole length:
+ * compressing block by block and joining the results, less each block's own
+ * length varint, gives the body snappy_compress() gives for the whole
+ * message, without holding the message. */
+#define SNAPPY_BLOCK (64u * 1024u)
+
+/* A protobuf-c output that compresses what it is given, block by block,
+ * onto the end of @out. */
+struct block_sink {
+        ProtobufCBuffer base;      /* protobuf-c appends through this */
+        struct sl_buf *out;        /* borrowed: the body; room reserved up front */
+        size_t len;                /* bytes in block */
+        int err;                   /* first failure (-EIO), 0 if none */
+        char block[SNAPPY_BLOCK];  /* the block being filled */
 };
 
 struct sl_push_encoder *sl_push_encoder_new(size_t max_packed) {
         struct sl_push_encoder *enc = sl_xnew(struct sl_push_encoder);
-        sl_buf_init(&enc->packed, max_packed ? max_packed : DEFAULT_MAX_PACKED);
+        enc->max_packed = max_packed ? max_packed : DEFAULT_MAX_PACKED;
         return enc;
 }
 
@@ -45,7 +64,7 @@ void sl_push_encoder_free(struct sl_push_encoder *enc) {
         free(enc->stamps);
         free(enc->pairs);
         free(enc->pair_ptrs);
-        sl_buf_release(&enc->packed);
+        free(enc->sink);
         free(enc);
 }
 
@@ -131,10 +150,65 @@ static void build_request(struct sl_push_encoder *enc, const struct sl_batch *ba
         req->streams = si ? enc->stream_ptrs : NULL;
 }
 
+/* Compresses the block held by @k onto the end of its body. */
+static void flush_block(struct block_sink *k) {
+        struct sl_buf *out = k->out;
+        size_t skip = k->len < 128 ? 1 : k->len < 16384 ? 2 : 3; /* the block's varint */
+        size_t room = out->size - out->len - 1, n = room + skip;
+        char keep[3], *at;
+
+        if (k->len == 0 || k->err)
+                return;
+        /* Compressed over the last bytes written, which are put back over
+         * the block's own varint: the output is not copied. The body starts
+         * with the whole length's varint, at least as long as a block's. */
+        at = out->data + out->len - skip;
+        memcpy(keep, at, skip);
+        if (snappy_compress(k->block, k->len, at, &n) != SNAPPY_OK || n < skip) {
+                k->err = -EIO;
+                return;
+        }
+        memcpy(at, keep, skip);
+        out->len += n - skip;
+        k->len = 0;
+}
+
+static void sink_append(ProtobufCBuffer *buffer, size_t len, const uint8_t *data) {
+        struct block_sink *k = (struct block_sink *)buffer;
+
+        while (len > 0 && !k->err) {
+                size_t n = SL_MIN(len, SNAPPY_BLOCK - k->len);
+
+                memcpy(k->block + k->len, data, n);
+                k->len += n;
+                data += n;
+                len -= n;
+                if (k->len == SNAPPY_BLOCK)
+                        flush_block(k);
+        }
+}
+
+/* Appends @v as a varint to @out (room reserved). */
+static void put_varint(struct sl_buf *out, uint64_t v) {
+        do {
+                out->data[out->len++] = (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+                v >>= 7;
+        } while (v);
+}
+
+/* The most bytes snappy may make of @n bytes compressed block by block. */
+static size_t compressed_bound(size_t n) {
+        size_t full = n / SNAPPY_BLOCK, rest = n % SNAPPY_BLOCK;
+
+        return 10 + full * snappy_max_compressed_length(SNAPPY_BLOCK) +
+               (rest ? snappy_max_compressed_length(rest) : 0);
+}
+
 int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_batch *batch,
                                  size_t first, size_t count, struct sl_buf *out) {
         Logproto__PushRequest req;
-        size_t packed_len, compressed_len, n = sl_batch_entries(batch);
+        size_t packed_len, n = sl_batch_entries(batch);
+        struct block_sink *k;
         int r;
 
         sl_buf_reset(out);
@@ -145,21 +219,26 @@ int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_ba
         build_request(enc, batch, first, count, &req);
 
         packed_len = logproto__push_request__get_packed_size(&req);
-        sl_buf_reset(&enc->packed);
-        r = sl_buf_reserve(&enc->packed, packed_len);
+        if (packed_len > enc->max_packed)
+                return -ENOBUFS;
+        r = sl_buf_reserve(out, compressed_bound(packed_len));
         if (r < 0)
                 return r;
-        enc->packed.len = logproto__push_request__pack(&req, (uint8_t *)enc->packed.data);
-        enc->packed.data[enc->packed.len] = '\0';
+        put_varint(out, packed_len);
 
-        compressed_len = snappy_max_compressed_length(enc->packed.len);
-        r = sl_buf_reserve(out, compressed_len);
-        if (r < 0)
-                return r;
-        if (snappy_compress(enc->packed.data, enc->packed.len, out->data, &compressed_len) !=
-            SNAPPY_OK)
-                return -EIO;
-        out->len = compressed_len;
+        if (!enc->sink)
+                enc->sink = sl_xmalloc(sizeof(*enc->sink));
+        k = enc->sink;
+        k->base.append = sink_append;
+        k->out = out;
+        k->len = 0;
+        k->err = 0;
+        logproto__push_request__pack_to_buffer(&req, &k->base);
+        flush_block(k);
+        if (k->err < 0) {
+                sl_buf_reset(out);
+                return k->err;
+        }
         out->data[out->len] = '\0';
         return 0;
 }

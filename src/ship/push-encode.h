@@ -8,8 +8,12 @@
  * Streams without entries are left out. A batch can also be encoded in
  * parts, by ranges of its entries (to split a body Loki found too large).
  *
- * Owns: scratch arrays for the message structs and the serialized message,
- * reused from call to call, so a warm encoder does not allocate.
+ * The serialized message is never held whole: protobuf-c hands it out in
+ * pieces, which are compressed 64 KiB at a time (snappy's own block size,
+ * so the body is the one snappy_compress() makes of the whole message).
+ *
+ * Owns: scratch arrays for the message structs and the 64 KiB block being
+ * compressed, reused from call to call, so a warm encoder does not allocate.
  * Borrows: the batch, only during a call.
  *
  * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() or

@@ -323,6 +323,75 @@ START_TEST(test_ranges) {
 }
 END_TEST
 
+/* The body is compressed 64 KiB at a time without holding the serialized
+ * message: it must still be exactly what snappy makes of the whole message
+ * at once (Loki reads either; equal bytes show no block boundary was
+ * mishandled). Lines of several sizes, from one byte to past a block, so
+ * that boundaries fall inside lines, labels, metadata and timestamps. */
+START_TEST(test_blocks_equal_whole_message) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *enc = sl_push_encoder_new(0);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        static const size_t sizes[] = { 1, 127, 128, 500, 16383, 16384, 65535, 65536, 65537,
+                                        200000 };
+        static char text[200100];
+        Logproto__PushRequest *req;
+        struct sl_buf out;
+        struct sl_entry e;
+        size_t raw_len, whole_len;
+        char *raw, *whole, job[8];
+        unsigned seed = 7;
+
+        for (size_t i = 0; i < sizeof(text) - 1; i++) {
+                seed = seed * 1103515245u + 12345u;
+                /* Some runs repeat (copies), some do not (literals). */
+                text[i] = (char)(i % 3000 < 1500 ? 'a' + (seed >> 16) % 26 : 'a' + i % 7);
+        }
+        sl_entry_init(&e);
+        for (int round = 0; round < 3; round++)
+                for (size_t i = 0; i < SL_ARRAY_SIZE(sizes); i++) {
+                        sl_entry_reset(&e);
+                        snprintf(job, sizeof(job), "j%zu", i % 3);
+                        e.ts_ns = 1700000000000000000LL + round * 1000 + (int64_t)i;
+                        e.line = sl_str_from(text + round * 11 + i, sizes[i] + (size_t)round);
+                        sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(job));
+                        if (i % 2)
+                                sl_kvs_set(&e.metadata, SL_STR_LIT("trace_id"),
+                                           sl_str_from(text + i, 32));
+                        ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+                }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_ptr_nonnull(b);
+        sl_buf_init(&out, 64 << 20);
+        for (int pass = 0; pass < 2; pass++) { /* a warm encoder too */
+                ck_assert_int_eq(sl_push_encoder_encode(enc, b, &out), 0);
+                check_round_trip(b, &out);
+        }
+
+        /* The same message packed whole (from the decoded body) and
+         * compressed in one call. */
+        ck_assert_int_eq(snappy_uncompressed_length(out.data, out.len, &raw_len), SNAPPY_OK);
+        ck_assert_uint_gt(raw_len, 4 * 65536);
+        raw = malloc(raw_len);
+        ck_assert_int_eq(snappy_uncompress(out.data, out.len, raw, &raw_len), SNAPPY_OK);
+        req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+        ck_assert_ptr_nonnull(req);
+        ck_assert_uint_eq(logproto__push_request__get_packed_size(req), raw_len);
+        ck_assert_uint_eq(logproto__push_request__pack(req, (uint8_t *)raw), raw_len);
+        whole_len = snappy_max_compressed_length(raw_len);
+        whole = malloc(whole_len);
+        ck_assert_int_eq(snappy_compress(raw, raw_len, whole, &whole_len), SNAPPY_OK);
+        ck_assert_uint_eq(out.len, whole_len);
+        ck_assert_mem_eq(out.data, whole, whole_len);
+        logproto__push_request__free_unpacked(req, NULL);
+        free(whole);
+        free(raw);
+        sl_buf_release(&out);
+}
+END_TEST
+
 static Suite *push_encode_suite(void) {
         Suite *s = suite_create("push-encode");
         TCase *tc = tcase_create("core");
@@ -336,6 +405,7 @@ static Suite *push_encode_suite(void) {
         tcase_add_test(tc, test_empty_batch);
         tcase_add_test(tc, test_errors);
         tcase_add_test(tc, test_ranges);
+        tcase_add_test(tc, test_blocks_equal_whole_message);
         suite_add_tcase(s, tc);
         return s;
 }
