@@ -193,12 +193,38 @@ static void emit(struct sl_tail_file *f, const struct sl_tail_reader *r, struct 
         r->sink(r->userdata, &f->info, line, end_offset);
 }
 
-/* Hands out the complete lines in the buffer, and pieces of a line longer
- * than max_line_size; keeps the partial line (at most max_line_size bytes). */
+/* Storage a file keeps for its partial line between reads: more is given
+ * back once the partial line fits in a quarter of it. */
+#define KEEP_SMALL 4096
+
+/* Puts the file's partial line at the start of the reader's buffer, with
+ * room for @want more bytes after it. Returns 0 or -ENOBUFS. */
+static int stage(struct sl_tail_file *f, const struct sl_tail_reader *r, size_t want) {
+        struct sl_buf *b = r->buf;
+
+        sl_buf_reset(b);
+        if (sl_buf_append(b, f->buf.data, f->buf.len) < 0)
+                return -ENOBUFS;
+        return sl_buf_reserve(b, want);
+}
+
+/* Keeps the @n bytes at @p, the partial line left by a read, in the file's
+ * own buffer, sized to them. */
+static void keep_partial(struct sl_tail_file *f, const char *p, size_t n) {
+        if (f->buf.size > KEEP_SMALL && n < f->buf.size / 4)
+                sl_buf_release(&f->buf);
+        sl_buf_reset(&f->buf);
+        /* Never more than max_line_size bytes: within the cap. */
+        (void)sl_buf_append(&f->buf, p, n);
+}
+
+/* Hands out the complete lines of the reader's buffer (the file's bytes
+ * [read_pos - len, read_pos)), and pieces of a line longer than
+ * max_line_size; keeps the partial line (at most max_line_size bytes). */
 static void split(struct sl_tail_file *f, const struct sl_tail_reader *r) {
-        const char *data = f->buf.data;
-        uint64_t base = f->read_pos - f->buf.len;
-        size_t len = f->buf.len, max = r->max_line_size, pos = 0;
+        const char *data = r->buf->data;
+        size_t len = r->buf->len, max = r->max_line_size, pos = 0;
+        uint64_t base = f->read_pos - len;
 
         while (pos < len) {
                 size_t avail = len - pos, n;
@@ -221,7 +247,7 @@ static void split(struct sl_tail_file *f, const struct sl_tail_reader *r) {
                 emit(f, r, sl_str_from(data + pos, max), f->line_start);
                 pos += max;
         }
-        sl_buf_consume(&f->buf, pos);
+        keep_partial(f, data + pos, len - pos);
 }
 
 /* sl_tail_file_read() for a gzip file: inflates at read_pos. */
@@ -232,11 +258,11 @@ static ssize_t gz_read(struct sl_tail_file *f, size_t max, const struct sl_tail_
 
         if (want == 0 || !sl_tail_file_has_unread(f))
                 return 0;
-        rr = sl_buf_reserve(&f->buf, want);
+        rr = stage(f, r, want);
         if (rr < 0)
                 return rr;
         rr = sl_gz_reader_tell(f->gz) == f->read_pos ? 0 : sl_gz_reader_seek(f->gz, f->read_pos);
-        n = rr < 0 ? rr : sl_gz_reader_read(f->gz, f->buf.data + f->buf.len, want);
+        n = rr < 0 ? rr : sl_gz_reader_read(f->gz, r->buf->data + r->buf->len, want);
         if (n == 0 || n == -ENXIO) {
                 f->size = f->read_pos;
                 return 0;
@@ -249,8 +275,8 @@ static ssize_t gz_read(struct sl_tail_file *f, size_t max, const struct sl_tail_
         }
         if (n < 0)
                 return n == -EBADMSG ? -EIO : n;
-        f->buf.len += (size_t)n;
-        f->buf.data[f->buf.len] = '\0';
+        r->buf->len += (size_t)n;
+        r->buf->data[r->buf->len] = '\0';
         f->read_pos += (uint64_t)n;
         f->size = f->read_pos + 1;
         r->stats->bytes_read += (uint64_t)n;
@@ -271,11 +297,11 @@ ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_ta
                 want = (size_t)unread;
         if (want == 0)
                 return 0;
-        rr = sl_buf_reserve(&f->buf, want);
+        rr = stage(f, r, want);
         if (rr < 0)
                 return rr;
         do
-                n = pread(f->fd, f->buf.data + f->buf.len, want, (off_t)f->read_pos);
+                n = pread(f->fd, r->buf->data + r->buf->len, want, (off_t)f->read_pos);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
@@ -296,8 +322,8 @@ ssize_t sl_tail_file_read(struct sl_tail_file *f, size_t max, const struct sl_ta
                 return -ESTALE;
         }
         f->fp = now;
-        f->buf.len += (size_t)n;
-        f->buf.data[f->buf.len] = '\0';
+        r->buf->len += (size_t)n;
+        r->buf->data[r->buf->len] = '\0';
         f->read_pos += (uint64_t)n;
         r->stats->bytes_read += (uint64_t)n;
         split(f, r);

@@ -5,7 +5,10 @@
  * when to open, refresh, read and release it; this module knows nothing of
  * globs, inotify or positions.
  *
- * Owns: the fd, the read buffer, both path copies.
+ * Owns: the fd, the partial line's buffer, both path copies. Reads go
+ * into a buffer the reader lends (struct sl_tail_reader's buf, one for all
+ * files): a file keeps only its partial line between reads, in storage
+ * sized to it, so an idle file holds no read buffer.
  * Calling sequence: sl_tail_file_open(), sl_tail_file_identify() (is it the
  * file a saved position is about?), sl_tail_file_seek() (where to start),
  * then any number of sl_tail_file_refresh() / sl_tail_file_read(),
@@ -33,10 +36,10 @@
  * still being written (its stream ends before the file does) is read as
  * far as it goes and again once it grows (incomplete).
  *
- * Offsets: read_pos is where the next read starts; the buffer holds the
- * bytes [read_pos - buf.len, read_pos), always less than max_line_size of
- * them between reads (a partial line), and line_start (<= read_pos - buf.len)
- * is the offset just after the last '\n' handed out.
+ * Offsets: read_pos is where the next read starts; buf holds the bytes
+ * [read_pos - buf.len, read_pos), at most max_line_size of them between
+ * reads (a partial line), and line_start (<= read_pos - buf.len) is the
+ * offset just after the last '\n' handed out.
  * Threading: loop thread only.
  */
 #ifndef SL_TAIL_TAIL_FILE_H
@@ -62,7 +65,9 @@ struct sl_tail_file {
         uint64_t line_start;       /* offset after the last '\n' handed out */
         struct sl_fingerprint fp;  /* the file's first bytes as last read (len 0 after
                                     * a truncation, until the next read) */
-        struct sl_buf buf;         /* owned; read but not handed out: a partial line */
+        struct sl_buf buf;         /* owned; read but not handed out: a partial line
+                                    * (storage over 4 KiB is given back once the
+                                    * partial line fits in a quarter of it) */
         struct sl_gz_reader *gz;   /* owned; the uncompressed bytes of a gzip file,
                                     * NULL for a plain one */
         bool incomplete;           /* gzip: the file ended before its stream; what is
@@ -88,6 +93,10 @@ struct sl_tail_file {
 
 /* How sl_tail_file_read() hands out lines. */
 struct sl_tail_reader {
+        struct sl_buf *buf;              /* borrowed: what a read goes into (the file's
+                                          * partial line, then the bytes read); cap at
+                                          * least max_line_size + read_size. Lines
+                                          * handed out point into it */
         size_t read_size;                /* most bytes per read(2) */
         size_t max_line_size;            /* longest piece handed out without '\n' */
         sl_tail_sink_fn sink;            /* receives every line */
@@ -104,7 +113,7 @@ enum sl_tail_file_change {
  * starts with gzip's magic is read uncompressed (see the top). Returns 0
  * with a new file positioned at 0 (info.id and info.target left 0/NULL for
  * the caller), -EINVAL when it is not a regular file, or -errno. @buf_cap is
- * the read buffer's cap: at least max_line_size + read_size. */
+ * the cap of the partial line's buffer: at least max_line_size. */
 int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **ret);
 void sl_tail_file_free(struct sl_tail_file *f);
 /* Whether @path names a compressed file (ends in ".gz"). */

@@ -117,6 +117,9 @@ struct sl_tailer {
                                              * their new glob's target */
         void *retarget_userdata;            /* borrowed, passed to retarget_fn */
         struct sl_tailer_stats stats;       /* counters since new */
+        struct sl_buf read_buf;             /* owned: what a read goes into, for every
+                                             * file in turn (capped at max_line_size +
+                                             * read_size); lines handed out point into it */
 };
 
 struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
@@ -149,6 +152,7 @@ struct sl_tailer *sl_tailer_new(const struct sl_tailer_options *opts,
         sl_tail_map_init(&t->by_id);
         sl_tail_map_init(&t->watches);
         sl_tail_map_init(&t->skipped);
+        sl_buf_init(&t->read_buf, t->opts.max_line_size + t->opts.read_size);
         return t;
 }
 
@@ -176,6 +180,7 @@ void sl_tailer_free(struct sl_tailer *t) {
         for (size_t i = 0; t->suffixes && t->suffixes[i]; i++)
                 free(t->suffixes[i]);
         free(t->suffixes);
+        sl_buf_release(&t->read_buf);
         for (size_t i = 0; i < t->n_files; i++)
                 sl_tail_file_free(t->files[i]);
         free(t->files);
@@ -593,7 +598,7 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         bool resumed = false;
         int r;
 
-        r = sl_tail_file_open(path, t->opts.max_line_size + t->opts.read_size, &f);
+        r = sl_tail_file_open(path, t->opts.max_line_size, &f);
         if (r < 0) {
                 /* Gone between glob and open, or not a regular file: no error. */
                 if (r == -ENOENT || r == -EINVAL)
@@ -987,7 +992,7 @@ static void lost_file(struct sl_tailer *t, const struct sl_position *pos, size_t
  * written that far yet), or -errno. */
 static int member_open(struct sl_tailer *t, struct member *m) {
         ssize_t n;
-        int r = sl_tail_file_open(m->path, t->opts.max_line_size + t->opts.read_size, &m->file);
+        int r = sl_tail_file_open(m->path, t->opts.max_line_size, &m->file);
 
         if (r == -ENOENT || r == -EINVAL)
                 return 0;
@@ -1718,6 +1723,7 @@ static size_t read_block(struct sl_tailer *t, struct sl_tail_file *f, size_t max
 
 size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, void *userdata) {
         const struct sl_tail_reader reader = {
+                .buf = &t->read_buf,
                 .read_size = t->opts.read_size,
                 .max_line_size = t->opts.max_line_size,
                 .sink = sink,

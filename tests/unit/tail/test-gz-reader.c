@@ -265,12 +265,15 @@ START_TEST(tail_file_reads_a_gz_by_uncompressed_offsets)
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *p = NULL, *f = NULL;
         struct sl_tailer_stats stats = { 0 };
         struct lines got = { 0 };
-        const struct sl_tail_reader reader = { .read_size = 5, .max_line_size = 32,
+        struct sl_buf rbuf;
+        const struct sl_tail_reader reader = { .buf = &rbuf, .read_size = 5,
+                                               .max_line_size = 32,
                                                .sink = collect, .userdata = &got,
                                                .stats = &stats };
         size_t gz_len;
         ssize_t n;
 
+        sl_buf_init(&rbuf, 64);
         sl_test_write_file(plain, text, strlen(text));
         gz = gzip_of(text, strlen(text), &gz_len);
         sl_test_write_file(path, gz, gz_len);
@@ -312,6 +315,7 @@ START_TEST(tail_file_reads_a_gz_by_uncompressed_offsets)
                 sl_fingerprint_of("zzz\n", 4, &other);
                 ck_assert_int_eq(sl_tail_file_identify(f, &other), 0);
         }
+        sl_buf_release(&rbuf);
 }
 END_TEST
 
@@ -325,12 +329,15 @@ START_TEST(tail_file_reads_a_growing_gz)
         _cleanup_(sl_tail_file_freep) struct sl_tail_file *f = NULL;
         struct sl_tailer_stats stats = { 0 };
         struct lines got = { .count_only = true };
-        const struct sl_tail_reader reader = { .read_size = 1 << 20, .max_line_size = 1 << 20,
+        struct sl_buf rbuf;
+        const struct sl_tail_reader reader = { .buf = &rbuf, .read_size = 1 << 20,
+                                               .max_line_size = 1 << 20,
                                                .sink = collect, .userdata = &got,
                                                .stats = &stats };
         size_t gz_len, cut;
         ssize_t r;
 
+        sl_buf_init(&rbuf, 2u << 20);
         gz = gzip_of(text, n, &gz_len);
         cut = gz_len / 3;
         sl_test_write_file(path, gz, cut);
@@ -357,6 +364,7 @@ START_TEST(tail_file_reads_a_growing_gz)
         }
         ck_assert_uint_eq(stats.bytes_read, n);
         ck_assert_uint_eq(f->read_pos, n);
+        sl_buf_release(&rbuf);
 }
 END_TEST
 
