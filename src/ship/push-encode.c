@@ -3,33 +3,15 @@
 
 #include <errno.h>
 #include <snappy-c.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/time-util.h"
 #include "base/xalloc.h"
-#include "push.pb-c.h"
 
 #define DEFAULT_MAX_PACKED (1024u * 1024u * 1024u)
-
-struct sl_push_encoder {
-        Logproto__StreamAdapter *streams;       /* owned scratch, one per sent stream */
-        Logproto__StreamAdapter **stream_ptrs;  /* owned scratch: what the request lists */
-        size_t cap_streams;                     /* items allocated in streams */
-        size_t cap_stream_ptrs;                 /* items allocated in stream_ptrs */
-        Logproto__EntryAdapter *entries;        /* owned scratch, one per entry */
-        Logproto__EntryAdapter **entry_ptrs;    /* owned scratch: each stream lists a slice */
-        Logproto__Timestamp *stamps;            /* owned scratch, one per entry */
-        size_t cap_entries;                     /* items allocated in entries */
-        size_t cap_entry_ptrs;                  /* items allocated in entry_ptrs */
-        size_t cap_stamps;                      /* items allocated in stamps */
-        Logproto__LabelPairAdapter *pairs;      /* owned scratch, one per metadata pair */
-        Logproto__LabelPairAdapter **pair_ptrs; /* owned scratch: each entry lists a slice */
-        size_t cap_pairs;                       /* items allocated in pairs */
-        size_t cap_pair_ptrs;                   /* items allocated in pair_ptrs */
-        size_t max_packed;                      /* cap on the serialized request */
-        struct block_sink *sink;                /* owned scratch: the block being compressed */
-};
 
 /* Snappy compresses its input in blocks of 64 KiB, each on its own (a copy
  * refers to bytes of its block only), after a varint of the whole length:
@@ -38,14 +20,19 @@ struct sl_push_encoder {
  * message, without holding the message. */
 #define SNAPPY_BLOCK (64u * 1024u)
 
-/* A protobuf-c output that compresses what it is given, block by block,
- * onto the end of @out. */
+/* The message is written here, then compressed onto the end of @out. */
 struct block_sink {
-        ProtobufCBuffer base;      /* protobuf-c appends through this */
         struct sl_buf *out;        /* borrowed: the body; room reserved up front */
         size_t len;                /* bytes in block */
         int err;                   /* first failure (-EIO), 0 if none */
         char block[SNAPPY_BLOCK];  /* the block being filled */
+};
+
+struct sl_push_encoder {
+        uint32_t *sizes;           /* owned scratch: each entry's encoded size */
+        size_t cap_sizes;          /* items allocated in sizes */
+        size_t max_packed;         /* cap on the serialized request */
+        struct block_sink *sink;   /* owned scratch: the block being compressed */
 };
 
 struct sl_push_encoder *sl_push_encoder_new(size_t max_packed) {
@@ -57,23 +44,56 @@ struct sl_push_encoder *sl_push_encoder_new(size_t max_packed) {
 void sl_push_encoder_free(struct sl_push_encoder *enc) {
         if (!enc)
                 return;
-        free(enc->streams);
-        free(enc->stream_ptrs);
-        free(enc->entries);
-        free(enc->entry_ptrs);
-        free(enc->stamps);
-        free(enc->pairs);
-        free(enc->pair_ptrs);
+        free(enc->sizes);
         free(enc->sink);
         free(enc);
 }
 
-static ProtobufCBinaryData bytes_of(struct sl_str s) {
-        return (ProtobufCBinaryData){ .len = s.len, .data = (uint8_t *)s.ptr };
+/* ---- the wire format ------------------------------------------------------
+ *
+ * logproto.PushRequest as push.proto declares it, written field by field in
+ * field-number order, with proto3's rules: a string, bytes or number field
+ * equal to its default ("" or 0) is left out; a message field (timestamp) is
+ * always there. That is what protobuf-c writes for the same message (a unit
+ * test compares them byte for byte). Only what the batch holds is written:
+ * StreamAdapter.hash is always 0, so never written. */
+
+/* A field's key: its number and wire type. */
+#define KEY(field, type) ((field) << 3 | (type))
+#define VARINT 0
+#define LEN 2
+
+static size_t varint_size(uint64_t v) {
+        size_t n = 1;
+
+        while (v >= 0x80) {
+                v >>= 7;
+                n++;
+        }
+        return n;
+}
+
+static char *put_varint(char *p, uint64_t v) {
+        while (v >= 0x80) {
+                *p++ = (char)(v | 0x80);
+                v >>= 7;
+        }
+        *p++ = (char)v;
+        return p;
+}
+
+/* A length-delimited field of @len bytes (key, length, bytes). */
+static size_t len_field_size(size_t len) {
+        return 1 + varint_size(len) + len;
+}
+
+/* Same, left out when empty (proto3 strings and bytes). */
+static size_t opt_len_field_size(size_t len) {
+        return len ? len_field_size(len) : 0;
 }
 
 /* Unix ns as a protobuf Timestamp: nanos in [0, 1e9) also before 1970. */
-static void set_stamp(Logproto__Timestamp *t, int64_t ts_ns) {
+static void split_stamp(int64_t ts_ns, int64_t *ret_sec, int32_t *ret_nsec) {
         int64_t sec = ts_ns / (int64_t)SL_NSEC_PER_SEC;
         int64_t nsec = ts_ns % (int64_t)SL_NSEC_PER_SEC;
 
@@ -81,74 +101,31 @@ static void set_stamp(Logproto__Timestamp *t, int64_t ts_ns) {
                 nsec += (int64_t)SL_NSEC_PER_SEC;
                 sec--;
         }
-        logproto__timestamp__init(t);
-        t->seconds = sec;
-        t->nanos = (int32_t)nsec;
+        *ret_sec = sec;
+        *ret_nsec = (int32_t)nsec;
 }
 
-/* Points the scratch message structs at the bytes of @batch's entries
- * [@first, @first + @count) (numbered across streams in order); fills @req. */
-static void build_request(struct sl_push_encoder *enc, const struct sl_batch *batch,
-                          size_t first, size_t count, Logproto__PushRequest *req) {
-        const struct sl_batch_stream *streams;
-        size_t n_streams, n_pairs = 0, end = first + count;
-        size_t si = 0, ei = 0, pi = 0, at = 0;
-
-        streams = sl_batch_streams(batch, &n_streams);
-        for (size_t i = 0; i < n_streams; at += streams[i++].n_entries)
-                for (size_t j = 0; j < streams[i].n_entries; j++)
-                        if (at + j >= first && at + j < end)
-                                n_pairs += streams[i].entries[j].n_metadata;
-
-        sl_xgrow((void **)&enc->streams, sizeof(*enc->streams), &enc->cap_streams, n_streams);
-        sl_xgrow((void **)&enc->stream_ptrs, sizeof(*enc->stream_ptrs), &enc->cap_stream_ptrs,
-                 n_streams);
-        sl_xgrow((void **)&enc->entries, sizeof(*enc->entries), &enc->cap_entries, count);
-        sl_xgrow((void **)&enc->entry_ptrs, sizeof(*enc->entry_ptrs), &enc->cap_entry_ptrs, count);
-        sl_xgrow((void **)&enc->stamps, sizeof(*enc->stamps), &enc->cap_stamps, count);
-        sl_xgrow((void **)&enc->pairs, sizeof(*enc->pairs), &enc->cap_pairs, n_pairs);
-        sl_xgrow((void **)&enc->pair_ptrs, sizeof(*enc->pair_ptrs), &enc->cap_pair_ptrs, n_pairs);
-
-        logproto__push_request__init(req);
-        at = 0;
-        for (size_t i = 0; i < n_streams && at < end; at += streams[i++].n_entries) {
-                const struct sl_batch_stream *s = &streams[i];
-                size_t lo = first > at ? first - at : 0;
-                size_t hi = SL_MIN(s->n_entries, end - at);
-                Logproto__StreamAdapter *sa;
-
-                if (lo >= hi)
-                        continue;
-                sa = &enc->streams[si];
-                logproto__stream_adapter__init(sa);
-                sa->labels = (char *)s->labels.ptr;
-                sa->n_entries = hi - lo;
-                sa->entries = &enc->entry_ptrs[ei];
-                enc->stream_ptrs[si++] = sa;
-
-                for (size_t j = lo; j < hi; j++) {
-                        const struct sl_batch_entry *e = &s->entries[j];
-                        Logproto__EntryAdapter *ea = &enc->entries[ei];
-
-                        logproto__entry_adapter__init(ea);
-                        set_stamp(&enc->stamps[ei], e->ts_ns);
-                        ea->timestamp = &enc->stamps[ei];
-                        ea->line = bytes_of(e->line);
-                        ea->n_structuredmetadata = e->n_metadata;
-                        ea->structuredmetadata = e->n_metadata ? &enc->pair_ptrs[pi] : NULL;
-                        for (uint32_t k = 0; k < e->n_metadata; k++) {
-                                Logproto__LabelPairAdapter *p = &enc->pairs[pi];
-                                logproto__label_pair_adapter__init(p);
-                                p->name = bytes_of(e->metadata[k].name);
-                                p->value = bytes_of(e->metadata[k].value);
-                                enc->pair_ptrs[pi++] = p;
-                        }
-                        enc->entry_ptrs[ei++] = ea;
-                }
-        }
-        req->n_streams = si;
-        req->streams = si ? enc->stream_ptrs : NULL;
+/* The Timestamp message's bytes (int64 and int32 are varints of their
+ * two's complement: a negative one takes 10 bytes). */
+static size_t stamp_size(int64_t sec, int32_t nsec) {
+        return (sec ? 1 + varint_size((uint64_t)sec) : 0) +
+               (nsec ? 1 + varint_size((uint64_t)(int64_t)nsec) : 0);
 }
+
+static size_t entry_size(const struct sl_batch_entry *e) {
+        int64_t sec;
+        int32_t nsec;
+        size_t n;
+
+        split_stamp(e->ts_ns, &sec, &nsec);
+        n = len_field_size(stamp_size(sec, nsec)) + opt_len_field_size(e->line.len);
+        for (uint32_t k = 0; k < e->n_metadata; k++)
+                n += len_field_size(opt_len_field_size(e->metadata[k].name.len) +
+                                    opt_len_field_size(e->metadata[k].value.len));
+        return n;
+}
+
+/* ---- output: 64 KiB blocks compressed onto the body ---------------------- */
 
 /* Compresses the block held by @k onto the end of its body. */
 static void flush_block(struct block_sink *k) {
@@ -173,27 +150,67 @@ static void flush_block(struct block_sink *k) {
         k->len = 0;
 }
 
-static void sink_append(ProtobufCBuffer *buffer, size_t len, const uint8_t *data) {
-        struct block_sink *k = (struct block_sink *)buffer;
+static void put(struct block_sink *k, const void *data, size_t len) {
+        const char *p = data;
 
-        while (len > 0 && !k->err) {
+        while (len > 0) {
                 size_t n = SL_MIN(len, SNAPPY_BLOCK - k->len);
 
-                memcpy(k->block + k->len, data, n);
+                memcpy(k->block + k->len, p, n);
                 k->len += n;
-                data += n;
+                p += n;
                 len -= n;
                 if (k->len == SNAPPY_BLOCK)
                         flush_block(k);
         }
 }
 
-/* Appends @v as a varint to @out (room reserved). */
-static void put_varint(struct sl_buf *out, uint64_t v) {
-        do {
-                out->data[out->len++] = (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-                v >>= 7;
-        } while (v);
+/* Writes a key and a length (at most 1 + 10 bytes). */
+static void put_head(struct block_sink *k, unsigned key, uint64_t len) {
+        char head[11], *p = head;
+
+        *p++ = (char)key;
+        p = put_varint(p, len);
+        put(k, head, (size_t)(p - head));
+}
+
+/* A length-delimited field of @s; left out when empty if @optional. */
+static void put_bytes(struct block_sink *k, unsigned key, struct sl_str s, bool optional) {
+        if (optional && s.len == 0)
+                return;
+        put_head(k, key, s.len);
+        put(k, s.ptr, s.len);
+}
+
+static void put_entry(struct block_sink *k, const struct sl_batch_entry *e, uint32_t size) {
+        char head[40], *p = head;
+        int64_t sec;
+        int32_t nsec;
+
+        /* The entry's key and size, then its timestamp, whole. */
+        split_stamp(e->ts_ns, &sec, &nsec);
+        *p++ = (char)KEY(2, LEN);
+        p = put_varint(p, size);
+        *p++ = (char)KEY(1, LEN);
+        p = put_varint(p, stamp_size(sec, nsec));
+        if (sec) {
+                *p++ = (char)KEY(1, VARINT);
+                p = put_varint(p, (uint64_t)sec);
+        }
+        if (nsec) {
+                *p++ = (char)KEY(2, VARINT);
+                p = put_varint(p, (uint64_t)(int64_t)nsec);
+        }
+        put(k, head, (size_t)(p - head));
+        put_bytes(k, KEY(2, LEN), e->line, true);
+        for (uint32_t i = 0; i < e->n_metadata; i++) {
+                const struct sl_kv *kv = &e->metadata[i];
+
+                put_head(k, KEY(3, LEN),
+                         opt_len_field_size(kv->name.len) + opt_len_field_size(kv->value.len));
+                put_bytes(k, KEY(1, LEN), kv->name, true);
+                put_bytes(k, KEY(2, LEN), kv->value, true);
+        }
 }
 
 /* The most bytes snappy may make of @n bytes compressed block by block. */
@@ -204,10 +221,19 @@ static size_t compressed_bound(size_t n) {
                (rest ? snappy_max_compressed_length(rest) : 0);
 }
 
+/* The part of stream @s within the entries [first, end) counted from @at
+ * (the flat index of its first entry): [*lo, *hi) of its entries. */
+static bool stream_part(const struct sl_batch_stream *s, size_t at, size_t first, size_t end,
+                        size_t *lo, size_t *hi) {
+        *lo = first > at ? first - at : 0;
+        *hi = end > at ? SL_MIN(s->n_entries, end - at) : 0;
+        return *lo < *hi;
+}
+
 int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_batch *batch,
                                  size_t first, size_t count, struct sl_buf *out) {
-        Logproto__PushRequest req;
-        size_t packed_len, n = sl_batch_entries(batch);
+        const struct sl_batch_stream *streams;
+        size_t n_streams, n = sl_batch_entries(batch), end, at, ei, total = 0;
         struct block_sink *k;
         int r;
 
@@ -216,24 +242,58 @@ int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_ba
                 return -EINVAL;
         if (first > n || count > n - first)
                 return -ERANGE;
-        build_request(enc, batch, first, count, &req);
+        end = first + count;
+        streams = sl_batch_streams(batch, &n_streams);
 
-        packed_len = logproto__push_request__get_packed_size(&req);
-        if (packed_len > enc->max_packed)
+        /* Sizes first: every message is preceded by its length. An entry
+         * is at most a line and its metadata (each under 4 GiB: the
+         * batcher's limits) plus a few bytes. */
+        sl_xgrow((void **)&enc->sizes, sizeof(*enc->sizes), &enc->cap_sizes, count);
+        at = 0;
+        ei = 0;
+        for (size_t i = 0; i < n_streams; at += streams[i++].n_entries) {
+                size_t lo, hi, stream = opt_len_field_size(streams[i].labels.len);
+
+                if (!stream_part(&streams[i], at, first, end, &lo, &hi))
+                        continue;
+                for (size_t j = lo; j < hi; j++) {
+                        size_t e = entry_size(&streams[i].entries[j]);
+
+                        if (e > UINT32_MAX)
+                                return -ENOBUFS;
+                        enc->sizes[ei++] = (uint32_t)e;
+                        stream += len_field_size(e);
+                }
+                total += len_field_size(stream);
+        }
+        if (total > enc->max_packed)
                 return -ENOBUFS;
-        r = sl_buf_reserve(out, compressed_bound(packed_len));
+        r = sl_buf_reserve(out, compressed_bound(total));
         if (r < 0)
                 return r;
-        put_varint(out, packed_len);
+        out->len = (size_t)(put_varint(out->data, total) - out->data);
 
         if (!enc->sink)
                 enc->sink = sl_xmalloc(sizeof(*enc->sink));
         k = enc->sink;
-        k->base.append = sink_append;
         k->out = out;
         k->len = 0;
         k->err = 0;
-        logproto__push_request__pack_to_buffer(&req, &k->base);
+        at = 0;
+        ei = 0;
+        for (size_t i = 0; i < n_streams; at += streams[i++].n_entries) {
+                const struct sl_batch_stream *s = &streams[i];
+                size_t lo, hi, stream = opt_len_field_size(s->labels.len);
+
+                if (!stream_part(s, at, first, end, &lo, &hi))
+                        continue;
+                for (size_t j = lo, e = ei; j < hi; j++)
+                        stream += len_field_size(enc->sizes[e++]);
+                put_head(k, KEY(1, LEN), stream);
+                put_bytes(k, KEY(1, LEN), s->labels, true);
+                for (size_t j = lo; j < hi; j++)
+                        put_entry(k, &s->entries[j], enc->sizes[ei++]);
+        }
         flush_block(k);
         if (k->err < 0) {
                 sl_buf_reset(out);

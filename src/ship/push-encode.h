@@ -1,19 +1,23 @@
 /* push-encode.h - a sealed batch as the body of a Loki push (pure).
  *
- * The body is a logproto.PushRequest (see push.proto) serialized with
- * protobuf-c and compressed with snappy's block format, as Loki expects with
- * Content-Type: application/x-protobuf. The protobuf-c structs point at the
- * batch's own bytes (lines, labels and metadata are not copied before
- * packing); timestamps are split into seconds and non-negative nanos.
- * Streams without entries are left out. A batch can also be encoded in
- * parts, by ranges of its entries (to split a body Loki found too large).
+ * The body is a logproto.PushRequest (see push.proto) compressed with
+ * snappy's block format, as Loki expects with Content-Type:
+ * application/x-protobuf. The encoder writes the protobuf wire format
+ * itself, straight from the batch's bytes, exactly as protobuf-c packs the
+ * same message (proto3: empty strings and zero numbers left out; the unit
+ * test compares the two byte for byte); timestamps are split into seconds
+ * and non-negative nanos. Streams without entries are left out. A batch can
+ * also be encoded in parts, by ranges of its entries (to split a body Loki
+ * found too large).
  *
- * The serialized message is never held whole: protobuf-c hands it out in
- * pieces, which are compressed 64 KiB at a time (snappy's own block size,
- * so the body is the one snappy_compress() makes of the whole message).
+ * The serialized message is never held whole: it is written into a 64 KiB
+ * block, compressed onto the body each time the block is full (snappy's own
+ * block size, so the body is the one snappy_compress() makes of the whole
+ * message). Two passes over the entries: their sizes (every message is
+ * preceded by its length), then their bytes.
  *
- * Owns: scratch arrays for the message structs and the 64 KiB block being
- * compressed, reused from call to call, so a warm encoder does not allocate.
+ * Owns: the entries' sizes and the 64 KiB block being compressed, reused
+ * from call to call, so a warm encoder does not allocate.
  * Borrows: the batch, only during a call.
  *
  * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() or

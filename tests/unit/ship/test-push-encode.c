@@ -102,6 +102,31 @@ static void check_round_trip(const struct sl_batch *b, const struct sl_buf *body
         free(raw);
 }
 
+/* The body must be exactly what protobuf-c and snappy make of the message
+ * it holds, packed whole and compressed in one call: the encoder writes the
+ * wire format itself, 64 KiB at a time. */
+static void check_same_as_protobuf_c(const struct sl_buf *body) {
+        Logproto__PushRequest *req;
+        size_t raw_len, whole_len;
+        char *raw, *whole;
+
+        ck_assert_int_eq(snappy_uncompressed_length(body->data, body->len, &raw_len), SNAPPY_OK);
+        raw = malloc(raw_len ? raw_len : 1);
+        ck_assert_int_eq(snappy_uncompress(body->data, body->len, raw, &raw_len), SNAPPY_OK);
+        req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+        ck_assert_ptr_nonnull(req);
+        ck_assert_uint_eq(logproto__push_request__get_packed_size(req), raw_len);
+        ck_assert_uint_eq(logproto__push_request__pack(req, (uint8_t *)raw), raw_len);
+        whole_len = snappy_max_compressed_length(raw_len);
+        whole = malloc(whole_len);
+        ck_assert_int_eq(snappy_compress(raw, raw_len, whole, &whole_len), SNAPPY_OK);
+        ck_assert_uint_eq(body->len, whole_len);
+        ck_assert_mem_eq(body->data, whole, whole_len);
+        logproto__push_request__free_unpacked(req, NULL);
+        free(whole);
+        free(raw);
+}
+
 static const struct test_entry two_streams[] = {
         { .ts = 1700000000123456789LL, .line = "{\"msg\":\"hello\",\"level\":30}",
           .labels = { "job", "api", "level", "info", NULL },
@@ -186,6 +211,7 @@ START_TEST(test_many_entries) {
         /* Snappy shrinks repetitive text. */
         ck_assert_uint_lt(out.len, sl_batch_bytes(b));
         check_round_trip(b, &out);
+        check_same_as_protobuf_c(&out);
         sl_buf_release(&out);
 }
 END_TEST
@@ -303,6 +329,7 @@ START_TEST(test_ranges) {
                 for (size_t count = 0; first + count <= n; count++) {
                         ck_assert_int_eq(sl_push_encoder_encode_range(enc, b, first, count, &out), 0);
                         check_range(b, first, count, &out);
+                        check_same_as_protobuf_c(&out);
                         checked++;
                 }
         ck_assert_uint_eq(checked, 21);
@@ -325,8 +352,8 @@ END_TEST
 
 /* The body is compressed 64 KiB at a time without holding the serialized
  * message: it must still be exactly what snappy makes of the whole message
- * at once (Loki reads either; equal bytes show no block boundary was
- * mishandled). Lines of several sizes, from one byte to past a block, so
+ * at once, as protobuf-c packs it (Loki reads either; equal bytes show no
+ * block boundary was mishandled). Lines of several sizes, from one byte to past a block, so
  * that boundaries fall inside lines, labels, metadata and timestamps. */
 START_TEST(test_blocks_equal_whole_message) {
         struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
@@ -336,11 +363,10 @@ START_TEST(test_blocks_equal_whole_message) {
         static const size_t sizes[] = { 1, 127, 128, 500, 16383, 16384, 65535, 65536, 65537,
                                         200000 };
         static char text[200100];
-        Logproto__PushRequest *req;
         struct sl_buf out;
         struct sl_entry e;
-        size_t raw_len, whole_len;
-        char *raw, *whole, job[8];
+        size_t raw_len;
+        char job[8];
         unsigned seed = 7;
 
         for (size_t i = 0; i < sizeof(text) - 1; i++) {
@@ -369,25 +395,9 @@ START_TEST(test_blocks_equal_whole_message) {
                 ck_assert_int_eq(sl_push_encoder_encode(enc, b, &out), 0);
                 check_round_trip(b, &out);
         }
-
-        /* The same message packed whole (from the decoded body) and
-         * compressed in one call. */
         ck_assert_int_eq(snappy_uncompressed_length(out.data, out.len, &raw_len), SNAPPY_OK);
         ck_assert_uint_gt(raw_len, 4 * 65536);
-        raw = malloc(raw_len);
-        ck_assert_int_eq(snappy_uncompress(out.data, out.len, raw, &raw_len), SNAPPY_OK);
-        req = logproto__push_request__unpack(NULL, raw_len, (const uint8_t *)raw);
-        ck_assert_ptr_nonnull(req);
-        ck_assert_uint_eq(logproto__push_request__get_packed_size(req), raw_len);
-        ck_assert_uint_eq(logproto__push_request__pack(req, (uint8_t *)raw), raw_len);
-        whole_len = snappy_max_compressed_length(raw_len);
-        whole = malloc(whole_len);
-        ck_assert_int_eq(snappy_compress(raw, raw_len, whole, &whole_len), SNAPPY_OK);
-        ck_assert_uint_eq(out.len, whole_len);
-        ck_assert_mem_eq(out.data, whole, whole_len);
-        logproto__push_request__free_unpacked(req, NULL);
-        free(whole);
-        free(raw);
+        check_same_as_protobuf_c(&out);
         sl_buf_release(&out);
 }
 END_TEST
