@@ -267,11 +267,16 @@ static void arm_batch_timer(struct client *c) {
                 sl_loop_timer_arm(c->agent->loop, &c->batch_timer, deadline);
 }
 
-/* Seals the client's open batch if it is due (or @force) and submits it. */
+/* Seals the client's open batch if it is due (or @force) and submits it.
+ * A read round in progress stops at the end of its block once there is no
+ * room left (see has_room()). */
 static void flush_client(struct client *c, uint64_t now, bool force) {
         struct sl_batch *batch = sl_batcher_take(c->batcher, now, force);
-        if (batch)
+        if (batch) {
                 sl_loki_client_submit(c->loki, batch);
+                if (c->agent->tailer && !has_room(c->agent))
+                        sl_tailer_yield(c->agent->tailer);
+        }
         arm_batch_timer(c);
 }
 

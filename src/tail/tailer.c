@@ -117,6 +117,7 @@ struct sl_tailer {
                                              * their new glob's target */
         void *retarget_userdata;            /* borrowed, passed to retarget_fn */
         struct sl_tailer_stats stats;       /* counters since new */
+        bool yield;                         /* the sink asked sl_tailer_read() to return */
         struct sl_buf read_buf;             /* owned: what a read goes into, for every
                                              * file in turn (capped at max_line_size +
                                              * read_size); lines handed out point into it */
@@ -1732,10 +1733,11 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
         };
         size_t total = 0, idle = 0;
 
+        t->yield = false;
         /* Gone and renamed files first, to their end: a rotated file's
          * last lines come before those of its successor, and a gone file's
          * fd is closed soon. */
-        for (size_t i = 0; i < t->n_files && total < budget;) {
+        for (size_t i = 0; i < t->n_files && total < budget && !t->yield;) {
                 struct sl_tail_file *f = t->files[i];
                 size_t n = 1;
 
@@ -1743,7 +1745,7 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
                         i++;
                         continue;
                 }
-                while (n > 0 && total < budget && sl_tail_file_has_unread(f)) {
+                while (n > 0 && total < budget && !t->yield && sl_tail_file_has_unread(f)) {
                         n = read_block(t, f, budget - total, &reader);
                         total += n;
                 }
@@ -1758,7 +1760,7 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
 
         /* Then one block per file in turn, until the budget is spent or a
          * whole round found nothing to read. */
-        while (t->n_files > 0 && total < budget && idle < t->n_files) {
+        while (t->n_files > 0 && total < budget && idle < t->n_files && !t->yield) {
                 struct sl_tail_file *f;
                 size_t n = 0;
 
@@ -1777,6 +1779,10 @@ size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, 
                 t->cursor++;
         }
         return total;
+}
+
+void sl_tailer_yield(struct sl_tailer *t) {
+        t->yield = true;
 }
 
 /* ---- a new set of globs (reload) ----------------------------------------- */

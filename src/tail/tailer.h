@@ -308,6 +308,11 @@ bool sl_tailer_has_pending(const struct sl_tailer *t);
  * hands every complete line to @sink; releases files that are gone and read
  * to their end. Returns the number of bytes read. */
 size_t sl_tailer_read(struct sl_tailer *t, size_t budget, sl_tail_sink_fn sink, void *userdata);
+/* Asks the sl_tailer_read() in progress to return once the lines of the
+ * block being handed out are done, whatever is left of its budget: for a
+ * sink that has no room for more (called from the sink; outside a read it
+ * does nothing). */
+void sl_tailer_yield(struct sl_tailer *t);
 
 struct sl_tailer_stats {
         uint64_t lines_read;       /* lines (and pieces of lines) handed to sinks */

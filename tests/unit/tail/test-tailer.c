@@ -1093,6 +1093,42 @@ START_TEST(round_robin_shares_the_budget)
 }
 END_TEST
 
+/* A sink that asks for the read round to end after its second line. */
+static struct sl_tailer *yield_tailer;
+static void yielding_sink(void *ud, const struct sl_tail_file_info *f, struct sl_str line,
+                          uint64_t end) {
+        sink(ud, f, line, end);
+        if (col.n == 2)
+                sl_tailer_yield(yield_tailer);
+}
+
+/* sl_tailer_yield() from the sink ends the round once the lines of the
+ * block being handed out are done, with budget left; the next round goes
+ * on where it stopped, and a yield outside a round changes nothing. */
+START_TEST(sink_can_end_a_read_round)
+{
+        struct sl_tailer_options o = { .read_size = 6 };
+        _cleanup_(sl_positions_freep) struct sl_positions *p = sl_positions_new("unused");
+        _cleanup_(sl_tailer_freep) struct sl_tailer *t = NULL;
+
+        write_in("a.log", "a1\na2\na3\na4\n");
+        write_in("b.log", "b1\nb2\nb3\nb4\n");
+        t = tailer_for(&o, p, "*.log");
+        yield_tailer = t;
+        ck_assert_int_eq(sl_tailer_scan(t), 2);
+        /* The first block (a1, a2) asks to stop: nothing more is read. */
+        ck_assert_uint_eq(sl_tailer_read(t, 1 << 20, yielding_sink, &col), 6);
+        ck_assert_uint_eq(col.n, 2);
+        ck_assert_str_eq(col.lines[0].text, "a1");
+        ck_assert_str_eq(col.lines[1].text, "a2");
+        /* A yield between rounds is forgotten by the next one. */
+        sl_tailer_yield(t);
+        ck_assert_uint_eq(sl_tailer_read(t, 1 << 20, sink, &col), 18);
+        ck_assert_uint_eq(col.n, 8);
+        ck_assert(!sl_tailer_has_pending(t));
+}
+END_TEST
+
 START_TEST(globs_are_checked)
 {
         struct sl_tailer_options o = { 0 };
@@ -1587,6 +1623,7 @@ static Suite *tailer_suite(void) {
         tcase_add_test(tc, new_files_in_new_directories_are_found);
         tcase_add_test(tc, poll_mode_notices_growth_rotation_and_truncation);
         tcase_add_test(tc, round_robin_shares_the_budget);
+        tcase_add_test(tc, sink_can_end_a_read_round);
         tcase_add_test(tc, deleted_files_are_finished_and_their_descriptors_closed);
         tcase_add_test(tc, watch_limit_falls_back_to_polling);
         tcase_add_test(tc, inotify_failure_falls_back_to_polling);
