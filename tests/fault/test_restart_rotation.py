@@ -219,7 +219,11 @@ class RestartRotationTest(unittest.TestCase):
                                  [(os.path.join(self.tmp, "containers", "*", "*-json.log"),
                                    {"job": "fault"})],
                                  pipeline_stages_yaml=faultlib.DOCKER_STAGES,
-                                 extra_client=CLIENT_EXTRA, extra=CONFIG_EXTRA)
+                                 # Reading pauses once a batch waits behind the
+                                 # one Loki refuses: the refused lines must fit
+                                 # in two batches for both files to be read.
+                                 extra_client=dict(CLIENT_EXTRA, batchsize=1 << 20),
+                                 extra=CONFIG_EXTRA)
             acked = log.write(ACKED, 0)
             agent = self.start()
             reader.wait_all(acked, WAIT, detail=agent.log)

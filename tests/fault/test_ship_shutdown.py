@@ -134,11 +134,14 @@ class ShutdownTest(shiplib.FaultTest):
         with self.sluice() as agent:
             agent.wait_metrics()
             wr.write(3000)
+            # With Loki down, reading pauses once a batch waits behind the
+            # one being retried (the 3000 lines make three batches): what
+            # is not read stays on disk for the restart.
             harness.wait_until(
-                lambda: (lambda m: shiplib.metric_sum(m, "sluice_read_lines_total") == 3000
+                lambda: (lambda m: shiplib.metric_sum(m, "sluice_read_lines_total") >= 1000
                          and shiplib.metric_sum(m, "sluice_batch_retries_total") >= 2)(
-                    agent.metrics()), WAIT, "sluice reading everything and retrying")
-            w.mark("all read, pushes failing")
+                    agent.metrics()), WAIT, "sluice reading two batches and retrying")
+            w.mark("two batches read, pushes failing")
             sent_at = signal_and_time(agent)
             code = agent.wait_exit(timeout=graceful + EXIT_SLACK + 5)
             took = time.monotonic() - sent_at
