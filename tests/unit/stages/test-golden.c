@@ -5,8 +5,11 @@
  * through it (one source, as one container's log file) and renders every
  * kept entry as one JSON line:
  *   {"ts":"<ns>","labels":"{level=\"info\", stream=\"stdout\"}","line":"...","metadata":{...}}
- * then a last line with the drops by reason and the number of lines held
- * (pieces of split messages). The text must equal expected.jsonl.
+ * Entries a stage releases later (a multiline block, cri's partial lines)
+ * are rendered where they come out, and what is still held is released at
+ * the end of the input, as when a file is let go. Then a last line with
+ * the drops by reason and the number of lines answered "held" (pieces of
+ * split messages, lines of a block). The text must equal expected.jsonl.
  *
  * `test-stages-golden --print pipelines/x.yaml input.log` prints the
  * rendering instead, to review a new or changed golden file by eye.
@@ -70,6 +73,18 @@ static void render_entry(struct sl_buf *out, struct sl_buf *labels, const struct
         sl_buf_append(out, "}}\n", 3);
 }
 
+/* The pipeline's sink: entries a stage held and released later (a
+ * multiline block, cri's partial lines), rendered where they come out. */
+struct released {
+        struct sl_buf *out;    /* borrowed */
+        struct sl_buf *labels; /* borrowed scratch */
+};
+
+static void render_released(void *ud, struct sl_entry *e) {
+        struct released *r = ud;
+        render_entry(r->out, r->labels, e);
+}
+
 struct summary {
         struct sl_buf *out; /* borrowed */
         int n;              /* reasons written */
@@ -96,6 +111,7 @@ static int run_golden(const char *pipeline_path, const char *input_path, struct 
         _cleanup_free_ char *input = NULL;
         struct sl_cfg_error err = { 0 };
         struct summary summary = { out, 0 };
+        struct released released;
         struct sl_entry e;
         struct sl_buf labels;
         size_t len, held = 0;
@@ -119,6 +135,8 @@ static int run_golden(const char *pipeline_path, const char *input_path, struct 
 
         sl_entry_init(&e);
         sl_buf_init(&labels, 1 << 20);
+        released = (struct released){ out, &labels };
+        sl_pipeline_set_sink(p, render_released, &released);
         for (char *line = input, *end = input + len; line < end;) {
                 char *nl = memchr(line, '\n', (size_t)(end - line));
                 size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
@@ -133,6 +151,9 @@ static int run_golden(const char *pipeline_path, const char *input_path, struct 
                         held++;
                 line += n + 1;
         }
+        /* The end of the input: what stages still hold is released, as
+         * when a file is let go. */
+        sl_pipeline_forget(p, 1);
         sl_entry_release(&e);
         sl_buf_release(&labels);
 
