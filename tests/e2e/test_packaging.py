@@ -57,6 +57,22 @@ class PackagingTest(unittest.TestCase):
                    if c["name"] == "sluice"][0]
         self.assertEqual(sidecar["readinessProbe"]["httpGet"]["path"], "/ready")
 
+    def test_resource_limits(self):
+        """The examples bound sluice's memory and CPU (sized from the
+        benchmark, README "Performance and sizing"), with room above the
+        peak RSS the benchmark measures (17 MiB)."""
+        with open(os.path.join(PKG, "compose", "docker-compose.yaml")) as f:
+            svc = yaml.safe_load(f)["services"]["sluice"]
+        self.assertEqual(svc["mem_limit"], "64m")
+        self.assertGreater(float(svc["cpus"]), 0)
+        with open(os.path.join(PKG, "kubernetes", "sidecar.yaml")) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        deploy = [d for d in docs if d["kind"] == "Deployment"][0]
+        c = [c for c in deploy["spec"]["template"]["spec"]["containers"] if c["name"] == "sluice"][0]
+        self.assertEqual(c["resources"]["limits"]["memory"], "64Mi")
+        self.assertIn("cpu", c["resources"]["limits"])
+        self.assertIn("cpu", c["resources"]["requests"])
+
     def test_kubernetes_daemonset(self):
         """The DaemonSet: its ConfigMap's config (the Helm chart's job) passes
         -check-config as shipped; RBAC reads pods and nodes; the logs are mounted
@@ -73,6 +89,7 @@ class PackagingTest(unittest.TestCase):
         job = config["scrape_configs"][0]
         self.assertEqual(job["kubernetes_sd_configs"], [{"role": "pod"}])
         self.assertIn("__path__", [r.get("target_label") for r in job["relabel_configs"]])
+        self.assertEqual(job["pipeline_stages"], [{"cri": {}}])  # the Helm chart's
         rules = kinds["ClusterRole"]["rules"][0]
         self.assertEqual(set(rules["resources"]), {"pods", "nodes"})
         self.assertEqual(set(rules["verbs"]), {"get", "list", "watch"})
