@@ -92,10 +92,9 @@ int sl_curl_loop_init(struct sl_curl_loop *cl, struct sl_loop *loop, sl_curl_loo
 }
 
 void sl_curl_loop_release(struct sl_curl_loop *cl) {
-        if (!cl->loop)
-                return;
         /* curl may still call on_socket while it shuts down: the sockets it
-         * does not remove itself are unregistered after. */
+         * does not remove itself are unregistered after. (A struct whose
+         * owner has no loop, as in some tests, has no sockets nor timer.) */
         if (cl->multi)
                 curl_multi_cleanup(cl->multi);
         cl->multi = NULL;
@@ -104,8 +103,8 @@ void sl_curl_loop_release(struct sl_curl_loop *cl) {
         free(cl->fds);
         cl->fds = NULL;
         cl->n_fds = cl->cap_fds = 0;
-        sl_loop_timer_disarm(cl->loop, &cl->timer);
-        cl->loop = NULL;
+        if (cl->loop)
+                sl_loop_timer_disarm(cl->loop, &cl->timer);
 }
 
 void sl_curl_loop_kick(struct sl_curl_loop *cl) {

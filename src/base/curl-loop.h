@@ -57,7 +57,8 @@ int sl_curl_loop_init(struct sl_curl_loop *cl, struct sl_loop *loop, sl_curl_loo
                       void *userdata);
 /* Cleans the multi handle up (its easy handles removed first by their
  * owner), unregisters the sockets left and disarms the timer. A released
- * or zeroed struct is left alone. */
+ * or zeroed struct is left alone; @loop may be NULL (an owner with no
+ * loop, in tests), and the multi handle is cleaned up all the same. */
 void sl_curl_loop_release(struct sl_curl_loop *cl);
 
 /* The multi handle, borrowed. */

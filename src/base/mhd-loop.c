@@ -117,12 +117,11 @@ int sl_mhd_loop_add_connection(struct sl_mhd_loop *ml, int fd) {
 }
 
 void sl_mhd_loop_release(struct sl_mhd_loop *ml) {
-        if (!ml->loop)
-                return;
         if (ml->epoll_fd >= 0)
                 sl_loop_del_fd(ml->loop, ml->epoll_fd);
         ml->epoll_fd = -1;
-        sl_loop_timer_disarm(ml->loop, &ml->timer);
+        if (ml->loop)
+                sl_loop_timer_disarm(ml->loop, &ml->timer);
         if (ml->daemon)
                 MHD_stop_daemon(ml->daemon);
         ml->daemon = NULL;

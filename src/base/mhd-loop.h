@@ -75,7 +75,8 @@ void sl_mhd_loop_schedule(struct sl_mhd_loop *ml);
 int sl_mhd_loop_add_connection(struct sl_mhd_loop *ml, int fd);
 
 /* Unregisters the epoll descriptor, disarms the timer and stops the
- * daemon (closing its socket and connections). */
+ * daemon (closing its socket and connections). Any struct initialized by
+ * sl_mhd_loop_init(), started or not, may be released, more than once. */
 void sl_mhd_loop_release(struct sl_mhd_loop *ml);
 
 #endif

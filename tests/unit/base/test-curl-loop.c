@@ -1,6 +1,7 @@
 /* test-curl-loop.c - a kick answers from the loop; curl's socket is
  * registered while a transfer connects and unregistered when it is
- * removed; a transfer that needs no socket ends through the timer. */
+ * removed; a transfer that needs no socket ends through the timer; the
+ * multi handle is cleaned up without a loop too. */
 #include "base/curl-loop.h"
 
 #include <arpa/inet.h>
@@ -54,6 +55,19 @@ START_TEST(kick_calls_back_from_the_loop)
         sl_curl_loop_release(&cl);
         sl_curl_loop_release(&cl); /* a released struct is left alone */
         sl_loop_free(loop);
+}
+END_TEST
+
+/* An owner with no loop (discovery's unit tests make providers so) still
+ * has its multi handle cleaned up: the sanitizers' leak check sees it. */
+START_TEST(release_without_loop)
+{
+        struct sl_curl_loop cl;
+        struct seen seen = { .cl = &cl };
+
+        ck_assert_int_eq(sl_curl_loop_init(&cl, NULL, on_done, &seen), 0);
+        sl_curl_loop_release(&cl);
+        ck_assert_ptr_null(sl_curl_loop_multi(&cl));
 }
 END_TEST
 
@@ -129,6 +143,7 @@ static Suite *curl_loop_suite(void) {
         Suite *s = suite_create("curl-loop");
         TCase *tc = tcase_create("curl-loop");
         tcase_add_test(tc, kick_calls_back_from_the_loop);
+        tcase_add_test(tc, release_without_loop);
         tcase_add_test(tc, socket_registered_while_connected);
         tcase_add_test(tc, transfer_ends_through_the_loop);
         suite_add_tcase(s, tc);
