@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/fs-util.h"
 #include "base/xalloc.h"
+#include "config/config-internal.h"
 #include "config/discovery-config.h"
 #include "config/keys.h"
 
@@ -66,16 +67,11 @@ static const char *const pipeline_file_keys[] = {
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const log_formats[] = { "logfmt", "json", NULL };
 
-/* Longest dotted key path we build; longer ones are cut in messages. */
-#define KEY_MAX 128
-
-/* Formats a dotted key path into @buf and returns it. */
-static const char *kp(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *kp(char *buf, const char *fmt, ...) {
+const char *sl_cfg_kp(char *buf, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(buf, KEY_MAX, fmt, ap);
+        vsnprintf(buf, SL_CFG_KEY_MAX, fmt, ap);
         va_end(ap);
         return buf;
 }
@@ -167,10 +163,6 @@ void sl_config_free(struct sl_config *config) {
 
 /* ---- typed readers on top of the yaml-doc converters ---------------------- */
 
-static bool absent(const struct sl_yaml_node *node) {
-        return !node || node->kind == SL_YAML_NULL;
-}
-
 /* The key node of @key in @map (for errors about the key itself), or NULL. */
 static const struct sl_yaml_node *key_of(const struct sl_yaml_node *map, const char *key) {
         for (size_t i = 0; map && map->kind == SL_YAML_MAP && i < map->count; i++)
@@ -210,7 +202,7 @@ static int read_duration(const struct sl_yaml_node *node, const char *key, bool 
         r = sl_yaml_as_duration(node, key, &v, err);
         if (r < 0)
                 return r;
-        if (!absent(node) && v == 0 && !allow_zero)
+        if (!sl_cfg_absent(node) && v == 0 && !allow_zero)
                 return sl_cfg_error_set(err, node, key,
                                         "expected a duration above 0, such as 500ms, 1s or 5m, "
                                         "got \"%s\"", node->text);
@@ -226,7 +218,7 @@ static int read_size(const struct sl_yaml_node *node, const char *key, bool allo
         r = sl_yaml_as_size(node, key, &v, err);
         if (r < 0)
                 return r;
-        if (!absent(node) && v == 0 && !allow_zero)
+        if (!sl_cfg_absent(node) && v == 0 && !allow_zero)
                 return sl_cfg_error_set(err, node, key,
                                         "expected a size above 0, such as 1048576, 512KiB or "
                                         "1MB, got \"%s\"", node->text);
@@ -234,9 +226,7 @@ static int read_size(const struct sl_yaml_node *node, const char *key, bool allo
         return 0;
 }
 
-/* Prometheus/Loki label names: [a-zA-Z_][a-zA-Z0-9_]*. (core/labels.h has
- * the same rule, but config links only base.) */
-static bool label_name_valid(const char *s) {
+bool sl_cfg_label_name_valid(const char *s) {
         if (!s || !*s)
                 return false;
         for (size_t i = 0; s[i]; i++) {
@@ -256,13 +246,13 @@ static int read_labels(const struct sl_yaml_node *map, const char *path, const c
                        struct sl_cfg_error *err) {
         struct sl_label_pair *labels;
         size_t n = 0;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = sl_yaml_expect(map, SL_YAML_MAP, path, err);
         if (r < 0)
                 return r;
-        if (absent(map))
+        if (sl_cfg_absent(map))
                 return 0;
         labels = sl_xcalloc(map->count, sizeof(*labels));
         for (size_t i = 0; i < map->count; i++) {
@@ -270,20 +260,20 @@ static int read_labels(const struct sl_yaml_node *map, const char *path, const c
                 const char *name = k->text;
                 char *value = NULL;
 
-                kp(key, "%s.%s", path, name);
+                sl_cfg_kp(key, "%s.%s", path, name);
                 if (keep_path && strcmp(name, keep_path) == 0) {
                         r = read_string(v, key, false, ret_path, err);
                         if (r < 0)
                                 goto out_free;
                         if (!*ret_path) {
-                                r = sl_cfg_error_set(err, absent(v) ? k : v, key,
+                                r = sl_cfg_error_set(err, sl_cfg_absent(v) ? k : v, key,
                                                      "expected a file glob such as "
                                                      "/var/lib/docker/containers/*/*-json.log");
                                 goto out_free;
                         }
                         continue;
                 }
-                if (!label_name_valid(name)) {
+                if (!sl_cfg_label_name_valid(name)) {
                         r = sl_cfg_error_set(err, k, key,
                                              "invalid label name \"%s\": expected letters, "
                                              "digits and _ ([a-zA-Z_][a-zA-Z0-9_]*)", name);
@@ -298,7 +288,7 @@ static int read_labels(const struct sl_yaml_node *map, const char *path, const c
                 if (r < 0)
                         goto out_free;
                 if (!value) {
-                        r = sl_cfg_error_set(err, absent(v) ? k : v, key,
+                        r = sl_cfg_error_set(err, sl_cfg_absent(v) ? k : v, key,
                                              "expected a label value, got nothing");
                         goto out_free;
                 }
@@ -401,10 +391,10 @@ static int read_positions(struct sl_config *c, const struct sl_yaml_node *node,
  * new NULL-terminated array; absent: NULL (the defaults). */
 static int read_suffixes(const struct sl_yaml_node *node, const char *key, char ***ret,
                          struct sl_cfg_error *err) {
-        char k[KEY_MAX];
+        char k[SL_CFG_KEY_MAX];
         int r = sl_yaml_expect(node, SL_YAML_SEQ, key, err);
 
-        if (r < 0 || absent(node))
+        if (r < 0 || sl_cfg_absent(node))
                 return r;
         if (node->count == 0)
                 return sl_cfg_error_set(err, node, key,
@@ -412,7 +402,8 @@ static int read_suffixes(const struct sl_yaml_node *node, const char *key, char 
                                         "\"-[0-9]*\"]");
         *ret = sl_xcalloc(node->count + 1, sizeof(**ret));
         for (size_t i = 0; i < node->count; i++) {
-                r = read_string(node->values[i], kp(k, "%s[%zu]", key, i), false, &(*ret)[i], err);
+                r = read_string(node->values[i], sl_cfg_kp(k, "%s[%zu]", key, i), false, &(*ret)[i],
+                                err);
                 if (r < 0)
                         return r;
                 if (!(*ret)[i] || !strchr(".-_", (*ret)[i][0]))
@@ -429,24 +420,25 @@ static int read_suffixes(const struct sl_yaml_node *node, const char *key, char 
 static int read_decompression(struct sl_scrape_config *sc, const struct sl_yaml_node *node,
                               const char *path, struct sl_cfg_error *err) {
         _cleanup_free_ char *format = NULL;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return 0;
         r = sl_yaml_map_check(node, path, decompression_keys, err);
         if (r < 0)
                 return r;
-        r = sl_yaml_as_bool(sl_yaml_get(node, "enabled"), kp(key, "%s.enabled", path),
+        r = sl_yaml_as_bool(sl_yaml_get(node, "enabled"), sl_cfg_kp(key, "%s.enabled", path),
                             &sc->decompression_enabled, err);
         if (r < 0)
                 return r;
-        r = read_duration(sl_yaml_get(node, "initial_delay"), kp(key, "%s.initial_delay", path),
+        r = read_duration(sl_yaml_get(node, "initial_delay"),
+                          sl_cfg_kp(key, "%s.initial_delay", path),
                           true, &sc->decompression_initial_delay_ns, err);
         if (r < 0)
                 return r;
-        r = read_string(sl_yaml_get(node, "format"), kp(key, "%s.format", path), false, &format,
-                        err);
+        r = read_string(sl_yaml_get(node, "format"), sl_cfg_kp(key, "%s.format", path), false,
+                        &format, err);
         if (r < 0)
                 return r;
         if (format && strcmp(format, "gz") != 0)
@@ -503,7 +495,7 @@ static int read_rate(const struct sl_yaml_node *node, const char *key, double *r
         double v;
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return 0;
         r = sl_yaml_expect(node, SL_YAML_SCALAR, key, err);
         if (r < 0)
@@ -603,7 +595,7 @@ static int read_global(struct sl_config *c, const struct sl_yaml_node *root,
                           "global.file_watch_config.min_poll_frequency", false, &ns, err);
         if (r < 0)
                 return r;
-        if (absent(sl_yaml_get(sl_yaml_get(root, "target_config"), "poll_period")))
+        if (sl_cfg_absent(sl_yaml_get(sl_yaml_get(root, "target_config"), "poll_period")))
                 c->target.poll_period_ns = ns;
         return 0;
 }
@@ -665,18 +657,18 @@ static int read_headers(struct sl_config *c, struct sl_client_config *cl,
                         const struct sl_yaml_node *map, const char *path,
                         struct sl_cfg_error *err) {
         static const char *const own[] = { "Content-Type", "User-Agent", "Expect" };
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = sl_yaml_expect(map, SL_YAML_MAP, path, err);
-        if (r < 0 || absent(map))
+        if (r < 0 || sl_cfg_absent(map))
                 return r;
         for (size_t i = 0; i < map->count; i++) {
                 const char *name = map->keys[i]->text;
                 _cleanup_free_ char *value = NULL;
                 bool skip = false;
 
-                kp(key, "%s.%s", path, name);
+                sl_cfg_kp(key, "%s.%s", path, name);
                 if (!header_name_valid(name))
                         return sl_cfg_error_set(err, map->keys[i], key,
                                                 "invalid header name \"%s\": expected letters, "
@@ -703,10 +695,10 @@ static int read_exclusive(const struct sl_yaml_node *parent, const char *name,
                           const char *other_name, const char *other, const char *path,
                           char **field, struct sl_cfg_error *err) {
         const struct sl_yaml_node *v = sl_yaml_get(parent, name);
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        r = read_string(v, kp(key, "%s.%s", path, name), true, field, err);
+        r = read_string(v, sl_cfg_kp(key, "%s.%s", path, name), true, field, err);
         if (r < 0)
                 return r;
         if (*field && !**field) {
@@ -725,7 +717,7 @@ static int read_basic_auth(struct sl_config *c, struct sl_client_auth *a,
         int r;
 
         r = sl_keys_check(node, path, sl_keys_basic_auth, c, err);
-        if (r < 0 || absent(node))
+        if (r < 0 || sl_cfg_absent(node))
                 return r;
         a->basic = true;
         r = read_exclusive(node, "username", NULL, NULL, path, &a->username, err);
@@ -749,7 +741,7 @@ static int read_authorization(struct sl_config *c, struct sl_client_auth *a,
                               struct sl_cfg_error *err) {
         const struct sl_yaml_node *node = sl_yaml_get(client, "authorization");
         _cleanup_free_ char *token = NULL, *token_file = NULL;
-        char key[KEY_MAX], sub[KEY_MAX];
+        char key[SL_CFG_KEY_MAX], sub[SL_CFG_KEY_MAX];
         int r;
 
         r = read_exclusive(client, "bearer_token", NULL, NULL, path, &token, err);
@@ -762,14 +754,14 @@ static int read_authorization(struct sl_config *c, struct sl_client_auth *a,
         if ((token || token_file) && a->basic)
                 return sl_cfg_error_set(err, key_of(client, token ? "bearer_token" :
                                                                     "bearer_token_file"),
-                                        kp(key, "%s.%s", path, token ? "bearer_token" :
+                                        sl_cfg_kp(key, "%s.%s", path, token ? "bearer_token" :
                                                                        "bearer_token_file"),
                                         "use either basic_auth or a bearer token, not both");
-        kp(key, "%s.authorization", path);
+        sl_cfg_kp(key, "%s.authorization", path);
         r = sl_keys_check(node, key, sl_keys_authorization, c, err);
         if (r < 0)
                 return r;
-        if (absent(node)) {
+        if (sl_cfg_absent(node)) {
                 if (token || token_file) {
                         a->type = sl_xstrdup("Bearer");
                         a->credentials = TAKE_PTR(token);
@@ -784,7 +776,7 @@ static int read_authorization(struct sl_config *c, struct sl_client_auth *a,
         if (a->basic)
                 return sl_cfg_error_set(err, key_of(client, "authorization"), key,
                                         "use either basic_auth or authorization, not both");
-        r = read_string(sl_yaml_get(node, "type"), kp(sub, "%s.type", key), true, &a->type,
+        r = read_string(sl_yaml_get(node, "type"), sl_cfg_kp(sub, "%s.type", key), true, &a->type,
                         err);
         if (r < 0)
                 return r;
@@ -827,11 +819,11 @@ static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *ur
                     const struct sl_yaml_node *node, const char *path,
                     struct sl_cfg_error *err) {
         static const char *const versions[] = { "TLS10", "TLS11", "TLS12", "TLS13", NULL };
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = sl_keys_check(node, path, sl_keys_tls, c, err);
-        if (r < 0 || absent(node))
+        if (r < 0 || sl_cfg_absent(node))
                 return r;
         r = read_exclusive(node, "ca", NULL, NULL, path, &t->ca, err);
         if (r == 0)
@@ -854,7 +846,7 @@ static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *ur
                  * has no way to name another one. */
                 if (strcasecmp(host, t->server_name) != 0)
                         return sl_cfg_error_set(err, sl_yaml_get(node, "server_name"),
-                                                kp(key, "%s.server_name", path),
+                                                sl_cfg_kp(key, "%s.server_name", path),
                                                 "a server name other than the URL's host "
                                                 "(\"%s\") is not supported yet: put \"%s\" in "
                                                 "the url; %s", host, t->server_name,
@@ -865,15 +857,15 @@ static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *ur
                                         "a client certificate needs its key: give both "
                                         "cert_file (or cert) and key_file (or key)");
         r = sl_yaml_as_bool(sl_yaml_get(node, "insecure_skip_verify"),
-                            kp(key, "%s.insecure_skip_verify", path), &t->insecure_skip_verify,
-                            err);
+                            sl_cfg_kp(key, "%s.insecure_skip_verify", path),
+                            &t->insecure_skip_verify, err);
         if (r < 0)
                 return r;
-        r = read_choice(sl_yaml_get(node, "min_version"), kp(key, "%s.min_version", path),
+        r = read_choice(sl_yaml_get(node, "min_version"), sl_cfg_kp(key, "%s.min_version", path),
                         versions, "TLS10, TLS11, TLS12, TLS13", &t->min_version, err);
         if (r < 0)
                 return r;
-        return read_choice(sl_yaml_get(node, "max_version"), kp(key, "%s.max_version", path),
+        return read_choice(sl_yaml_get(node, "max_version"), sl_cfg_kp(key, "%s.max_version", path),
                            versions, "TLS10, TLS11, TLS12, TLS13", &t->max_version, err);
 }
 
@@ -882,13 +874,13 @@ static int read_tls(struct sl_config *c, struct sl_client_tls *t, const char *ur
 static int read_proxy(struct sl_client_proxy *p, const struct sl_yaml_node *client,
                       const char *path, struct sl_cfg_error *err) {
         const struct sl_yaml_node *h = sl_yaml_get(client, "proxy_connect_header");
-        char key[KEY_MAX], sub[KEY_MAX];
+        char key[SL_CFG_KEY_MAX], sub[SL_CFG_KEY_MAX];
         int r;
 
         r = read_exclusive(client, "proxy_url", NULL, NULL, path, &p->url, err);
         if (r < 0)
                 return r;
-        kp(key, "%s.proxy_url", path);
+        sl_cfg_kp(key, "%s.proxy_url", path);
         if (p->url && !((has_prefix_nocase(p->url, "http://") && p->url[7]) ||
                         (has_prefix_nocase(p->url, "https://") && p->url[8]) ||
                         (has_prefix_nocase(p->url, "socks5://") && p->url[9])))
@@ -899,37 +891,37 @@ static int read_proxy(struct sl_client_proxy *p, const struct sl_yaml_node *clie
         if (r < 0)
                 return r;
         r = sl_yaml_as_bool(sl_yaml_get(client, "proxy_from_environment"),
-                            kp(key, "%s.proxy_from_environment", path), &p->from_environment,
+                            sl_cfg_kp(key, "%s.proxy_from_environment", path), &p->from_environment,
                             err);
         if (r < 0)
                 return r;
         if (p->from_environment && (p->url || p->no_proxy))
                 return sl_cfg_error_set(err, key_of(client, "proxy_from_environment"),
-                                        kp(key, "%s.proxy_from_environment", path),
+                                        sl_cfg_kp(key, "%s.proxy_from_environment", path),
                                         "with proxy_from_environment, set neither proxy_url "
                                         "nor no_proxy");
         if (p->no_proxy && !p->url)
                 return sl_cfg_error_set(err, key_of(client, "no_proxy"),
-                                        kp(key, "%s.no_proxy", path),
+                                        sl_cfg_kp(key, "%s.no_proxy", path),
                                         "no_proxy needs proxy_url");
-        kp(key, "%s.proxy_connect_header", path);
+        sl_cfg_kp(key, "%s.proxy_connect_header", path);
         r = sl_yaml_expect(h, SL_YAML_MAP, key, err);
-        if (r < 0 || absent(h))
+        if (r < 0 || sl_cfg_absent(h))
                 return r;
         for (size_t i = 0; i < h->count; i++) {
                 const struct sl_yaml_node *list = h->values[i];
                 const char *name = h->keys[i]->text;
 
-                kp(sub, "%s.%s", key, name);
+                sl_cfg_kp(sub, "%s.%s", key, name);
                 if (!header_name_valid(name))
                         return sl_cfg_error_set(err, h->keys[i], sub,
                                                 "invalid header name \"%s\"", name);
                 r = sl_yaml_expect(list, SL_YAML_SEQ, sub, err);
                 for (size_t k = 0; r == 0 && list && k < list->count; k++) {
                         _cleanup_free_ char *value = NULL;
-                        char item[KEY_MAX];
+                        char item[SL_CFG_KEY_MAX];
 
-                        r = read_header_value(list->values[k], kp(item, "%s[%zu]", sub, k),
+                        r = read_header_value(list->values[k], sl_cfg_kp(item, "%s[%zu]", sub, k),
                                               &value, err);
                         if (r == 0)
                                 header_add(&p->connect_headers, &p->n_connect_headers, name,
@@ -952,10 +944,10 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
                        struct sl_cfg_error *err) {
         const struct sl_yaml_node *v, *backoff;
         int64_t retries = (int64_t)cl->max_retries;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with at least a url, got nothing");
         r = sl_keys_check(node, path, sl_keys_client, c, err);
@@ -963,11 +955,11 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
                 return r;
 
         v = sl_yaml_get(node, "url");
-        r = read_string(v, kp(key, "%s.url", path), false, &cl->url, err);
+        r = read_string(v, sl_cfg_kp(key, "%s.url", path), false, &cl->url, err);
         if (r < 0)
                 return r;
         if (!cl->url && need_url)
-                return sl_cfg_error_set(err, absent(v) ? node : v, key,
+                return sl_cfg_error_set(err, sl_cfg_absent(v) ? node : v, key,
                                         "url is required: the Loki push URL, e.g. "
                                         "http://loki:3100/loki/api/v1/push");
         if (cl->url && !((has_prefix_nocase(cl->url, "http://") && cl->url[7]) ||
@@ -976,7 +968,7 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
                                         "expected an http:// or https:// URL such as "
                                         "http://loki:3100/loki/api/v1/push");
 
-        r = read_string(sl_yaml_get(node, "tenant_id"), kp(key, "%s.tenant_id", path), true,
+        r = read_string(sl_yaml_get(node, "tenant_id"), sl_cfg_kp(key, "%s.tenant_id", path), true,
                         &cl->tenant_id, err);
         if (r < 0)
                 return r;
@@ -985,70 +977,72 @@ static int read_client(struct sl_config *c, struct sl_client_config *cl,
                 free(cl->tenant_id);
                 cl->tenant_id = NULL;
         }
-        r = read_headers(c, cl, sl_yaml_get(node, "headers"), kp(key, "%s.headers", path), err);
+        r = read_headers(c, cl, sl_yaml_get(node, "headers"), sl_cfg_kp(key, "%s.headers", path),
+                         err);
         if (r < 0)
                 return r;
-        r = read_duration(sl_yaml_get(node, "batchwait"), kp(key, "%s.batchwait", path), false,
-                          &cl->batchwait_ns, err);
+        r = read_duration(sl_yaml_get(node, "batchwait"), sl_cfg_kp(key, "%s.batchwait", path),
+                          false, &cl->batchwait_ns, err);
         if (r < 0)
                 return r;
-        r = read_size(sl_yaml_get(node, "batchsize"), kp(key, "%s.batchsize", path), false,
+        r = read_size(sl_yaml_get(node, "batchsize"), sl_cfg_kp(key, "%s.batchsize", path), false,
                       &cl->batchsize, err);
         if (r < 0)
                 return r;
-        r = read_duration(sl_yaml_get(node, "timeout"), kp(key, "%s.timeout", path), false,
+        r = read_duration(sl_yaml_get(node, "timeout"), sl_cfg_kp(key, "%s.timeout", path), false,
                           &cl->timeout_ns, err);
         if (r < 0)
                 return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "drop_rate_limited_batches"),
-                            kp(key, "%s.drop_rate_limited_batches", path),
+                            sl_cfg_kp(key, "%s.drop_rate_limited_batches", path),
                             &cl->drop_rate_limited_batches, err);
         if (r < 0)
                 return r;
 
         backoff = sl_yaml_get(node, "backoff_config");
-        r = sl_keys_check(backoff, kp(key, "%s.backoff_config", path), sl_keys_backoff, c, err);
+        r = sl_keys_check(backoff, sl_cfg_kp(key, "%s.backoff_config", path), sl_keys_backoff, c,
+                          err);
         if (r < 0)
                 return r;
         r = read_duration(sl_yaml_get(backoff, "min_period"),
-                          kp(key, "%s.backoff_config.min_period", path), false,
+                          sl_cfg_kp(key, "%s.backoff_config.min_period", path), false,
                           &cl->backoff_min_ns, err);
         if (r < 0)
                 return r;
         r = read_duration(sl_yaml_get(backoff, "max_period"),
-                          kp(key, "%s.backoff_config.max_period", path), false,
+                          sl_cfg_kp(key, "%s.backoff_config.max_period", path), false,
                           &cl->backoff_max_ns, err);
         if (r < 0)
                 return r;
         if (cl->backoff_min_ns > cl->backoff_max_ns) {
                 v = sl_yaml_get(backoff, "min_period");
-                return sl_cfg_error_set(err, absent(v) ? backoff : v,
-                                        kp(key, "%s.backoff_config.min_period", path),
+                return sl_cfg_error_set(err, sl_cfg_absent(v) ? backoff : v,
+                                        sl_cfg_kp(key, "%s.backoff_config.min_period", path),
                                         "min_period must not be longer than max_period");
         }
         r = sl_yaml_as_int(sl_yaml_get(backoff, "max_retries"),
-                           kp(key, "%s.backoff_config.max_retries", path), 0, INT32_MAX,
+                           sl_cfg_kp(key, "%s.backoff_config.max_retries", path), 0, INT32_MAX,
                            &retries, err);
         if (r < 0)
                 return r;
         cl->max_retries = (uint64_t)retries;
 
         r = read_labels(sl_yaml_get(node, "external_labels"),
-                        kp(key, "%s.external_labels", path), NULL, &cl->external_labels,
+                        sl_cfg_kp(key, "%s.external_labels", path), NULL, &cl->external_labels,
                         &cl->n_external_labels, NULL, err);
         if (r < 0)
                 return r;
 
         /* TLS, authentication and proxy, checked as Prometheus' client does. */
         r = read_basic_auth(c, &cl->auth, sl_yaml_get(node, "basic_auth"),
-                            kp(key, "%s.basic_auth", path), err);
+                            sl_cfg_kp(key, "%s.basic_auth", path), err);
         if (r < 0)
                 return r;
         r = read_authorization(c, &cl->auth, node, path, err);
         if (r < 0)
                 return r;
         r = read_tls(c, &cl->tls, cl->url, sl_yaml_get(node, "tls_config"),
-                     kp(key, "%s.tls_config", path), err);
+                     sl_cfg_kp(key, "%s.tls_config", path), err);
         if (r < 0)
                 return r;
         r = read_proxy(&cl->proxy, node, path, err);
@@ -1098,18 +1092,18 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
         const struct sl_yaml_node *one = sl_yaml_get(root, "client");
         struct sl_client_config single;
         size_t n_list = 0;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = sl_yaml_expect(list, SL_YAML_SEQ, "clients", err);
         if (r < 0)
                 return r;
-        if (list && !absent(list))
+        if (list && !sl_cfg_absent(list))
                 n_list = list->count;
-        if (one && absent(one))
+        if (one && sl_cfg_absent(one))
                 return sl_cfg_error_set(err, one, "client",
                                         "expected a map with at least a url, got nothing");
-        if (list && !absent(list) && n_list == 0 && !one)
+        if (list && !sl_cfg_absent(list) && n_list == 0 && !one)
                 return sl_cfg_error_set(err, list, "clients",
                                         "clients is empty: expected at least one "
                                         "- url: http://loki:3100/loki/api/v1/push");
@@ -1117,8 +1111,8 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
         for (size_t i = 0; i < n_list; i++) {
                 client_defaults(&c->clients[i]);
                 c->n_clients++;
-                r = read_client(c, &c->clients[i], list->values[i], kp(key, "clients[%zu]", i),
-                                true, err);
+                r = read_client(c, &c->clients[i], list->values[i],
+                                sl_cfg_kp(key, "clients[%zu]", i), true, err);
                 if (r < 0)
                         return r;
         }
@@ -1152,10 +1146,10 @@ static int read_clients(struct sl_config *c, const struct sl_yaml_node *root,
 static int read_static_config(struct sl_static_config *st, const struct sl_yaml_node *node,
                               const char *path, bool relabeled, struct sl_cfg_error *err) {
         const struct sl_yaml_node *targets, *labels;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with labels: {__path__: GLOB}, got "
                                         "nothing");
@@ -1164,12 +1158,12 @@ static int read_static_config(struct sl_static_config *st, const struct sl_yaml_
                 return r;
         /* targets is accepted for Promtail compatibility; files come from __path__. */
         targets = sl_yaml_get(node, "targets");
-        r = sl_yaml_expect(targets, SL_YAML_SEQ, kp(key, "%s.targets", path), err);
+        r = sl_yaml_expect(targets, SL_YAML_SEQ, sl_cfg_kp(key, "%s.targets", path), err);
         if (r < 0)
                 return r;
         for (size_t i = 0; targets && i < targets->count; i++) {
                 r = sl_yaml_expect(targets->values[i], SL_YAML_SCALAR,
-                                   kp(key, "%s.targets[%zu]", path, i), err);
+                                   sl_cfg_kp(key, "%s.targets[%zu]", path, i), err);
                 if (r < 0)
                         return r;
         }
@@ -1180,14 +1174,14 @@ static int read_static_config(struct sl_static_config *st, const struct sl_yaml_
                                 st->targets[st->n_targets++] = sl_xstrdup(targets->values[i]->text);
         }
         labels = sl_yaml_get(node, "labels");
-        r = read_labels(labels, kp(key, "%s.labels", path), "__path__", &st->labels, &st->n_labels,
-                        &st->path_glob, err);
+        r = read_labels(labels, sl_cfg_kp(key, "%s.labels", path), "__path__", &st->labels,
+                        &st->n_labels, &st->path_glob, err);
         if (r < 0)
                 return r;
         /* With relabel_configs, __path__ may come from a rule. */
         if (!st->path_glob && !relabeled)
-                return sl_cfg_error_set(err, absent(labels) ? node : labels,
-                                        kp(key, "%s.labels.__path__", path),
+                return sl_cfg_error_set(err, sl_cfg_absent(labels) ? node : labels,
+                                        sl_cfg_kp(key, "%s.labels.__path__", path),
                                         "__path__ is required: the files to read, e.g. "
                                         "labels: {__path__: /var/lib/docker/containers/*/"
                                         "*-json.log}");
@@ -1318,7 +1312,7 @@ static int check_encoding(const struct sl_yaml_node *node, const char *key,
         static const char *const utf8[] = { "utf-8", "utf8", "unicode-1-1-utf-8", "" };
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return 0;
         r = sl_yaml_expect(node, SL_YAML_SCALAR, key, err);
         if (r < 0)
@@ -1340,7 +1334,7 @@ static int read_receiver(struct sl_config *c, struct sl_receiver_config *rc,
                          struct sl_cfg_error *err) {
         const struct sl_yaml_node *server = sl_yaml_get(node, "server");
         int64_t port = 0, conns = 0, entries = DEFAULT_RECEIVER_ENTRIES;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         char *unused = NULL;
         int r;
 
@@ -1354,46 +1348,49 @@ static int read_receiver(struct sl_config *c, struct sl_receiver_config *rc,
         r = sl_keys_check(node, path, sl_keys_push_target, c, err);
         if (r < 0)
                 return r;
-        r = sl_keys_check(server, kp(key, "%s.server", path), sl_keys_push_server, c, err);
+        r = sl_keys_check(server, sl_cfg_kp(key, "%s.server", path), sl_keys_push_server, c, err);
         if (r < 0)
                 return r;
         r = read_string(sl_yaml_get(server, "http_listen_address"),
-                        kp(key, "%s.server.http_listen_address", path), true, &rc->listen_address,
-                        err);
+                        sl_cfg_kp(key, "%s.server.http_listen_address", path), true,
+                        &rc->listen_address, err);
         if (r < 0)
                 return r;
         r = sl_yaml_as_int(sl_yaml_get(server, "http_listen_port"),
-                           kp(key, "%s.server.http_listen_port", path), 0, 65535, &port, err);
+                           sl_cfg_kp(key, "%s.server.http_listen_port", path), 0, 65535, &port,
+                           err);
         if (r < 0)
                 return r;
         rc->listen_port = (unsigned)port;
         r = sl_yaml_as_int(sl_yaml_get(server, "http_listen_conn_limit"),
-                           kp(key, "%s.server.http_listen_conn_limit", path), 0, 65536, &conns,
-                           err);
+                           sl_cfg_kp(key, "%s.server.http_listen_conn_limit", path), 0, 65536,
+                           &conns, err);
         if (r < 0)
                 return r;
         /* Promtail's 0 is "no limit": sluice keeps its default cap then. */
         if (conns > 0)
                 rc->max_connections = (unsigned)conns;
-        r = read_labels(sl_yaml_get(node, "labels"), kp(key, "%s.labels", path), NULL,
+        r = read_labels(sl_yaml_get(node, "labels"), sl_cfg_kp(key, "%s.labels", path), NULL,
                         &rc->labels, &rc->n_labels, &unused, err);
         if (r < 0)
                 return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "use_incoming_timestamp"),
-                            kp(key, "%s.use_incoming_timestamp", path),
+                            sl_cfg_kp(key, "%s.use_incoming_timestamp", path),
                             &rc->use_incoming_timestamp, err);
         if (r < 0)
                 return r;
-        r = read_size(sl_yaml_get(node, "max_body_size"), kp(key, "%s.max_body_size", path),
+        r = read_size(sl_yaml_get(node, "max_body_size"), sl_cfg_kp(key, "%s.max_body_size", path),
                       false, &rc->max_body_size, err);
         if (r < 0)
                 return r;
         r = sl_yaml_as_int(sl_yaml_get(node, "max_entries_per_push"),
-                           kp(key, "%s.max_entries_per_push", path), 1, INT32_MAX, &entries, err);
+                           sl_cfg_kp(key, "%s.max_entries_per_push", path), 1, INT32_MAX, &entries,
+                           err);
         if (r < 0)
                 return r;
         rc->max_entries = (uint64_t)entries;
-        return read_duration(sl_yaml_get(node, "ack_timeout"), kp(key, "%s.ack_timeout", path),
+        return read_duration(sl_yaml_get(node, "ack_timeout"),
+                             sl_cfg_kp(key, "%s.ack_timeout", path),
                              false, &rc->ack_timeout_ns, err);
 }
 
@@ -1405,16 +1402,16 @@ static int read_source(struct sl_config *c, struct sl_scrape_config *sc,
         static const char *const names[] = { "static_configs", "loki_push_api", "otlp_logs" };
         const struct sl_yaml_node *given[3];
         const char *first = NULL;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int which = -1;
 
         for (int i = 0; i < 3; i++) {
                 given[i] = sl_yaml_get(node, names[i]);
-                if (absent(given[i]))
+                if (sl_cfg_absent(given[i]))
                         continue;
                 if (first)
                         return sl_cfg_error_set(err, key_of(node, names[i]),
-                                                kp(key, "%s.%s", path, names[i]),
+                                                sl_cfg_kp(key, "%s.%s", path, names[i]),
                                                 "a job reads one source: %s and %s are both "
                                                 "given; make them two jobs", first, names[i]);
                 first = names[i];
@@ -1425,8 +1422,8 @@ static int read_source(struct sl_config *c, struct sl_scrape_config *sc,
                 return 0;
         }
         sc->source = which == 1 ? SL_SOURCE_LOKI_PUSH : SL_SOURCE_OTLP;
-        return read_receiver(c, &sc->receiver, given[which], kp(key, "%s.%s", path, names[which]),
-                             which == 2, err);
+        return read_receiver(c, &sc->receiver, given[which],
+                             sl_cfg_kp(key, "%s.%s", path, names[which]), which == 2, err);
 }
 
 static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jobs, size_t idx,
@@ -1434,27 +1431,27 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
         struct sl_scrape_config *sc = &c->scrape_configs[idx];
         const struct sl_yaml_node *node = jobs->values[idx];
         const struct sl_yaml_node *v, *list, *stages, *pipeline;
-        char path[KEY_MAX], key[KEY_MAX];
+        char path[SL_CFG_KEY_MAX], key[SL_CFG_KEY_MAX];
         int r;
 
-        kp(path, "scrape_configs[%zu]", idx);
-        if (absent(node))
+        sl_cfg_kp(path, "scrape_configs[%zu]", idx);
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with job_name and static_configs, got "
                                         "nothing");
         r = sl_keys_check(node, path, sl_keys_scrape, c, err);
         if (r < 0)
                 return r;
-        r = check_encoding(sl_yaml_get(node, "encoding"), kp(key, "%s.encoding", path), err);
+        r = check_encoding(sl_yaml_get(node, "encoding"), sl_cfg_kp(key, "%s.encoding", path), err);
         if (r < 0)
                 return r;
 
         v = sl_yaml_get(node, "job_name");
-        r = read_string(v, kp(key, "%s.job_name", path), false, &sc->job_name, err);
+        r = read_string(v, sl_cfg_kp(key, "%s.job_name", path), false, &sc->job_name, err);
         if (r < 0)
                 return r;
         if (!sc->job_name)
-                return sl_cfg_error_set(err, absent(v) ? node : v, key,
+                return sl_cfg_error_set(err, sl_cfg_absent(v) ? node : v, key,
                                         "job_name is required: it names the job and becomes its "
                                         "job label");
         for (size_t i = 0; i < idx; i++) {
@@ -1481,57 +1478,60 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                                    : sc->discovery->n_kube ? "kubernetes_sd_configs"
                                    : sc->discovery->n_relabel ? "relabel_configs" : NULL;
                 if (what && strcmp(what, "relabel_configs") == 0)
-                        return sl_cfg_error_set(err, key_of(node, what), kp(key, "%s.%s", path, what),
+                        return sl_cfg_error_set(err, key_of(node, what),
+                                                sl_cfg_kp(key, "%s.%s", path, what),
                                                 "relabel_configs on a push receiver is not supported "
                                                 "yet: set labels with the receiver's labels or with "
                                                 "pipeline stages (see README, \"Push receivers\")");
                 if (what)
-                        return sl_cfg_error_set(err, key_of(node, what), kp(key, "%s.%s", path, what),
+                        return sl_cfg_error_set(err, key_of(node, what),
+                                                sl_cfg_kp(key, "%s.%s", path, what),
                                                 "a job reads one source: %s and a push receiver are "
                                                 "both given; make them two jobs", what);
         }
         list = sl_yaml_get(node, "static_configs");
-        r = sl_yaml_expect(list, SL_YAML_SEQ, kp(key, "%s.static_configs", path), err);
+        r = sl_yaml_expect(list, SL_YAML_SEQ, sl_cfg_kp(key, "%s.static_configs", path), err);
         if (r < 0)
                 return r;
         if (sc->source != SL_SOURCE_FILES)
                 list = NULL;
-        else if ((absent(list) || list->count == 0) &&
+        else if ((sl_cfg_absent(list) || list->count == 0) &&
                  !(sc->discovery && (sc->discovery->n_docker || sc->discovery->n_kube)))
-                return sl_cfg_error_set(err, absent(list) ? node : list, key,
+                return sl_cfg_error_set(err, sl_cfg_absent(list) ? node : list, key,
                                         "static_configs is required (or docker_sd_configs, "
                                         "kubernetes_sd_configs): at least one "
                                         "- labels: {__path__: GLOB} naming the files to read "
                                         "(or loki_push_api, or otlp_logs, to receive pushes)");
-        if (list && !absent(list) && list->count > 0) {
+        if (list && !sl_cfg_absent(list) && list->count > 0) {
                 sc->static_configs = sl_xcalloc(list->count, sizeof(*sc->static_configs));
                 sc->n_static_configs = list->count;
         }
         for (size_t i = 0; sc->static_configs && i < list->count; i++) {
                 r = read_static_config(&sc->static_configs[i], list->values[i],
-                                       kp(key, "%s.static_configs[%zu]", path, i),
+                                       sl_cfg_kp(key, "%s.static_configs[%zu]", path, i),
                                        sc->discovery && sc->discovery->n_relabel > 0, err);
                 if (r < 0)
                         return r;
         }
 
         r = read_decompression(sc, sl_yaml_get(node, "decompression"),
-                               kp(key, "%s.decompression", path), err);
+                               sl_cfg_kp(key, "%s.decompression", path), err);
         if (r < 0)
                 return r;
         stages = sl_yaml_get(node, "pipeline_stages");
         pipeline = sl_yaml_get(node, "pipeline");
         if (stages && pipeline)
-                return sl_cfg_error_set(err, key_of(node, "pipeline"), kp(key, "%s.pipeline", path),
+                return sl_cfg_error_set(err, key_of(node, "pipeline"),
+                                        sl_cfg_kp(key, "%s.pipeline", path),
                                         "use either pipeline_stages (stages written here) or "
                                         "pipeline: NAME (a file in %s), not both",
                                         c->pipelines_dir);
         if (pipeline)
-                return read_pipeline_ref(c, sc, pipeline, kp(key, "%s.pipeline", path), err);
-        r = sl_yaml_expect(stages, SL_YAML_SEQ, kp(key, "%s.pipeline_stages", path), err);
+                return read_pipeline_ref(c, sc, pipeline, sl_cfg_kp(key, "%s.pipeline", path), err);
+        r = sl_yaml_expect(stages, SL_YAML_SEQ, sl_cfg_kp(key, "%s.pipeline_stages", path), err);
         if (r < 0)
                 return r;
-        if (!absent(stages)) {
+        if (!sl_cfg_absent(stages)) {
                 /* The stages are the pipeline's to interpret; only keep them. */
                 sc->pipeline_stages = stages;
                 sc->pipeline_file = sl_xstrdup(c->file);
@@ -1544,7 +1544,7 @@ static int read_scrape_configs(struct sl_config *c, const struct sl_yaml_node *r
         const struct sl_yaml_node *list = sl_yaml_get(root, "scrape_configs");
         int r;
 
-        if (absent(list))
+        if (sl_cfg_absent(list))
                 return sl_cfg_error_set(err, list ? list : root, "scrape_configs",
                                         "no scrape_configs: add at least one job with job_name "
                                         "and static_configs");

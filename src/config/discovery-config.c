@@ -7,16 +7,15 @@
 #include "config/discovery-config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/xalloc.h"
+#include "config/config-internal.h"
 #include "config/keys.h"
 
-#define KEY_MAX 128
 #define NS_PER_SEC 1000000000ULL
 #define DEFAULT_DOCKER_REFRESH_NS (60 * NS_PER_SEC)
 #define DEFAULT_DOCKER_PORT 80
@@ -32,33 +31,6 @@ static const char *const action_names[] = {
 
 const char *sl_relabel_action_name(enum sl_relabel_action action) {
         return action_names[action];
-}
-
-static const char *kp(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *kp(char *buf, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, KEY_MAX, fmt, ap);
-        va_end(ap);
-        return buf;
-}
-
-static bool absent(const struct sl_yaml_node *node) {
-        return !node || node->kind == SL_YAML_NULL;
-}
-
-/* Prometheus' legacy label name rule. */
-static bool label_name_valid(const char *s) {
-        if (!s || !*s)
-                return false;
-        for (size_t i = 0; s[i]; i++) {
-                char c = s[i];
-                bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-                if (!alpha && !(i > 0 && c >= '0' && c <= '9'))
-                        return false;
-        }
-        return true;
 }
 
 static bool is_word(char c) {
@@ -148,11 +120,11 @@ static void strv_free(char **v, size_t n) {
  * Prometheus' YAML decoder does for filter values). */
 static int read_strings(const struct sl_yaml_node *node, const char *key, bool one_ok,
                         char ***ret, size_t *ret_n, struct sl_cfg_error *err) {
-        char k[KEY_MAX];
+        char k[SL_CFG_KEY_MAX];
         char **v;
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return 0;
         if (one_ok && node->kind == SL_YAML_SCALAR) {
                 v = sl_xcalloc(1, sizeof(*v));
@@ -166,7 +138,7 @@ static int read_strings(const struct sl_yaml_node *node, const char *key, bool o
                 return r;
         v = sl_xcalloc(node->count + 1, sizeof(*v));
         for (size_t i = 0; i < node->count; i++) {
-                r = sl_yaml_as_string(node->values[i], kp(k, "%s[%zu]", key, i), &v[i], err);
+                r = sl_yaml_as_string(node->values[i], sl_cfg_kp(k, "%s[%zu]", key, i), &v[i], err);
                 if (r == 0 && !v[i])
                         v[i] = sl_xstrdup("");
                 if (r < 0) {
@@ -200,12 +172,12 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
                         const char *path, struct sl_cfg_error *err) {
         const struct sl_yaml_node *v, *regex_node, *sources;
         _cleanup_free_ char *action = NULL, *regex = NULL;
-        char key[KEY_MAX], msg[256];
+        char key[SL_CFG_KEY_MAX], msg[256];
         int64_t modulus = 0;
         bool found = false;
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a relabel rule (source_labels, regex, "
                                         "target_label, replacement, action), got nothing");
@@ -220,7 +192,7 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
         /* action: case-insensitive; written as null, it is empty: refused. */
         action = sl_xstrdup("replace");
         v = sl_yaml_get(node, "action");
-        r = read_str(node, "action", kp(key, "%s.action", path), &action, err);
+        r = read_str(node, "action", sl_cfg_kp(key, "%s.action", path), &action, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < SL_ARRAY_SIZE(action_names); i++) {
@@ -238,27 +210,28 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
                                         "labeldrop, labelkeep, lowercase or uppercase", action);
 
         sources = sl_yaml_get(node, "source_labels");
-        r = read_strings(sources, kp(key, "%s.source_labels", path), false, &rc->source_labels,
-                         &rc->n_source_labels, err);
+        r = read_strings(sources, sl_cfg_kp(key, "%s.source_labels", path), false,
+                         &rc->source_labels, &rc->n_source_labels, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < rc->n_source_labels; i++)
-                if (!label_name_valid(rc->source_labels[i]))
+                if (!sl_cfg_label_name_valid(rc->source_labels[i]))
                         return sl_cfg_error_set(err, sources->values[i],
-                                                kp(key, "%s.source_labels[%zu]", path, i),
+                                                sl_cfg_kp(key, "%s.source_labels[%zu]", path, i),
                                                 "\"%s\" is not a valid label name",
                                                 rc->source_labels[i]);
-        r = read_str(node, "separator", kp(key, "%s.separator", path), &rc->separator, err);
+        r = read_str(node, "separator", sl_cfg_kp(key, "%s.separator", path), &rc->separator, err);
         if (r < 0)
                 return r;
-        r = read_str(node, "target_label", kp(key, "%s.target_label", path), &rc->target_label,
+        r = read_str(node, "target_label", sl_cfg_kp(key, "%s.target_label", path),
+                     &rc->target_label, err);
+        if (r < 0)
+                return r;
+        r = read_str(node, "replacement", sl_cfg_kp(key, "%s.replacement", path), &rc->replacement,
                      err);
         if (r < 0)
                 return r;
-        r = read_str(node, "replacement", kp(key, "%s.replacement", path), &rc->replacement, err);
-        if (r < 0)
-                return r;
-        r = sl_yaml_as_int(sl_yaml_get(node, "modulus"), kp(key, "%s.modulus", path), 0,
+        r = sl_yaml_as_int(sl_yaml_get(node, "modulus"), sl_cfg_kp(key, "%s.modulus", path), 0,
                            INT64_MAX, &modulus, err);
         if (r < 0)
                 return r;
@@ -268,7 +241,7 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
          * an empty value), as Prometheus reads it. */
         regex_node = sl_yaml_get(node, "regex");
         regex = sl_xstrdup("(.*)");
-        r = read_str(node, "regex", kp(key, "%s.regex", path), &regex, err);
+        r = read_str(node, "regex", sl_cfg_kp(key, "%s.regex", path), &regex, err);
         if (r < 0)
                 return r;
         /* Checked as written (the message's offsets are the reader's),
@@ -289,16 +262,16 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
         rc->regex_text = TAKE_PTR(regex);
 
         /* Prometheus' Validate(), in its order. */
-        kp(key, "%s", path);
+        sl_cfg_kp(key, "%s", path);
         if (rc->action == SL_RELABEL_HASHMOD && rc->modulus == 0)
-                return sl_cfg_error_set(err, node, kp(key, "%s.modulus", path),
+                return sl_cfg_error_set(err, node, sl_cfg_kp(key, "%s.modulus", path),
                                         "relabel configuration for hashmod requires non-zero "
                                         "modulus");
         switch (rc->action) {
         case SL_RELABEL_REPLACE: case SL_RELABEL_HASHMOD: case SL_RELABEL_LOWERCASE:
         case SL_RELABEL_UPPERCASE: case SL_RELABEL_KEEPEQUAL: case SL_RELABEL_DROPEQUAL:
                 if (!*rc->target_label)
-                        return sl_cfg_error_set(err, node, kp(key, "%s.target_label", path),
+                        return sl_cfg_error_set(err, node, sl_cfg_kp(key, "%s.target_label", path),
                                                 "relabel configuration for %s action requires "
                                                 "'target_label' value", action_names[rc->action]);
                 break;
@@ -308,40 +281,40 @@ static int read_relabel(struct sl_relabel_config *rc, const struct sl_yaml_node 
         v = sl_yaml_get(node, "target_label");
         if (rc->action == SL_RELABEL_REPLACE &&
             (strchr(rc->target_label, '$') ? !target_template_valid(rc->target_label)
-                                           : !label_name_valid(rc->target_label)))
-                return sl_cfg_error_set(err, v, kp(key, "%s.target_label", path),
+                                           : !sl_cfg_label_name_valid(rc->target_label)))
+                return sl_cfg_error_set(err, v, sl_cfg_kp(key, "%s.target_label", path),
                                         "\"%s\" is invalid 'target_label' for replace action",
                                         rc->target_label);
         if ((rc->action == SL_RELABEL_LOWERCASE || rc->action == SL_RELABEL_UPPERCASE ||
              rc->action == SL_RELABEL_KEEPEQUAL || rc->action == SL_RELABEL_DROPEQUAL ||
              rc->action == SL_RELABEL_HASHMOD) &&
-            !label_name_valid(rc->target_label))
-                return sl_cfg_error_set(err, v, kp(key, "%s.target_label", path),
+            !sl_cfg_label_name_valid(rc->target_label))
+                return sl_cfg_error_set(err, v, sl_cfg_kp(key, "%s.target_label", path),
                                         "\"%s\" is invalid 'target_label' for %s action",
                                         rc->target_label, action_names[rc->action]);
         if ((rc->action == SL_RELABEL_LOWERCASE || rc->action == SL_RELABEL_UPPERCASE ||
              rc->action == SL_RELABEL_KEEPEQUAL || rc->action == SL_RELABEL_DROPEQUAL) &&
             strcmp(rc->replacement, "$1") != 0)
                 return sl_cfg_error_set(err, sl_yaml_get(node, "replacement"),
-                                        kp(key, "%s.replacement", path),
+                                        sl_cfg_kp(key, "%s.replacement", path),
                                         "'replacement' can not be set for %s action",
                                         action_names[rc->action]);
         if (rc->action == SL_RELABEL_LABELMAP && !target_template_valid(rc->replacement))
                 return sl_cfg_error_set(err, sl_yaml_get(node, "replacement"),
-                                        kp(key, "%s.replacement", path),
+                                        sl_cfg_kp(key, "%s.replacement", path),
                                         "\"%s\" is invalid 'replacement' for labelmap action",
                                         rc->replacement);
         if ((rc->action == SL_RELABEL_KEEPEQUAL || rc->action == SL_RELABEL_DROPEQUAL) &&
             (regex_node || rc->modulus || strcmp(rc->separator, ";") != 0 ||
              strcmp(rc->replacement, "$1") != 0))
-                return sl_cfg_error_set(err, node, kp(key, "%s", path),
+                return sl_cfg_error_set(err, node, sl_cfg_kp(key, "%s", path),
                                         "%s action requires only 'source_labels' and "
                                         "`target_label`, and no other fields",
                                         action_names[rc->action]);
         if ((rc->action == SL_RELABEL_LABELDROP || rc->action == SL_RELABEL_LABELKEEP) &&
             (sources || *rc->target_label || rc->modulus || strcmp(rc->separator, ";") != 0 ||
              strcmp(rc->replacement, "$1") != 0))
-                return sl_cfg_error_set(err, node, kp(key, "%s", path),
+                return sl_cfg_error_set(err, node, sl_cfg_kp(key, "%s", path),
                                         "%s action requires only 'regex', and no other fields",
                                         action_names[rc->action]);
         return 0;
@@ -351,19 +324,19 @@ int sl_relabel_configs_read(const struct sl_yaml_node *list, const char *key,
                             struct sl_relabel_config **ret, size_t *ret_n,
                             struct sl_cfg_error *err) {
         struct sl_relabel_config *rules;
-        char k[KEY_MAX];
+        char k[SL_CFG_KEY_MAX];
         int r;
 
         *ret = NULL;
         *ret_n = 0;
-        if (absent(list))
+        if (sl_cfg_absent(list))
                 return 0;
         r = sl_yaml_expect(list, SL_YAML_SEQ, key, err);
         if (r < 0)
                 return r;
         rules = sl_xcalloc(list->count + 1, sizeof(*rules));
         for (size_t i = 0; i < list->count; i++) {
-                r = read_relabel(&rules[i], list->values[i], kp(k, "%s[%zu]", key, i), err);
+                r = read_relabel(&rules[i], list->values[i], sl_cfg_kp(k, "%s[%zu]", key, i), err);
                 if (r < 0) {
                         sl_relabel_configs_free(rules, i + 1);
                         return r;
@@ -404,26 +377,26 @@ static void tls_release(struct sl_tls_config *t) {
 
 static int read_tls(struct sl_tls_config *t, const struct sl_yaml_node *node, const char *path,
                     struct sl_cfg_error *err) {
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = sl_keys_check(node, path, sl_keys_sd_tls, NULL, err);
         if (r < 0)
                 return r;
-        r = read_opt_str(sl_yaml_get(node, "ca_file"), kp(key, "%s.ca_file", path), &t->ca_file,
-                         err);
+        r = read_opt_str(sl_yaml_get(node, "ca_file"), sl_cfg_kp(key, "%s.ca_file", path),
+                         &t->ca_file, err);
         if (r == 0)
-                r = read_opt_str(sl_yaml_get(node, "cert_file"), kp(key, "%s.cert_file", path),
-                                 &t->cert_file, err);
+                r = read_opt_str(sl_yaml_get(node, "cert_file"),
+                                 sl_cfg_kp(key, "%s.cert_file", path), &t->cert_file, err);
         if (r == 0)
-                r = read_opt_str(sl_yaml_get(node, "key_file"), kp(key, "%s.key_file", path),
+                r = read_opt_str(sl_yaml_get(node, "key_file"), sl_cfg_kp(key, "%s.key_file", path),
                                  &t->key_file, err);
         if (r == 0)
-                r = read_opt_str(sl_yaml_get(node, "server_name"), kp(key, "%s.server_name", path),
-                                 &t->server_name, err);
+                r = read_opt_str(sl_yaml_get(node, "server_name"),
+                                 sl_cfg_kp(key, "%s.server_name", path), &t->server_name, err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(node, "insecure_skip_verify"),
-                                    kp(key, "%s.insecure_skip_verify", path),
+                                    sl_cfg_kp(key, "%s.insecure_skip_verify", path),
                                     &t->insecure_skip_verify, err);
         if (r < 0)
                 return r;
@@ -456,10 +429,10 @@ static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node 
         const struct sl_yaml_node *v, *filters;
         int64_t port = DEFAULT_DOCKER_PORT;
         bool ignored;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with host: unix:///var/run/docker.sock, "
                                         "got nothing");
@@ -472,11 +445,11 @@ static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node 
         d->match_first_network = true;
 
         v = sl_yaml_get(node, "host");
-        r = read_opt_str(v, kp(key, "%s.host", path), &d->host, err);
+        r = read_opt_str(v, sl_cfg_kp(key, "%s.host", path), &d->host, err);
         if (r < 0)
                 return r;
         if (!d->host)
-                return sl_cfg_error_set(err, absent(v) ? node : v, key,
+                return sl_cfg_error_set(err, sl_cfg_absent(v) ? node : v, key,
                                         "host missing: the Docker daemon's address, such as "
                                         "unix:///var/run/docker.sock");
         if (!(has_prefix(d->host, "unix://") && d->host[7]) &&
@@ -486,63 +459,65 @@ static int read_docker(struct sl_docker_sd_config *d, const struct sl_yaml_node 
                 return sl_cfg_error_set(err, v, key,
                                         "expected unix:///path/to/docker.sock, tcp://host:port, "
                                         "http:// or https://, got \"%s\"", d->host);
-        r = sl_yaml_as_int(sl_yaml_get(node, "port"), kp(key, "%s.port", path), 0, 65535, &port,
-                           err);
+        r = sl_yaml_as_int(sl_yaml_get(node, "port"), sl_cfg_kp(key, "%s.port", path), 0, 65535,
+                           &port, err);
         if (r < 0)
                 return r;
         d->port = (unsigned)port;
         r = read_opt_str(sl_yaml_get(node, "host_networking_host"),
-                         kp(key, "%s.host_networking_host", path), &d->host_networking_host, err);
+                         sl_cfg_kp(key, "%s.host_networking_host", path), &d->host_networking_host,
+                         err);
         if (r < 0)
                 return r;
         r = sl_yaml_as_bool(sl_yaml_get(node, "match_first_network"),
-                            kp(key, "%s.match_first_network", path), &d->match_first_network, err);
+                            sl_cfg_kp(key, "%s.match_first_network", path), &d->match_first_network,
+                            err);
         if (r < 0)
                 return r;
         /* Accepted: the engine API answers without redirects, over HTTP/1.1. */
         r = sl_yaml_as_bool(sl_yaml_get(node, "follow_redirects"),
-                            kp(key, "%s.follow_redirects", path), &ignored, err);
+                            sl_cfg_kp(key, "%s.follow_redirects", path), &ignored, err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(node, "enable_http2"),
-                                    kp(key, "%s.enable_http2", path), &ignored, err);
+                                    sl_cfg_kp(key, "%s.enable_http2", path), &ignored, err);
         if (r < 0)
                 return r;
         v = sl_yaml_get(node, "refresh_interval");
-        r = sl_yaml_as_duration(v, kp(key, "%s.refresh_interval", path), &d->refresh_interval_ns,
-                                err);
+        r = sl_yaml_as_duration(v, sl_cfg_kp(key, "%s.refresh_interval", path),
+                                &d->refresh_interval_ns, err);
         if (r < 0)
                 return r;
         if (d->refresh_interval_ns == 0)
                 return sl_cfg_error_set(err, v, key,
                                         "expected a duration above 0, such as 5s or 1m");
-        r = read_tls(&d->tls, sl_yaml_get(node, "tls_config"), kp(key, "%s.tls_config", path),
-                     err);
+        r = read_tls(&d->tls, sl_yaml_get(node, "tls_config"),
+                     sl_cfg_kp(key, "%s.tls_config", path), err);
         if (r < 0)
                 return r;
 
         filters = sl_yaml_get(node, "filters");
-        r = sl_yaml_expect(filters, SL_YAML_SEQ, kp(key, "%s.filters", path), err);
-        if (r < 0 || absent(filters))
+        r = sl_yaml_expect(filters, SL_YAML_SEQ, sl_cfg_kp(key, "%s.filters", path), err);
+        if (r < 0 || sl_cfg_absent(filters))
                 return r;
         d->filters = sl_xcalloc(filters->count + 1, sizeof(*d->filters));
         for (size_t i = 0; i < filters->count; i++) {
                 const struct sl_yaml_node *f = filters->values[i];
                 struct sl_docker_filter *df = &d->filters[d->n_filters++];
-                char fk[KEY_MAX];
+                char fk[SL_CFG_KEY_MAX];
 
-                kp(fk, "%s.filters[%zu]", path, i);
+                sl_cfg_kp(fk, "%s.filters[%zu]", path, i);
                 r = sl_keys_check(f, fk, sl_keys_docker_filter, NULL, err);
                 if (r < 0)
                         return r;
                 v = sl_yaml_get(f, "name");
-                r = read_opt_str(v, kp(key, "%s.name", fk), &df->name, err);
+                r = read_opt_str(v, sl_cfg_kp(key, "%s.name", fk), &df->name, err);
                 if (r < 0)
                         return r;
                 if (!df->name)
-                        return sl_cfg_error_set(err, absent(v) ? f : v, key,
+                        return sl_cfg_error_set(err, sl_cfg_absent(v) ? f : v, key,
                                                 "a filter needs a name, such as label, name or "
                                                 "network");
-                r = read_strings(sl_yaml_get(f, "values"), kp(key, "%s.values", fk), true,
+                r = read_strings(sl_yaml_get(f, "values"), sl_cfg_kp(key, "%s.values", fk), true,
                                  &df->values, &df->n_values, err);
                 if (r < 0)
                         return r;
@@ -573,10 +548,10 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
         const struct sl_yaml_node *v, *ns, *sels, *attach;
         _cleanup_free_ char *role = NULL;
         bool ignored, custom_http;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return sl_cfg_error_set(err, node, path,
                                         "expected a map with role: pod, got nothing");
         r = sl_keys_check(node, path, sl_keys_kube_sd, NULL, err);
@@ -585,11 +560,11 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
         k->line = node->line;
 
         v = sl_yaml_get(node, "role");
-        r = read_opt_str(v, kp(key, "%s.role", path), &role, err);
+        r = read_opt_str(v, sl_cfg_kp(key, "%s.role", path), &role, err);
         if (r < 0)
                 return r;
         if (!role)
-                return sl_cfg_error_set(err, absent(v) ? node : v, key,
+                return sl_cfg_error_set(err, sl_cfg_absent(v) ? node : v, key,
                                         "role missing (one of: pod, service, endpoints, "
                                         "endpointslice, node, ingress)");
         if (strcmp(role, "service") == 0 || strcmp(role, "endpoints") == 0 ||
@@ -602,87 +577,89 @@ static int read_kube(struct sl_kube_sd_config *k, const struct sl_yaml_node *nod
         if (strcmp(role, "pod") != 0)
                 return sl_cfg_error_set(err, v, key, "unknown Kubernetes SD role \"%s\"", role);
 
-        r = read_opt_str(sl_yaml_get(node, "api_server"), kp(key, "%s.api_server", path),
+        r = read_opt_str(sl_yaml_get(node, "api_server"), sl_cfg_kp(key, "%s.api_server", path),
                          &k->api_server, err);
         if (r == 0)
                 r = read_opt_str(sl_yaml_get(node, "kubeconfig_file"),
-                                 kp(key, "%s.kubeconfig_file", path), &k->kubeconfig_file, err);
-        if (r == 0)
-                r = read_opt_str(sl_yaml_get(node, "bearer_token"),
-                                 kp(key, "%s.bearer_token", path), &k->bearer_token, err);
-        if (r == 0)
-                r = read_opt_str(sl_yaml_get(node, "bearer_token_file"),
-                                 kp(key, "%s.bearer_token_file", path), &k->bearer_token_file,
+                                 sl_cfg_kp(key, "%s.kubeconfig_file", path), &k->kubeconfig_file,
                                  err);
         if (r == 0)
+                r = read_opt_str(sl_yaml_get(node, "bearer_token"),
+                                 sl_cfg_kp(key, "%s.bearer_token", path), &k->bearer_token, err);
+        if (r == 0)
+                r = read_opt_str(sl_yaml_get(node, "bearer_token_file"),
+                                 sl_cfg_kp(key, "%s.bearer_token_file", path),
+                                 &k->bearer_token_file, err);
+        if (r == 0)
                 r = read_tls(&k->tls, sl_yaml_get(node, "tls_config"),
-                             kp(key, "%s.tls_config", path), err);
+                             sl_cfg_kp(key, "%s.tls_config", path), err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(node, "follow_redirects"),
-                                    kp(key, "%s.follow_redirects", path), &ignored, err);
+                                    sl_cfg_kp(key, "%s.follow_redirects", path), &ignored, err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(node, "enable_http2"),
-                                    kp(key, "%s.enable_http2", path), &ignored, err);
+                                    sl_cfg_kp(key, "%s.enable_http2", path), &ignored, err);
         if (r < 0)
                 return r;
         if (k->api_server && !has_prefix(k->api_server, "http://") &&
             !has_prefix(k->api_server, "https://"))
                 return sl_cfg_error_set(err, sl_yaml_get(node, "api_server"),
-                                        kp(key, "%s.api_server", path),
+                                        sl_cfg_kp(key, "%s.api_server", path),
                                         "expected an http:// or https:// URL, got \"%s\"",
                                         k->api_server);
         if (k->bearer_token && k->bearer_token_file)
                 return sl_cfg_error_set(err, sl_yaml_get(node, "bearer_token_file"),
-                                        kp(key, "%s.bearer_token_file", path),
+                                        sl_cfg_kp(key, "%s.bearer_token_file", path),
                                         "at most one of bearer_token & bearer_token_file must "
                                         "be configured");
 
         attach = sl_yaml_get(node, "attach_metadata");
         /* attach_metadata.node: true is refused by the table. */
-        r = sl_keys_check(attach, kp(key, "%s.attach_metadata", path), sl_keys_kube_attach, NULL,
-                          err);
+        r = sl_keys_check(attach, sl_cfg_kp(key, "%s.attach_metadata", path), sl_keys_kube_attach,
+                          NULL, err);
         if (r < 0)
                 return r;
 
         ns = sl_yaml_get(node, "namespaces");
-        r = sl_keys_check(ns, kp(key, "%s.namespaces", path), sl_keys_kube_namespaces, NULL,
+        r = sl_keys_check(ns, sl_cfg_kp(key, "%s.namespaces", path), sl_keys_kube_namespaces, NULL,
                           err);
         if (r == 0)
                 r = sl_yaml_as_bool(sl_yaml_get(ns, "own_namespace"),
-                                    kp(key, "%s.namespaces.own_namespace", path),
+                                    sl_cfg_kp(key, "%s.namespaces.own_namespace", path),
                                     &k->own_namespace, err);
         if (r == 0)
-                r = read_strings(sl_yaml_get(ns, "names"), kp(key, "%s.namespaces.names", path),
+                r = read_strings(sl_yaml_get(ns, "names"),
+                                 sl_cfg_kp(key, "%s.namespaces.names", path),
                                  false, &k->namespaces, &k->n_namespaces, err);
         if (r < 0)
                 return r;
 
         sels = sl_yaml_get(node, "selectors");
-        r = sl_yaml_expect(sels, SL_YAML_SEQ, kp(key, "%s.selectors", path), err);
+        r = sl_yaml_expect(sels, SL_YAML_SEQ, sl_cfg_kp(key, "%s.selectors", path), err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; !absent(sels) && i < sels->count; i++) {
+        for (size_t i = 0; !sl_cfg_absent(sels) && i < sels->count; i++) {
                 const struct sl_yaml_node *s = sels->values[i];
                 _cleanup_free_ char *srole = NULL;
-                char sk[KEY_MAX];
+                char sk[SL_CFG_KEY_MAX];
 
-                kp(sk, "%s.selectors[%zu]", path, i);
+                sl_cfg_kp(sk, "%s.selectors[%zu]", path, i);
                 r = sl_keys_check(s, sk, sl_keys_kube_selector, NULL, err);
                 if (r < 0)
                         return r;
                 v = sl_yaml_get(s, "role");
-                r = read_opt_str(v, kp(key, "%s.role", sk), &srole, err);
+                r = read_opt_str(v, sl_cfg_kp(key, "%s.role", sk), &srole, err);
                 if (r < 0)
                         return r;
                 if (!srole || strcmp(srole, "pod") != 0)
-                        return sl_cfg_error_set(err, absent(v) ? s : v, key,
+                        return sl_cfg_error_set(err, sl_cfg_absent(v) ? s : v, key,
                                                 "pod role supports only pod selectors");
                 if (i > 0)
                         return sl_cfg_error_set(err, v, key, "duplicated selector role: pod");
-                r = read_opt_str(sl_yaml_get(s, "label"), kp(key, "%s.label", sk),
+                r = read_opt_str(sl_yaml_get(s, "label"), sl_cfg_kp(key, "%s.label", sk),
                                  &k->selector.label, err);
                 if (r == 0)
-                        r = read_opt_str(sl_yaml_get(s, "field"), kp(key, "%s.field", sk),
+                        r = read_opt_str(sl_yaml_get(s, "field"), sl_cfg_kp(key, "%s.field", sk),
                                          &k->selector.field, err);
                 if (r < 0)
                         return r;
@@ -731,39 +708,41 @@ int sl_discovery_config_read(const struct sl_yaml_node *scrape, const char *path
         const struct sl_yaml_node *relabel = sl_yaml_get(scrape, "relabel_configs");
         const struct sl_yaml_node *docker = sl_yaml_get(scrape, "docker_sd_configs");
         const struct sl_yaml_node *kube = sl_yaml_get(scrape, "kubernetes_sd_configs");
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         *ret = NULL;
-        if (absent(relabel) && absent(docker) && absent(kube))
+        if (sl_cfg_absent(relabel) && sl_cfg_absent(docker) && sl_cfg_absent(kube))
                 return 0;
         dc = sl_xnew(struct sl_discovery_config);
-        r = sl_relabel_configs_read(relabel, kp(key, "%s.relabel_configs", path), &dc->relabel,
-                                    &dc->n_relabel, err);
+        r = sl_relabel_configs_read(relabel, sl_cfg_kp(key, "%s.relabel_configs", path),
+                                    &dc->relabel, &dc->n_relabel, err);
         if (r < 0)
                 return r;
-        r = sl_yaml_expect(docker, SL_YAML_SEQ, kp(key, "%s.docker_sd_configs", path), err);
+        r = sl_yaml_expect(docker, SL_YAML_SEQ, sl_cfg_kp(key, "%s.docker_sd_configs", path), err);
         if (r < 0)
                 return r;
-        if (!absent(docker)) {
+        if (!sl_cfg_absent(docker)) {
                 dc->docker = sl_xcalloc(docker->count + 1, sizeof(*dc->docker));
                 for (size_t i = 0; i < docker->count; i++) {
                         dc->n_docker++;
                         r = read_docker(&dc->docker[i], docker->values[i],
-                                        kp(key, "%s.docker_sd_configs[%zu]", path, i), err);
+                                        sl_cfg_kp(key, "%s.docker_sd_configs[%zu]", path, i), err);
                         if (r < 0)
                                 return r;
                 }
         }
-        r = sl_yaml_expect(kube, SL_YAML_SEQ, kp(key, "%s.kubernetes_sd_configs", path), err);
+        r = sl_yaml_expect(kube, SL_YAML_SEQ, sl_cfg_kp(key, "%s.kubernetes_sd_configs", path),
+                           err);
         if (r < 0)
                 return r;
-        if (!absent(kube)) {
+        if (!sl_cfg_absent(kube)) {
                 dc->kube = sl_xcalloc(kube->count + 1, sizeof(*dc->kube));
                 for (size_t i = 0; i < kube->count; i++) {
                         dc->n_kube++;
                         r = read_kube(&dc->kube[i], kube->values[i],
-                                      kp(key, "%s.kubernetes_sd_configs[%zu]", path, i), err);
+                                      sl_cfg_kp(key, "%s.kubernetes_sd_configs[%zu]", path, i),
+                                      err);
                         if (r < 0)
                                 return r;
                 }

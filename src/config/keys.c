@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "config/config-internal.h"
 
 #define READ(n) { .name = (n), .fate = SL_KEY_READ }
 #define IGNORE(n, t, why) { .name = (n), .fate = SL_KEY_IGNORE, .type = (t), .what = (why) }
@@ -502,31 +503,15 @@ const struct sl_key_rule sl_keys_top[] = {
 /* ---- checking ------------------------------------------------------------ */
 
 #define NAMES_MAX 96
-#define KEY_MAX 128
-
-/* Formats a dotted key path into @buf (KEY_MAX bytes; longer ones are cut). */
-static const char *kp(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *kp(char *buf, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, KEY_MAX, fmt, ap);
-        va_end(ap);
-        return buf;
-}
 
 /* @path.@name, or @name at the top level. */
 static const char *join(char *buf, const char *path, const char *name) {
-        return path && *path ? kp(buf, "%s.%s", path, name) : kp(buf, "%s", name);
-}
-
-static bool absent(const struct sl_yaml_node *node) {
-        return !node || node->kind == SL_YAML_NULL;
+        return path && *path ? sl_cfg_kp(buf, "%s.%s", path, name) : sl_cfg_kp(buf, "%s", name);
 }
 
 /* A value that configures nothing: null, {} or []. */
 static bool empty(const struct sl_yaml_node *node) {
-        return absent(node) || ((node->kind == SL_YAML_MAP || node->kind == SL_YAML_SEQ) &&
+        return sl_cfg_absent(node) || ((node->kind == SL_YAML_MAP || node->kind == SL_YAML_SEQ) &&
                                 node->count == 0);
 }
 
@@ -599,7 +584,7 @@ static int check_type(const struct sl_key_rule *rule, const struct sl_yaml_node 
         uint64_t d;
         bool b;
 
-        if (absent(node))
+        if (sl_cfg_absent(node))
                 return 0;
         switch (rule->type) {
         case SL_KEY_ANY:
@@ -619,11 +604,11 @@ static int check_type(const struct sl_key_rule *rule, const struct sl_yaml_node 
         case SL_KEY_SEQ:
                 return sl_yaml_expect(node, SL_YAML_SEQ, key, err);
         case SL_KEY_STRINGS: {
-                char item[KEY_MAX];
+                char item[SL_CFG_KEY_MAX];
                 int r = sl_yaml_expect(node, SL_YAML_SEQ, key, err);
                 for (size_t k = 0; r == 0 && k < node->count; k++) {
                         r = sl_yaml_expect(node->values[k], SL_YAML_SCALAR,
-                                           kp(item, "%s[%zu]", key, k), err);
+                                           sl_cfg_kp(item, "%s[%zu]", key, k), err);
                 }
                 return r;
         }
@@ -636,7 +621,7 @@ static int check_map(const struct sl_yaml_node *node, const char *path,
                      const struct sl_key_rule *rules, struct sl_cfg_error *err) {
         const char *names[NAMES_MAX + 1];
         size_t n = 0;
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         for (const struct sl_key_rule *rule = first_rule(rules); rule && n < NAMES_MAX;
@@ -644,7 +629,7 @@ static int check_map(const struct sl_yaml_node *node, const char *path,
                 names[n++] = rule->name;
         names[n] = NULL;
         r = sl_yaml_map_check(node, path, names, err);
-        if (r < 0 || absent(node))
+        if (r < 0 || sl_cfg_absent(node))
                 return r;
         for (size_t i = 0; i < node->count; i++) {
                 const struct sl_key_rule *rule = find_rule(rules, node->keys[i]->text);
@@ -663,7 +648,7 @@ static int check_map(const struct sl_yaml_node *node, const char *path,
 static int applies(const struct sl_key_rule *rule, const struct sl_yaml_node *value,
                    const char *key, bool *ret, struct sl_cfg_error *err) {
         const struct sl_yaml_node *v = value;
-        char sub[KEY_MAX];
+        char sub[SL_CFG_KEY_MAX];
         bool b = false;
         int r;
 
@@ -677,7 +662,7 @@ static int applies(const struct sl_key_rule *rule, const struct sl_yaml_node *va
         }
         if (rule->when_key) {
                 v = sl_yaml_get(value, rule->when_key);
-                key = kp(sub, "%s.%s", key, rule->when_key);
+                key = sl_cfg_kp(sub, "%s.%s", key, rule->when_key);
         }
         r = sl_yaml_as_bool(v, key, &b, err);
         if (r < 0)
@@ -689,11 +674,11 @@ static int applies(const struct sl_key_rule *rule, const struct sl_yaml_node *va
 int sl_keys_check(const struct sl_yaml_node *node, const char *path,
                   const struct sl_key_rule *rules, struct sl_config *c,
                   struct sl_cfg_error *err) {
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
         int r;
 
         r = check_map(node, path, rules, err);
-        if (r < 0 || absent(node))
+        if (r < 0 || sl_cfg_absent(node))
                 return r;
         for (size_t i = 0; i < node->count; i++) {
                 const struct sl_key_rule *rule = find_rule(rules, node->keys[i]->text);
@@ -722,9 +707,9 @@ int sl_keys_check(const struct sl_yaml_node *node, const char *path,
 
 int sl_keys_refuse_unwired(const struct sl_yaml_node *node, const char *path,
                            const struct sl_key_rule *rules, struct sl_cfg_error *err) {
-        char key[KEY_MAX];
+        char key[SL_CFG_KEY_MAX];
 
-        if (absent(node) || node->kind != SL_YAML_MAP)
+        if (sl_cfg_absent(node) || node->kind != SL_YAML_MAP)
                 return 0;
         for (size_t i = 0; i < node->count; i++) {
                 const struct sl_key_rule *rule = find_rule(rules, node->keys[i]->text);

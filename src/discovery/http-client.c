@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "base/buf.h"
+#include "base/curl-loop.h"
 #include "base/fs-util.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
@@ -44,11 +44,8 @@ struct sl_http_request {
 
 struct sl_http_client {
         struct sl_loop *loop;           /* borrowed */
-        CURLM *multi;                   /* owned */
+        struct sl_curl_loop curl;       /* owned: the multi handle on the loop */
         bool curl_global;               /* curl_global_init() succeeded */
-        struct sl_timer timer;          /* curl's timeout */
-        int *fds;                       /* owned; sockets registered on the loop */
-        size_t n_fds, cap_fds;
         struct sl_http_request *requests; /* owned list, in flight */
         size_t n_requests;
         /* options, copied */
@@ -85,14 +82,16 @@ static void unlink_request(struct sl_http_client *c, struct sl_http_request *r) 
 
 /* ---- driving curl from the loop -------------------------------------------- */
 
-static void check_done(struct sl_http_client *c) {
+/* sl_curl_loop's done callback: answers the requests that ended. */
+static void check_done(void *userdata) {
+        struct sl_http_client *c = userdata;
         struct sl_http_request **done = NULL;
         CURLcode *results = NULL;
         size_t n = 0, cap = 0, cap_r = 0;
         CURLMsg *msg;
         int left;
 
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
+        while ((msg = curl_multi_info_read(sl_curl_loop_multi(&c->curl), &left))) {
                 struct sl_http_request *r = NULL;
 
                 if (msg->msg != CURLMSG_DONE)
@@ -114,7 +113,7 @@ static void check_done(struct sl_http_client *c) {
         }
         for (size_t i = 0; i < n; i++) {
                 if (!done[i]->not_started)
-                        curl_multi_remove_handle(c->multi, done[i]->easy);
+                        curl_multi_remove_handle(sl_curl_loop_multi(&c->curl), done[i]->easy);
                 unlink_request(c, done[i]);
                 done[i]->finished = true;
         }
@@ -143,71 +142,6 @@ static void check_done(struct sl_http_client *c) {
         }
         free(done);
         free(results);
-}
-
-static void on_timer(struct sl_timer *t, uint64_t now_ns, void *userdata) {
-        struct sl_http_client *c = userdata;
-        int running;
-
-        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_done(c);
-}
-
-static void on_io(int fd, uint32_t events, void *userdata) {
-        struct sl_http_client *c = userdata;
-        int flags = 0, running;
-
-        if (events & (EPOLLIN | EPOLLHUP))
-                flags |= CURL_CSELECT_IN;
-        if (events & EPOLLOUT)
-                flags |= CURL_CSELECT_OUT;
-        if (events & EPOLLERR)
-                flags |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(c->multi, fd, flags, &running);
-        check_done(c);
-}
-
-static ssize_t fd_index(const struct sl_http_client *c, int fd) {
-        for (size_t i = 0; i < c->n_fds; i++)
-                if (c->fds[i] == fd)
-                        return (ssize_t)i;
-        return -1;
-}
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
-        struct sl_http_client *c = userp;
-        ssize_t i = fd_index(c, s);
-        uint32_t events = 0;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (i >= 0) {
-                        sl_loop_del_fd(c->loop, s);
-                        c->fds[i] = c->fds[--c->n_fds];
-                }
-                return 0;
-        }
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-        if (i >= 0)
-                return sl_loop_mod_fd(c->loop, s, events) < 0 ? -1 : 0;
-        if (sl_loop_add_fd(c->loop, s, events, on_io, c) < 0)
-                return -1;
-        sl_xgrow((void **)&c->fds, sizeof(*c->fds), &c->cap_fds, c->n_fds + 1);
-        c->fds[c->n_fds++] = s;
-        return 0;
-}
-
-static int on_timeout_change(CURLM *multi, long timeout_ms, void *userp) {
-        struct sl_http_client *c = userp;
-
-        if (timeout_ms < 0)
-                sl_loop_timer_disarm(c->loop, &c->timer);
-        else
-                sl_loop_timer_arm(c->loop, &c->timer,
-                                  sl_now_ns() + (uint64_t)timeout_ms * SL_NSEC_PER_MSEC);
-        return 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
@@ -254,14 +188,8 @@ struct sl_http_client *sl_http_client_new(struct sl_loop *loop,
         c->connect_timeout_ns = o->connect_timeout_ns ? o->connect_timeout_ns : DEFAULT_CONNECT_NS;
         c->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
         c->curl_global = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-        sl_timer_init(&c->timer, on_timer, c);
-        c->multi = curl_multi_init();
-        if (!c->multi)
+        if (sl_curl_loop_init(&c->curl, loop, check_done, c) < 0)
                 abort(); /* out of memory */
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout_change);
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
         return c;
 }
 
@@ -271,15 +199,11 @@ void sl_http_client_free(struct sl_http_client *c) {
         while (c->requests) {
                 struct sl_http_request *r = c->requests;
                 if (!r->not_started)
-                        curl_multi_remove_handle(c->multi, r->easy);
+                        curl_multi_remove_handle(sl_curl_loop_multi(&c->curl), r->easy);
                 unlink_request(c, r);
                 request_free(r);
         }
-        curl_multi_cleanup(c->multi);
-        for (size_t i = 0; i < c->n_fds; i++)
-                sl_loop_del_fd(c->loop, c->fds[i]);
-        free(c->fds);
-        sl_loop_timer_disarm(c->loop, &c->timer);
+        sl_curl_loop_release(&c->curl);
         if (c->curl_global)
                 curl_global_cleanup();
         free(c->unix_socket);
@@ -405,11 +329,11 @@ struct sl_http_request *sl_http_get(struct sl_http_client *c, const char *url,
                 c->requests->prev = r;
         c->requests = r;
         c->n_requests++;
-        if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+        if (curl_multi_add_handle(sl_curl_loop_multi(&c->curl), r->easy) != CURLM_OK) {
                 /* Answered from the loop, never from here: the timer, now. */
                 snprintf(r->error, sizeof(r->error), "cannot start the request");
                 r->not_started = true;
-                sl_loop_timer_arm(c->loop, &c->timer, sl_now_ns());
+                sl_curl_loop_kick(&c->curl);
         }
         return r;
 }
@@ -422,7 +346,7 @@ void sl_http_cancel(struct sl_http_client *c, struct sl_http_request *r) {
                 return;
         }
         if (!r->not_started)
-                curl_multi_remove_handle(c->multi, r->easy);
+                curl_multi_remove_handle(sl_curl_loop_multi(&c->curl), r->easy);
         unlink_request(c, r);
         request_free(r);
 }

@@ -2,16 +2,17 @@
  * Docker Engine API (often over a unix socket) and the Kubernetes API
  * (TLS, bearer token, long-lived watch requests).
  *
- * libcurl's multi socket API, driven by the loop: curl's sockets are
- * registered with sl_loop_add_fd() and its timeout is one struct sl_timer;
- * nothing blocks. Several requests may be in flight; each is answered once
- * through its done callback, from a loop callback (never from inside
- * sl_http_get()). A request is either buffered (the body, up to
- * max_body bytes, handed to done) or streamed (each piece of the body
+ * libcurl's multi socket API, driven by the loop (base/curl-loop.h: curl's
+ * sockets registered with sl_loop_add_fd(), its timeout one struct
+ * sl_timer); nothing blocks. Several requests may be in flight; each is
+ * answered once through its done callback, from a loop callback (never
+ * from inside sl_http_get()). A request is either buffered (the body, up
+ * to max_body bytes, handed to done) or streamed (each piece of the body
  * handed to a data callback as it arrives, for watches).
  *
- * Owns: the multi handle, every request's easy handle and buffer, the
- * header list, the socket registrations and the timer. Borrows: the loop.
+ * Owns: the multi handle (an sl_curl_loop, with the socket registrations
+ * and the timer), every request's easy handle and buffer, the header list.
+ * Borrows: the loop.
  * Calling sequence:
  *   sl_http_client_new()      copies its options; connects nothing
  *   sl_http_get()             starts a request (any number)

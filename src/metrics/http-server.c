@@ -1,34 +1,24 @@
 /* http-server.c - see http-server.h. */
 #include "metrics/http-server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
-#include "base/time-util.h"
+#include "base/listen.h"
+#include "base/mhd-loop.h"
 #include "base/xalloc.h"
 #include "metrics/exposition.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 /* Pending connections the kernel queues before MHD accepts them. */
 #define LISTEN_BACKLOG 64
-/* Longest wait asked of the loop, whatever MHD says: it only matters when
- * MHD asks for none at all, which it tells us with MHD_NO instead. */
-#define MAX_WAIT_NS (3600 * SL_NSEC_PER_SEC)
 
 struct sl_http_server {
-        struct sl_loop *loop;             /* borrowed; outlives the server */
         struct sl_http_handlers handlers; /* copy of the caller's table */
-        struct MHD_Daemon *daemon;        /* owned; owns the listening socket */
-        int epoll_fd;                     /* MHD's, registered on loop; -1 when not */
-        struct sl_timer timer;            /* armed at MHD_get_timeout()'s deadline */
+        struct sl_mhd_loop mhd;           /* owned: the daemon (which owns the
+                                           * listening socket) on the loop */
         struct sl_buf body;               /* scratch: the response being built */
         struct sl_buf reason;             /* scratch: why /ready says no */
         unsigned port;                    /* port bound */
@@ -41,78 +31,6 @@ enum route {
         ROUTE_READY,   /* "/ready" */
         ROUTE_RELOAD,  /* "/reload" (any method, as Promtail) */
 };
-
-/* Fills @ret_addr from the numeric @address ("1.2.3.4", "::1", "[::1]";
- * NULL or "" for 0.0.0.0) and @port. Returns 0 or -EINVAL. */
-static int parse_address(const char *address, unsigned port, struct sockaddr_storage *ret_addr,
-                         socklen_t *ret_len) {
-        struct sockaddr_storage ss = { 0 };
-        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        char host[INET6_ADDRSTRLEN];
-        bool bracketed = false;
-        size_t n;
-
-        if (port > UINT16_MAX)
-                return -EINVAL;
-        if (!address || !*address)
-                address = "0.0.0.0";
-        n = strlen(address);
-        if (address[0] == '[') {
-                if (n < 2 || address[n - 1] != ']')
-                        return -EINVAL;
-                bracketed = true;
-                address++;
-                n -= 2;
-        }
-        if (n >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, address, n);
-        host[n] = '\0';
-
-        if (!bracketed && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-                in4->sin_family = AF_INET;
-                in4->sin_port = htons((uint16_t)port);
-                *ret_len = sizeof(*in4);
-        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-                in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*in6);
-        } else {
-                return -EINVAL;
-        }
-        *ret_addr = ss;
-        return 0;
-}
-
-/* Opens a non-blocking socket listening on @addr. We bind it ourselves
- * rather than through MHD_OPTION_SOCK_ADDR so that a failure comes back as
- * its errno (-EADDRINUSE). Returns the new descriptor, or -errno. */
-static int open_listener(const struct sockaddr_storage *addr, socklen_t len, unsigned *ret_port) {
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_storage bound;
-        socklen_t bound_len = sizeof(bound);
-        int one = 1;
-
-        fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        /* Lets a restarted agent bind while old connections sit in TIME_WAIT;
-         * a live listener on the port still fails with EADDRINUSE. */
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-                return -errno;
-        if (bind(fd, (const struct sockaddr *)addr, len) < 0)
-                return -errno;
-        if (listen(fd, LISTEN_BACKLOG) < 0)
-                return -errno;
-        if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0)
-                return -errno;
-        if (bound.ss_family == AF_INET)
-                *ret_port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-        else
-                *ret_port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-        return TAKE_FD(fd);
-}
 
 static enum route find_route(const struct sl_http_server *s, const char *url) {
         if (strcmp(url, "/metrics") == 0 && s->handlers.metrics)
@@ -217,69 +135,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return respond(conn, status, content_type, &s->body, false);
 }
 
-/* Arms the timer at the deadline MHD wants to be run by, or disarms it
- * when MHD has none (no connection and nothing pending). */
-static void schedule(struct sl_http_server *s) {
-        MHD_UNSIGNED_LONG_LONG ms;
-        uint64_t wait;
-
-        if (MHD_get_timeout(s->daemon, &ms) != MHD_YES) {
-                sl_loop_timer_disarm(s->loop, &s->timer);
-                return;
-        }
-        wait = ms < MAX_WAIT_NS / SL_NSEC_PER_MSEC ? (uint64_t)ms * SL_NSEC_PER_MSEC : MAX_WAIT_NS;
-        sl_loop_timer_arm(s->loop, &s->timer, sl_now_ns() + wait);
-}
-
-static void on_epoll_ready(int fd, uint32_t events, void *userdata) {
-        struct sl_http_server *s = userdata;
-
-        MHD_run(s->daemon);
-        schedule(s);
-}
-
-static void on_timer(struct sl_timer *timer, uint64_t now_ns, void *userdata) {
-        struct sl_http_server *s = userdata;
-
-        MHD_run(s->daemon);
-        schedule(s);
-}
-
-/* Starts MHD in external epoll mode on the listening socket @fd, which it
- * takes over, also on failure. Returns 0 or -errno. */
+/* Starts MHD on the listening socket @fd, which it takes over, also on
+ * failure. Returns 0 or -errno. */
 static int start_daemon(struct sl_http_server *s, int fd) {
-        const union MHD_DaemonInfo *info;
-        struct stat before, after;
-        int r;
+        const struct MHD_OptionItem options[] = {
+                { MHD_OPTION_CONNECTION_LIMIT, SL_HTTP_MAX_CONNECTIONS, NULL },
+                { MHD_OPTION_CONNECTION_TIMEOUT, SL_HTTP_IDLE_TIMEOUT_S, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
 
-        if (fstat(fd, &before) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        errno = 0;
-        s->daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, s,
-                                     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SL_HTTP_MAX_CONNECTIONS,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SL_HTTP_IDLE_TIMEOUT_S,
-                                     MHD_OPTION_END);
-        if (!s->daemon) {
-                r = errno > 0 ? -errno : -EIO;
-                /* MHD closes a socket it was given on some failure paths and
-                 * not on others: close it only if it is still ours. */
-                if (fstat(fd, &after) == 0 && after.st_dev == before.st_dev && after.st_ino == before.st_ino)
-                        close(fd);
-                return r;
-        }
-        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-        if (!info || info->epoll_fd < 0)
-                return -EIO;
-        r = sl_loop_add_fd(s->loop, info->epoll_fd, EPOLLIN, on_epoll_ready, s);
-        if (r < 0)
-                return r;
-        s->epoll_fd = info->epoll_fd;
-        schedule(s);
-        return 0;
+        return sl_mhd_loop_start(&s->mhd, 0, fd, on_request, s, options);
 }
 
 int sl_http_server_new(struct sl_loop *loop, const char *address, unsigned port, const struct sl_http_handlers *h,
@@ -289,19 +154,17 @@ int sl_http_server_new(struct sl_loop *loop, const char *address, unsigned port,
         socklen_t addr_len;
         int fd, r;
 
-        r = parse_address(address, port, &addr, &addr_len);
+        r = sl_listen_parse_address(address, port, &addr, &addr_len);
         if (r < 0)
                 return r;
 
         s = sl_xnew(struct sl_http_server);
-        s->loop = loop;
         s->handlers = *h;
-        s->epoll_fd = -1;
-        sl_timer_init(&s->timer, on_timer, s);
+        sl_mhd_loop_init(&s->mhd, loop, false);
         sl_buf_init(&s->body, SL_HTTP_BODY_MAX);
         sl_buf_init(&s->reason, SL_HTTP_REASON_MAX);
 
-        fd = open_listener(&addr, addr_len, &s->port);
+        fd = sl_listen_open(&addr, addr_len, LISTEN_BACKLOG, &s->port);
         if (fd < 0)
                 return fd;
         r = start_daemon(s, fd);
@@ -317,25 +180,13 @@ unsigned sl_http_server_port(const struct sl_http_server *s) {
 }
 
 int sl_http_server_add_connection(struct sl_http_server *s, int fd) {
-        /* libmicrohttpd wants a peer address; a socketpair has none to give. */
-        struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        int r = 0;
-
-        errno = 0;
-        if (MHD_add_connection(s->daemon, fd, (const struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
-                r = errno > 0 ? -errno : -EIO; /* MHD closed @fd */
-        schedule(s);
-        return r;
+        return sl_mhd_loop_add_connection(&s->mhd, fd);
 }
 
 void sl_http_server_free(struct sl_http_server *s) {
         if (!s)
                 return;
-        if (s->epoll_fd >= 0)
-                sl_loop_del_fd(s->loop, s->epoll_fd);
-        sl_loop_timer_disarm(s->loop, &s->timer);
-        if (s->daemon)
-                MHD_stop_daemon(s->daemon);
+        sl_mhd_loop_release(&s->mhd);
         sl_buf_release(&s->body);
         sl_buf_release(&s->reason);
         free(s);

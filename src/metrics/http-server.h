@@ -1,9 +1,9 @@
 /* http-server.h - the agent's small HTTP endpoint: /metrics, /ready and /.
  *
  * libmicrohttpd runs without a thread of its own, in its external epoll
- * mode: its epoll descriptor is registered on the agent's loop and MHD_run()
- * is called when it is readable, or when the deadline MHD_get_timeout()
- * gives passes (an embedded sl_timer). Requests are answered at once from
+ * mode (base/mhd-loop.h): its epoll descriptor is registered on the agent's
+ * loop and MHD_run() is called when it is readable, or when the deadline
+ * MHD_get_timeout() gives passes (an embedded sl_timer). Requests are answered at once from
  * the handlers, which render into a scratch buffer owned by the server.
  *
  *   GET|HEAD /metrics  200, SL_EXPO_CONTENT_TYPE, the body from h->metrics
@@ -69,8 +69,8 @@ struct sl_http_handlers {
 struct sl_http_server;
 
 /* Listens on @address:@port and serves requests from @loop. @address is a
- * numeric IPv4 or IPv6 address ("127.0.0.1", "::1", "[::1]"); NULL or ""
- * mean every IPv4 address. @port 0 picks a free port. @h is copied.
+ * numeric IPv4 or IPv6 address ("127.0.0.1", "::1", "[::1]"; base/listen.h);
+ * NULL or "" mean every IPv4 address. @port 0 picks a free port. @h is copied.
  * On success *@ret_server is a new server, owned by the caller. Returns 0 or
  * -errno: -EINVAL for a bad address or port, -EADDRINUSE when the port is
  * taken, -EADDRNOTAVAIL for an address that is not local, others from the

@@ -1,32 +1,28 @@
 /* push-server.c - see push-server.h.
  *
  * libmicrohttpd runs in its external epoll mode, as the metrics server
- * does: its epoll descriptor is on the agent's loop and MHD_run() is called
- * when it is readable or when MHD's timeout passes. A push waiting for its
+ * does (base/mhd-loop.h): its epoll descriptor is on the agent's loop and
+ * MHD_run() is called when it is readable or when MHD's timeout passes. A push waiting for its
  * acknowledgement is a suspended MHD connection; resuming it wakes MHD's
  * epoll descriptor (its inter-thread channel), and MHD then calls the access
  * handler again, which queues the answer decided meanwhile. */
 #include "receive/push-server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/listen.h"
+#include "base/mhd-loop.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
 
 #define LISTEN_BACKLOG 128
-#define MAX_WAIT_NS (3600 * SL_NSEC_PER_SEC)
 #define ANSWER_MAX 4096u
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -58,9 +54,8 @@ struct sl_push_server {
         struct sl_loop *loop;               /* borrowed */
         struct sl_push_server_options opts; /* copy; address not kept */
         struct sl_push_handler handler;     /* copy */
-        struct MHD_Daemon *daemon;          /* owned */
-        int epoll_fd;                       /* MHD's, on the loop; -1 when not */
-        struct sl_timer mhd_timer;          /* MHD_get_timeout()'s deadline */
+        struct sl_mhd_loop mhd;             /* owned: the daemon on the loop, run
+                                             * again while a run closes connections */
         struct sl_timer ack_timer;          /* the oldest waiting push's deadline */
         struct request *wait_head;          /* waiting pushes, oldest first (borrowed:
                                              * MHD's requests own them) */
@@ -69,113 +64,6 @@ struct sl_push_server {
         unsigned port;
         struct sl_push_server_stats stats;
 };
-
-/* ---- listening ------------------------------------------------------------ */
-
-static int parse_address(const char *address, unsigned port, struct sockaddr_storage *ret_addr,
-                         socklen_t *ret_len) {
-        struct sockaddr_storage ss = { 0 };
-        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        char host[INET6_ADDRSTRLEN];
-        size_t n;
-
-        if (port > UINT16_MAX)
-                return -EINVAL;
-        if (!address || !*address)
-                address = "0.0.0.0";
-        n = strlen(address);
-        if (address[0] == '[' && n >= 2 && address[n - 1] == ']') {
-                address++;
-                n -= 2;
-        }
-        if (n >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, address, n);
-        host[n] = '\0';
-        if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-                in4->sin_family = AF_INET;
-                in4->sin_port = htons((uint16_t)port);
-                *ret_len = sizeof(*in4);
-        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-                in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*in6);
-        } else {
-                return -EINVAL;
-        }
-        *ret_addr = ss;
-        return 0;
-}
-
-static int open_listener(const struct sockaddr_storage *addr, socklen_t len, unsigned *ret_port) {
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_storage bound;
-        socklen_t bound_len = sizeof(bound);
-        int one = 1;
-
-        fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-                return -errno;
-        if (bind(fd, (const struct sockaddr *)addr, len) < 0)
-                return -errno;
-        if (listen(fd, LISTEN_BACKLOG) < 0)
-                return -errno;
-        if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0)
-                return -errno;
-        *ret_port = bound.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&bound)->sin_port)
-                                               : ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-        return TAKE_FD(fd);
-}
-
-/* ---- MHD on the loop --------------------------------------------------------- */
-
-static void schedule(struct sl_push_server *s) {
-        MHD_UNSIGNED_LONG_LONG ms;
-        uint64_t wait;
-
-        if (MHD_get_timeout(s->daemon, &ms) != MHD_YES) {
-                sl_loop_timer_disarm(s->loop, &s->mhd_timer);
-                return;
-        }
-        wait = ms < MAX_WAIT_NS / SL_NSEC_PER_MSEC ? (uint64_t)ms * SL_NSEC_PER_MSEC : MAX_WAIT_NS;
-        sl_loop_timer_arm(s->loop, &s->mhd_timer, sl_now_ns() + wait);
-}
-
-static unsigned connections(const struct sl_push_server *s) {
-        const union MHD_DaemonInfo *info =
-                MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        return info ? info->num_connections : 0;
-}
-
-static void run_mhd(struct sl_push_server *s) {
-        unsigned before, after = connections(s);
-
-        /* At the connection limit MHD takes its listening socket out of its
-         * epoll set, and puts it back only at the start of a run once fewer
-         * connections are open; it closes connections at the end of a run.
-         * A run that closed some is thus followed by another, which listens
-         * again (and takes in a connection that waited meanwhile): else,
-         * with every connection closed, nothing would be left in MHD's
-         * epoll set to wake the loop. A run with nothing to do returns at
-         * once. */
-        do {
-                before = after;
-                MHD_run(s->daemon);
-                after = connections(s);
-        } while (after < before);
-        schedule(s);
-}
-
-static void on_epoll_ready(int fd, uint32_t events, void *userdata) {
-        run_mhd(userdata);
-}
-
-static void on_mhd_timer(struct sl_timer *t, uint64_t now, void *userdata) {
-        run_mhd(userdata);
-}
 
 /* ---- waiting pushes ---------------------------------------------------------- */
 
@@ -216,7 +104,7 @@ bool sl_push_server_ack(struct sl_push_server *s, uint64_t id) {
                 s->stats.accepted++;
                 finish_waiting(s, rq, rq->route == ROUTE_OTLP ? MHD_HTTP_OK : MHD_HTTP_NO_CONTENT);
                 arm_ack_timer(s);
-                run_mhd(s);
+                sl_mhd_loop_run(&s->mhd);
                 return true;
         }
         return false;
@@ -234,7 +122,7 @@ static void on_ack_timer(struct sl_timer *t, uint64_t now, void *userdata) {
                 finish_waiting(s, rq, MHD_HTTP_SERVICE_UNAVAILABLE);
         }
         arm_ack_timer(s);
-        run_mhd(s);
+        sl_mhd_loop_run(&s->mhd);
 }
 
 /* ---- answers ----------------------------------------------------------------- */
@@ -503,13 +391,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 int sl_push_server_new(struct sl_loop *loop, const struct sl_push_server_options *opts,
                        const struct sl_push_handler *handler, struct sl_push_server **ret) {
         _cleanup_(sl_push_server_freep) struct sl_push_server *s = NULL;
-        const union MHD_DaemonInfo *info;
         struct sockaddr_storage addr;
         socklen_t addr_len;
         unsigned idle_s;
         int fd, r;
+        struct MHD_OptionItem options[] = {
+                { MHD_OPTION_CONNECTION_LIMIT, 0, NULL },
+                { MHD_OPTION_CONNECTION_TIMEOUT, 0, NULL },
+                { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
 
-        r = parse_address(opts->address, opts->port, &addr, &addr_len);
+        r = sl_listen_parse_address(opts->address, opts->port, &addr, &addr_len);
         if (r < 0)
                 return r;
         s = sl_xnew(struct sl_push_server);
@@ -517,37 +410,21 @@ int sl_push_server_new(struct sl_loop *loop, const struct sl_push_server_options
         s->opts = *opts;
         s->opts.address = NULL;
         s->handler = *handler;
-        s->epoll_fd = -1;
-        sl_timer_init(&s->mhd_timer, on_mhd_timer, s);
+        sl_mhd_loop_init(&s->mhd, loop, true);
         sl_timer_init(&s->ack_timer, on_ack_timer, s);
 
-        fd = open_listener(&addr, addr_len, &s->port);
+        fd = sl_listen_open(&addr, addr_len, LISTEN_BACKLOG, &s->port);
         if (fd < 0)
                 return fd;
         /* An idle connection is closed after a while; one waiting for its
          * acknowledgement is answered before that. */
         idle_s = (unsigned)(opts->ack_timeout_ns / SL_NSEC_PER_SEC) + 30;
-        errno = 0;
-        s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-                                     on_request, s,
-                                     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                                     MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                     MHD_OPTION_END);
-        if (!s->daemon) {
-                r = errno > 0 ? -errno : -EIO;
-                close(fd);
-                return r;
-        }
-        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-        if (!info || info->epoll_fd < 0)
-                return -EIO;
-        r = sl_loop_add_fd(loop, info->epoll_fd, EPOLLIN, on_epoll_ready, s);
+        options[0].value = opts->max_connections;
+        options[1].value = idle_s;
+        options[2].ptr_value = s;
+        r = sl_mhd_loop_start(&s->mhd, MHD_ALLOW_SUSPEND_RESUME, fd, on_request, s, options);
         if (r < 0)
                 return r;
-        s->epoll_fd = info->epoll_fd;
-        schedule(s);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -561,14 +438,7 @@ const struct sl_push_server_stats *sl_push_server_stats(const struct sl_push_ser
 }
 
 int sl_push_server_add_connection(struct sl_push_server *s, int fd) {
-        struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        int r = 0;
-
-        errno = 0;
-        if (MHD_add_connection(s->daemon, fd, (const struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
-                r = errno > 0 ? -errno : -EIO;
-        schedule(s);
-        return r;
+        return sl_mhd_loop_add_connection(&s->mhd, fd);
 }
 
 void sl_push_server_reconfigure(struct sl_push_server *s,
@@ -594,7 +464,7 @@ void sl_push_server_abort_waiting(struct sl_push_server *s, const char *reason) 
         if (!s->wait_head)
                 return;
         answer_waiting(s, reason);
-        run_mhd(s);
+        sl_mhd_loop_run(&s->mhd);
 }
 
 void sl_push_server_free(struct sl_push_server *s) {
@@ -603,17 +473,13 @@ void sl_push_server_free(struct sl_push_server *s) {
         /* Nothing is handed over any more: a push that completes now is
          * answered 503. */
         s->handler.push = NULL;
-        if (s->daemon) {
+        if (sl_mhd_loop_daemon(&s->mhd)) {
                 /* Pushes still waiting are answered 503: the sender sends
                  * them again, to this sluice once restarted. */
                 answer_waiting(s, "shutting down; send it again later");
-                MHD_run(s->daemon);
+                MHD_run(sl_mhd_loop_daemon(&s->mhd));
         }
-        if (s->epoll_fd >= 0)
-                sl_loop_del_fd(s->loop, s->epoll_fd);
-        sl_loop_timer_disarm(s->loop, &s->mhd_timer);
+        sl_mhd_loop_release(&s->mhd);
         sl_loop_timer_disarm(s->loop, &s->ack_timer);
-        if (s->daemon)
-                MHD_stop_daemon(s->daemon);
         free(s);
 }

@@ -31,6 +31,9 @@
  * its last bytes, which libmicrohttpd (0.9.75, edge-triggered epoll) does
  * not notice until then.
  *
+ * libmicrohttpd runs on the loop through base/mhd-loop.h, which runs it
+ * again while a run closes connections (see there).
+ *
  * Owns: the MHD daemon and listening socket, the requests being received
  * and those waiting for their acknowledgement.
  * Borrows: the loop (outlives the server), the handler's userdata.
@@ -67,7 +70,9 @@ enum sl_push_server_kind {
 
 struct sl_push_server_options {
         enum sl_push_server_kind kind;
-        const char *address;        /* numeric IPv4 or IPv6; NULL or "": 0.0.0.0 */
+        const char *address;        /* numeric IPv4 or IPv6 ("[::1]" too; brackets
+                                     * only around IPv6, base/listen.h); NULL or
+                                     * "": 0.0.0.0 */
         unsigned port;              /* 0: a free port */
         unsigned max_connections;   /* connections served at once */
         size_t max_body;            /* bytes of a body, as sent and decompressed */

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
 
 #include "base/backoff.h"
 #include "base/buf.h"
+#include "base/curl-loop.h"
 #include "base/fs-util.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
@@ -60,7 +60,7 @@ struct sl_loki_client {
         uint64_t max_retries;            /* 0 = until success */
         bool drop_rate_limited;          /* 429 refuses the part */
         bool curl_global;                /* curl_global_init() succeeded: clean up once */
-        CURLM *multi;                    /* owned */
+        struct sl_curl_loop curl;        /* owned: the multi handle on the loop */
         CURL *easy;                      /* owned; reused for every request */
         struct curl_slist *headers;      /* owned request headers */
         struct curl_slist *headers_tail; /* borrowed: the last fixed header; the
@@ -81,10 +81,6 @@ struct sl_loki_client {
         char *credentials_file;
         bool secrets_in_files;           /* credentials are read again per request */
         bool auth_set;                   /* the fixed credentials are in place */
-        int *fds;                        /* owned array: curl sockets registered on loop */
-        size_t n_fds;                    /* sockets registered */
-        size_t cap_fds;                  /* items allocated in fds */
-        struct sl_timer curl_timer;      /* curl's own timeout */
         struct sl_timer retry_timer;     /* end of the wait before a retry */
         struct sl_timer kick_timer;      /* starts the next part or batch from the loop */
         struct sl_batch **queue;         /* owned ring of owned batches, head in flight */
@@ -433,12 +429,13 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
 
 /* ---- driving curl from the loop ------------------------------------------------ */
 
-/* Collects the finished request, if any. */
-static void check_done(struct sl_loki_client *c) {
+/* sl_curl_loop's done callback: collects the finished request, if any. */
+static void check_done(void *userdata) {
+        struct sl_loki_client *c = userdata;
         CURLMsg *msg;
         int left;
 
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
+        while ((msg = curl_multi_info_read(sl_curl_loop_multi(&c->curl), &left))) {
                 CURLcode result;
                 long status = 0;
 
@@ -446,7 +443,7 @@ static void check_done(struct sl_loki_client *c) {
                         continue;
                 result = msg->data.result;
                 curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-                curl_multi_remove_handle(c->multi, c->easy);
+                curl_multi_remove_handle(sl_curl_loop_multi(&c->curl), c->easy);
                 finish_request(c, result, status);
         }
 }
@@ -563,7 +560,7 @@ static void start_request(struct sl_loki_client *c) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
         c->started_ns = sl_now_ns();
         c->state = STATE_SENDING;
-        mc = curl_multi_add_handle(c->multi, c->easy);
+        mc = curl_multi_add_handle(sl_curl_loop_multi(&c->curl), c->easy);
         if (mc != CURLM_OK) {
                 snprintf(c->curl_error, sizeof(c->curl_error), "%s", curl_multi_strerror(mc));
                 finish_request(c, CURLE_FAILED_INIT, 0);
@@ -622,75 +619,6 @@ static void on_retry(struct sl_timer *t, uint64_t now_ns, void *userdata) {
         struct sl_loki_client *c = userdata;
         if (c->state == STATE_WAITING)
                 start_request(c);
-}
-
-static void on_curl_timer(struct sl_timer *t, uint64_t now_ns, void *userdata) {
-        struct sl_loki_client *c = userdata;
-        int running;
-
-        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_done(c);
-}
-
-static void on_io(int fd, uint32_t events, void *userdata) {
-        struct sl_loki_client *c = userdata;
-        int flags = 0, running;
-
-        if (events & (EPOLLIN | EPOLLHUP))
-                flags |= CURL_CSELECT_IN;
-        if (events & EPOLLOUT)
-                flags |= CURL_CSELECT_OUT;
-        if (events & EPOLLERR)
-                flags |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(c->multi, fd, flags, &running);
-        check_done(c);
-}
-
-static ssize_t fd_index(const struct sl_loki_client *c, int fd) {
-        for (size_t i = 0; i < c->n_fds; i++)
-                if (c->fds[i] == fd)
-                        return (ssize_t)i;
-        return -1;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: mirrors what curl wants to watch on the loop. */
-static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
-        struct sl_loki_client *c = userp;
-        ssize_t i = fd_index(c, s);
-        uint32_t events = 0;
-        int r;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (i >= 0) {
-                        sl_loop_del_fd(c->loop, s);
-                        c->fds[i] = c->fds[--c->n_fds];
-                }
-                return 0;
-        }
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-        if (i >= 0)
-                return sl_loop_mod_fd(c->loop, s, events) < 0 ? -1 : 0;
-        r = sl_loop_add_fd(c->loop, s, events, on_io, c);
-        if (r < 0)
-                return -1;
-        sl_xgrow((void **)&c->fds, sizeof(*c->fds), &c->cap_fds, c->n_fds + 1);
-        c->fds[c->n_fds++] = s;
-        return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer, re-armed or disarmed as curl asks. */
-static int on_curl_timeout_change(CURLM *multi, long timeout_ms, void *userp) {
-        struct sl_loki_client *c = userp;
-
-        if (timeout_ms < 0)
-                sl_loop_timer_disarm(c->loop, &c->curl_timer);
-        else
-                sl_loop_timer_arm(c->loop, &c->curl_timer,
-                                  sl_now_ns() + (uint64_t)timeout_ms * SL_NSEC_PER_MSEC);
-        return 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
@@ -903,7 +831,6 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         c->secrets_in_files = (c->basic && (c->username_file || c->password_file)) ||
                               (c->auth_type && c->credentials_file);
         c->server_date_s = -1;
-        sl_timer_init(&c->curl_timer, on_curl_timer, c);
         sl_timer_init(&c->retry_timer, on_retry, c);
         sl_timer_init(&c->kick_timer, on_kick, c);
         sl_buf_init(&c->body, BODY_MAX);
@@ -915,14 +842,10 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return NULL;
         c->curl_global = true;
-        c->multi = curl_multi_init();
-        c->easy = curl_easy_init();
-        if (!c->multi || !c->easy)
+        if (sl_curl_loop_init(&c->curl, loop, check_done, c) < 0)
                 return NULL;
-        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout_change) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+        c->easy = curl_easy_init();
+        if (!c->easy)
                 return NULL;
         if (!setup_easy(c, opts))
                 return NULL;
@@ -933,15 +856,11 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         if (!c)
                 return;
         /* curl may still call back into the client while it shuts down. */
-        if (c->multi && c->easy && c->state == STATE_SENDING)
-                curl_multi_remove_handle(c->multi, c->easy);
+        if (sl_curl_loop_multi(&c->curl) && c->easy && c->state == STATE_SENDING)
+                curl_multi_remove_handle(sl_curl_loop_multi(&c->curl), c->easy);
         if (c->easy)
                 curl_easy_cleanup(c->easy);
-        if (c->multi)
-                curl_multi_cleanup(c->multi);
-        for (size_t i = 0; i < c->n_fds; i++)
-                sl_loop_del_fd(c->loop, c->fds[i]);
-        sl_loop_timer_disarm(c->loop, &c->curl_timer);
+        sl_curl_loop_release(&c->curl);
         sl_loop_timer_disarm(c->loop, &c->retry_timer);
         sl_loop_timer_disarm(c->loop, &c->kick_timer);
         curl_slist_free_all(c->headers);
@@ -960,7 +879,6 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         while (c->q_len)
                 sl_batch_free(queue_pop(c));
         free(c->queue);
-        free(c->fds);
         free(c->statuses);
         free(c->parts);
         sl_push_encoder_free(c->enc);

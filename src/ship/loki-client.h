@@ -50,15 +50,17 @@
  * version bounds, a proxy (with no_proxy and CONNECT headers), and the
  * HTTP(S)_PROXY environment only when asked: by default no proxy is used.
  *
- * I/O: libcurl's multi socket API driven by the loop: curl's sockets are
- * registered with sl_loop_add_fd() and its timeout is one struct sl_timer;
- * no call blocks. One easy handle is reused, so the connection is kept alive.
+ * I/O: libcurl's multi socket API driven by the loop (base/curl-loop.h:
+ * curl's sockets registered with sl_loop_add_fd(), its timeout one struct
+ * sl_timer); no call blocks. One easy handle is reused, so the connection
+ * is kept alive.
  *
- * Owns: the curl multi and easy handles, their sockets' registrations, three
- * timers, the queued batches (until done()), the parts of the head batch
- * still to send and the encoded body of the one in flight, the response
- * (first 1 MiB; a buffer over 64 KiB is given back before the next
- * request), the latest refusal's text (first 1 KiB). Borrows: the loop (must
+ * Owns: the curl multi handle (an sl_curl_loop, with its sockets'
+ * registrations and timer) and easy handle, two more timers, the queued
+ * batches (until done()), the parts of the head batch still to send and
+ * the encoded body of the one in flight, the response (first 1 MiB; a
+ * buffer over 64 KiB is given back before the next request), the latest
+ * refusal's text (first 1 KiB). Borrows: the loop (must
  * outlive the client), the callback's userdata.
  *
  * Calling sequence:

@@ -578,6 +578,33 @@ START_TEST(test_half_sent) {
 }
 END_TEST
 
+/* The address is parsed as the metrics server's is (base/listen.h):
+ * brackets only around an IPv6 address, no names, no port in it. */
+START_TEST(test_bad_address)
+{
+        static const char *const bad[] = { "[127.0.0.1]", "[::1", "localhost", "127.0.0.1:80" };
+        struct sl_push_handler h = { .push = on_push, .userdata = &hs };
+
+        loop = sl_loop_new();
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct sl_push_server_options o = {
+                        .kind = SL_PUSH_SERVER_LOKI,
+                        .address = bad[i],
+                        .max_connections = 4,
+                        .max_body = 1024,
+                        .max_entries = 16,
+                        .ack_timeout_ns = SL_NSEC_PER_SEC,
+                };
+                struct sl_push_server *s = NULL;
+
+                ck_assert_int_eq(sl_push_server_new(loop, &o, &h, &s), -EINVAL);
+                ck_assert_ptr_null(s);
+        }
+        sl_loop_free(loop);
+        loop = NULL;
+}
+END_TEST
+
 static Suite *push_server_suite(void) {
         Suite *s = suite_create("push-server");
         TCase *tc = tcase_create("server");
@@ -592,6 +619,7 @@ static Suite *push_server_suite(void) {
         tcase_add_test(tc, test_connection_limit);
         tcase_add_test(tc, test_garbage_client);
         tcase_add_test(tc, test_half_sent);
+        tcase_add_test(tc, test_bad_address);
         suite_add_tcase(s, tc);
         return s;
 }
