@@ -17,9 +17,21 @@ void sl_kvs_release(struct sl_kvs *kvs) {
 }
 
 static struct sl_kv *find(const struct sl_kvs *kvs, struct sl_str name) {
-        for (size_t i = 0; i < kvs->len; i++)
-                if (sl_str_eq(kvs->items[i].name, name))
+        if (name.len == 0) {
+                for (size_t i = 0; i < kvs->len; i++)
+                        if (kvs->items[i].name.len == 0)
+                                return &kvs->items[i];
+                return NULL;
+        }
+        /* Every stage looks its names up here for every line, among a
+         * dozen names of a few bytes, many of one length: the first byte
+         * turns most of them away before memcmp() is called. */
+        for (size_t i = 0; i < kvs->len; i++) {
+                const struct sl_str *n = &kvs->items[i].name;
+                if (n->len == name.len && n->ptr[0] == name.ptr[0] &&
+                    memcmp(n->ptr, name.ptr, name.len) == 0)
                         return &kvs->items[i];
+        }
         return NULL;
 }
 
