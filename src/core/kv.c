@@ -25,8 +25,11 @@ static struct sl_kv *find(const struct sl_kvs *kvs, struct sl_str name) {
         }
         /* Every stage looks its names up here for every line, among a
          * dozen names of a few bytes, many of one length: the first byte
-         * turns most of them away before memcmp() is called. */
-        for (size_t i = 0; i < kvs->len; i++) {
+         * turns most of them away before memcmp() is called. Newest first:
+         * names are unique, and a stage mostly asks for what an earlier
+         * stage has just set (the json stage's values come after the labels
+         * the runner copies in). */
+        for (size_t i = kvs->len; i-- > 0;) {
                 const struct sl_str *n = &kvs->items[i].name;
                 if (n->len == name.len && n->ptr[0] == name.ptr[0] &&
                     memcmp(n->ptr, name.ptr, name.len) == 0)

@@ -707,8 +707,16 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         clear_below(s, child);
                         if (!scan_value(s, child, depth + 1, &t))
                                 return false;
-                } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
-                        return false;
+                } else {
+                        /* Most members nobody asked for are strings: they need
+                         * none of skip_value()'s bookkeeping of containers. */
+                        skip_ws(s);
+                        if (s->p < s->end && *s->p == '"') {
+                                if (!scan_string(s, &escaped, &nul))
+                                        return false;
+                        } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
+                                return false;
+                        }
                 }
                 skip_ws(s);
                 if (s->p >= s->end)
@@ -740,6 +748,14 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
                 if (!scan_members(s, node, depth))
                         return false;
                 t = SL_JSON_OBJECT;
+        } else if (s->p < s->end && *s->p == '"') {
+                /* A string, as skip_value() would read it, without its
+                 * bookkeeping of containers. */
+                bool nul = false;
+
+                if (!scan_string(s, &escaped, &nul))
+                        return false;
+                t = SL_JSON_STRING;
         } else {
                 t = skip_value(s, depth, &escaped);
                 if (t == SL_JSON_ABSENT)
