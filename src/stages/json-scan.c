@@ -708,11 +708,15 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         if (!scan_value(s, child, depth + 1, &t))
                                 return false;
                 } else {
-                        /* Most members nobody asked for are strings: they need
-                         * none of skip_value()'s bookkeeping of containers. */
+                        /* Most members nobody asked for are strings or
+                         * numbers: they need none of skip_value()'s
+                         * bookkeeping of containers. */
                         skip_ws(s);
                         if (s->p < s->end && *s->p == '"') {
                                 if (!scan_string(s, &escaped, &nul))
+                                        return false;
+                        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                                if (!scan_number(s, &t))
                                         return false;
                         } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
                                 return false;
@@ -749,13 +753,16 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
                         return false;
                 t = SL_JSON_OBJECT;
         } else if (s->p < s->end && *s->p == '"') {
-                /* A string, as skip_value() would read it, without its
-                 * bookkeeping of containers. */
+                /* A string or a number, as skip_value() would read it,
+                 * without its bookkeeping of containers. */
                 bool nul = false;
 
                 if (!scan_string(s, &escaped, &nul))
                         return false;
                 t = SL_JSON_STRING;
+        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                if (!scan_number(s, &t))
+                        return false;
         } else {
                 t = skip_value(s, depth, &escaped);
                 if (t == SL_JSON_ABSENT)
