@@ -253,8 +253,12 @@ static const char *check_utf8(const char *p, const char *end) {
 
 /* Validates the string whose opening quote is at s->p and moves past its
  * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
- * holds \u0000. */
-static bool scan_string(struct scanner *s, bool *escaped, bool *nul) {
+ * holds \u0000.
+ * Inlined into its callers: it runs for every key and string of every
+ * line, mostly on a few bytes, where a call costs about what the scan
+ * does. */
+static inline __attribute__((always_inline)) bool scan_string(struct scanner *s, bool *escaped,
+                                                             bool *nul) {
         const char *p = s->p + 1, *end = s->end;
 
         for (;;) {
@@ -336,8 +340,10 @@ static bool real_overflows(const char *p, const char *end) {
         return true; /* exactly the threshold */
 }
 
-/* Validates the number at s->p and moves past it. */
-static bool scan_number(struct scanner *s, enum sl_json_type *ret_type) {
+/* Validates the number at s->p and moves past it. Inlined, as
+ * scan_string() is: pino's level, time, pid and durations on every line. */
+static inline __attribute__((always_inline)) bool scan_number(struct scanner *s,
+                                                             enum sl_json_type *ret_type) {
         const char *p = s->p, *end = s->end, *int_start;
         bool negative = false, real = false, exponent = false;
         size_t n_int;
