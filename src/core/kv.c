@@ -16,7 +16,10 @@ void sl_kvs_release(struct sl_kvs *kvs) {
         sl_kvs_init(kvs);
 }
 
-static struct sl_kv *find(const struct sl_kvs *kvs, struct sl_str name) {
+/* Inlined: sl_kvs_set() and sl_kvs_get() are a dozen calls per line, each
+ * over a few names, where a second call cost about what the search does. */
+static inline __attribute__((always_inline)) struct sl_kv *find(const struct sl_kvs *kvs,
+                                                                struct sl_str name) {
         if (name.len == 0) {
                 for (size_t i = 0; i < kvs->len; i++)
                         if (kvs->items[i].name.len == 0)

@@ -149,9 +149,18 @@ static const char *scan_body(const char *start, const char *p, const char *end,
         return NULL;
 }
 
-/* Scans the string whose opening quote is at @p (see scan_body()). */
+/* Scans the string whose opening quote is at @p (see scan_body()). The
+ * record's keys and its stream and time have no escape: one
+ * sl_json_string_stop() finds their end, and scan_body() takes over at the
+ * first backslash or control byte. */
 static const char *scan_string(const char *p, const char *end, struct raw_string *ret) {
-        return scan_body(p + 1, p + 1, end, NULL, ret);
+        const char *start = p + 1, *stop = sl_json_string_stop(start, end, false);
+
+        if (stop < end && *stop == '"') {
+                *ret = (struct raw_string){ start, (size_t)(stop - start), NULL };
+                return stop + 1;
+        }
+        return scan_body(start, stop, end, NULL, ret);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
