@@ -16,10 +16,28 @@ void sl_kvs_release(struct sl_kvs *kvs) {
         sl_kvs_init(kvs);
 }
 
-static struct sl_kv *find(const struct sl_kvs *kvs, struct sl_str name) {
-        for (size_t i = 0; i < kvs->len; i++)
-                if (sl_str_eq(kvs->items[i].name, name))
+/* Inlined: sl_kvs_set() and sl_kvs_get() are a dozen calls per line, each
+ * over a few names, where a second call cost about what the search does. */
+static inline __attribute__((always_inline)) struct sl_kv *find(const struct sl_kvs *kvs,
+                                                                struct sl_str name) {
+        if (name.len == 0) {
+                for (size_t i = 0; i < kvs->len; i++)
+                        if (kvs->items[i].name.len == 0)
+                                return &kvs->items[i];
+                return NULL;
+        }
+        /* Every stage looks its names up here for every line, among a
+         * dozen names of a few bytes, many of one length: the first byte
+         * turns most of them away before memcmp() is called. Newest first:
+         * names are unique, and a stage mostly asks for what an earlier
+         * stage has just set (the json stage's values come after the labels
+         * the runner copies in). */
+        for (size_t i = kvs->len; i-- > 0;) {
+                const struct sl_str *n = &kvs->items[i].name;
+                if (n->len == name.len && n->ptr[0] == name.ptr[0] &&
+                    memcmp(n->ptr, name.ptr, name.len) == 0)
                         return &kvs->items[i];
+        }
         return NULL;
 }
 

@@ -145,8 +145,15 @@ static inline bool is_digit(char c) {
 }
 
 static inline void skip_ws(struct scanner *s) {
-        while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-                s->p++;
+        const char *p = s->p;
+
+        /* Called between every two tokens, and compact JSON (pino's) has no
+         * whitespace there: one test for the usual case. */
+        if (p < s->end && (unsigned char)*p > ' ')
+                return;
+        while (p < s->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+                p++;
+        s->p = p;
 }
 
 /* Reads the 4 hex digits at @p. */
@@ -246,8 +253,12 @@ static const char *check_utf8(const char *p, const char *end) {
 
 /* Validates the string whose opening quote is at s->p and moves past its
  * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
- * holds \u0000. */
-static bool scan_string(struct scanner *s, bool *escaped, bool *nul) {
+ * holds \u0000.
+ * Inlined into its callers: it runs for every key and string of every
+ * line, mostly on a few bytes, where a call costs about what the scan
+ * does. */
+static inline __attribute__((always_inline)) bool scan_string(struct scanner *s, bool *escaped,
+                                                             bool *nul) {
         const char *p = s->p + 1, *end = s->end;
 
         for (;;) {
@@ -329,8 +340,10 @@ static bool real_overflows(const char *p, const char *end) {
         return true; /* exactly the threshold */
 }
 
-/* Validates the number at s->p and moves past it. */
-static bool scan_number(struct scanner *s, enum sl_json_type *ret_type) {
+/* Validates the number at s->p and moves past it. Inlined, as
+ * scan_string() is: pino's level, time, pid and durations on every line. */
+static inline __attribute__((always_inline)) bool scan_number(struct scanner *s,
+                                                             enum sl_json_type *ret_type) {
         const char *p = s->p, *end = s->end, *int_start;
         bool negative = false, real = false, exponent = false;
         size_t n_int;
@@ -700,8 +713,20 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         clear_below(s, child);
                         if (!scan_value(s, child, depth + 1, &t))
                                 return false;
-                } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
-                        return false;
+                } else {
+                        /* Most members nobody asked for are strings or
+                         * numbers: they need none of skip_value()'s
+                         * bookkeeping of containers. */
+                        skip_ws(s);
+                        if (s->p < s->end && *s->p == '"') {
+                                if (!scan_string(s, &escaped, &nul))
+                                        return false;
+                        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                                if (!scan_number(s, &t))
+                                        return false;
+                        } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
+                                return false;
+                        }
                 }
                 skip_ws(s);
                 if (s->p >= s->end)
@@ -733,6 +758,17 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
                 if (!scan_members(s, node, depth))
                         return false;
                 t = SL_JSON_OBJECT;
+        } else if (s->p < s->end && *s->p == '"') {
+                /* A string or a number, as skip_value() would read it,
+                 * without its bookkeeping of containers. */
+                bool nul = false;
+
+                if (!scan_string(s, &escaped, &nul))
+                        return false;
+                t = SL_JSON_STRING;
+        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                if (!scan_number(s, &t))
+                        return false;
         } else {
                 t = skip_value(s, depth, &escaped);
                 if (t == SL_JSON_ABSENT)

@@ -29,6 +29,10 @@
 #include <string.h>
 #include <sys/types.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <tmmintrin.h>
+#endif
+
 #include "base/buf.h"
 #include "base/u64map.h"
 #include "base/xalloc.h"
@@ -145,10 +149,127 @@ static const char *scan_body(const char *start, const char *p, const char *end,
         return NULL;
 }
 
-/* Scans the string whose opening quote is at @p (see scan_body()). */
+/* Scans the string whose opening quote is at @p (see scan_body()). The
+ * record's keys and its stream and time have no escape: one
+ * sl_json_string_stop() finds their end, and scan_body() takes over at the
+ * first backslash or control byte. */
 static const char *scan_string(const char *p, const char *end, struct raw_string *ret) {
-        return scan_body(p + 1, p + 1, end, NULL, ret);
+        const char *start = p + 1, *stop = sl_json_string_stop(start, end, false);
+
+        if (stop < end && *stop == '"') {
+                *ret = (struct raw_string){ start, (size_t)(stop - start), NULL };
+                return stop + 1;
+        }
+        return scan_body(start, stop, end, NULL, ret);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_DECODE16 1
+/* For each 8-bit mask of bytes to drop, the shuffle that keeps the others
+ * of an 8-byte half in order (0x80: a zero byte), and how many it keeps.
+ * Filled by init_decode16(). */
+static uint8_t drop8_shuffle[256][16];
+static uint8_t drop8_kept[256];
+/* The CPU has SSSE3's byte shuffle: decode16() may run. */
+static bool decode16_ok;
+
+static void init_decode16(void) {
+        if (decode16_ok || !__builtin_cpu_supports("ssse3"))
+                return;
+        for (unsigned m = 0; m < 256; m++) {
+                unsigned n = 0;
+
+                memset(drop8_shuffle[m], 0x80, sizeof(drop8_shuffle[m]));
+                for (unsigned i = 0; i < 8; i++)
+                        if (!(m & (1u << i)))
+                                drop8_shuffle[m][n++] = (uint8_t)i;
+                drop8_kept[m] = (uint8_t)n;
+        }
+        decode16_ok = true;
+}
+
+/* The word loop of scan_log() 16 bytes a step: copies plain bytes and
+ * decodes two-byte escapes from *@io_p to *@io_o while at least 32 bytes
+ * are left, so that every 16-byte load (from a byte not yet copied) and
+ * every store (the text never grows) stays inside the record and the
+ * decoding room. True when it stopped at a byte it leaves to the caller
+ * (the closing quote, a control byte, another escape, or an escape cut by
+ * the block's end); false when fewer than 32 bytes are left.
+ *
+ * A block whose only specials are escaped quotes (an app's JSON: `\"` every
+ * few bytes) has its backslashes dropped with two byte shuffles, whatever
+ * their number; other blocks are walked escape by escape. */
+__attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **io_o,
+                                                      const char *end) {
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(0x20), eight = _mm_set1_epi8(8);
+        const char *p = *io_p;
+        char *o = *io_o;
+        bool stopped = false;
+
+        while (end - p >= 32) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
+                unsigned slashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash));
+                /* Signed, below 0x20 takes bytes above 0x7f too: their sign
+                 * bits clear them again (they are plain). */
+                unsigned controls = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, space)) &
+                                    ~(unsigned)_mm_movemask_epi8(x);
+                unsigned mask = quotes | slashes | controls;
+                size_t pos = 0, at = 16; /* bytes of the block taken; where to stop */
+
+                /* Every quote escaped and every backslash escaping a quote,
+                 * that of the last byte the first byte of the next block
+                 * (read: 32 bytes are left), taken with this one. */
+                if (slashes && !controls && quotes == ((slashes << 1) & 0xffff) &&
+                    (!(slashes & 0x8000) || p[16] == '"')) {
+                        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)
+                                                             drop8_shuffle[slashes & 0xff]);
+                        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)
+                                                             drop8_shuffle[slashes >> 8]);
+
+                        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
+                        o += drop8_kept[slashes & 0xff];
+                        _mm_storel_epi64((__m128i *)(void *)o,
+                                         _mm_shuffle_epi8(x, _mm_add_epi8(hi, eight)));
+                        o += drop8_kept[slashes >> 8];
+                        p += 16;
+                        if (slashes & 0x8000)
+                                *o++ = *p++;
+                        continue;
+                }
+                while (mask) {
+                        char c;
+
+                        at = (size_t)__builtin_ctz(mask);
+                        c = at < 15 && p[at] == '\\' ? sl_json_simple_escapes[(unsigned char)p[at + 1]]
+                                                     : 0;
+                        if (!c)
+                                break;
+                        _mm_storeu_si128((__m128i *)(void *)o,
+                                         _mm_loadu_si128((const __m128i *)(const void *)(p + pos)));
+                        o += at - pos;
+                        *o++ = c;
+                        pos = at + 2;
+                        at = 16;
+                        mask = pos < 16 ? mask & (~0u << pos) : 0;
+                }
+                if (pos < at) {
+                        _mm_storeu_si128((__m128i *)(void *)o,
+                                         _mm_loadu_si128((const __m128i *)(const void *)(p + pos)));
+                        o += at - pos;
+                }
+                p += at;
+                if (at < 16) {
+                        stopped = true;
+                        break;
+                }
+        }
+        *io_p = p;
+        *io_o = o;
+        return stopped;
+}
+#endif
 
 /* Scans the `log` string whose opening quote is at @p, as scan_string()
  * does, and decodes it into rec->log on the way: a slice of the record when
@@ -214,7 +335,12 @@ static const char *scan_log(const char *p, const char *end, struct sl_arena *are
                         p = next;
                 }
 
-                /* Word by word: plain bytes are copied with whole-word stores
+#ifdef HAVE_DECODE16
+                if (decode16_ok && decode16(&p, &o, end))
+                        continue;
+#endif
+                /* Word by word (what decode16() leaves, or every byte where
+                 * there is no SSSE3): plain bytes are copied with whole-word stores
                  * and two-byte escapes decoded from the word's mask, without
                  * reading the text again (an escape every few bytes is the
                  * usual case). */
@@ -530,6 +656,9 @@ static int docker_create(const struct sl_yaml_node *node, const char *path,
                          struct sl_cfg_error *err, void **ret_ctx) {
         struct docker_ctx *ctx = sl_xnew(struct docker_ctx);
 
+#ifdef HAVE_DECODE16
+        init_decode16();
+#endif
         sl_u64map_init(&ctx->index);
         *ret_ctx = ctx;
         return 0;

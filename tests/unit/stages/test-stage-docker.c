@@ -290,14 +290,18 @@ START_TEST(log_blocks) {
         };
         char in[256], want[128];
 
+        /* With a lead escape, decoding starts at once and the special
+         * falls at every place of the 16-byte blocks decoding takes. */
+        for (int lead = 0; lead < 2; lead++)
         for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
-                for (size_t at = 0; at < 20; at++) {
-                        for (size_t tail = 0; tail < 12; tail++) {
+                for (size_t at = 0; at < (lead ? 40 : 20); at++) {
+                        for (size_t tail = 0; tail < (lead ? 40 : 12); tail++) {
                                 for (int newline = 0; newline < 2; newline++) {
-                                        int n = snprintf(in, sizeof(in), "{\"log\":\"%.*s%s%.*s%s\"}",
-                                                         (int)at, "xxxxxxxxxxxxxxxxxxxxxxxx",
+                                        int n = snprintf(in, sizeof(in), "{\"log\":\"%s%.*s%s%.*s%s\"}",
+                                                         lead ? "\\\"" : "", (int)at,
+                                                         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
                                                          specials[k].raw, (int)tail,
-                                                         "yyyyyyyyyyyyyyyyyyyyyyyy",
+                                                         "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
                                                          newline ? "\\n" : "");
                                         int r = st_run_n(p, &e, 100 + (uint64_t)newline, in, (size_t)n);
 
@@ -310,9 +314,10 @@ START_TEST(log_blocks) {
                                         size_t want_len;
                                         bool complete;
 
-                                        snprintf(want, sizeof(want), "%.*s%s%.*s", (int)at,
-                                                 "xxxxxxxxxxxxxxxxxxxxxxxx", specials[k].decoded, (int)tail,
-                                                 "yyyyyyyyyyyyyyyyyyyyyyyy");
+                                        snprintf(want, sizeof(want), "%s%.*s%s%.*s", lead ? "\"" : "",
+                                                 (int)at, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                                                 specials[k].decoded, (int)tail,
+                                                 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
                                         /* A decoded newline at the end completes it too. */
                                         want_len = strlen(want);
                                         complete = newline || want[want_len - 1] == '\n';
