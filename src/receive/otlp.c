@@ -494,16 +494,18 @@ static const char *severity_text_level(struct sl_str t) {
 }
 
 /* The first of Loki's level fields (validation.log_level_fields' default,
- * in its order) among the pairs of @run, or NULL. */
+ * in its order) among the pairs of @run, or NULL. An attribute given twice
+ * counts by its last value, as the entry's metadata keeps it. */
 static const struct sl_kv *metadata_level(const struct sl_push_request *req, struct kv_run run) {
         static const char *const fields[] = { "level", "LEVEL", "Level", "severity", "SEVERITY",
                                               "Severity", "lvl", "LVL", "Lvl" };
+        const struct sl_kv *found = NULL;
 
-        for (size_t f = 0; f < SL_ARRAY_SIZE(fields); f++)
+        for (size_t f = 0; f < SL_ARRAY_SIZE(fields) && !found; f++)
                 for (uint32_t i = 0; i < run.n; i++)
                         if (sl_str_eq_c(req->kvs[run.first + i].name, fields[f]))
-                                return &req->kvs[run.first + i];
-        return NULL;
+                                found = &req->kvs[run.first + i];
+        return found;
 }
 
 static bool labels_valid(const struct sl_push_request *req, struct kv_run run) {

@@ -504,6 +504,16 @@ START_TEST(test_levels) {
                "(level=warn,severity_number=17)\n"
                "0 {service_name=unknown_service} \"\" [lvl=x,severity=WARN,severity_number=9] "
                "(lvl=x,severity=WARN,severity_number=9,level=WARN)\n");
+        /* An attribute given twice counts by its last value, as the entry's
+         * metadata keeps it (found by the otlp fuzz target: the level was
+         * the first, empty "severity"). */
+        ck_assert_int_eq(otlp_json("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+                                   "\"attributes\":["
+                                   "{\"key\":\"severity\",\"value\":{}},"
+                                   "{\"key\":\"severity\",\"value\":{\"stringValue\":\"WARN\"}}]}"
+                                   "]}]}]}"),
+                         0);
+        ck_assert_msg(strstr(out.data, "level=WARN)"), "%s", out.data);
         /* A negative number is kept as Loki prints it. */
         ck_assert_int_eq(otlp_json("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
                                    "\"severityNumber\":-3}]}]}]}"),
