@@ -22,6 +22,7 @@ struct sl_go_regex {
         pcre2_match_data *match; /* owned: the last search's groups */
         pcre2_match_context *limits; /* owned: the search limits (go-regex.h) */
         bool limited;            /* the last search was cut short by a limit */
+        uint32_t searches;       /* searches so far, up to SL_GO_REGEX_JIT_AFTER */
         size_t n_groups;         /* capture groups, 0 excluded */
         char **names;            /* owned: names[i] for group i (1-based); NULL entries unnamed */
 };
@@ -367,7 +368,6 @@ int sl_go_regex_new(const char *pattern, struct sl_go_regex **ret, char *msg, si
                 pcre2_get_error_message(code, err, sizeof(err));
                 return refuse(msg, msg_size, "%s", (const char *)err);
         }
-        (void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
         re->match = pcre2_match_data_create_from_pattern(re->code, NULL);
         re->limits = pcre2_match_context_create(NULL);
         if (!re->match || !re->limits)
@@ -408,6 +408,9 @@ bool sl_go_regex_search(struct sl_go_regex *re, struct sl_str subject, size_t st
         re->limited = false;
         if (start > subject.len)
                 return false;
+        /* A failed JIT compile (no executable memory) leaves the interpreter. */
+        if (re->searches < SL_GO_REGEX_JIT_AFTER && ++re->searches == SL_GO_REGEX_JIT_AFTER)
+                (void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
         rc = pcre2_match(re->code, (PCRE2_SPTR)(subject.ptr ? subject.ptr : ""), subject.len, start,
                          0, re->match, re->limits);
         re->limited = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||

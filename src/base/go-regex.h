@@ -27,6 +27,14 @@
  * pattern like (a+)+$ costs milliseconds on the worst line, not seconds.
  * (Go's own engine is linear and needs none; PCRE2 backtracks.)
  *
+ * JIT: a regex is compiled to machine code by PCRE2's JIT only once it has
+ * been searched SL_GO_REGEX_JIT_AFTER times, so the ones that run on every
+ * line get it within their first lines, while those run a few times (the
+ * relabel rules, once per target) are never JIT-compiled: that costs time at
+ * start and the JIT compiler's pages in memory (about 300 KiB of RSS) for
+ * nothing. Results are the same either way; only the limits are counted
+ * differently (PCRE2's JIT has its own stack instead of the depth limit).
+ *
  * Owns: the compiled code, its match context (the limits) and one
  * match-data block reused by every search
  * (so a struct sl_go_regex serves one search at a time: loop thread only).
@@ -47,6 +55,7 @@
 #define SL_GO_REGEX_MATCH_LIMIT 1000000u
 #define SL_GO_REGEX_DEPTH_LIMIT 100000u
 #define SL_GO_REGEX_HEAP_KIB 16384u
+#define SL_GO_REGEX_JIT_AFTER 64u
 
 struct sl_go_regex;
 

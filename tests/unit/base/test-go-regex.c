@@ -61,9 +61,15 @@ START_TEST(refuses_what_go_refuses) {
 }
 END_TEST
 
+/* Whether @pattern matches @subject, asked of the interpreter and, after
+ * the searches that make it JIT-compile the pattern (go-regex.h), of the
+ * JIT: the two must agree. */
 static bool match(const char *pattern, const char *subject) {
         struct sl_go_regex *re = compile(pattern);
         bool r = sl_go_regex_matches(re, sl_str_c(subject));
+        for (unsigned i = 1; i <= SL_GO_REGEX_JIT_AFTER; i++)
+                ck_assert_msg(sl_go_regex_matches(re, sl_str_c(subject)) == r,
+                              "%s on \"%s\": search %u disagrees with the first", pattern, subject, i);
         sl_go_regex_free(re);
         return r;
 }
