@@ -19,6 +19,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/tls-lib.h"
 #include "base/loop.h"
 #include "base/time-util.h"
 #include "base/token-bucket.h"
@@ -44,6 +45,7 @@
 #define FULL_RESCAN_EVERY 12                 /* sync periods between glob rescans when
                                               * inotify watches everything */
 #define REFUSAL_LOG_PERIOD_NS (60 * SL_NSEC_PER_SEC)
+#define RETRY_LOG_PERIOD_NS (10 * SL_NSEC_PER_SEC) /* a failing Loki: a line this often */
 #define MAX_CLIENTS 16
 #define RELOAD_MSG_MAX 1024                  /* what /reload and the log say of a reload */
 #define DISCOVERY_WAIT_NS (10 * SL_NSEC_PER_SEC) /* first answers awaited before the first scan */
@@ -137,6 +139,10 @@ struct client {
         uint64_t refused[REFUSAL_KINDS];  /* entries Loki refused for good, by kind */
         uint64_t gave_up;                 /* entries dropped after max_retries */
         uint64_t last_log_ns[REFUSAL_KINDS]; /* rate limit for logging each kind */
+        uint64_t failures;                /* requests failed and retried since the last
+                                           * batch done; 0: none */
+        uint64_t failing_since_ns;        /* monotonic time of the first of them */
+        uint64_t last_retry_log_ns;       /* rate limit for logging them */
 };
 
 /* What a reloaded config is made into while the running one's clients
@@ -856,10 +862,36 @@ static void ack_marks(struct client *c, const struct sl_batch *batch) {
         }
 }
 
+/* A push failed and will be retried: the first failure of a run is
+ * logged at once, then a line every RETRY_LOG_PERIOD_NS, so that a Loki
+ * that is down, or a wrong URL, certificate or password, shows in the log
+ * without flooding it. */
+static void on_push_retry(void *userdata, int status, const char *message, uint64_t wait_ns) {
+        struct client *c = userdata;
+        uint64_t now = sl_now_ns();
+
+        if (!c->failures++)
+                c->failing_since_ns = now;
+        if (c->failures > 1 && now - c->last_retry_log_ns < RETRY_LOG_PERIOD_NS)
+                return;
+        c->last_retry_log_ns = now;
+        sl_log_warn("push failed, will retry", "url=\"%s\" status=%d error=\"%.300s\" retry_in_ms=%" PRIu64
+                    " failures=%" PRIu64, c->config->display_url, status, message,
+                    (uint64_t)(wait_ns / SL_NSEC_PER_MSEC), c->failures);
+}
+
 static void on_push_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome outcome,
                          int status, const char *message) {
         struct client *c = userdata;
         uint64_t now = sl_now_ns();
+
+        if (c->failures) {
+                if (outcome == SL_PUSH_SENT)
+                        sl_log_info("push succeeded after failures", "url=\"%s\" failures=%" PRIu64
+                                    " failing_for_ms=%" PRIu64, c->config->display_url, c->failures,
+                                    (uint64_t)((now - c->failing_since_ns) / SL_NSEC_PER_MSEC));
+                c->failures = 0;
+        }
 
         switch (outcome) {
         case SL_PUSH_SENT:
@@ -1254,6 +1286,10 @@ static int start_reload(struct sl_agent *a, const char *why, char *msg, size_t s
                 return -EINVAL;
         }
         warn_kept(a->config, next.config);
+        if (sl_config_may_use_tls(next.config) && !sl_tls_lib_error_texts())
+                sl_log_warn("the new config speaks TLS, but sluice started without OpenSSL's error texts; "
+                            "TLS errors are reported by code (openssl errstr CODE explains one) until a restart",
+                            "file=\"%s\"", a->opts.config_file);
         next.pending = true;
         a->next = next;
         sl_log_info("reloading: the new config takes over once what is held is sent",
@@ -2092,6 +2128,8 @@ static int build_clients(struct sl_agent *a, const struct sl_config *cfg, struct
                                                         cc->proxy.connect_headers[k].value);
                 lo.proxy.connect_headers = (const char *const *)proxy_headers;
                 c->loki = sl_loki_client_new(a->loop, &lo, on_push_done, c);
+                if (c->loki)
+                        sl_loki_client_set_retry_cb(c->loki, on_push_retry, c);
                 sl_kvs_release(&headers);
                 for (size_t k = 0; k < cc->proxy.n_connect_headers; k++)
                         free(proxy_headers[k]);

@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "base/log.h"
+#include "base/tls-lib.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/stage.h"
@@ -292,6 +293,8 @@ int main(int argc, char **argv) {
         opts.load = load_opts;
         opts.log_level_fixed = cli.log_level != NULL;
         opts.promtail_metric_names = cli.promtail_names;
+        /* Before libcurl starts the TLS library (tls-lib.h). */
+        sl_tls_lib_init(sl_config_may_use_tls(config));
         r = sl_agent_new(TAKE_PTR(config), &opts, &err, &agent);
         if (r < 0) {
                 print_cfg_error(&err, r);

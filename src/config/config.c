@@ -1789,3 +1789,26 @@ int sl_config_load_opts(const char *path, const struct sl_config_load_options *o
         *ret_config = TAKE_PTR(c);
         return 0;
 }
+
+bool sl_config_may_use_tls(const struct sl_config *c) {
+        for (size_t i = 0; i < c->n_clients; i++) {
+                const struct sl_client_config *cl = &c->clients[i];
+                if ((cl->url && !has_prefix_nocase(cl->url, "http://")) ||
+                    (cl->proxy.url && !has_prefix_nocase(cl->proxy.url, "http://")) ||
+                    cl->proxy.from_environment)
+                        return true;
+        }
+        for (size_t i = 0; i < c->n_scrape_configs; i++) {
+                const struct sl_discovery_config *d = c->scrape_configs[i].discovery;
+                if (!d)
+                        continue;
+                if (d->n_kube)
+                        return true;
+                for (size_t k = 0; k < d->n_docker; k++)
+                        if (!d->docker[k].host ||
+                            !(has_prefix_nocase(d->docker[k].host, "unix://") ||
+                              has_prefix_nocase(d->docker[k].host, "http://")))
+                                return true;
+        }
+        return false;
+}

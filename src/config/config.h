@@ -282,6 +282,11 @@ void sl_config_free(struct sl_config *config);
  * headers whose name speaks of one (auth, token, key, secret, cookie,
  * password, credential). Files holding secrets are named, not read. */
 void sl_config_print(const struct sl_config *c, struct sl_buf *out);
+/* Whether sluice may speak TLS with this config: a client or proxy URL
+ * that is https://, proxies from the environment, a Kubernetes API, or
+ * Docker's API elsewhere than its socket or plain http://. False only when
+ * every connection it makes is plain HTTP (or a Unix socket). */
+bool sl_config_may_use_tls(const struct sl_config *c);
 /* @url (http://user:password@host/...) without its user information, as a
  * new string: what may be shown. Anything else is copied. */
 char *sl_url_without_userinfo(const char *url);

@@ -57,6 +57,8 @@ struct sl_loki_client {
         struct sl_loop *loop;            /* borrowed; outlives the client */
         sl_push_done_fn done;            /* called once per batch */
         void *userdata;                  /* borrowed, passed to done */
+        sl_push_retry_fn retry;          /* called before each retry; NULL: none */
+        void *retry_userdata;            /* borrowed, passed to retry */
         uint64_t max_retries;            /* 0 = until success */
         bool drop_rate_limited;          /* 429 refuses the part */
         bool curl_global;                /* curl_global_init() succeeded: clean up once */
@@ -375,12 +377,15 @@ static const char *shorten_quotes(const char *text, char *out, size_t size) {
 
 /* Arms the retry of the part in flight: the backoff's wait, or the one the
  * answer's Retry-After asked for (capped by backoff_max) instead. */
-static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns) {
+static void schedule_retry(struct sl_loki_client *c, uint64_t now_ns, int status,
+                           const char *message) {
         uint64_t wait = sl_backoff_next(&c->backoff);
 
         if (c->retry_after.kind != SL_RETRY_AFTER_NONE)
                 wait = sl_retry_after_wait_ns(&c->retry_after, c->server_date_s, sl_wall_ns(),
                                               c->backoff.max_ns);
+        if (c->retry)
+                c->retry(c->retry_userdata, status, message, wait);
         c->head_retries++;
         c->stats.retries++;
         c->state = STATE_WAITING;
@@ -417,7 +422,7 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
                 if (c->max_retries && c->head_retries >= c->max_retries)
                         give_up(c, code, message);
                 else
-                        schedule_retry(c, now);
+                        schedule_retry(c, now, code, message);
                 return;
         } else if (answered && code == 400) {
                 part_answered_400(c, message);
@@ -885,6 +890,11 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         sl_buf_release(&c->body);
         sl_buf_release(&c->response);
         free(c);
+}
+
+void sl_loki_client_set_retry_cb(struct sl_loki_client *c, sl_push_retry_fn fn, void *userdata) {
+        c->retry = fn;
+        c->retry_userdata = userdata;
 }
 
 void sl_loki_client_submit(struct sl_loki_client *c, struct sl_batch *batch) {

@@ -107,6 +107,14 @@ typedef void (*sl_push_done_fn)(void *userdata, struct sl_batch *batch,
                                 enum sl_push_outcome outcome, int http_status,
                                 const char *message);
 
+/* Called each time a request fails in a way that is retried (429, 5xx,
+ * no answer, a credentials file that cannot be read): @http_status as for
+ * done (0: no answer), @message the text that goes with it (borrowed for
+ * the call), @wait_ns the wait before the retry. It must not free the
+ * client or submit. */
+typedef void (*sl_push_retry_fn)(void *userdata, int http_status, const char *message,
+                                 uint64_t wait_ns);
+
 /* TLS to Loki (https:// URLs). Strings copied; NULL: not set. A file and
  * inline PEM of the same thing exclude each other (config checks). */
 struct sl_loki_client_tls {
@@ -200,6 +208,9 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
                                           sl_push_done_fn done, void *userdata);
 void sl_loki_client_free(struct sl_loki_client *c);
 SL_DEFINE_CLEANUP(struct sl_loki_client *, sl_loki_client_free)
+
+/* Has @fn called (with @userdata, borrowed) before every retry; NULL: none. */
+void sl_loki_client_set_retry_cb(struct sl_loki_client *c, sl_push_retry_fn fn, void *userdata);
 
 /* Queues @batch (sealed; ownership moves to the client, the caller clears
  * its pointer). Sending starts from the loop, never inside this call. */

@@ -165,9 +165,16 @@ class AgentTest(unittest.TestCase):
                 rx.wait_entries(3000, timeout=60)
                 retries = harness.parse_metrics(agent.metrics())
                 self.assertEqual(agent.stop(), 0)
+                log = agent.log()
             entries = rx.entries()
             stats = rx.stats()
         self.assertEqual(stats["statuses"].get("503"), 6)
+        # The run of failures is told once as it starts (the six take well
+        # under the 10 s between two such lines) and once as it ends.
+        self.assertEqual(log.count('msg="push failed, will retry"'), 1, log)
+        self.assertIn("status=503", log)
+        self.assertIn('msg="push succeeded after failures"', log)
+        self.assertIn("failures=6", log)
         self.assertEqual([json.loads(e["line"])["msg"] for e in entries],
                          ["m%d" % i for i in range(3000)])
         self.assertEqual(sum(v for (n, _), v in retries.items()
@@ -236,6 +243,44 @@ class AgentTest(unittest.TestCase):
         # waiting one was sealed.
         self.assertGreater(max(held), 0)
         self.assertLessEqual(max(held), 3 * (batchsize + 1024) + block, held)
+
+    def test_tls_errors_are_explained_when_the_config_speaks_tls(self):
+        """OpenSSL's error texts are loaded when the config speaks TLS (here
+        https:// to a receiver that answers plain HTTP), and left out when it
+        does not (tls-lib.h); a reload that starts speaking TLS then says that
+        its TLS errors come by code."""
+        path = self.container_log("e" * 64)
+        with open(path, "w") as f:
+            f.write(harness.docker_line(json.dumps(harness.pino_record(30, "one", T0_MS))))
+        with harness.Receiver(BUILD, self.tmp) as rx:
+            https = type("R", (), {"url": rx.url.replace("http://", "https://", 1)})()
+            server = {"enable_runtime_reload": True, "graceful_shutdown_timeout": "100ms",
+                      "http_listen_port": harness.free_port()}
+            self.write_config(https, extra={"server": server},
+                              extra_client={"backoff_config": {"min_period": "50ms"}})
+            with self.sluice() as agent:
+                harness.wait_until(lambda: "wrong version number" in agent.log(), 20,
+                                   "the TLS error's text in the log", lambda: agent.log()[-2000:])
+                agent.stop()
+                self.assertIn('msg="push failed, will retry"', agent.log())
+
+            os.remove(self.positions)
+            self.write_config(rx, extra={"server": server})
+            with self.sluice() as agent:
+                rx.wait_entries(1, timeout=20)
+                self.write_config(https, extra={"server": server},
+                                  extra_client={"backoff_config": {"min_period": "50ms"}})
+                agent.proc.send_signal(signal.SIGHUP)
+                harness.wait_until(lambda: 'msg="reloaded"' in agent.log(), 20,
+                                   "the reload", lambda: agent.log()[-2000:])
+                self.assertIn("TLS errors are reported by code", agent.log())
+                with open(path, "a") as f:
+                    f.write(harness.docker_line(json.dumps(harness.pino_record(30, "two", T0_MS + 1))))
+                harness.wait_until(lambda: "reason(267)" in agent.log(), 20,
+                                   "the TLS error by its code", lambda: agent.log()[-2000:])
+                agent.stop()
+                # Only the first failure of the run and then one every 10 s.
+                self.assertEqual(agent.log().count("push failed, will retry"), 1)
 
     def test_restart_resumes_from_positions(self):
         """SIGTERM saves positions; a restart ships only what was written since."""

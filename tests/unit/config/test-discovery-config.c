@@ -199,6 +199,45 @@ START_TEST(static_labels_and_pipeline_relabel)
 }
 END_TEST
 
+/* Whether a config may speak TLS (tls-lib.h leaves OpenSSL's error texts
+ * out when it cannot): only plain http:// and Docker's socket say no. */
+START_TEST(may_use_tls)
+{
+        static const struct {
+                const char *text;
+                bool tls;
+        } cases[] = {
+                { HEAD "    static_configs: [{targets: [localhost], labels: {__path__: /l}}]\n", false },
+                { HEAD "    docker_sd_configs: [{host: unix:///var/run/docker.sock}]\n", false },
+                { HEAD "    docker_sd_configs: [{host: http://docker:2375}]\n", false },
+                { HEAD "    docker_sd_configs: [{host: tcp://docker:2376}]\n", true },
+                { HEAD "    docker_sd_configs: [{host: https://docker:2376}]\n", true },
+                { HEAD "    kubernetes_sd_configs: [{role: pod}]\n", true },
+                { "clients: [{url: HTTPS://loki/loki/api/v1/push}]\nscrape_configs:\n  - job_name: j\n"
+                  "    static_configs: [{targets: [localhost], labels: {__path__: /l}}]\n", true },
+                { "clients: [{url: http://loki/p}, {url: https://loki2/p}]\nscrape_configs:\n"
+                  "  - job_name: j\n    static_configs: [{targets: [x], labels: {__path__: /l}}]\n", true },
+                { "clients: [{url: http://loki/p, proxy_url: https://proxy:3128}]\nscrape_configs:\n"
+                  "  - job_name: j\n    static_configs: [{targets: [x], labels: {__path__: /l}}]\n", true },
+                { "clients: [{url: http://loki/p, proxy_url: http://proxy:3128}]\nscrape_configs:\n"
+                  "  - job_name: j\n    static_configs: [{targets: [x], labels: {__path__: /l}}]\n", false },
+                { "clients: [{url: http://loki/p, proxy_from_environment: true}]\nscrape_configs:\n"
+                  "  - job_name: j\n    static_configs: [{targets: [x], labels: {__path__: /l}}]\n", true },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct sl_config *c = NULL;
+                struct sl_cfg_error err;
+
+                ck_assert_msg(load(cases[i].text, &c, &err) == 0, "%s: %s: %s", cases[i].text, err.key,
+                              err.msg);
+                ck_assert_msg(sl_config_may_use_tls(c) == cases[i].tls, "case %zu:\n%s", i,
+                              cases[i].text);
+                sl_config_free(c);
+        }
+}
+END_TEST
+
 static Suite *discovery_config_suite(void) {
         Suite *s = suite_create("discovery-config");
         TCase *tc = tcase_create("discovery-config");
@@ -208,6 +247,7 @@ static Suite *discovery_config_suite(void) {
         tcase_add_test(tc, docker_sd_refusals);
         tcase_add_test(tc, kubernetes_sd_values_and_refusals);
         tcase_add_test(tc, static_labels_and_pipeline_relabel);
+        tcase_add_test(tc, may_use_tls);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""The benchmark: sluice against the receiver in counting mode.
+
+Generates LINES Docker json-file lines of realistic pino records over several
+containers (a level mix with plenty of debug, ~2% plain text), runs the real
+sluice binary with the shipped pino pipeline until the receiver has counted
+every entry that should arrive, and prints:
+  lines/s, MB/s of input, CPU seconds per million lines, peak RSS
+measured on the sluice process alone (/proc/PID/stat and VmHWM).
+
+Usage: run-bench.py BUILD_DIR [LINES] [CONTAINERS]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import harness  # noqa: E402
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+
+def peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    lines = int(sys.argv[2]) if len(sys.argv) > 2 else 1000000
+    containers = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    tmp = tempfile.mkdtemp(prefix="sluice-bench-")
+    try:
+        logs = os.path.join(tmp, "containers")
+        gen = subprocess.run([os.path.join(build, "tests", "bench", "sluice-bench-gen"), logs,
+                              str(lines), str(containers)],
+                             check=True, capture_output=True, text=True)
+        info = json.loads(gen.stdout)
+        expected = info["at_or_above_info"]
+        with harness.Receiver(build, tmp, count_only=True, verbose=False) as rx:
+            config = os.path.join(tmp, "sluice.yaml")
+            harness.write_config(config, rx.url, os.path.join(tmp, "positions.yaml"),
+                                 [(os.path.join(logs, "*", "*-json.log"), {"job": "w40k"})],
+                                 extra_client={"batchwait": "1s", "batchsize": 1048576})
+            with open(config) as f:
+                text, n = re.subn(r'(?m)^(  - job_name: "?w40k"?)$', r"\1\n    pipeline: pino",
+                                  f.read(), count=1)
+            assert n == 1, "no job_name line in the generated config"
+            with open(config, "w") as f:
+                f.write(text)
+            start = time.monotonic()
+            with harness.Sluice(build, config,
+                                args=["-pipelines.dir=" + os.path.join(SOURCE, "pipelines")]) as agent:
+                pid = agent.proc.pid
+                harness.wait_until(lambda: rx.stats()["entries"] >= expected, 600,
+                                   "the receiver to count %d entries" % expected,
+                                   lambda: agent.log()[-2000:])
+                elapsed = time.monotonic() - start
+                cpu = cpu_seconds(pid)
+                rss = peak_rss_kib(pid)
+                stats = rx.stats()
+                import collections; acc=collections.Counter(); cur=None
+                for l in open("/proc/%d/smaps" % pid):
+                    p=l.split()
+                    if not p[0].endswith(":"): cur=(p[5] if len(p)>5 else "[anon]")
+                    elif p[0]=="Rss:": acc[cur]+=int(p[1])
+                for k,v in acc.most_common(25): print("%8d %s"%(v,k))
+                cur=None
+                for l in open("/proc/%d/smaps" % pid):
+                    p=l.split()
+                    if not p[0].endswith(":"): cur=l.strip()
+                    elif p[0]=="Rss:" and ("heap" in cur or len(cur.split())<6): print(p[1], cur)
+                print(open("/proc/%d/status"%pid).read())
+                agent.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    mb = info["bytes"] / 1e6
+    print("sluice benchmark: %d lines (%.1f MB of Docker json-file logs) over %d containers"
+          % (lines, mb, containers))
+    print("  entries shipped     %d (info and above, plus plain-text lines); %d pushes"
+          % (stats["entries"], stats["pushes"]))
+    print("  wall time           %.2f s (start to last entry counted)" % elapsed)
+    print("  throughput          %.0f lines/s, %.1f MB/s of input" % (lines / elapsed, mb / elapsed))
+    print("  CPU                 %.2f s in all, %.2f s per million lines" % (cpu, cpu / lines * 1e6))
+    print("  peak RSS            %.1f MiB" % (rss / 1024))
+
+
+if __name__ == "__main__":
+    main()
