@@ -8,7 +8,11 @@ every entry that should arrive, and prints:
   lines/s, MB/s of input, CPU seconds per million lines, peak RSS
 measured on the sluice process alone (/proc/PID/stat and VmHWM).
 
-Usage: run-bench.py BUILD_DIR [LINES] [CONTAINERS]
+With --smaps it also prints, once every entry is counted, sluice's resident
+memory by mapping (the heap, anonymous memory, the binary and each shared
+library): where the peak RSS goes.
+
+Usage: run-bench.py [--smaps] BUILD_DIR [LINES] [CONTAINERS]
 """
 import json
 import os
@@ -40,10 +44,26 @@ def peak_rss_kib(pid):
     return 0
 
 
+def rss_by_mapping(pid):
+    """{mapping name: resident KiB} from /proc/PID/smaps; anonymous
+    mappings are summed under "[anon]"."""
+    rss, name = {}, None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            fields = line.split()
+            if not fields[0].endswith(":"):
+                name = fields[5] if len(fields) > 5 else "[anon]"
+            elif fields[0] == "Rss:":
+                rss[name] = rss.get(name, 0) + int(fields[1])
+    return rss
+
+
 def main():
-    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-    lines = int(sys.argv[2]) if len(sys.argv) > 2 else 1000000
-    containers = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    args = [a for a in sys.argv[1:] if a != "--smaps"]
+    smaps = len(args) < len(sys.argv) - 1
+    build = os.path.abspath(args[0] if len(args) > 0 else "build")
+    lines = int(args[1]) if len(args) > 1 else 1000000
+    containers = int(args[2]) if len(args) > 2 else 4
     tmp = tempfile.mkdtemp(prefix="sluice-bench-")
     try:
         logs = os.path.join(tmp, "containers")
@@ -73,6 +93,7 @@ def main():
                 elapsed = time.monotonic() - start
                 cpu = cpu_seconds(pid)
                 rss = peak_rss_kib(pid)
+                by_mapping = rss_by_mapping(pid) if smaps else {}
                 stats = rx.stats()
                 agent.stop()
     finally:
@@ -87,6 +108,11 @@ def main():
     print("  throughput          %.0f lines/s, %.1f MB/s of input" % (lines / elapsed, mb / elapsed))
     print("  CPU                 %.2f s in all, %.2f s per million lines" % (cpu, cpu / lines * 1e6))
     print("  peak RSS            %.1f MiB" % (rss / 1024))
+    if by_mapping:
+        print("  resident at the end, by mapping (KiB):")
+        for name, kib in sorted(by_mapping.items(), key=lambda kv: -kv[1]):
+            if kib >= 64:
+                print("    %7d  %s" % (kib, os.path.basename(name) if name.startswith("/") else name))
 
 
 if __name__ == "__main__":
