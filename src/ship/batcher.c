@@ -56,7 +56,12 @@ struct sl_batcher *sl_batcher_new(const struct sl_batcher_options *opts) {
                                    sl_arena_strdup(&b->ext_arena, kv->value));
                 }
         b->opts.external_labels = &b->ext;
-        b->chunk_size = SL_MIN(SL_MAX(opts->batchsize / 4, CHUNK_MIN), CHUNK_MAX);
+        /* 64 KiB for the default 1 MiB batch: the last, partly used chunk of
+         * each batch wastes little, and chunks this size come from malloc's
+         * heap and are reused there batch after batch (larger ones were
+         * mapped and unmapped, and left freed memory resident in pieces:
+         * 0.3 MiB more peak RSS on the benchmark). */
+        b->chunk_size = SL_MIN(SL_MAX(opts->batchsize / 16, CHUNK_MIN), CHUNK_MAX);
         return b;
 }
 
