@@ -2,6 +2,8 @@
 #include "ship/batch.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +13,11 @@
 
 #define NO_STREAM UINT32_MAX
 #define DEFAULT_CHUNK (64u * 1024u)
+#define NAMES_CHUNK (4u * 1024u)
 
 struct sl_batch {
-        struct sl_arena arena;           /* owned: every byte the batch points to */
+        struct sl_arena arena;           /* owned: the entries' bytes (lines, metadata) */
+        struct sl_arena names;           /* owned: the streams' labels and tenants */
         struct sl_batch_stream *streams; /* owned array, in order of first appearance */
         size_t n_streams;                /* streams in use */
         size_t cap_streams;              /* streams allocated */
@@ -32,12 +36,16 @@ struct sl_batch {
         uint64_t created_ns;             /* monotonic time the batch was opened; 0 = unset */
         bool tenants;                    /* some stream has a tenant of its own */
         bool sealed;                     /* immutable from now on */
+        bool lines_dropped;              /* sl_batch_drop_lines(): no entries array, no
+                                          * arena; streams keep their counts */
+        size_t n_restored;               /* entries put back so far (sl_batch_restore) */
 };
 
 struct sl_batch *sl_batch_new(size_t chunk_size, size_t entries_hint) {
         struct sl_batch *b = sl_xnew(struct sl_batch);
 
         sl_arena_init(&b->arena, chunk_size ? chunk_size : DEFAULT_CHUNK);
+        sl_arena_init(&b->names, NAMES_CHUNK);
         sl_u64map_init(&b->by_hash);
         sl_u64map_init(&b->by_source);
         if (entries_hint)
@@ -49,6 +57,7 @@ void sl_batch_free(struct sl_batch *b) {
         if (!b)
                 return;
         sl_arena_release(&b->arena);
+        sl_arena_release(&b->names);
         sl_u64map_release(&b->by_hash);
         sl_u64map_release(&b->by_source);
         free(b->streams);
@@ -123,9 +132,9 @@ uint32_t sl_batch_stream_of(struct sl_batch *b, struct sl_str tenant, struct sl_
         i = (uint32_t)b->n_streams;
         sl_xgrow((void **)&b->streams, sizeof(*b->streams), &b->cap_streams, b->n_streams + 1);
         sl_xgrow((void **)&b->chain, sizeof(*b->chain), &b->cap_chain, b->n_streams + 1);
-        b->streams[i] = (struct sl_batch_stream){ .labels = sl_arena_strdup(&b->arena, labels) };
+        b->streams[i] = (struct sl_batch_stream){ .labels = sl_arena_strdup(&b->names, labels) };
         if (tenant.len) {
-                b->streams[i].tenant = sl_arena_strdup(&b->arena, tenant);
+                b->streams[i].tenant = sl_arena_strdup(&b->names, tenant);
                 b->tenants = true;
         }
         b->chain[i] = head;
@@ -150,14 +159,16 @@ static struct sl_str copy_str(char **at, struct sl_str s) {
         return copy;
 }
 
-void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
-                  const struct sl_kvs *metadata) {
+/* Copies the entry into the arena and appends it to the entries array;
+ * returns the bytes it counts against the batch size. */
+static uint64_t append_entry(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
+                             const struct sl_kvs *metadata) {
         size_t n_meta = metadata ? metadata->len : 0, size;
         struct sl_batch_entry *e;
         struct sl_kv *kv = NULL;
+        uint64_t bytes = line.len;
         char *at;
 
-        assert(!b->sealed && stream < b->n_streams);
         if (b->n_entries == b->cap_entries)
                 sl_xgrow((void **)&b->entries, sizeof(*b->entries), &b->cap_entries, b->n_entries + 1);
         /* One piece of the arena per entry: its metadata pairs, then the
@@ -178,12 +189,18 @@ void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_
                 .n_metadata = (uint32_t)n_meta,
                 .stream = stream,
         };
-        b->bytes += line.len;
         for (size_t i = 0; i < n_meta; i++) {
                 kv[i].name = copy_str(&at, metadata->items[i].name);
                 kv[i].value = copy_str(&at, metadata->items[i].value);
-                b->bytes += kv[i].name.len + kv[i].value.len;
+                bytes += kv[i].name.len + kv[i].value.len;
         }
+        return bytes;
+}
+
+void sl_batch_add(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
+                  const struct sl_kvs *metadata) {
+        assert(!b->sealed && stream < b->n_streams);
+        b->bytes += append_entry(b, stream, ts_ns, line, metadata);
         b->streams[stream].n_entries++;
 }
 
@@ -363,4 +380,70 @@ uint64_t sl_batch_created_ns(const struct sl_batch *b) {
 
 uint64_t sl_batch_oldest_ns(const struct sl_batch *b) {
         return b->n_entries ? b->created_ns : UINT64_MAX;
+}
+
+bool sl_batch_has_lines(const struct sl_batch *b) {
+        return !b->lines_dropped;
+}
+
+/* Forgets the entries (their array and bytes), keeping the counts. */
+static void forget_entries(struct sl_batch *b) {
+        size_t n = b->n_entries;
+
+        sl_arena_release(&b->arena);
+        free(b->entries);
+        b->entries = NULL;
+        b->cap_entries = 0;
+        for (size_t i = 0; i < b->n_streams; i++)
+                b->streams[i].entries = NULL;
+        b->n_entries = n;
+        b->n_restored = 0;
+        b->lines_dropped = true;
+}
+
+void sl_batch_drop_lines(struct sl_batch *b) {
+        assert(b->sealed);
+        if (!b->lines_dropped)
+                forget_entries(b);
+}
+
+void sl_batch_restore(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
+                      const struct sl_kvs *metadata) {
+        size_t n = b->n_entries;
+
+        assert(b->lines_dropped);
+        /* The array is built from n_restored on; n_entries is the count to reach. */
+        if (b->n_restored >= n || stream >= b->n_streams) {
+                b->n_restored = SIZE_MAX;
+                return;
+        }
+        if (b->cap_entries < n)
+                sl_xgrow((void **)&b->entries, sizeof(*b->entries), &b->cap_entries, n);
+        b->n_entries = b->n_restored;
+        (void)append_entry(b, stream, ts_ns, line, metadata);
+        b->n_restored = b->n_entries;
+        b->n_entries = n;
+}
+
+int sl_batch_restore_end(struct sl_batch *b) {
+        size_t at = 0;
+
+        assert(b->lines_dropped);
+        if (b->n_restored != b->n_entries) {
+                forget_entries(b);
+                return -EBADMSG;
+        }
+        /* Each stream's entries must be its n_entries, in stream order. */
+        for (size_t i = 0; i < b->n_streams; i++) {
+                for (size_t j = 0; j < b->streams[i].n_entries; j++)
+                        if (b->entries[at + j].stream != i) {
+                                forget_entries(b);
+                                return -EBADMSG;
+                        }
+                b->streams[i].entries = b->entries + at;
+                at += b->streams[i].n_entries;
+        }
+        b->n_restored = 0;
+        b->lines_dropped = false;
+        return 0;
 }

@@ -5,8 +5,8 @@
  * lines went into it, kept or not. Everything it points to lives in its own
  * arena, so a batch outlives the entries and buffers it was built from.
  *
- * Owns: its arena (lines, rendered labels, metadata), its arrays of
- * streams, entries and marks. Borrows nothing.
+ * Owns: its arenas (lines and metadata; rendered labels and tenants), its
+ * arrays of streams, entries and marks. Borrows nothing.
  *
  * Calling sequence:
  *   building (the batcher only):
@@ -17,6 +17,12 @@
  *     sl_batch_set_created_ns() when the batch was opened (monotonic)
  *     sl_batch_seal()          sorts each stream by time; the batch is immutable
  *   reading (push-encode, loki-client, agent): any of the const getters
+ *   the client, once it holds the batch's encoded body:
+ *     sl_batch_drop_lines()    frees the entries and their bytes; the streams
+ *                              (labels, tenants, counts), marks and sizes stay
+ *     sl_batch_restore() per entry, then sl_batch_restore_end(): puts them
+ *                              back, decoded from that body, when the batch
+ *                              has to be encoded again in other ranges
  *   sl_batch_free()            by its one owner; NULL is a no-op
  *
  * Tenants: a stream may belong to a tenant of its own (Promtail's tenant
@@ -134,6 +140,27 @@ uint64_t sl_batch_created_ns(const struct sl_batch *b);
  * batchwait (a batch opened by a dropped line's mark); that line's position
  * is not acknowledged before the batch is either, so the age is honest. */
 uint64_t sl_batch_oldest_ns(const struct sl_batch *b);
+
+/* ---- dropping the lines: the client's side ------------------------------- */
+
+/* Frees the entries of sealed @b (the array, the lines and their metadata)
+ * and keeps the rest: streams with their labels, tenants and numbers of
+ * entries (sl_batch_streams() gives them with entries NULL), marks,
+ * sl_batch_entries(), sl_batch_bytes() and the times. A client that holds
+ * the encoded body of the batch needs no more, and holds about a third of
+ * the memory. Idempotent. */
+void sl_batch_drop_lines(struct sl_batch *b);
+/* False between sl_batch_drop_lines() and a successful restore. */
+bool sl_batch_has_lines(const struct sl_batch *b);
+/* Puts back one dropped entry: every entry of the batch, in its sealed
+ * order (stream 0's first, each stream's sorted), with its stream's index;
+ * the bytes are copied. */
+void sl_batch_restore(struct sl_batch *b, uint32_t stream, int64_t ts_ns, struct sl_str line,
+                      const struct sl_kvs *metadata);
+/* Ends restoring: 0 when the entries put back are exactly those dropped
+ * (their number per stream, in stream order): the batch has its lines
+ * again. -EBADMSG otherwise: it is left without lines. */
+int sl_batch_restore_end(struct sl_batch *b);
 
 void sl_batch_free(struct sl_batch *b);
 SL_DEFINE_CLEANUP(struct sl_batch *, sl_batch_free)

@@ -2,6 +2,7 @@
 #include "ship/loki-client.h"
 
 #include <curl/curl.h>
+#include <snappy-c.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "ship/push-encode.h"
+#include "ship/push.pb-c.h"
 #include "ship/loki-refusal.h"
 #include "ship/retry-after.h"
 
@@ -53,6 +55,22 @@ struct part {
                                * empty: the client's own */
 };
 
+/* A tenant's part of a queued batch, encoded when the batch was submitted
+ * (see pack()). */
+struct packed {
+        size_t first;        /* its range of entries, as struct part */
+        size_t count;
+        struct sl_buf body;  /* owned: its compressed PushRequest */
+};
+
+/* A batch in the queue. Packed, it keeps only its parts' bodies; its
+ * lines are dropped (batch.h) until a split needs them again. */
+struct queued {
+        struct sl_batch *batch;  /* owned */
+        struct packed *packed;   /* owned array, in entry order; NULL: not packed */
+        size_t n_packed;         /* items in packed */
+};
+
 struct sl_loki_client {
         struct sl_loop *loop;            /* borrowed; outlives the client */
         sl_push_done_fn done;            /* called once per batch */
@@ -85,7 +103,7 @@ struct sl_loki_client {
         bool auth_set;                   /* the fixed credentials are in place */
         struct sl_timer retry_timer;     /* end of the wait before a retry */
         struct sl_timer kick_timer;      /* starts the next part or batch from the loop */
-        struct sl_batch **queue;         /* owned ring of owned batches, head in flight */
+        struct queued *queue;            /* owned ring of queued batches, head in flight */
         size_t q_first;                  /* index of the head in queue */
         size_t q_len;                    /* batches queued */
         size_t q_cap;                    /* slots in queue */
@@ -104,7 +122,14 @@ struct sl_loki_client {
         int refusal_status;              /* status of the latest refusal; 0 = none */
         char refusal_message[MESSAGE_MAX + 1]; /* its message */
         struct sl_push_encoder *enc;     /* owned */
-        struct sl_buf body;              /* owned: encoded part in flight, capped */
+        struct sl_buf body;              /* owned: encoded part in flight when the head
+                                          * batch is not packed, capped */
+        const struct sl_buf *sending;    /* borrowed: body of the part in flight (body or
+                                          * a packed one of the head) */
+        struct sl_kvs meta;              /* scratch: an entry's metadata while restoring */
+        struct sl_buf spare;             /* owned: a packed body's buffer kept for the
+                                          * next batch (its pages stay mapped); data
+                                          * NULL: none */
         struct sl_buf response;          /* owned: start of the answer's body, capped */
         bool response_cut;               /* the body went past the cap */
         char message[MESSAGE_MAX + 1];   /* the answer as reported: long quotes shortened */
@@ -125,7 +150,7 @@ struct sl_loki_client {
 static void queue_push(struct sl_loki_client *c, struct sl_batch *batch) {
         if (c->q_len == c->q_cap) {
                 size_t cap = c->q_cap ? c->q_cap * 2 : 8;
-                struct sl_batch **q = sl_xmalloc(cap * sizeof(*q));
+                struct queued *q = sl_xmalloc(cap * sizeof(*q));
                 for (size_t i = 0; i < c->q_len; i++)
                         q[i] = c->queue[(c->q_first + i) % c->q_cap];
                 free(c->queue);
@@ -133,19 +158,171 @@ static void queue_push(struct sl_loki_client *c, struct sl_batch *batch) {
                 c->q_cap = cap;
                 c->q_first = 0;
         }
-        c->queue[(c->q_first + c->q_len) % c->q_cap] = batch;
+        c->queue[(c->q_first + c->q_len) % c->q_cap] = (struct queued){ .batch = batch };
         c->q_len++;
 }
 
+static struct queued *queue_tail(struct sl_loki_client *c) {
+        return &c->queue[(c->q_first + c->q_len - 1) % c->q_cap];
+}
+
+static struct queued *queue_head_item(struct sl_loki_client *c) {
+        return c->q_len ? &c->queue[c->q_first] : NULL;
+}
+
 static struct sl_batch *queue_head(const struct sl_loki_client *c) {
-        return c->q_len ? c->queue[c->q_first] : NULL;
+        return c->q_len ? c->queue[c->q_first].batch : NULL;
+}
+
+/* Frees @q's packed bodies, keeping one buffer as the client's spare. */
+static void packed_free(struct sl_loki_client *c, struct queued *q) {
+        for (size_t i = 0; i < q->n_packed; i++) {
+                if (!c->spare.data && q->packed[i].body.data) {
+                        c->spare = q->packed[i].body;
+                        sl_buf_reset(&c->spare);
+                } else {
+                        sl_buf_release(&q->packed[i].body);
+                }
+        }
+        free(q->packed);
+        q->packed = NULL;
+        q->n_packed = 0;
 }
 
 static struct sl_batch *queue_pop(struct sl_loki_client *c) {
-        struct sl_batch *batch = c->queue[c->q_first];
+        struct queued *q = &c->queue[c->q_first];
+        struct sl_batch *batch = q->batch;
+
+        packed_free(c, q);
         c->q_first = (c->q_first + 1) % c->q_cap;
         c->q_len--;
         return batch;
+}
+
+/* ---- packing: a queued batch as its encoded parts ------------------------ */
+
+/* The end of the run of streams from @i on that share stream @i's tenant,
+ * and the number of their entries in *@ret_count. */
+static size_t tenant_run(const struct sl_batch_stream *streams, size_t n, size_t i,
+                         size_t *ret_count) {
+        size_t j = i, count = 0;
+
+        while (j < n && sl_str_eq(streams[j].tenant, streams[i].tenant))
+                count += streams[j++].n_entries;
+        *ret_count = count;
+        return j;
+}
+
+/* Encodes each tenant's part of @q's batch (the parts parts_start() will
+ * make) into a body of its own and drops the batch's lines: a batch that
+ * waits behind another holds about a third of the memory, and its parts
+ * are not encoded again when sent. A batch that cannot be encoded whole
+ * keeps its lines (process_queue() deals with it as before). */
+static void pack(struct sl_loki_client *c, struct queued *q) {
+        const struct sl_batch_stream *streams;
+        size_t n, runs = 0, at = 0, count;
+        uint64_t encoded = 0;
+
+        if (!sl_batch_entries(q->batch))
+                return;
+        streams = sl_batch_streams(q->batch, &n);
+        for (size_t i = 0; i < n;) {
+                i = tenant_run(streams, n, i, &count);
+                runs += count > 0;
+        }
+        q->packed = sl_xcalloc(runs, sizeof(*q->packed));
+        for (size_t i = 0; i < n;) {
+                struct packed *p;
+
+                i = tenant_run(streams, n, i, &count);
+                if (!count)
+                        continue;
+                p = &q->packed[q->n_packed++];
+                p->first = at;
+                p->count = count;
+                at += count;
+                if (c->spare.data) { /* reused: no fresh pages to fault in */
+                        p->body = c->spare;
+                        sl_buf_init(&c->spare, BODY_MAX);
+                } else {
+                        sl_buf_init(&p->body, BODY_MAX);
+                }
+                if (sl_push_encoder_encode_range(c->enc, q->batch, p->first, p->count, &p->body) < 0) {
+                        packed_free(c, q);
+                        return;
+                }
+                encoded += p->body.len;
+        }
+        c->stats.bytes_encoded += encoded;
+        sl_batch_drop_lines(q->batch);
+}
+
+/* The packed body of exactly the range of @p, or NULL. */
+static const struct sl_buf *packed_body(const struct queued *q, const struct part *p) {
+        for (size_t i = 0; i < q->n_packed; i++)
+                if (q->packed[i].first == p->first && q->packed[i].count == p->count)
+                        return &q->packed[i].body;
+        return NULL;
+}
+
+/* Puts @q's batch's lines back, decoded from its packed bodies, so that it
+ * can be encoded in other ranges (a split), and unpacks it. Returns 0, or
+ * -EBADMSG if the bodies do not give the batch back (it stays packed). */
+static int unpack(struct sl_loki_client *c, struct queued *q) {
+        const struct sl_batch_stream *streams;
+        size_t n, s = 0;
+        int r = 0;
+
+        streams = sl_batch_streams(q->batch, &n);
+        for (size_t k = 0; k < q->n_packed && r == 0; k++) {
+                const struct sl_buf *body = &q->packed[k].body;
+                Logproto__PushRequest *req = NULL;
+                size_t len;
+                char *raw = NULL;
+
+                if (snappy_uncompressed_length(body->data, body->len, &len) != SNAPPY_OK ||
+                    !(raw = malloc(len ? len : 1)) ||
+                    snappy_uncompress(body->data, body->len, raw, &len) != SNAPPY_OK ||
+                    !(req = logproto__push_request__unpack(NULL, len, (const uint8_t *)raw))) {
+                        free(raw);
+                        r = -EBADMSG;
+                        break;
+                }
+                /* The body's streams are the batch's streams with entries in
+                 * the part, in order. */
+                for (size_t i = 0; i < req->n_streams && r == 0; i++, s++) {
+                        const Logproto__StreamAdapter *st = req->streams[i];
+
+                        while (s < n && !streams[s].n_entries)
+                                s++;
+                        if (s >= n) {
+                                r = -EBADMSG;
+                                break;
+                        }
+                        for (size_t j = 0; j < st->n_entries; j++) {
+                                const Logproto__EntryAdapter *en = st->entries[j];
+                                int64_t ts = en->timestamp ? en->timestamp->seconds * (int64_t)SL_NSEC_PER_SEC +
+                                                                     en->timestamp->nanos
+                                                           : 0;
+
+                                sl_kvs_clear(&c->meta);
+                                for (size_t m = 0; m < en->n_structuredmetadata; m++) {
+                                        const Logproto__LabelPairAdapter *kv = en->structuredmetadata[m];
+                                        sl_kvs_set(&c->meta, sl_str_from((const char *)kv->name.data, kv->name.len),
+                                                   sl_str_from((const char *)kv->value.data, kv->value.len));
+                                }
+                                sl_batch_restore(q->batch, (uint32_t)s, ts,
+                                                 sl_str_from((const char *)en->line.data, en->line.len),
+                                                 &c->meta);
+                        }
+                }
+                logproto__push_request__free_unpacked(req, NULL);
+                free(raw);
+        }
+        if (sl_batch_restore_end(q->batch) < 0 || r < 0)
+                return -EBADMSG;
+        packed_free(c, q);
+        return 0;
 }
 
 /* ---- the head batch's parts ---------------------------------------------- */
@@ -202,7 +379,7 @@ static void part_sent(struct sl_loki_client *c, int status, const char *message)
 
         c->head.entries_sent += p.count;
         c->stats.entries_sent += p.count;
-        c->stats.bytes_sent += c->body.len;
+        c->stats.bytes_sent += c->sending->len;
         if (!c->head_refused)
                 set_head_message(c, status, message);
 }
@@ -246,7 +423,7 @@ static void part_answered_400(struct sl_loki_client *c, const char *message) {
                 part_refused(c, 400, message);
         } else {
                 c->n_parts--;
-                c->stats.bytes_sent += c->body.len;
+                c->stats.bytes_sent += c->sending->len;
         }
 }
 
@@ -416,7 +593,12 @@ static void finish_request(struct sl_loki_client *c, CURLcode result, long statu
         } else if (answered && code == 429 && c->drop_rate_limited) {
                 part_refused(c, code, message);
         } else if (answered && code == 413 && c->parts[c->n_parts - 1].count > 1) {
-                parts_split(c);
+                /* The halves are encoded from the lines: a packed batch gets
+                 * them back first. */
+                if (queue_head_item(c)->packed && unpack(c, queue_head_item(c)) < 0)
+                        part_refused(c, code, "batch cannot be encoded again to split it");
+                else
+                        parts_split(c);
         } else if (answered ? (code == 429 || (code >= 500 && code < 600))
                             : curl_error_retryable(result)) {
                 if (c->max_retries && c->head_retries >= c->max_retries)
@@ -561,8 +743,8 @@ static void start_request(struct sl_loki_client *c) {
                 finish_request(c, CURLE_READ_ERROR, 0);
                 return;
         }
-        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body.data);
-        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body.len);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->sending->data);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->sending->len);
         c->started_ns = sl_now_ns();
         c->state = STATE_SENDING;
         mc = curl_multi_add_handle(sl_curl_loop_multi(&c->curl), c->easy);
@@ -599,6 +781,21 @@ static void process_queue(struct sl_loki_client *c) {
                         continue;
                 }
                 p = &c->parts[c->n_parts - 1];
+                if (queue_head_item(c)->packed) {
+                        c->sending = packed_body(queue_head_item(c), p);
+                        if (c->sending) {
+                                c->head_retries = 0;
+                                sl_backoff_reset(&c->backoff);
+                                start_request(c);
+                                continue;
+                        }
+                        /* A range of its own: only after a split, which unpacks. */
+                        if (unpack(c, queue_head_item(c)) < 0) {
+                                part_refused(c, 0, "batch cannot be encoded again");
+                                continue;
+                        }
+                }
+                c->sending = &c->body;
                 r = sl_push_encoder_encode_range(c->enc, batch, p->first, p->count, &c->body);
                 if (r == -ENOBUFS && p->count > 1) {
                         parts_split(c);
@@ -839,6 +1036,9 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         sl_timer_init(&c->retry_timer, on_retry, c);
         sl_timer_init(&c->kick_timer, on_kick, c);
         sl_buf_init(&c->body, BODY_MAX);
+        c->sending = &c->body;
+        sl_kvs_init(&c->meta);
+        sl_buf_init(&c->spare, BODY_MAX);
         sl_buf_init(&c->response, RESPONSE_MAX);
         c->enc = sl_push_encoder_new(BODY_MAX);
         sl_backoff_init(&c->backoff, opts->backoff_min_ns, opts->backoff_max_ns,
@@ -889,6 +1089,8 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         sl_push_encoder_free(c->enc);
         sl_buf_release(&c->body);
         sl_buf_release(&c->response);
+        sl_kvs_release(&c->meta);
+        sl_buf_release(&c->spare);
         free(c);
 }
 
@@ -899,6 +1101,7 @@ void sl_loki_client_set_retry_cb(struct sl_loki_client *c, sl_push_retry_fn fn, 
 
 void sl_loki_client_submit(struct sl_loki_client *c, struct sl_batch *batch) {
         queue_push(c, batch);
+        pack(c, queue_tail(c));
         c->held_bytes += sl_batch_bytes(batch);
         if (c->state == STATE_IDLE)
                 sl_loop_timer_arm(c->loop, &c->kick_timer, 0);
@@ -936,7 +1139,7 @@ uint64_t sl_loki_client_oldest_ns(const struct sl_loki_client *c) {
         /* Batches are opened in submit order, so the head is the oldest
          * but for a batch without entries; the queue is short. */
         for (size_t i = 0; i < c->q_len; i++)
-                oldest = SL_MIN(oldest, sl_batch_oldest_ns(c->queue[(c->q_first + i) % c->q_cap]));
+                oldest = SL_MIN(oldest, sl_batch_oldest_ns(c->queue[(c->q_first + i) % c->q_cap].batch));
         return oldest;
 }
 

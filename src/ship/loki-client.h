@@ -40,6 +40,14 @@
  * loop callback (never from inside submit), and takes ownership of the
  * batch; the batch's marks belong to it whole, however it was split.
  *
+ * Memory: a batch is encoded when it is submitted, one body per tenant, and
+ * then drops its lines (batch.h), so that the batches waiting here hold
+ * their compressed bodies (about a third of their lines) and not the lines
+ * too. Retries send the same bodies. A split (413, or a part too large to
+ * encode) needs the lines: they are put back, decoded from the bodies,
+ * and the halves encoded from them. The batch handed to done() may thus
+ * have no lines: its streams, counts and marks are there.
+ *
  * Authentication, TLS and proxy follow Prometheus' HTTP client settings that
  * Promtail's clients use: basic auth (curl's, sent with the first request),
  * an Authorization header ("TYPE CREDENTIALS"), credentials, usernames and
@@ -57,8 +65,8 @@
  *
  * Owns: the curl multi handle (an sl_curl_loop, with its sockets'
  * registrations and timer) and easy handle, two more timers, the queued
- * batches (until done()), the parts of the head batch still to send and
- * the encoded body of the one in flight, the response (first 1 MiB; a
+ * batches (until done()) with their encoded bodies, the parts of the head
+ * batch still to send and the body of a part encoded apart (a split), the response (first 1 MiB; a
  * buffer over 64 KiB is given back before the next request), the latest
  * refusal's text (first 1 KiB). Borrows: the loop (must
  * outlive the client), the callback's userdata.

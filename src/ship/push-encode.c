@@ -238,7 +238,7 @@ int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_ba
         int r;
 
         sl_buf_reset(out);
-        if (!sl_batch_sealed(batch))
+        if (!sl_batch_sealed(batch) || !sl_batch_has_lines(batch))
                 return -EINVAL;
         if (first > n || count > n - first)
                 return -ERANGE;

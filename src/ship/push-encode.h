@@ -43,7 +43,8 @@ void sl_push_encoder_free(struct sl_push_encoder *enc);
 SL_DEFINE_CLEANUP(struct sl_push_encoder *, sl_push_encoder_free)
 
 /* Replaces the content of @out with the compressed PushRequest of @batch
- * (borrowed, must be sealed). Returns 0; -EINVAL if @batch is not sealed;
+ * (borrowed, must be sealed). Returns 0; -EINVAL if @batch is not sealed
+ * or has dropped its lines (batch.h);
  * -ENOBUFS if the message exceeds the encoder's cap or the compressed body
  * may exceed @out's cap (then @out is left empty); -EIO if snappy fails. */
 int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *batch,

@@ -36,6 +36,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
 
+def minor_faults(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 def peak_rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -93,6 +98,7 @@ def main():
                 elapsed = time.monotonic() - start
                 cpu = cpu_seconds(pid)
                 rss = peak_rss_kib(pid)
+                faults = minor_faults(pid)
                 by_mapping = rss_by_mapping(pid) if smaps else {}
                 stats = rx.stats()
                 agent.stop()
@@ -108,6 +114,7 @@ def main():
     print("  throughput          %.0f lines/s, %.1f MB/s of input" % (lines / elapsed, mb / elapsed))
     print("  CPU                 %.2f s in all, %.2f s per million lines" % (cpu, cpu / lines * 1e6))
     print("  peak RSS            %.1f MiB" % (rss / 1024))
+    print("  page faults         %d (minor)" % faults)
     if by_mapping:
         print("  resident at the end, by mapping (KiB):")
         for name, kib in sorted(by_mapping.items(), key=lambda kv: -kv[1]):

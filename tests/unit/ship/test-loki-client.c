@@ -54,6 +54,8 @@ struct seen {
         long entries;            /* entries decoded; -1 = body did not decode */
         char first_line[32];     /* first entry's line */
         char lines[512];         /* every entry's line, in body order, each followed by ' ' */
+        char metadata[512];      /* every entry's "name=value" metadata pairs, in body
+                                  * order, each followed by ' ' */
         int status;              /* status answered */
         uint64_t at_ns;          /* monotonic time the request was complete */
         int64_t at_wall_ns;      /* wall-clock time of the same moment */
@@ -114,6 +116,14 @@ static void decode_body(const struct upload *up, struct seen *s) {
                                         size_t at = strlen(s->lines);
                                         snprintf(s->lines + at, sizeof(s->lines) - at, "%.*s ",
                                                  (int)l.len, (const char *)l.data);
+                                        for (size_t k = 0; k < req->streams[i]->entries[j]->n_structuredmetadata; k++) {
+                                                const Logproto__LabelPairAdapter *kv =
+                                                        req->streams[i]->entries[j]->structuredmetadata[k];
+                                                at = strlen(s->metadata);
+                                                snprintf(s->metadata + at, sizeof(s->metadata) - at, "%.*s=%.*s ",
+                                                         (int)kv->name.len, (const char *)kv->name.data,
+                                                         (int)kv->value.len, (const char *)kv->value.data);
+                                        }
                                 }
                         logproto__push_request__free_unpacked(req, NULL);
                 }
@@ -351,14 +361,35 @@ struct harness {
         struct done_rec done[16];        /* done() calls, in order */
         size_t n_done;
         char url[96];                    /* the push URL */
+        struct {
+                const struct sl_batch *batch; /* as submitted (compared, not used) */
+                char first_line[32];          /* its first line then */
+        } submitted[64];                 /* submit() calls, in order */
+        size_t n_submitted;
 };
+
+/* Submits @batch, noting its first line: the client may drop a queued
+ * batch's lines (it keeps the encoded body), so done() tells the batch by
+ * what was noted here. */
+static void submit(struct harness *h, struct sl_batch *batch) {
+        const struct sl_batch_stream *s;
+        size_t n;
+
+        ck_assert_uint_lt(h->n_submitted, SL_ARRAY_SIZE(h->submitted));
+        h->submitted[h->n_submitted].batch = batch;
+        s = sl_batch_streams(batch, &n);
+        h->submitted[h->n_submitted].first_line[0] = '\0';
+        if (n && s[0].n_entries)
+                snprintf(h->submitted[h->n_submitted].first_line,
+                         sizeof(h->submitted[h->n_submitted].first_line), "%s", s[0].entries[0].line.ptr);
+        h->n_submitted++;
+        sl_loki_client_submit(h->client, batch);
+}
 
 static void on_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome outcome,
                     int status, const char *message) {
         struct harness *h = userdata;
         struct done_rec *d;
-        const struct sl_batch_stream *s;
-        size_t n;
 
         ck_assert_ptr_nonnull(batch);
         ck_assert_ptr_nonnull(message);
@@ -368,10 +399,10 @@ static void on_done(void *userdata, struct sl_batch *batch, enum sl_push_outcome
         d->status = status;
         snprintf(d->message, sizeof(d->message), "%s", message);
         d->entries = sl_batch_entries(batch);
-        s = sl_batch_streams(batch, &n);
         d->first_line[0] = '\0';
-        if (n && s[0].n_entries)
-                snprintf(d->first_line, sizeof(d->first_line), "%s", s[0].entries[0].line.ptr);
+        for (size_t i = 0; i < h->n_submitted; i++)
+                if (h->submitted[i].batch == batch)
+                        snprintf(d->first_line, sizeof(d->first_line), "%s", h->submitted[i].first_line);
         d->report = *sl_loki_client_last_report(h->client);
         /* The report accounts for every entry of the batch. */
         ck_assert_uint_eq(d->report.entries_sent + d->report.entries_refused +
@@ -398,6 +429,7 @@ static void harness_init(struct harness *h, const struct sl_loki_client_options 
         h->client = sl_loki_client_new(h->loop, o, on_done, h);
         ck_assert_ptr_nonnull(h->client);
         h->n_done = 0;
+        h->n_submitted = 0;
 }
 
 static void harness_release(struct harness *h) {
@@ -439,6 +471,12 @@ static struct sl_batch *make_batch_at(const char *tag, size_t n, size_t n_stream
                 e.ts_ns = 1700000000000000000LL + (int64_t)i;
                 e.line = sl_str_c(line);
                 sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(job));
+                if (i % 2) { /* structured metadata on every other entry */
+                        char trace[32];
+                        snprintf(trace, sizeof(trace), "t%zu", i);
+                        sl_kvs_set(&e.metadata, SL_STR_LIT("trace_id"), sl_str_c(trace));
+                        sl_kvs_set(&e.metadata, SL_STR_LIT("span_id"), SL_STR_LIT("s"));
+                }
                 ck_assert_int_eq(sl_batcher_add(bt, &e, now_ns), 0);
         }
         sl_entry_release(&e);
@@ -540,7 +578,7 @@ START_TEST(test_sent_204) {
         harness_init(&h, &o);
         b = make_batch("a", 3);
         bytes = sl_batch_bytes(b);
-        sl_loki_client_submit(h.client, b);
+        submit(&h, b);
         b = NULL;
         /* Nothing happens inside submit. */
         ck_assert_uint_eq(h.n_done, 0);
@@ -587,7 +625,7 @@ START_TEST(test_tenant_header) {
 
         o.tenant_id = "team-a";
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("t", 1));
+        submit(&h, make_batch("t", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         s = server_seen(srv, 0);
@@ -617,7 +655,7 @@ START_TEST(test_custom_headers) {
         o.headers = &headers;
         harness_init(&h, &o);
         sl_kvs_release(&headers); /* copied by _new */
-        sl_loki_client_submit(h.client, make_batch("h", 1));
+        submit(&h, make_batch("h", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         s = server_seen(srv, 0);
@@ -644,7 +682,7 @@ START_TEST(test_custom_org_id_without_tenant) {
         o.headers = &headers;
         harness_init(&h, &o);
         sl_kvs_release(&headers);
-        sl_loki_client_submit(h.client, make_batch("o", 1));
+        submit(&h, make_batch("o", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         s = server_seen(srv, 0);
         ck_assert(s.has_org_id);
@@ -693,7 +731,7 @@ START_TEST(test_tenant_per_entry) {
 
         o.tenant_id = "team-a";
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_tenant_batch("x", 7, tenants, 3));
+        submit(&h, make_tenant_batch("x", 7, tenants, 3));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(server_requests(srv), 3);
@@ -722,7 +760,7 @@ START_TEST(test_tenant_split_and_none) {
         struct seen s;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_tenant_batch("y", 6, tenants, 2));
+        submit(&h, make_tenant_batch("y", 6, tenants, 2));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(server_requests(srv), 4);
@@ -754,7 +792,7 @@ START_TEST(test_drop_rate_limited) {
 
         o.drop_rate_limited = true;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("d", 3));
+        submit(&h, make_batch("d", 3));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
         ck_assert_int_eq(h.done[0].status, 429);
@@ -769,7 +807,7 @@ START_TEST(test_drop_rate_limited) {
         /* The second scripted 429, to a client that retries: sent after it. */
         o.drop_rate_limited = false;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("k", 2));
+        submit(&h, make_batch("k", 2));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
@@ -792,7 +830,7 @@ START_TEST(test_tls_ca_file) {
         o.tls.ca_file = ca;
         o.tls.min_version = 12;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("s", 2));
+        submit(&h, make_batch("s", 2));
         ck_assert(run_until_done(&h, 1, 10 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_int_eq(server_seen(srv, 0).entries, 2);
@@ -802,7 +840,7 @@ START_TEST(test_tls_ca_file) {
         snprintf(h.url, sizeof(h.url), "https://127.0.0.1:%u/loki/api/v1/push", srv->port);
         o.max_retries = 1;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("u", 1));
+        submit(&h, make_batch("u", 1));
         ck_assert(run_until_done(&h, 1, 10 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_GAVE_UP);
         ck_assert_int_eq(h.done[0].status, 0);
@@ -821,7 +859,7 @@ START_TEST(test_tls_inline_and_insecure) {
         snprintf(h.url, sizeof(h.url), "https://localhost:%u/loki/api/v1/push", srv->port);
         o.tls.ca = pem;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("p", 1));
+        submit(&h, make_batch("p", 1));
         ck_assert(run_until_done(&h, 1, 10 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         harness_release(&h);
@@ -830,7 +868,7 @@ START_TEST(test_tls_inline_and_insecure) {
         snprintf(h.url, sizeof(h.url), "https://127.0.0.1:%u/loki/api/v1/push", srv->port);
         o.tls.insecure_skip_verify = true;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("i", 1));
+        submit(&h, make_batch("i", 1));
         ck_assert(run_until_done(&h, 1, 10 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(server_requests(srv), 2);
@@ -848,7 +886,7 @@ START_TEST(test_basic_auth) {
         o.auth.username = "promtail";
         o.auth.password = "s3cret";
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("b", 1));
+        submit(&h, make_batch("b", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(server_requests(srv), 1);
@@ -875,10 +913,10 @@ START_TEST(test_credentials_files) {
         o.auth.type = "Bearer";
         o.auth.credentials_file = token;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("f", 1));
+        submit(&h, make_batch("f", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         sl_test_write_file(token, "second-token", 12);
-        sl_loki_client_submit(h.client, make_batch("g", 1));
+        submit(&h, make_batch("g", 1));
         ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
         ck_assert_str_eq(server_seen(srv, 0).authorization, "Bearer first-token");
         ck_assert_str_eq(server_seen(srv, 1).authorization, "Bearer second-token");
@@ -890,7 +928,7 @@ START_TEST(test_credentials_files) {
         o.auth.username = "u";
         o.auth.password_file = pass;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("m", 1));
+        submit(&h, make_batch("m", 1));
         for (int i = 0; i < 1000 && sl_loki_client_stats(h.client)->requests == 0; i++)
                 ck_assert_int_eq(sl_loop_run_once(h.loop, 10 * SL_NSEC_PER_MSEC), 0);
         ck_assert_uint_eq(server_requests(srv), 2);
@@ -916,7 +954,7 @@ START_TEST(test_proxy) {
         snprintf(proxy_url, sizeof(proxy_url), "http://127.0.0.1:%u", proxy->port);
         o.proxy.url = proxy_url;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("x", 1));
+        submit(&h, make_batch("x", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(server_requests(proxy), 1);
         ck_assert_uint_eq(server_requests(loki), 0);
@@ -928,7 +966,7 @@ START_TEST(test_proxy) {
         o.proxy.url = proxy_url;
         o.proxy.no_proxy = "127.0.0.1";
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("y", 1));
+        submit(&h, make_batch("y", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(server_requests(proxy), 1);
         ck_assert_uint_eq(server_requests(loki), 1);
@@ -950,7 +988,7 @@ START_TEST(test_proxy_environment_ignored) {
         unsetenv("no_proxy");
         unsetenv("NO_PROXY");
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("e", 1));
+        submit(&h, make_batch("e", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(server_requests(loki), 1);
         ck_assert_uint_eq(server_requests(proxy), 0);
@@ -959,7 +997,7 @@ START_TEST(test_proxy_environment_ignored) {
         o = default_options(&h, loki->port);
         o.proxy.from_environment = true;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("v", 1));
+        submit(&h, make_batch("v", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(server_requests(proxy), 1);
         harness_release(&h);
@@ -975,7 +1013,7 @@ START_TEST(test_retry_5xx) {
         const struct sl_loki_client_stats *st;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("r", 2));
+        submit(&h, make_batch("r", 2));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_int_eq(h.done[0].status, 204);
@@ -1012,7 +1050,7 @@ START_TEST(test_retry_after_zero) {
         o.backoff_min_ns = 60 * SL_NSEC_PER_SEC;
         o.backoff_max_ns = 120 * SL_NSEC_PER_SEC;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("q", 1));
+        submit(&h, make_batch("q", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
@@ -1030,7 +1068,7 @@ START_TEST(test_retry_after_capped) {
         struct sl_loki_client_options o = default_options(&h, srv->port);
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("c", 1));
+        submit(&h, make_batch("c", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(sl_loki_client_stats(h.client)->retries, 1);
@@ -1054,7 +1092,7 @@ START_TEST(test_refused_400_in_part) {
 
         harness_init(&h, &o);
         /* 9 entries over {job="test"}, {job="test1"}, {job="test2"}: 3 each. */
-        sl_loki_client_submit(h.client, make_batch_at("p", 9, 3, 0));
+        submit(&h, make_batch_at("p", 9, 3, 0));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
         ck_assert_int_eq(h.done[0].status, 400);
@@ -1080,8 +1118,8 @@ START_TEST(test_refused_400) {
         const struct sl_loki_client_stats *st;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("bad", 4));
-        sl_loki_client_submit(h.client, make_batch("good", 1));
+        submit(&h, make_batch("bad", 4));
+        submit(&h, make_batch("good", 1));
         ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_REFUSED);
         ck_assert_int_eq(h.done[0].status, 400);
@@ -1110,7 +1148,7 @@ START_TEST(test_260_is_sent) {
         struct sl_loki_client_options o = default_options(&h, srv->port);
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("p", 1));
+        submit(&h, make_batch("p", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_int_eq(h.done[0].status, 260);
@@ -1129,7 +1167,7 @@ START_TEST(test_connection_refused_gives_up) {
 
         o.max_retries = 2;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("x", 2));
+        submit(&h, make_batch("x", 2));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_GAVE_UP);
         ck_assert_int_eq(h.done[0].status, 0);
@@ -1156,7 +1194,7 @@ START_TEST(test_timeout_gives_up) {
         o.timeout_ns = 100 * SL_NSEC_PER_MSEC;
         o.max_retries = 1;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("slow", 1));
+        submit(&h, make_batch("slow", 1));
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_GAVE_UP);
         ck_assert_int_eq(h.done[0].status, 0);
@@ -1178,9 +1216,9 @@ START_TEST(test_order) {
         struct sl_loki_client_options o = default_options(&h, srv->port);
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("first", 2));
-        sl_loki_client_submit(h.client, make_batch("empty", 0));
-        sl_loki_client_submit(h.client, make_batch("third", 1));
+        submit(&h, make_batch("first", 2));
+        submit(&h, make_batch("empty", 0));
+        submit(&h, make_batch("third", 1));
         ck_assert_uint_eq(sl_loki_client_queued(h.client), 3);
         ck_assert(run_until_done(&h, 3, 5 * SL_NSEC_PER_SEC));
         ck_assert_uint_eq(h.n_done, 3);
@@ -1212,8 +1250,8 @@ START_TEST(test_free_with_pending) {
         uint64_t end;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("p1", 1));
-        sl_loki_client_submit(h.client, make_batch("p2", 1));
+        submit(&h, make_batch("p1", 1));
+        submit(&h, make_batch("p2", 1));
         /* Let the first request start and connect. */
         end = sl_now_ns() + 50 * SL_NSEC_PER_MSEC;
         for (unsigned i = 0; i < 1000 && sl_now_ns() < end; i++)
@@ -1240,8 +1278,8 @@ START_TEST(test_413_split_halves) {
         const struct sl_loki_client_stats *st;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch_at("s", 5, 2, 0));
-        sl_loki_client_submit(h.client, make_batch("next", 1));
+        submit(&h, make_batch_at("s", 5, 2, 0));
+        submit(&h, make_batch("next", 1));
         ck_assert(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC));
         /* Nothing more comes. */
         ck_assert(!run_until_done(&h, 3, 100 * SL_NSEC_PER_MSEC));
@@ -1264,6 +1302,19 @@ START_TEST(test_413_split_halves) {
         ck_assert_int_eq(server_seen(srv, 1).entries, 2);
         ck_assert_int_eq(server_seen(srv, 2).entries, 3);
         ck_assert_uint_lt(server_seen(srv, 1).body_len, server_seen(srv, 0).body_len);
+        /* The halves are encoded from lines put back from the first body
+         * (the queued batch kept only that): together they are that body's
+         * lines and metadata, in the same order. */
+        {
+                char lines[1024], metadata[1024];
+                snprintf(lines, sizeof(lines), "%s%s", server_seen(srv, 1).lines, server_seen(srv, 2).lines);
+                snprintf(metadata, sizeof(metadata), "%s%s", server_seen(srv, 1).metadata,
+                         server_seen(srv, 2).metadata);
+                ck_assert_str_eq(lines, server_seen(srv, 0).lines);
+                ck_assert_str_eq(metadata, server_seen(srv, 0).metadata);
+                ck_assert_str_eq(server_seen(srv, 0).metadata,
+                                 "trace_id=t1 span_id=s trace_id=t3 span_id=s ");
+        }
         check_each_once(srv, "s", 5);
         check_each_once(srv, "next", 1);
         ck_assert_int_eq(accepted_total(srv), 6);
@@ -1329,8 +1380,8 @@ START_TEST(test_413_split_table) {
 
         o.max_retries = t->max_retries;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("s", t->entries));
-        sl_loki_client_submit(h.client, make_batch("after", 1));
+        submit(&h, make_batch("s", t->entries));
+        submit(&h, make_batch("after", 1));
         ck_assert_msg(run_until_done(&h, 2, 5 * SL_NSEC_PER_SEC), "%s", t->name);
         ck_assert_msg(!run_until_done(&h, 3, 50 * SL_NSEC_PER_MSEC), "%s", t->name);
         d = &h.done[0];
@@ -1396,7 +1447,7 @@ START_TEST(test_retry_after_date) {
         o.backoff_min_ns = 600 * SL_NSEC_PER_SEC;
         o.backoff_max_ns = 1200 * SL_NSEC_PER_SEC;
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("d", 1));
+        submit(&h, make_batch("d", 1));
         ck_assert(run_until_done(&h, 1, 25 * SL_NSEC_PER_SEC));
         ck_assert_int_eq(h.done[0].outcome, SL_PUSH_SENT);
         ck_assert_uint_eq(server_requests(srv), 3);
@@ -1421,10 +1472,10 @@ START_TEST(test_oldest_ns) {
 
         harness_init(&h, &o);
         ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
-        sl_loki_client_submit(h.client, make_batch_at("marks", 0, 1, 500));
+        submit(&h, make_batch_at("marks", 0, 1, 500));
         ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), UINT64_MAX);
-        sl_loki_client_submit(h.client, make_batch_at("a", 2, 1, 1000));
-        sl_loki_client_submit(h.client, make_batch_at("b", 1, 1, 3000));
+        submit(&h, make_batch_at("a", 2, 1, 1000));
+        submit(&h, make_batch_at("b", 1, 1, 3000));
         ck_assert_uint_eq(sl_loki_client_oldest_ns(h.client), 1000);
         /* The mark-only batch is done at once; "a" waits for its retry. */
         ck_assert(run_until_done(&h, 1, 5 * SL_NSEC_PER_SEC));
@@ -1449,7 +1500,7 @@ START_TEST(test_connection_refused_retried_until_up) {
         uint64_t end;
 
         harness_init(&h, &o);
-        sl_loki_client_submit(h.client, make_batch("late", 2));
+        submit(&h, make_batch("late", 2));
         end = sl_now_ns() + 5 * SL_NSEC_PER_SEC;
         while (sl_loki_client_stats(h.client)->retries < 5 && sl_now_ns() < end)
                 ck_assert_int_eq(sl_loop_run_once(h.loop, 20 * SL_NSEC_PER_MSEC), 0);

@@ -402,6 +402,85 @@ START_TEST(test_blocks_equal_whole_message) {
 }
 END_TEST
 
+/* A batch that dropped its lines (batch.h: a client holding its body)
+ * keeps its streams and counts, refuses to be encoded, and once its entries
+ * are put back in order encodes to the very same body; entries put back
+ * wrong (too few, too many, out of stream order) leave it without lines. */
+START_TEST(test_drop_and_restore_lines) {
+        _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(two_streams, SL_ARRAY_SIZE(two_streams));
+        _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *enc = sl_push_encoder_new(0);
+        const struct sl_batch_stream *streams;
+        struct sl_batch_entry saved[SL_ARRAY_SIZE(two_streams)];
+        struct sl_kvs meta[SL_ARRAY_SIZE(two_streams)];
+        char *lines[SL_ARRAY_SIZE(two_streams)];
+        struct sl_buf before, after;
+        size_t n_streams, n = sl_batch_entries(b), at = 0;
+        uint64_t bytes = sl_batch_bytes(b);
+
+        sl_buf_init(&before, 1 << 20);
+        sl_buf_init(&after, 1 << 20);
+        ck_assert_int_eq(sl_push_encoder_encode(enc, b, &before), 0);
+        /* Keep copies of the entries, in sealed order, to put back. */
+        streams = sl_batch_streams(b, &n_streams);
+        ck_assert_uint_eq(n_streams, 2);
+        for (size_t i = 0; i < n_streams; i++)
+                for (size_t j = 0; j < streams[i].n_entries; j++, at++) {
+                        const struct sl_batch_entry *e = &streams[i].entries[j];
+                        saved[at] = *e;
+                        lines[at] = malloc(e->line.len + 1);
+                        memcpy(lines[at], e->line.ptr, e->line.len);
+                        saved[at].line.ptr = lines[at];
+                        sl_kvs_init(&meta[at]);
+                        for (size_t k = 0; k < e->n_metadata; k++)
+                                sl_kvs_set(&meta[at], sl_str_from(strdup(e->metadata[k].name.ptr), e->metadata[k].name.len),
+                                           sl_str_from(strdup(e->metadata[k].value.ptr), e->metadata[k].value.len));
+                }
+        ck_assert_uint_eq(at, n);
+
+        for (int round = 0; round < 4; round++) {
+                sl_batch_drop_lines(b);
+                sl_batch_drop_lines(b); /* idempotent */
+                ck_assert(!sl_batch_has_lines(b));
+                ck_assert_uint_eq(sl_batch_entries(b), n);
+                ck_assert_uint_eq(sl_batch_bytes(b), bytes);
+                streams = sl_batch_streams(b, &n_streams);
+                ck_assert_uint_eq(n_streams, 2);
+                ck_assert_uint_eq(streams[0].n_entries + streams[1].n_entries, n);
+                ck_assert_ptr_null(streams[0].entries);
+                ck_assert_int_eq(sl_push_encoder_encode(enc, b, &after), -EINVAL);
+                /* round 0: all in order; 1: one short; 2: one too many;
+                 * 3: the streams swapped. */
+                for (size_t i = 0; i < n - (round == 1); i++) {
+                        size_t k = round == 3 ? (i + streams[1].n_entries) % n : i;
+                        sl_batch_restore(b, saved[k].stream, saved[k].ts_ns, saved[k].line, &meta[k]);
+                }
+                if (round == 2)
+                        sl_batch_restore(b, saved[0].stream, saved[0].ts_ns, saved[0].line, &meta[0]);
+                if (round == 0) {
+                        ck_assert_int_eq(sl_batch_restore_end(b), 0);
+                        ck_assert(sl_batch_has_lines(b));
+                        ck_assert_int_eq(sl_push_encoder_encode(enc, b, &after), 0);
+                        ck_assert_uint_eq(after.len, before.len);
+                        ck_assert_mem_eq(after.data, before.data, before.len);
+                        check_round_trip(b, &after);
+                } else {
+                        ck_assert_int_eq(sl_batch_restore_end(b), -EBADMSG);
+                        ck_assert(!sl_batch_has_lines(b));
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                for (size_t k = 0; k < meta[i].len; k++) {
+                        free((char *)meta[i].items[k].name.ptr);
+                        free((char *)meta[i].items[k].value.ptr);
+                }
+                sl_kvs_release(&meta[i]);
+                free(lines[i]);
+        }
+        sl_buf_release(&before);
+        sl_buf_release(&after);
+}
+END_TEST
+
 static Suite *push_encode_suite(void) {
         Suite *s = suite_create("push-encode");
         TCase *tc = tcase_create("core");
@@ -416,6 +495,7 @@ static Suite *push_encode_suite(void) {
         tcase_add_test(tc, test_errors);
         tcase_add_test(tc, test_ranges);
         tcase_add_test(tc, test_blocks_equal_whole_message);
+        tcase_add_test(tc, test_drop_and_restore_lines);
         suite_add_tcase(s, tc);
         return s;
 }
