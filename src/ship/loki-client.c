@@ -2,7 +2,6 @@
 #include "ship/loki-client.h"
 
 #include <curl/curl.h>
-#include <snappy-c.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -18,7 +17,6 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "ship/push-encode.h"
-#include "ship/push.pb-c.h"
 #include "ship/loki-refusal.h"
 #include "ship/retry-after.h"
 
@@ -126,7 +124,6 @@ struct sl_loki_client {
                                           * batch is not packed, capped */
         const struct sl_buf *sending;    /* borrowed: body of the part in flight (body or
                                           * a packed one of the head) */
-        struct sl_kvs meta;              /* scratch: an entry's metadata while restoring */
         struct sl_buf spare;             /* owned: a packed body's buffer kept for the
                                           * next batch (its pages stay mapped); data
                                           * NULL: none */
@@ -269,56 +266,11 @@ static const struct sl_buf *packed_body(const struct queued *q, const struct par
  * can be encoded in other ranges (a split), and unpacks it. Returns 0, or
  * -EBADMSG if the bodies do not give the batch back (it stays packed). */
 static int unpack(struct sl_loki_client *c, struct queued *q) {
-        const struct sl_batch_stream *streams;
-        size_t n, s = 0;
         int r = 0;
 
-        streams = sl_batch_streams(q->batch, &n);
-        for (size_t k = 0; k < q->n_packed && r == 0; k++) {
-                const struct sl_buf *body = &q->packed[k].body;
-                Logproto__PushRequest *req = NULL;
-                size_t len;
-                char *raw = NULL;
-
-                if (snappy_uncompressed_length(body->data, body->len, &len) != SNAPPY_OK ||
-                    !(raw = malloc(len ? len : 1)) ||
-                    snappy_uncompress(body->data, body->len, raw, &len) != SNAPPY_OK ||
-                    !(req = logproto__push_request__unpack(NULL, len, (const uint8_t *)raw))) {
-                        free(raw);
-                        r = -EBADMSG;
-                        break;
-                }
-                /* The body's streams are the batch's streams with entries in
-                 * the part, in order. */
-                for (size_t i = 0; i < req->n_streams && r == 0; i++, s++) {
-                        const Logproto__StreamAdapter *st = req->streams[i];
-
-                        while (s < n && !streams[s].n_entries)
-                                s++;
-                        if (s >= n) {
-                                r = -EBADMSG;
-                                break;
-                        }
-                        for (size_t j = 0; j < st->n_entries; j++) {
-                                const Logproto__EntryAdapter *en = st->entries[j];
-                                int64_t ts = en->timestamp ? en->timestamp->seconds * (int64_t)SL_NSEC_PER_SEC +
-                                                                     en->timestamp->nanos
-                                                           : 0;
-
-                                sl_kvs_clear(&c->meta);
-                                for (size_t m = 0; m < en->n_structuredmetadata; m++) {
-                                        const Logproto__LabelPairAdapter *kv = en->structuredmetadata[m];
-                                        sl_kvs_set(&c->meta, sl_str_from((const char *)kv->name.data, kv->name.len),
-                                                   sl_str_from((const char *)kv->value.data, kv->value.len));
-                                }
-                                sl_batch_restore(q->batch, (uint32_t)s, ts,
-                                                 sl_str_from((const char *)en->line.data, en->line.len),
-                                                 &c->meta);
-                        }
-                }
-                logproto__push_request__free_unpacked(req, NULL);
-                free(raw);
-        }
+        for (size_t k = 0; k < q->n_packed && r == 0; k++)
+                r = sl_push_decode_range(q->batch, q->packed[k].first, q->packed[k].count,
+                                         &q->packed[k].body);
         if (sl_batch_restore_end(q->batch) < 0 || r < 0)
                 return -EBADMSG;
         packed_free(c, q);
@@ -1037,7 +989,6 @@ struct sl_loki_client *sl_loki_client_new(struct sl_loop *loop,
         sl_timer_init(&c->kick_timer, on_kick, c);
         sl_buf_init(&c->body, BODY_MAX);
         c->sending = &c->body;
-        sl_kvs_init(&c->meta);
         sl_buf_init(&c->spare, BODY_MAX);
         sl_buf_init(&c->response, RESPONSE_MAX);
         c->enc = sl_push_encoder_new(BODY_MAX);
@@ -1089,7 +1040,6 @@ void sl_loki_client_free(struct sl_loki_client *c) {
         sl_push_encoder_free(c->enc);
         sl_buf_release(&c->body);
         sl_buf_release(&c->response);
-        sl_kvs_release(&c->meta);
         sl_buf_release(&c->spare);
         free(c);
 }

@@ -10,6 +10,8 @@
 
 #include "base/time-util.h"
 #include "base/xalloc.h"
+#include "core/kv.h"
+#include "ship/push.pb-c.h"
 
 #define DEFAULT_MAX_PACKED (1024u * 1024u * 1024u)
 
@@ -311,4 +313,88 @@ int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *b
 int sl_push_encode(const struct sl_batch *batch, struct sl_buf *out) {
         _cleanup_(sl_push_encoder_freep) struct sl_push_encoder *enc = sl_push_encoder_new(0);
         return sl_push_encoder_encode(enc, batch, out);
+}
+
+/* The Unix time in ns of a decoded timestamp; false when it does not fit.
+ * The encoder wrote seconds rounded down and nanos in [0, 1e9), so a time
+ * near the lowest one is found from seconds + 1 without overflowing. */
+static bool timestamp_ns(const Logproto__Timestamp *t, int64_t *ret) {
+        int64_t secs, nanos;
+
+        if (!t) {
+                *ret = 0;
+                return true;
+        }
+        secs = t->seconds;
+        nanos = t->nanos;
+        if (secs < 0 && nanos > 0) {
+                secs++;
+                nanos -= (int64_t)SL_NSEC_PER_SEC;
+        }
+        return !__builtin_mul_overflow(secs, (int64_t)SL_NSEC_PER_SEC, ret) &&
+               !__builtin_add_overflow(*ret, nanos, ret);
+}
+
+/* Puts back the entries of one decoded stream into stream @s. */
+static int restore_stream(struct sl_batch *b, uint32_t s, const Logproto__StreamAdapter *st,
+                          struct sl_kvs *meta) {
+        for (size_t j = 0; j < st->n_entries; j++) {
+                const Logproto__EntryAdapter *en = st->entries[j];
+                int64_t ts;
+
+                if (!timestamp_ns(en->timestamp, &ts))
+                        return -EBADMSG;
+                sl_kvs_clear(meta);
+                for (size_t m = 0; m < en->n_structuredmetadata; m++) {
+                        const Logproto__LabelPairAdapter *kv = en->structuredmetadata[m];
+                        sl_kvs_set(meta, sl_str_from((const char *)kv->name.data, kv->name.len),
+                                   sl_str_from((const char *)kv->value.data, kv->value.len));
+                }
+                sl_batch_restore(b, s, ts, sl_str_from((const char *)en->line.data, en->line.len), meta);
+        }
+        return 0;
+}
+
+int sl_push_decode_range(struct sl_batch *b, size_t first, size_t count, const struct sl_buf *body) {
+        const struct sl_batch_stream *streams;
+        Logproto__PushRequest *req = NULL;
+        size_t n, len = 0, at = 0, end = first + count, s = 0;
+        struct sl_kvs meta;
+        char *raw = NULL;
+        int r = 0;
+
+        if (first > sl_batch_entries(b) || count > sl_batch_entries(b) - first || !body->data ||
+            snappy_uncompressed_length(body->data, body->len, &len) != SNAPPY_OK)
+                return -EBADMSG;
+        raw = sl_xmalloc(len ? len : 1);
+        if (snappy_uncompress(body->data, body->len, raw, &len) != SNAPPY_OK ||
+            !(req = logproto__push_request__unpack(NULL, len, (const uint8_t *)raw))) {
+                free(raw);
+                return -EBADMSG;
+        }
+        sl_kvs_init(&meta);
+        streams = sl_batch_streams(b, &n);
+        /* The body's streams are the batch's streams with entries in the
+         * range, in order, each with exactly those entries. */
+        for (size_t i = 0; i < req->n_streams && r == 0; i++) {
+                size_t lo, hi;
+
+                for (; s < n; at += streams[s++].n_entries)
+                        if (stream_part(&streams[s], at, first, end, &lo, &hi))
+                                break;
+                if (s >= n || req->streams[i]->n_entries != hi - lo) {
+                        r = -EBADMSG;
+                        break;
+                }
+                r = restore_stream(b, (uint32_t)s, req->streams[i], &meta);
+                at += streams[s++].n_entries;
+        }
+        /* No stream of the range left out. */
+        for (size_t lo, hi; r == 0 && s < n; at += streams[s++].n_entries)
+                if (stream_part(&streams[s], at, first, end, &lo, &hi))
+                        r = -EBADMSG;
+        sl_kvs_release(&meta);
+        logproto__push_request__free_unpacked(req, NULL);
+        free(raw);
+        return r;
 }

@@ -22,7 +22,8 @@
  *
  * Calling sequence: sl_push_encoder_new(), sl_push_encoder_encode() or
  * sl_push_encoder_encode_range() any number of times, sl_push_encoder_free(). sl_push_encode() does the three
- * for a single batch.
+ * for a single batch. sl_push_decode_range() reads a body back into the
+ * batch it was made of.
  * Threading: an encoder is used by one thread at a time.
  */
 #ifndef SL_SHIP_PUSH_ENCODE_H
@@ -59,6 +60,17 @@ int sl_push_encoder_encode(struct sl_push_encoder *enc, const struct sl_batch *b
  * if the range does not lie within the batch. */
 int sl_push_encoder_encode_range(struct sl_push_encoder *enc, const struct sl_batch *batch,
                                  size_t first, size_t count, struct sl_buf *out);
+
+/* The way back, for a batch that dropped its lines (batch.h) and kept its
+ * bodies: puts back with sl_batch_restore() the entries that @body carries,
+ * @body being what sl_push_encoder_encode_range() made of this batch's
+ * entries [@first, @first + @count). Give the bodies of a partition of the
+ * batch in the order of their ranges, then call sl_batch_restore_end().
+ * Decoding allocates (protobuf-c's message); it serves the rare split of
+ * a body Loki found too large. Returns 0, or -EBADMSG when @body is not
+ * such a body (it does not decode, or its streams or their numbers of
+ * entries are not those of the range). */
+int sl_push_decode_range(struct sl_batch *b, size_t first, size_t count, const struct sl_buf *body);
 
 /* sl_push_encoder_encode() with a temporary encoder (allocates; for tests
  * and one-off use). */

@@ -12,10 +12,13 @@
  * Every batch taken is checked (entries counted by what was added, streams
  * sorted by time, one mark per source), encoded whole and in the parts a
  * byte of the input chooses, and each body is decoded and compared with
- * the batch; an encoder or buffer too small says so (-ENOBUFS).
+ * the batch; then its lines are dropped and put back from the parts'
+ * bodies, and it must encode to the same whole body; an encoder or buffer
+ * too small says so (-ENOBUFS).
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "core/entry.h"
@@ -25,6 +28,7 @@
 #include "ship/push-encode.h"
 
 #define MS 1000000ULL
+#define PARTS 8
 
 struct state {
         struct fz in;
@@ -32,6 +36,10 @@ struct state {
         struct sl_push_encoder *encoder;       /* no cap */
         struct sl_push_encoder *small_encoder; /* a cap from the input */
         struct sl_buf body;
+        struct sl_buf whole;                   /* the whole batch's body */
+        struct sl_buf parts[PARTS];            /* its parts' bodies */
+        size_t first[PARTS];                   /* their first entries */
+        size_t n_parts;
         size_t added;                          /* entries added since the last take */
         uint64_t now;
 };
@@ -70,14 +78,32 @@ static void ship(struct state *st, struct sl_batch *b) {
         FUZZ_CHECK(sl_push_encoder_encode(st->encoder, b, &st->body) == 0, "encode");
         if (n)
                 fz_check_push_body(&st->body, b, 0, n);
-        /* In parts, as a 413 splits a batch. */
-        while (first < n) {
-                size_t count = 1 + fz_byte(&st->in) % (n - first);
+        sl_buf_reset(&st->whole);
+        sl_buf_append(&st->whole, st->body.data, st->body.len);
+        /* In parts, as a 413 splits a batch, each part's body kept. */
+        st->n_parts = 0;
+        while (first < n && st->n_parts < PARTS) {
+                size_t count = st->n_parts == PARTS - 1 ? n - first : 1 + fz_byte(&st->in) % (n - first);
+                struct sl_buf *part = &st->parts[st->n_parts];
 
-                FUZZ_CHECK(sl_push_encoder_encode_range(st->encoder, b, first, count, &st->body) == 0, "range");
-                fz_check_push_body(&st->body, b, first, count);
+                FUZZ_CHECK(sl_push_encoder_encode_range(st->encoder, b, first, count, part) == 0, "range");
+                fz_check_push_body(part, b, first, count);
+                st->first[st->n_parts++] = first;
                 first += count;
         }
+        /* The lines dropped, as a client holding the bodies does, then put
+         * back from the parts: the batch encodes to its first body again. */
+        sl_batch_drop_lines(b);
+        FUZZ_CHECK(sl_push_encoder_encode(st->encoder, b, &st->body) == -EINVAL, "encoded without lines");
+        for (size_t i = 0; i < st->n_parts; i++) {
+                size_t end = i + 1 < st->n_parts ? st->first[i + 1] : n;
+                FUZZ_CHECK(sl_push_decode_range(b, st->first[i], end - st->first[i], &st->parts[i]) == 0,
+                           "part %zu does not decode", i);
+        }
+        FUZZ_CHECK(sl_batch_restore_end(b) == 0, "the lines are not put back");
+        FUZZ_CHECK(sl_push_encoder_encode(st->encoder, b, &st->body) == 0, "encode after restoring");
+        FUZZ_CHECK(st->body.len == st->whole.len && memcmp(st->body.data, st->whole.data, st->whole.len) == 0,
+                   "restored batch encodes differently");
         FUZZ_CHECK(sl_push_encoder_encode_range(st->encoder, b, n, 1, &st->body) == -ERANGE, "a range past the end");
         r = sl_push_encoder_encode(st->small_encoder, b, &st->body);
         FUZZ_CHECK(r == 0 || r == -ENOBUFS, "small encoder: %d", r);
@@ -143,6 +169,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sl_kvs_release(&external);
         st.encoder = sl_push_encoder_new(0);
         sl_buf_init(&st.body, 64u << 20);
+        sl_buf_init(&st.whole, 64u << 20);
+        for (size_t i = 0; i < PARTS; i++)
+                sl_buf_init(&st.parts[i], 64u << 20);
         sl_entry_init(&e);
 
         while (!fz_empty(&st.in)) {
@@ -177,6 +206,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(st.added == 0, "entries left behind");
         sl_entry_release(&e);
         sl_buf_release(&st.body);
+        sl_buf_release(&st.whole);
+        for (size_t i = 0; i < PARTS; i++)
+                sl_buf_release(&st.parts[i]);
         sl_push_encoder_free(st.encoder);
         sl_push_encoder_free(st.small_encoder);
         sl_batcher_free(st.batcher);

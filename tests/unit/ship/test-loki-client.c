@@ -459,6 +459,7 @@ static struct sl_batch *make_batch_at(const char *tag, size_t n, size_t n_stream
         char line[32];
 
         char job[16];
+        char trace[32];
 
         sl_entry_init(&e);
         for (size_t i = 0; i < n; i++) {
@@ -472,7 +473,6 @@ static struct sl_batch *make_batch_at(const char *tag, size_t n, size_t n_stream
                 e.line = sl_str_c(line);
                 sl_kvs_set(&e.labels, SL_STR_LIT("job"), sl_str_c(job));
                 if (i % 2) { /* structured metadata on every other entry */
-                        char trace[32];
                         snprintf(trace, sizeof(trace), "t%zu", i);
                         sl_kvs_set(&e.metadata, SL_STR_LIT("trace_id"), sl_str_c(trace));
                         sl_kvs_set(&e.metadata, SL_STR_LIT("span_id"), SL_STR_LIT("s"));
