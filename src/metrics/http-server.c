@@ -160,7 +160,10 @@ int sl_http_server_new(struct sl_loop *loop, const char *address, unsigned port,
 
         s = sl_xnew(struct sl_http_server);
         s->handlers = *h;
-        sl_mhd_loop_init(&s->mhd, loop, false);
+        /* Rerun after closes: at the connection limit MHD stops listening
+         * until a run after some close (mhd-loop.h); without it, a client
+         * filling the limit would leave /metrics and /ready deaf. */
+        sl_mhd_loop_init(&s->mhd, loop, true);
         sl_buf_init(&s->body, SL_HTTP_BODY_MAX);
         sl_buf_init(&s->reason, SL_HTTP_REASON_MAX);
 

@@ -527,6 +527,56 @@ START_TEST(added_connection)
 }
 END_TEST
 
+/* At its connection limit MHD stops listening and starts again only in a
+ * run after connections close: once the clients that filled it have all
+ * gone, a new connection is still served (it must not wait for a timer or
+ * another connection's activity to wake the loop). */
+START_TEST(connection_limit)
+{
+        static const char request[] = "GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        struct sl_loop *loop = sl_loop_new();
+        struct app app = { .ready = true };
+        struct sl_http_server *s = start(loop, &app, &HANDLERS);
+        int fds[SL_HTTP_MAX_CONNECTIONS + 2], fd, flags;
+        uint64_t deadline;
+        char out[RESPONSE_MAX];
+        size_t len = 0;
+
+        for (size_t i = 0; i < SL_ARRAY_SIZE(fds); i++) {
+                fds[i] = client_connect(sl_http_server_port(s));
+                ck_assert_int_ge(fds[i], 0);
+        }
+        /* MHD accepts up to its limit. */
+        for (int i = 0; i < 20; i++)
+                ck_assert_int_eq(sl_loop_run_once(loop, 10 * SL_NSEC_PER_MSEC), 0);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(fds); i++)
+                close(fds[i]);
+        fd = client_connect(sl_http_server_port(s));
+        ck_assert_int_ge(fd, 0);
+        ck_assert(send_all(fd, request, strlen(request)));
+        flags = fcntl(fd, F_GETFL);
+        ck_assert_int_eq(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+        deadline = sl_now_ns() + 5 * SL_NSEC_PER_SEC;
+        for (;;) {
+                ssize_t k = recv(fd, out + len, sizeof(out) - 1 - len, 0);
+
+                if (k == 0 || (k < 0 && errno != EAGAIN) || len + 1 >= sizeof(out))
+                        break;
+                if (k > 0) {
+                        len += (size_t)k;
+                        continue;
+                }
+                ck_assert_msg(sl_now_ns() < deadline, "no answer once the connections at the limit closed");
+                ck_assert_int_eq(sl_loop_run_once(loop, 100 * SL_NSEC_PER_MSEC), 0);
+        }
+        out[len] = '\0';
+        ck_assert_msg(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "%s", out);
+        close(fd);
+        sl_http_server_free(s);
+        sl_loop_free(loop);
+}
+END_TEST
+
 START_TEST(free_null)
 {
         sl_http_server_free(NULL);
@@ -543,6 +593,7 @@ static Suite *http_server_suite(void) {
         tcase_add_test(tc, null_handlers);
         tcase_add_test(tc, free_with_open_connection);
         tcase_add_test(tc, added_connection);
+        tcase_add_test(tc, connection_limit);
         suite_add_tcase(s, tc);
         tc = tcase_create("start");
         tcase_add_test(tc, port_in_use);
