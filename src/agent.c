@@ -27,7 +27,10 @@
 #include "base/xalloc.h"
 #include "core/entry.h"
 #include "core/labels.h"
+#include "config/discovery-config.h"
 #include "discovery/discovery.h"
+#include "discovery/label-set.h"
+#include "discovery/relabel.h"
 #include "metrics/exposition.h"
 #include "metrics/http-server.h"
 #include "pipeline/pipeline.h"
@@ -173,6 +176,7 @@ struct sl_agent {
         size_t n_clients;
         struct sl_http_server *http;      /* owned; NULL when disabled */
         struct sl_entry entry;            /* reused for every line */
+        struct sl_label_set push_labels;  /* a pushed entry's labels while relabeling */
         struct held_source *held;         /* owned array: files stages hold lines of */
         size_t n_held;                    /* items in use */
         size_t cap_held;                  /* items allocated */
@@ -577,17 +581,40 @@ struct push_ctx {
         size_t kept;       /* entries the pipeline kept */
 };
 
-/* One pushed entry: the receiver's labels over the pushed ones (internal
- * "__" names dropped, as Promtail does), the time it arrived unless the
- * pushed one is kept, then the job's pipeline and every client. */
+/* The job's relabel_configs over a pushed entry's labels, as Promtail's
+ * push target runs them over a stream's: false when they drop it (or leave
+ * no label). The labels then borrow from a->push_labels until the next
+ * entry. */
+static bool relabel_pushed(struct sl_agent *a, const struct sl_discovery_config *dc,
+                           struct sl_entry *e) {
+        struct sl_label_set *ls = &a->push_labels;
+
+        sl_label_set_clear(ls);
+        for (size_t i = 0; i < e->labels.len; i++)
+                sl_label_set_set(ls, e->labels.items[i].name, e->labels.items[i].value);
+        if (!sl_relabel_process(dc->relabel, dc->n_relabel, ls) || ls->len == 0)
+                return false;
+        sl_label_set_to_kvs(ls, &e->labels);
+        return true;
+}
+
+/* One pushed entry: the receiver's labels over the pushed ones, the job's
+ * relabel_configs, internal "__" names dropped (as Promtail does), the time
+ * it arrived unless the pushed one is kept, then the job's pipeline and
+ * every client. */
 static void on_pushed_entry(void *userdata, struct sl_entry *e) {
         struct push_ctx *p = userdata;
         struct sl_agent *a = p->agent;
         const struct sl_receiver_config *rc = &p->job->config->receiver;
+        const struct sl_discovery_config *dc = p->job->config->discovery;
         int verdict;
 
         for (size_t i = 0; i < rc->n_labels; i++)
                 sl_kvs_set(&e->labels, sl_str_c(rc->labels[i].name), sl_str_c(rc->labels[i].value));
+        if (dc && dc->n_relabel && !relabel_pushed(a, dc, e)) {
+                p->job->relabel_dropped++;
+                return;
+        }
         for (size_t i = 0; i < e->labels.len;) {
                 if (sl_label_name_internal(e->labels.items[i].name))
                         sl_kvs_del(&e->labels, e->labels.items[i].name);
@@ -2175,6 +2202,7 @@ int sl_agent_new(struct sl_config *config, const struct sl_agent_options *opts,
         a->signal_fd = -1;
         a->pace_allowance = UINT64_MAX;
         sl_entry_init(&a->entry);
+        sl_label_set_init(&a->push_labels);
         sl_u64map_init(&a->held_index);
         sl_buf_init(&a->scratch, 64u << 20);
 
@@ -2368,6 +2396,7 @@ void sl_agent_free(struct sl_agent *a) {
         }
         sl_loop_free(a->loop);
         sl_entry_release(&a->entry);
+        sl_label_set_release(&a->push_labels);
         free(a->held);
         sl_u64map_release(&a->held_index);
         sl_buf_release(&a->scratch);

@@ -1481,12 +1481,6 @@ static int read_scrape_config(struct sl_config *c, const struct sl_yaml_node *jo
                         return sl_cfg_error_set(err, key_of(node, what), sl_cfg_kp(key, "%s.%s", path, what),
                                                 "a job reads one source: %s and a push receiver are "
                                                 "both given; make them two jobs", what);
-                if (dc->n_relabel)
-                        return sl_cfg_error_set(err, key_of(node, "relabel_configs"),
-                                                sl_cfg_kp(key, "%s.relabel_configs", path),
-                                                "relabel_configs on a push receiver is not supported "
-                                                "yet: set labels with the receiver's labels or with "
-                                                "pipeline stages (see README, \"Push receivers\")");
         }
         list = sl_yaml_get(node, "static_configs");
         r = sl_yaml_expect(list, SL_YAML_SEQ, sl_cfg_kp(key, "%s.static_configs", path), err);

@@ -202,6 +202,37 @@ class PushTest(unittest.TestCase):
                 self.assertEqual(sl.metric("sluice_push_requests_total", job="push",
                                            outcome="accepted"), 3)
 
+    def test_relabel_configs_on_pushed_streams(self):
+        """A push job's relabel_configs run over each pushed stream's labels
+        (the receiver's labels set first), as Promtail's push target does;
+        a stream they drop is counted and the streams beside it go on
+        (Promtail stops the whole request there)."""
+        port = harness.free_port()
+        rules = [
+            {"source_labels": ["app"], "regex": "noisy", "action": "drop"},
+            {"source_labels": ["app", "pushserver"], "separator": "@", "regex": "(.+)@(.+)",
+             "target_label": "service", "replacement": "$1-$2"},
+            {"regex": "env", "action": "labeldrop"},
+            {"source_labels": ["__tier"], "target_label": "tier"},
+        ]
+        with Receiver(BUILD, self.tmp) as rcv:
+            self.write(rcv.url, [self.loki_job(port, relabel_configs=rules)])
+            with Sluice(BUILD, self.config) as sl:
+                self.wait_listening(sl, port)
+                status, _, body = post(f"http://127.0.0.1:{port}/loki/api/v1/push",
+                                       loki_json([
+                                           ({"app": "noisy", "env": "prod"}, [["1700000000000000001", "n"]]),
+                                           ({"app": "web", "env": "prod", "__tier": "front"},
+                                            [["1700000000000000002", "w"]]),
+                                       ]), {"Content-Type": "application/json"})
+                self.assertEqual(status, 204, body)
+                got = rcv.entries()
+                self.assertEqual([e["line"] for e in got], ["w"])
+                self.assertEqual(got[0]["labels"], {"app": "web", "pushserver": "push1",
+                                                    "service": "web-push1", "tier": "front"})
+                self.assertEqual(sl.metric("sluice_dropped_entries_total", job="push",
+                                           reason="relabel_dropped"), 1)
+
     def test_incoming_timestamp_replaced_by_default(self):
         port = harness.free_port()
         with Receiver(BUILD, self.tmp) as rcv:
