@@ -475,20 +475,15 @@ START_TEST(free_with_open_connection)
 }
 END_TEST
 
-/* Sends @request on a socketpair handed to the server and reads the
- * answer until the server closes its end; drives @loop meanwhile, bounded
- * by SESSION_DEADLINE_NS. Returns the bytes read into @out (NUL-terminated). */
-static size_t socketpair_exchange(struct sl_loop *loop, struct sl_http_server *s, const char *request,
-                                  char *out, size_t size) {
+/* Reads the answer on non-blocking @fd until the server closes its end,
+ * driving @loop meanwhile, bounded by SESSION_DEADLINE_NS. Returns the
+ * bytes read into @out (NUL-terminated). */
+static size_t read_answer(struct sl_loop *loop, int fd, char *out, size_t size) {
         uint64_t deadline = sl_now_ns() + SESSION_DEADLINE_NS;
         size_t len = 0;
-        int fds[2];
 
-        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-        ck_assert_int_eq(sl_http_server_add_connection(s, fds[1]), 0);
-        ck_assert_int_eq(send(fds[0], request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
         for (;;) {
-                ssize_t k = recv(fds[0], out + len, size - 1 - len, 0);
+                ssize_t k = recv(fd, out + len, size - 1 - len, 0);
 
                 if (k == 0 || (k < 0 && errno != EAGAIN) || len + 1 >= size)
                         break;
@@ -499,8 +494,23 @@ static size_t socketpair_exchange(struct sl_loop *loop, struct sl_http_server *s
                 ck_assert_msg(sl_now_ns() < deadline, "no answer before the deadline");
                 ck_assert_int_eq(sl_loop_run_once(loop, 100 * SL_NSEC_PER_MSEC), 0);
         }
-        close(fds[0]);
         out[len] = '\0';
+        return len;
+}
+
+/* Sends @request on a socketpair handed to the server and reads the
+ * answer until the server closes its end; drives @loop meanwhile, bounded
+ * by SESSION_DEADLINE_NS. Returns the bytes read into @out (NUL-terminated). */
+static size_t socketpair_exchange(struct sl_loop *loop, struct sl_http_server *s, const char *request,
+                                  char *out, size_t size) {
+        size_t len;
+        int fds[2];
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+        ck_assert_int_eq(sl_http_server_add_connection(s, fds[1]), 0);
+        ck_assert_int_eq(send(fds[0], request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
+        len = read_answer(loop, fds[0], out, size);
+        close(fds[0]);
         return len;
 }
 
@@ -538,9 +548,7 @@ START_TEST(connection_limit)
         struct app app = { .ready = true };
         struct sl_http_server *s = start(loop, &app, &HANDLERS);
         int fds[SL_HTTP_MAX_CONNECTIONS + 2], fd, flags;
-        uint64_t deadline;
         char out[RESPONSE_MAX];
-        size_t len = 0;
 
         for (size_t i = 0; i < SL_ARRAY_SIZE(fds); i++) {
                 fds[i] = client_connect(sl_http_server_port(s));
@@ -556,20 +564,7 @@ START_TEST(connection_limit)
         ck_assert(send_all(fd, request, strlen(request)));
         flags = fcntl(fd, F_GETFL);
         ck_assert_int_eq(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
-        deadline = sl_now_ns() + 5 * SL_NSEC_PER_SEC;
-        for (;;) {
-                ssize_t k = recv(fd, out + len, sizeof(out) - 1 - len, 0);
-
-                if (k == 0 || (k < 0 && errno != EAGAIN) || len + 1 >= sizeof(out))
-                        break;
-                if (k > 0) {
-                        len += (size_t)k;
-                        continue;
-                }
-                ck_assert_msg(sl_now_ns() < deadline, "no answer once the connections at the limit closed");
-                ck_assert_int_eq(sl_loop_run_once(loop, 100 * SL_NSEC_PER_MSEC), 0);
-        }
-        out[len] = '\0';
+        read_answer(loop, fd, out, sizeof(out));
         ck_assert_msg(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "%s", out);
         close(fd);
         sl_http_server_free(s);
