@@ -20,8 +20,12 @@
  * (json-scan.h), with no tree built; a number already in its shortest
  * form is copied as it stands. Only when an expression needs more
  * (indexes, projections) is the line also parsed into a jansson tree, once,
- * for all such expressions. Every extracted value lives in the entry's
- * arena, valid until the entry is reset whatever the input's lifetime.
+ * for all such expressions. A string without escapes and a number in its
+ * shortest form are extracted as slices of the input (the line, or the
+ * extracted value named by `source`): they live as long as it does, which
+ * is as long as the entry's run through the pipeline (entry.h), as for any
+ * borrowed slice. Every other value (decoded escapes, numbers and
+ * containers rendered again) is built in the entry's arena.
  *
  * While jansson parses or evaluates, its allocator hands out memory from
  * the entry's arena (json_set_alloc_funcs), so the hot path never calls
@@ -139,7 +143,8 @@ static bool container_text(const struct sl_json_value *v, struct sl_buf *scratch
         return root != NULL;
 }
 
-/* The text of @v, in @arena (or static); false for null. */
+/* The text of @v: a slice of the scanned text when it stands there as it
+ * is, else built in @arena (or static); false for null. */
 static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, struct sl_arena *arena,
                        struct sl_str *ret) {
         char *out;
@@ -178,8 +183,8 @@ static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, st
         default:
                 return false;
         }
-        /* The text as it stands in the input. */
-        *ret = sl_arena_strdup(arena, sl_str_from(v->ptr, v->len));
+        /* The text as it stands in the input: borrowed from it. */
+        *ret = sl_str_from(v->ptr, v->len);
         return true;
 }
 
