@@ -119,6 +119,14 @@ static bool real_text_is_shortest(const char *p, size_t n) {
         return significant <= 15;
 }
 
+/* real_text_is_shortest() for the text of a JSON integer, which the scan
+ * checked: an optional '-', then "0" or digits that do not start with 0.
+ * So only the count of digits decides (pino's level and time on every
+ * line). */
+static inline bool integer_text_is_shortest(const char *p, size_t n) {
+        return n - (n && *p == '-') <= 15;
+}
+
 /* @text rendered by @render into ctx->scratch, then copied to @arena. */
 static struct sl_str scratch_copy(struct sl_buf *scratch, struct sl_arena *arena) {
         return sl_arena_strdup(arena, sl_buf_str(scratch));
@@ -162,7 +170,8 @@ static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, st
                 return true;
         case SL_JSON_INTEGER:
         case SL_JSON_REAL:
-                if (real_text_is_shortest(v->ptr, v->len))
+                if (v->type == SL_JSON_INTEGER ? integer_text_is_shortest(v->ptr, v->len)
+                                               : real_text_is_shortest(v->ptr, v->len))
                         break;
                 /* The value is inside the object: a delimiter ends strtod. */
                 sl_buf_reset(scratch);
