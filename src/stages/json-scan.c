@@ -683,6 +683,48 @@ static void clear_below(struct scanner *s, const struct trie_node *node) {
 static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
                        enum sl_json_type *ret_type);
 
+/* Scans the value at s->p (depth @depth) reached through @node, as a whole
+ * (whatever it is, nothing below it is looked for), and records it in
+ * @node's slot if it has one. Inlined where a member leads to a node
+ * without children (pino's level, msg, time, trace_id...): every wanted
+ * value of every line, where a call cost about what the scan does. */
+static inline __attribute__((always_inline)) bool scan_whole_value(struct scanner *s,
+                                                                  const struct trie_node *node,
+                                                                  unsigned depth,
+                                                                  enum sl_json_type *ret_type) {
+        const char *start;
+        enum sl_json_type t;
+        bool escaped = false;
+
+        skip_ws(s);
+        start = s->p;
+        if (s->p < s->end && *s->p == '"') {
+                /* A string or a number, as skip_value() would read it,
+                 * without its bookkeeping of containers. */
+                bool nul = false;
+
+                if (!scan_string(s, &escaped, &nul))
+                        return false;
+                t = SL_JSON_STRING;
+        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                if (!scan_number(s, &t))
+                        return false;
+        } else {
+                t = skip_value(s, depth, &escaped);
+                if (t == SL_JSON_ABSENT)
+                        return false;
+        }
+        if (node->slot >= 0) {
+                struct sl_json_value *v = &s->values[node->slot];
+                if (t == SL_JSON_STRING)
+                        *v = (struct sl_json_value){ start + 1, (size_t)(s->p - start) - 2, t, escaped };
+                else
+                        *v = (struct sl_json_value){ start, (size_t)(s->p - start), t, false };
+        }
+        *ret_type = t;
+        return true;
+}
+
 /* Scans the object at s->p (depth @depth) whose members may lead to the
  * children of @node. */
 static bool scan_members(struct scanner *s, const struct trie_node *node, unsigned depth) {
@@ -709,7 +751,10 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                 if (s->p >= s->end || *s->p != ':')
                         return false;
                 s->p++;
-                if (child) {
+                if (child && child->n_children == 0) {
+                        if (!scan_whole_value(s, child, depth + 1, &t))
+                                return false;
+                } else if (child) {
                         clear_below(s, child);
                         if (!scan_value(s, child, depth + 1, &t))
                                 return false;
@@ -749,40 +794,20 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
 static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
                        enum sl_json_type *ret_type) {
         const char *start;
-        enum sl_json_type t;
-        bool escaped = false;
 
         skip_ws(s);
         start = s->p;
         if (node->n_children > 0 && s->p < s->end && *s->p == '{') {
                 if (!scan_members(s, node, depth))
                         return false;
-                t = SL_JSON_OBJECT;
-        } else if (s->p < s->end && *s->p == '"') {
-                /* A string or a number, as skip_value() would read it,
-                 * without its bookkeeping of containers. */
-                bool nul = false;
-
-                if (!scan_string(s, &escaped, &nul))
-                        return false;
-                t = SL_JSON_STRING;
-        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
-                if (!scan_number(s, &t))
-                        return false;
-        } else {
-                t = skip_value(s, depth, &escaped);
-                if (t == SL_JSON_ABSENT)
-                        return false;
+                if (node->slot >= 0)
+                        s->values[node->slot] = (struct sl_json_value){
+                                start, (size_t)(s->p - start), SL_JSON_OBJECT, false
+                        };
+                *ret_type = SL_JSON_OBJECT;
+                return true;
         }
-        if (node->slot >= 0) {
-                struct sl_json_value *v = &s->values[node->slot];
-                if (t == SL_JSON_STRING)
-                        *v = (struct sl_json_value){ start + 1, (size_t)(s->p - start) - 2, t, escaped };
-                else
-                        *v = (struct sl_json_value){ start, (size_t)(s->p - start), t, false };
-        }
-        *ret_type = t;
-        return true;
+        return scan_whole_value(s, node, depth, ret_type);
 }
 
 int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len,
