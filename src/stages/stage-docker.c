@@ -92,6 +92,10 @@ struct docker_ctx {
 };
 
 static const char *skip_ws(const char *p, const char *end) {
+        /* Between every two tokens of the record, and Docker writes none
+         * there: one test for the usual case. */
+        if (p < end && (unsigned char)*p > ' ')
+                return p;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
                 p++;
         return p;
