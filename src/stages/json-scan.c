@@ -510,6 +510,56 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         }
 }
 
+/* Skips the object at s->p, a value at depth @depth, when every member's
+ * value is a string or a number (pino's `req`, which nobody asks for), for
+ * less than skip_value()'s bookkeeping of containers costs. Returns false
+ * with s->p where it was when the object is anything else, or not valid:
+ * skip_value() then reads it from its start, and decides. */
+static bool skip_flat_object(struct scanner *s, unsigned depth) {
+        const char *start = s->p;
+        bool int_overflow = s->int_overflow;
+
+        /* Its members are one level deeper. */
+        if (depth + 1 > SL_JSON_SCAN_MAX_DEPTH)
+                return false;
+        s->p++;
+        for (;;) {
+                bool escaped = false, nul = false;
+                enum sl_json_type t;
+
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+                        break;
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != ':')
+                        break;
+                s->p++;
+                skip_ws(s);
+                if (s->p < s->end && *s->p == '"') {
+                        if (!scan_string(s, &escaped, &nul))
+                                break;
+                } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                        if (!scan_number(s, &t))
+                                break;
+                } else {
+                        break;
+                }
+                skip_ws(s);
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        continue;
+                }
+                if (s->p < s->end && *s->p == '}') {
+                        s->p++;
+                        return true;
+                }
+                break;
+        }
+        s->p = start;
+        s->int_overflow = int_overflow;
+        return false;
+}
+
 /* ---- keys ---- */
 
 static char *put_utf8(char *o, uint32_t cp) {
@@ -769,6 +819,8 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
                                 if (!scan_number(s, &t))
                                         return false;
+                        } else if (s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) {
+                                /* skipped */
                         } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
                                 return false;
                         }
