@@ -790,16 +790,23 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                 bool escaped = false, nul = false;
                 enum sl_json_type t;
 
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != '"')
-                        return false;
+                /* Each token is tested for first, and whitespace skipped
+                 * only when it is not there: compact JSON (pino's) has
+                 * none between tokens. */
+                if (s->p >= s->end || *s->p != '"') {
+                        skip_ws(s);
+                        if (s->p >= s->end || *s->p != '"')
+                                return false;
+                }
                 key = s->p + 1;
                 if (!scan_string(s, &escaped, &nul) || nul)
                         return false;
                 child = find_child(s, node, key, s->p - 1, escaped);
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != ':')
-                        return false;
+                if (s->p >= s->end || *s->p != ':') {
+                        skip_ws(s);
+                        if (s->p >= s->end || *s->p != ':')
+                                return false;
+                }
                 s->p++;
                 if (child && child->n_children == 0) {
                         if (!scan_whole_value(s, child, depth + 1, &t))
@@ -824,6 +831,10 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
                                 return false;
                         }
+                }
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        continue;
                 }
                 skip_ws(s);
                 if (s->p >= s->end)
