@@ -271,9 +271,17 @@ static int json_process(void *userdata, struct sl_entry *e) {
                 return SL_STAGE_KEEP;
         }
         for (size_t i = 0; i < ctx->n_exprs; i++) {
+                const struct sl_json_value *v;
                 struct sl_str text;
-                if (ctx->exprs[i].slot >= 0 &&
-                    value_text(&ctx->values[ctx->exprs[i].slot], &ctx->scratch, &e->arena, &text))
+
+                if (ctx->exprs[i].slot < 0)
+                        continue;
+                v = &ctx->values[ctx->exprs[i].slot];
+                /* A string without escapes, the most common value, is
+                 * taken here; value_text() does the rest. */
+                if (v->type == SL_JSON_STRING && !v->escaped)
+                        sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, sl_str_from(v->ptr, v->len));
+                else if (value_text(v, &ctx->scratch, &e->arena, &text))
                         sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
         }
         if (ctx->need_tree)
