@@ -510,6 +510,56 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         }
 }
 
+/* Skips the object at s->p, a value at depth @depth, when every member's
+ * value is a string or a number (pino's `req`, which nobody asks for), for
+ * less than skip_value()'s bookkeeping of containers costs. Returns false
+ * with s->p where it was when the object is anything else, or not valid:
+ * skip_value() then reads it from its start, and decides. */
+static bool skip_flat_object(struct scanner *s, unsigned depth) {
+        const char *start = s->p;
+        bool int_overflow = s->int_overflow;
+
+        /* Its members are one level deeper. */
+        if (depth + 1 > SL_JSON_SCAN_MAX_DEPTH)
+                return false;
+        s->p++;
+        for (;;) {
+                bool escaped = false, nul = false;
+                enum sl_json_type t;
+
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+                        break;
+                skip_ws(s);
+                if (s->p >= s->end || *s->p != ':')
+                        break;
+                s->p++;
+                skip_ws(s);
+                if (s->p < s->end && *s->p == '"') {
+                        if (!scan_string(s, &escaped, &nul))
+                                break;
+                } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                        if (!scan_number(s, &t))
+                                break;
+                } else {
+                        break;
+                }
+                skip_ws(s);
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        continue;
+                }
+                if (s->p < s->end && *s->p == '}') {
+                        s->p++;
+                        return true;
+                }
+                break;
+        }
+        s->p = start;
+        s->int_overflow = int_overflow;
+        return false;
+}
+
 /* ---- keys ---- */
 
 static char *put_utf8(char *o, uint32_t cp) {
@@ -660,7 +710,13 @@ static const struct trie_node *find_child(const struct scanner *s, const struct 
         for (size_t i = 0; i < node->n_children; i++) {
                 if (node->children[i].sig == sig) {
                         const struct trie_node *c = &s->paths->nodes[node->children[i].node];
-                        if (memcmp(c->key, key, len) == 0)
+                        size_t j = 1; /* the signature holds the first byte */
+
+                        /* Byte by byte: keys are a few bytes, for less than
+                         * a call of memcmp() costs. */
+                        while (j < len && c->key[j] == key[j])
+                                j++;
+                        if (j >= len)
                                 return c;
                 }
         }
@@ -683,82 +739,22 @@ static void clear_below(struct scanner *s, const struct trie_node *node) {
 static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
                        enum sl_json_type *ret_type);
 
-/* Scans the object at s->p (depth @depth) whose members may lead to the
- * children of @node. */
-static bool scan_members(struct scanner *s, const struct trie_node *node, unsigned depth) {
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == '}') {
-                s->p++;
-                return true;
-        }
-        for (;;) {
-                const struct trie_node *child;
-                const char *key;
-                bool escaped = false, nul = false;
-                enum sl_json_type t;
-
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != '"')
-                        return false;
-                key = s->p + 1;
-                if (!scan_string(s, &escaped, &nul) || nul)
-                        return false;
-                child = find_child(s, node, key, s->p - 1, escaped);
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != ':')
-                        return false;
-                s->p++;
-                if (child) {
-                        clear_below(s, child);
-                        if (!scan_value(s, child, depth + 1, &t))
-                                return false;
-                } else {
-                        /* Most members nobody asked for are strings or
-                         * numbers: they need none of skip_value()'s
-                         * bookkeeping of containers. */
-                        skip_ws(s);
-                        if (s->p < s->end && *s->p == '"') {
-                                if (!scan_string(s, &escaped, &nul))
-                                        return false;
-                        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
-                                if (!scan_number(s, &t))
-                                        return false;
-                        } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
-                                return false;
-                        }
-                }
-                skip_ws(s);
-                if (s->p >= s->end)
-                        return false;
-                if (*s->p == ',') {
-                        s->p++;
-                } else if (*s->p == '}') {
-                        s->p++;
-                        return true;
-                } else {
-                        return false;
-                }
-        }
-}
-
-/* Scans the value at s->p (depth @depth) reached through @node: records it
- * in @node's slot, and when @node has children and the value is an object,
- * looks for them among its members. Recurses only along requested paths,
- * so at most SL_JSON_PATH_MAX_KEYS deep. */
-static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
-                       enum sl_json_type *ret_type) {
+/* Scans the value at s->p (depth @depth) reached through @node, as a whole
+ * (whatever it is, nothing below it is looked for), and records it in
+ * @node's slot if it has one. Inlined where a member leads to a node
+ * without children (pino's level, msg, time, trace_id...): every wanted
+ * value of every line, where a call cost about what the scan does. */
+static inline __attribute__((always_inline)) bool scan_whole_value(struct scanner *s,
+                                                                  const struct trie_node *node,
+                                                                  unsigned depth,
+                                                                  enum sl_json_type *ret_type) {
         const char *start;
         enum sl_json_type t;
         bool escaped = false;
 
         skip_ws(s);
         start = s->p;
-        if (node->n_children > 0 && s->p < s->end && *s->p == '{') {
-                if (!scan_members(s, node, depth))
-                        return false;
-                t = SL_JSON_OBJECT;
-        } else if (s->p < s->end && *s->p == '"') {
+        if (s->p < s->end && *s->p == '"') {
                 /* A string or a number, as skip_value() would read it,
                  * without its bookkeeping of containers. */
                 bool nul = false;
@@ -783,6 +779,104 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
         }
         *ret_type = t;
         return true;
+}
+
+/* Scans the object at s->p (depth @depth) whose members may lead to the
+ * children of @node. */
+static bool scan_members(struct scanner *s, const struct trie_node *node, unsigned depth) {
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                return true;
+        }
+        for (;;) {
+                const struct trie_node *child;
+                const char *key;
+                bool escaped = false, nul = false;
+                enum sl_json_type t;
+
+                /* Each token is tested for first, and whitespace skipped
+                 * only when it is not there: compact JSON (pino's) has
+                 * none between tokens. */
+                if (s->p >= s->end || *s->p != '"') {
+                        skip_ws(s);
+                        if (s->p >= s->end || *s->p != '"')
+                                return false;
+                }
+                key = s->p + 1;
+                if (!scan_string(s, &escaped, &nul) || nul)
+                        return false;
+                child = find_child(s, node, key, s->p - 1, escaped);
+                if (s->p >= s->end || *s->p != ':') {
+                        skip_ws(s);
+                        if (s->p >= s->end || *s->p != ':')
+                                return false;
+                }
+                s->p++;
+                if (child && child->n_children == 0) {
+                        if (!scan_whole_value(s, child, depth + 1, &t))
+                                return false;
+                } else if (child) {
+                        clear_below(s, child);
+                        if (!scan_value(s, child, depth + 1, &t))
+                                return false;
+                } else {
+                        /* Most members nobody asked for are strings or
+                         * numbers: they need none of skip_value()'s
+                         * bookkeeping of containers. */
+                        skip_ws(s);
+                        if (s->p < s->end && *s->p == '"') {
+                                if (!scan_string(s, &escaped, &nul))
+                                        return false;
+                        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
+                                if (!scan_number(s, &t))
+                                        return false;
+                        } else if (s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) {
+                                /* skipped */
+                        } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
+                                return false;
+                        }
+                }
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        continue;
+                }
+                skip_ws(s);
+                if (s->p >= s->end)
+                        return false;
+                if (*s->p == ',') {
+                        s->p++;
+                } else if (*s->p == '}') {
+                        s->p++;
+                        return true;
+                } else {
+                        return false;
+                }
+        }
+}
+
+/* Scans the value at s->p (depth @depth) reached through @node: records it
+ * in @node's slot, and when @node has children and the value is an object,
+ * looks for them among its members. Recurses only along requested paths,
+ * so at most SL_JSON_PATH_MAX_KEYS deep. */
+static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned depth,
+                       enum sl_json_type *ret_type) {
+        const char *start;
+
+        skip_ws(s);
+        start = s->p;
+        if (node->n_children > 0 && s->p < s->end && *s->p == '{') {
+                if (!scan_members(s, node, depth))
+                        return false;
+                if (node->slot >= 0)
+                        s->values[node->slot] = (struct sl_json_value){
+                                start, (size_t)(s->p - start), SL_JSON_OBJECT, false
+                        };
+                *ret_type = SL_JSON_OBJECT;
+                return true;
+        }
+        return scan_whole_value(s, node, depth, ret_type);
 }
 
 int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len,

@@ -20,8 +20,12 @@
  * (json-scan.h), with no tree built; a number already in its shortest
  * form is copied as it stands. Only when an expression needs more
  * (indexes, projections) is the line also parsed into a jansson tree, once,
- * for all such expressions. Every extracted value lives in the entry's
- * arena, valid until the entry is reset whatever the input's lifetime.
+ * for all such expressions. A string without escapes and a number in its
+ * shortest form are extracted as slices of the input (the line, or the
+ * extracted value named by `source`): they live as long as it does, which
+ * is as long as the entry's run through the pipeline (entry.h), as for any
+ * borrowed slice. Every other value (decoded escapes, numbers and
+ * containers rendered again) is built in the entry's arena.
  *
  * While jansson parses or evaluates, its allocator hands out memory from
  * the entry's arena (json_set_alloc_funcs), so the hot path never calls
@@ -115,6 +119,14 @@ static bool real_text_is_shortest(const char *p, size_t n) {
         return significant <= 15;
 }
 
+/* real_text_is_shortest() for the text of a JSON integer, which the scan
+ * checked: an optional '-', then "0" or digits that do not start with 0.
+ * So only the count of digits decides (pino's level and time on every
+ * line). */
+static inline bool integer_text_is_shortest(const char *p, size_t n) {
+        return n - (n && *p == '-') <= 15;
+}
+
 /* @text rendered by @render into ctx->scratch, then copied to @arena. */
 static struct sl_str scratch_copy(struct sl_buf *scratch, struct sl_arena *arena) {
         return sl_arena_strdup(arena, sl_buf_str(scratch));
@@ -139,7 +151,8 @@ static bool container_text(const struct sl_json_value *v, struct sl_buf *scratch
         return root != NULL;
 }
 
-/* The text of @v, in @arena (or static); false for null. */
+/* The text of @v: a slice of the scanned text when it stands there as it
+ * is, else built in @arena (or static); false for null. */
 static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, struct sl_arena *arena,
                        struct sl_str *ret) {
         char *out;
@@ -157,7 +170,8 @@ static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, st
                 return true;
         case SL_JSON_INTEGER:
         case SL_JSON_REAL:
-                if (real_text_is_shortest(v->ptr, v->len))
+                if (v->type == SL_JSON_INTEGER ? integer_text_is_shortest(v->ptr, v->len)
+                                               : real_text_is_shortest(v->ptr, v->len))
                         break;
                 /* The value is inside the object: a delimiter ends strtod. */
                 sl_buf_reset(scratch);
@@ -178,8 +192,8 @@ static bool value_text(const struct sl_json_value *v, struct sl_buf *scratch, st
         default:
                 return false;
         }
-        /* The text as it stands in the input. */
-        *ret = sl_arena_strdup(arena, sl_str_from(v->ptr, v->len));
+        /* The text as it stands in the input: borrowed from it. */
+        *ret = sl_str_from(v->ptr, v->len);
         return true;
 }
 
@@ -257,9 +271,17 @@ static int json_process(void *userdata, struct sl_entry *e) {
                 return SL_STAGE_KEEP;
         }
         for (size_t i = 0; i < ctx->n_exprs; i++) {
+                const struct sl_json_value *v;
                 struct sl_str text;
-                if (ctx->exprs[i].slot >= 0 &&
-                    value_text(&ctx->values[ctx->exprs[i].slot], &ctx->scratch, &e->arena, &text))
+
+                if (ctx->exprs[i].slot < 0)
+                        continue;
+                v = &ctx->values[ctx->exprs[i].slot];
+                /* A string without escapes, the most common value, is
+                 * taken here; value_text() does the rest. */
+                if (v->type == SL_JSON_STRING && !v->escaped)
+                        sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, sl_str_from(v->ptr, v->len));
+                else if (value_text(v, &ctx->scratch, &e->arena, &text))
                         sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
         }
         if (ctx->need_tree)

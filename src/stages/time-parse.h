@@ -3,7 +3,9 @@
  *
  * Shared by the docker stage (Docker's `time`, RFC 3339 with nanoseconds)
  * and the timestamp stage (the formats Promtail names RFC3339, RFC3339Nano,
- * Unix, UnixMs, UnixUs, UnixNs). Nothing is allocated; any thread.
+ * Unix, UnixMs, UnixUs, UnixNs). Nothing is allocated; any thread (the
+ * RFC 3339 reader remembers the last date, hour and minute it read, per
+ * thread, to skip reading them again; no result depends on it).
  * Every function returns 0 and writes *ret_ns, or returns -EINVAL and leaves
  * it untouched.
  */

@@ -426,6 +426,69 @@ START_TEST(extraction) {
 }
 END_TEST
 
+/* Objects nobody asked for, inside one that is searched: flat ones (only
+ * strings and numbers in them) are skipped by a shortcut, which gives up on
+ * anything else for the general skipper. The verdict, the overflow flag and
+ * the values found are those of a scan that only validates. */
+START_TEST(skipped_objects) {
+        static const struct {
+                const char *text;
+                bool valid;
+                bool overflow;
+        } cases[] = {
+                { "{\"u\":{\"a\":\"b\",\"c\":1},\"x\":2}", true, false },
+                { "{\"u\":{},\"x\":2}", true, false },
+                { "{\"u\":{ \"a\" : \"b\" , \"c\" : -1.5e3 } ,\"x\":2}", true, false },
+                { "{\"u\":{\"a\":{\"b\":1}},\"x\":2}", true, false },
+                { "{\"u\":{\"a\":\"b\",\"c\":[1]},\"x\":2}", true, false },
+                { "{\"u\":{\"a\":\"b\",\"c\":true},\"x\":2}", true, false },
+                { "{\"u\":{\"a\":\"b\\u0000\"},\"x\":2}", true, false },
+                { "{\"u\":{\"a\":12345678901234567890},\"x\":2}", true, true },
+                { "{\"u\":{\"a\":12345678901234567890,\"b\":null},\"x\":2}", true, true },
+                { "{\"u\":{\"a\":12345678901234567890,\"b\":nul},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":\"b\",},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":\"b\" \"c\":1},\"x\":2}", false, false },
+                { "{\"u\":{\"a\\u0000\":\"b\"},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":1e400},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":-},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":\"\xff\"},\"x\":2}", false, false },
+                { "{\"u\":{\"a\":\"b\"", false, false },
+                { "{\"u\":{\"a\":\"b\",", false, false },
+                { "{\"u\":{\"a\"", false, false },
+                { "{\"u\":{", false, false },
+                { "{\"u\":{\"a\":\"b\"}", false, false },
+                { "{\"u\":{\"a\":\"b\"}}}", false, false },
+        };
+        static const char *const dotted[] = { "x", "y.z" };
+        int slots[N_ELEMENTS(dotted)];
+        struct sl_json_value values[N_ELEMENTS(dotted)];
+        struct sl_json_paths *paths = paths_of(dotted, N_ELEMENTS(dotted), slots);
+
+        for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+                size_t len = strlen(cases[i].text);
+                /* A copy with no NUL after it, so nothing can read past len. */
+                char *copy = malloc(len);
+                struct sl_json_doc plain, searched;
+
+                memcpy(copy, cases[i].text, len);
+                ck_assert_msg((sl_json_scan(NULL, copy, len, NULL, &plain) == 0) == cases[i].valid,
+                              "%s", cases[i].text);
+                ck_assert_msg((sl_json_scan(paths, copy, len, values, &searched) == 0) ==
+                                      cases[i].valid,
+                              "%s with paths", cases[i].text);
+                if (cases[i].valid) {
+                        ck_assert_msg(plain.int_overflow == cases[i].overflow, "%s", cases[i].text);
+                        ck_assert_msg(searched.int_overflow == cases[i].overflow, "%s with paths",
+                                      cases[i].text);
+                        assert_value(&values[slots[0]], SL_JSON_INTEGER, "2", false, "x");
+                        assert_value(&values[slots[1]], SL_JSON_ABSENT, NULL, false, "y.z");
+                }
+                free(copy);
+        }
+        sl_json_paths_free(paths);
+}
+END_TEST
+
 /* The last of duplicate keys wins, for what is below it too. */
 START_TEST(duplicate_keys) {
         static const char *const dotted[] = { "a", "r", "r.m", "r.n.o" };
@@ -762,6 +825,7 @@ static Suite *json_scan_suite(void) {
         tcase_add_test(tc, real_overflow);
         tcase_add_test(tc, int_overflow);
         tcase_add_test(tc, extraction);
+        tcase_add_test(tc, skipped_objects);
         tcase_add_test(tc, duplicate_keys);
         tcase_add_test(tc, escaped_keys);
         tcase_add_test(tc, path_set);

@@ -63,6 +63,49 @@ START_TEST(rfc3339_table) {
 }
 END_TEST
 
+/* Docker writes a time per line, most of them within the same minute:
+ * one after the other, every one reads as it does alone. */
+START_TEST(rfc3339_in_sequence) {
+        static const struct {
+                const char *text;
+                int64_t want;
+                bool bad;
+        } seq[] = {
+                { "2026-01-02T03:04:05.000191389Z", 1767323045 * S + 191389, false },
+                { "2026-01-02T03:04:05.987654321Z", 1767323045 * S + 987654321, false },
+                { "2026-01-02T03:04:59.12345678Z", 1767323099 * S + 123456780, false },
+                { "2026-01-02T03:04:07.1234567Z", 1767323047 * S + 123456700, false },
+                { "2026-01-02T03:04:07.12345678912Z", 1767323047 * S + 123456789, false },
+                { "2026-01-02T03:04:60.000000000Z", 0, true },
+                { "2026-01-02T03:04:1x.000000000Z", 0, true },
+                { "2026-01-02T03:04+05.000000000Z", 0, true },
+                { "2026-01-02T03:04:05.1234x678Z", 0, true },
+                { "2026-01-02T03:04:05.12345678", 0, true },
+                { "2026-01-02T03:04:05.000000001+01:00", 1767319445 * S + 1, false },
+                { "2026-01-02T03:05:00.5Z", 1767323100 * S + 500000000, false },
+                { "2026-01-02T03:04:05Z", 1767323045 * S, false },
+                { "2026-02-30T03:04:05Z", 0, true },
+                { "2026-02-30T03:04:05Z", 0, true },
+                { "2026-01-02T03:04:05Z", 1767323045 * S, false },
+        };
+
+        for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+                int64_t got = 777;
+                int r = sl_time_parse_rfc3339(sl_str_c(seq[i].text), &got);
+
+                if (seq[i].bad) {
+                        ck_assert_msg(r == -EINVAL, "\"%s\" accepted as %lld", seq[i].text,
+                                      (long long)got);
+                        ck_assert_int_eq(got, 777);
+                } else {
+                        ck_assert_msg(r == 0, "\"%s\" refused", seq[i].text);
+                        ck_assert_msg(got == seq[i].want, "\"%s\": got %lld want %lld", seq[i].text,
+                                      (long long)got, (long long)seq[i].want);
+                }
+        }
+}
+END_TEST
+
 static const struct {
         const char *text;
         int64_t unit;
@@ -90,6 +133,14 @@ static const struct {
         { "9223372036854775808", 1, 0, true },
         { "9223372037", S, 0, true },
         { "99999999999999999999999", S, 0, true },
+        /* read 8 digits at a time where there are 8 */
+        { "12345678", 1, 12345678, false },
+        { "1234567812345678", 1, 1234567812345678LL, false },
+        { "-1700000000123", 1000000, -1700000000123LL * 1000000, false },
+        { "1700000x00123", 1000000, 0, true },
+        { "17000000:0123", 1000000, 0, true },
+        { "170000000/123", 1000000, 0, true },
+        { "9223372036854775807", 10, 0, true },
 };
 
 START_TEST(unix_table) {
@@ -136,6 +187,7 @@ static Suite *time_parse_suite(void) {
         TCase *tc = tcase_create("parse");
 
         tcase_add_loop_test(tc, rfc3339_table, 0, (int)(sizeof(rfc_cases) / sizeof(rfc_cases[0])));
+        tcase_add_test(tc, rfc3339_in_sequence);
         tcase_add_loop_test(tc, unix_table, 0, (int)(sizeof(unix_cases) / sizeof(unix_cases[0])));
         tcase_add_test(tc, fraction_only_when_asked);
         tcase_add_test(tc, slices_are_length_bound);
