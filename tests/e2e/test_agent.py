@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -161,6 +162,7 @@ class AgentTest(unittest.TestCase):
             self.write_config(rx, extra_client={"batchsize": 65536,
                                                 "backoff_config": {"min_period": "20ms",
                                                                    "max_period": "200ms"}})
+            started = time.monotonic()
             with self.sluice() as agent:
                 rx.wait_entries(3000, timeout=60)
                 retries = harness.parse_metrics(agent.metrics())
@@ -169,9 +171,11 @@ class AgentTest(unittest.TestCase):
             entries = rx.entries()
             stats = rx.stats()
         self.assertEqual(stats["statuses"].get("503"), 6)
-        # The run of failures is told once as it starts (the six take well
-        # under the 10 s between two such lines) and once as it ends.
-        self.assertEqual(log.count('msg="push failed, will retry"'), 1, log)
+        # The run of failures is told as it starts (then once every 10 s at
+        # most: the six usually take well under that) and once as it ends.
+        lines = log.count('msg="push failed, will retry"')
+        self.assertGreaterEqual(lines, 1, log)
+        self.assertLessEqual(lines, 1 + int((time.monotonic() - started) / 10), log)
         self.assertIn("status=503", log)
         self.assertIn('msg="push succeeded after failures"', log)
         self.assertIn("failures=6", log)
@@ -268,6 +272,7 @@ class AgentTest(unittest.TestCase):
             self.write_config(rx, extra={"server": server})
             with self.sluice() as agent:
                 rx.wait_entries(1, timeout=20)
+                started = time.monotonic()
                 self.write_config(https, extra={"server": server},
                                   extra_client={"backoff_config": {"min_period": "50ms"}})
                 agent.proc.send_signal(signal.SIGHUP)
@@ -279,8 +284,11 @@ class AgentTest(unittest.TestCase):
                 harness.wait_until(lambda: "reason(267)" in agent.log(), 20,
                                    "the TLS error by its code", lambda: agent.log()[-2000:])
                 agent.stop()
-                # Only the first failure of the run and then one every 10 s.
-                self.assertEqual(agent.log().count("push failed, will retry"), 1)
+                # The first failure of the run, then a line every 10 s at most
+                # (several failures a second happen meanwhile).
+                lines = agent.log().count("push failed, will retry")
+                self.assertGreaterEqual(lines, 1)
+                self.assertLessEqual(lines, 1 + int((time.monotonic() - started) / 10))
 
     def test_restart_resumes_from_positions(self):
         """SIGTERM saves positions; a restart ships only what was written since."""

@@ -63,7 +63,7 @@ static bool family(void *ud, const char *name, const char *type, const char *hel
 static void sample(void *ud, const char *name, const char *const *labels, double value) {
         for (size_t i = 0; labels && labels[i]; i++)
                 sink = (unsigned)strlen(labels[i]);
-        sink = (unsigned)value;
+        sink = value > 0; /* read, without converting a value that may be negative */
 }
 
 static void histogram(void *ud, const char *name, const char *const *labels, const double *bounds,
@@ -72,7 +72,7 @@ static void histogram(void *ud, const char *name, const char *const *labels, con
                 FUZZ_CHECK(bounds[i] < bounds[i + 1], "buckets out of order");
         for (size_t i = 0; i <= n_bounds; i++)
                 sink = (unsigned)counts[i];
-        sink = (unsigned)sum_value;
+        sink = sum_value > 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
