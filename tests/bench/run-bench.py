@@ -30,10 +30,11 @@ SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 
 def cpu_seconds(pid):
+    """(user, system) CPU seconds of the process so far."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return int(fields[11]) / tick, int(fields[12]) / tick  # utime, stime
 
 
 def minor_faults(pid):
@@ -96,7 +97,8 @@ def main():
                                    "the receiver to count %d entries" % expected,
                                    lambda: agent.log()[-2000:])
                 elapsed = time.monotonic() - start
-                cpu = cpu_seconds(pid)
+                user, system = cpu_seconds(pid)
+                cpu = user + system
                 rss = peak_rss_kib(pid)
                 faults = minor_faults(pid)
                 by_mapping = rss_by_mapping(pid) if smaps else {}
@@ -112,7 +114,8 @@ def main():
           % (stats["entries"], stats["pushes"]))
     print("  wall time           %.2f s (start to last entry counted)" % elapsed)
     print("  throughput          %.0f lines/s, %.1f MB/s of input" % (lines / elapsed, mb / elapsed))
-    print("  CPU                 %.2f s in all, %.2f s per million lines" % (cpu, cpu / lines * 1e6))
+    print("  CPU                 %.2f s in all, %.2f s per million lines (user %.2f, system %.2f)"
+          % (cpu, cpu / lines * 1e6, user / lines * 1e6, system / lines * 1e6))
     print("  peak RSS            %.1f MiB" % (rss / 1024))
     print("  page faults         %d (minor)" % faults)
     if by_mapping:
