@@ -83,7 +83,8 @@ struct sl_tailer {
         size_t cap_globs;                   /* globs allocated */
         bool scanned;                       /* the first scan happened: no more globs */
         bool names_to_check;                /* files were flagged by a scan (a new file took
-                                             * their name, or they were renamed): check them */
+                                             * their name, or they were renamed, or were just
+                                             * opened and watched): check them */
         struct sl_tail_file **files;        /* owned files, in round-robin order */
         size_t n_files;                     /* files used */
         size_t cap_files;                   /* files allocated */
@@ -654,6 +655,12 @@ static int open_file(struct sl_tailer *t, const char *path, size_t gi) {
         if (t->inotify_fd >= 0) {
                 watch_file(t, added);
                 watch_link_target_dir(t, path, gi);
+                /* What was written between the open and the watch sent no
+                 * event (a new container's first line, written as its file
+                 * is created): its size is looked at once more, now that a
+                 * later write would be told of. */
+                added->check = true;
+                t->names_to_check = true;
         }
         return 1;
 }
