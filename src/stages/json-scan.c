@@ -510,6 +510,25 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         }
 }
 
+/* Reads the string or number at s->p, as skip_value() would but without its
+ * bookkeeping of containers (most values of a line are one or the other).
+ * Returns 1 with its type in *@ret_type (and *@escaped set for a string
+ * holding a backslash), 0 when it is not valid, -1 when the value is
+ * neither (s->p unchanged). */
+static inline __attribute__((always_inline)) int scan_scalar(struct scanner *s,
+                                                            enum sl_json_type *ret_type,
+                                                            bool *escaped) {
+        bool nul = false;
+
+        if (s->p < s->end && *s->p == '"') {
+                *ret_type = SL_JSON_STRING;
+                return scan_string(s, escaped, &nul);
+        }
+        if (s->p < s->end && (is_digit(*s->p) || *s->p == '-'))
+                return scan_number(s, ret_type);
+        return -1;
+}
+
 /* Skips the object at s->p, a value at depth @depth, when every member's
  * value is a string or a number (pino's `req`, which nobody asks for), for
  * less than skip_value()'s bookkeeping of containers costs. Returns false
@@ -535,15 +554,8 @@ static bool skip_flat_object(struct scanner *s, unsigned depth) {
                         break;
                 s->p++;
                 skip_ws(s);
-                if (s->p < s->end && *s->p == '"') {
-                        if (!scan_string(s, &escaped, &nul))
-                                break;
-                } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
-                        if (!scan_number(s, &t))
-                                break;
-                } else {
+                if (scan_scalar(s, &t, &escaped) != 1)
                         break;
-                }
                 skip_ws(s);
                 if (s->p < s->end && *s->p == ',') {
                         s->p++;
@@ -751,21 +763,14 @@ static inline __attribute__((always_inline)) bool scan_whole_value(struct scanne
         const char *start;
         enum sl_json_type t;
         bool escaped = false;
+        int r;
 
         skip_ws(s);
         start = s->p;
-        if (s->p < s->end && *s->p == '"') {
-                /* A string or a number, as skip_value() would read it,
-                 * without its bookkeeping of containers. */
-                bool nul = false;
-
-                if (!scan_string(s, &escaped, &nul))
-                        return false;
-                t = SL_JSON_STRING;
-        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
-                if (!scan_number(s, &t))
-                        return false;
-        } else {
+        r = scan_scalar(s, &t, &escaped);
+        if (r == 0)
+                return false;
+        if (r < 0) {
                 t = skip_value(s, depth, &escaped);
                 if (t == SL_JSON_ABSENT)
                         return false;
@@ -825,18 +830,15 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         /* Most members nobody asked for are strings or
                          * numbers: they need none of skip_value()'s
                          * bookkeeping of containers. */
+                        int r;
+
                         skip_ws(s);
-                        if (s->p < s->end && *s->p == '"') {
-                                if (!scan_string(s, &escaped, &nul))
-                                        return false;
-                        } else if (s->p < s->end && (is_digit(*s->p) || *s->p == '-')) {
-                                if (!scan_number(s, &t))
-                                        return false;
-                        } else if (s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) {
-                                /* skipped */
-                        } else if (skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT) {
+                        r = scan_scalar(s, &t, &escaped);
+                        if (r == 0)
                                 return false;
-                        }
+                        if (r < 0 && !(s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) &&
+                            skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT)
+                                return false;
                 }
                 if (s->p < s->end && *s->p == ',') {
                         s->p++;
