@@ -171,9 +171,12 @@ static struct sl_batch *queue_head(const struct sl_loki_client *c) {
         return c->q_len ? c->queue[c->q_first].batch : NULL;
 }
 
-/* Frees @q's packed bodies, keeping one buffer as the client's spare. */
+/* Frees @q's packed bodies, keeping one buffer as the client's spare. The
+ * part in flight, if it was one of them, is done with. */
 static void packed_free(struct sl_loki_client *c, struct queued *q) {
         for (size_t i = 0; i < q->n_packed; i++) {
+                if (c->sending == &q->packed[i].body)
+                        c->sending = &c->body;
                 if (!c->spare.data && q->packed[i].body.data) {
                         c->spare = q->packed[i].body;
                         sl_buf_reset(&c->spare);
@@ -217,27 +220,23 @@ static size_t tenant_run(const struct sl_batch_stream *streams, size_t n, size_t
  * keeps its lines (process_queue() deals with it as before). */
 static void pack(struct sl_loki_client *c, struct queued *q) {
         const struct sl_batch_stream *streams;
-        size_t n, runs = 0, at = 0, count;
+        size_t n, at = 0, count;
         uint64_t encoded = 0;
 
         if (!sl_batch_entries(q->batch))
                 return;
         streams = sl_batch_streams(q->batch, &n);
-        for (size_t i = 0; i < n;) {
-                i = tenant_run(streams, n, i, &count);
-                runs += count > 0;
-        }
-        q->packed = sl_xcalloc(runs, sizeof(*q->packed));
-        for (size_t i = 0; i < n;) {
+        /* At most a run per stream. */
+        q->packed = sl_xcalloc(n, sizeof(*q->packed));
+        for (size_t i = 0, next; i < n; i = next, at += count) {
                 struct packed *p;
 
-                i = tenant_run(streams, n, i, &count);
+                next = tenant_run(streams, n, i, &count);
                 if (!count)
                         continue;
                 p = &q->packed[q->n_packed++];
                 p->first = at;
                 p->count = count;
-                at += count;
                 if (c->spare.data) { /* reused: no fresh pages to fault in */
                         p->body = c->spare;
                         sl_buf_init(&c->spare, BODY_MAX);
@@ -289,21 +288,20 @@ static void parts_push(struct sl_loki_client *c, size_t first, size_t count,
  * tenant's streams together), the first tenant's on top. */
 static void parts_start(struct sl_loki_client *c, const struct sl_batch *batch) {
         const struct sl_batch_stream *streams;
-        size_t n, end, at = sl_batch_entries(batch);
+        size_t n, at = 0, count, bottom = c->n_parts;
 
         streams = sl_batch_streams(batch, &n);
-        end = n;
-        /* From the last stream back, a part per run of one tenant. */
-        while (end > 0) {
-                size_t start = end - 1, count = streams[start].n_entries;
-                while (start > 0 && sl_str_eq(streams[start - 1].tenant, streams[end - 1].tenant)) {
-                        start--;
-                        count += streams[start].n_entries;
-                }
-                at -= count;
+        /* A part per run of one tenant (tenant_run(), as pack() cuts them),
+         * pushed in order and then turned over: the first on top. */
+        for (size_t i = 0, next; i < n; i = next, at += count) {
+                next = tenant_run(streams, n, i, &count);
                 if (count)
-                        parts_push(c, at, count, streams[end - 1].tenant);
-                end = start;
+                        parts_push(c, at, count, streams[i].tenant);
+        }
+        for (size_t lo = bottom, hi = c->n_parts; lo + 1 < hi; lo++, hi--) {
+                struct part p = c->parts[lo];
+                c->parts[lo] = c->parts[hi - 1];
+                c->parts[hi - 1] = p;
         }
 }
 
