@@ -161,8 +161,11 @@ int sl_batcher_add(struct sl_batcher *b, const struct sl_entry *e, uint64_t now_
                         sl_xgrow((void **)&set->items, sizeof(*set->items), &set->cap, set->len + 1);
                         set->items[set->len++] = (struct sl_kv){ SL_STR_LIT(SL_TENANT_LABEL), b->tenant };
                 }
-                hash = sl_label_index_hash(b->streams, set);
-                known = b->open && sl_label_index_find(b->streams, hash, set, &value);
+                known = b->open && sl_label_index_find_recent(b->streams, set, &value);
+                if (!known) {
+                        hash = sl_label_index_hash(b->streams, set);
+                        known = b->open && sl_label_index_find(b->streams, hash, set, &value);
+                }
                 if (known && b->tenant.len)
                         set->len--;
         } else {

@@ -36,6 +36,9 @@ struct sl_label_index {
                                 * sets, NO_SET when free; a power of two */
         size_t cap_slots;      /* slots allocated (0 before the first add) */
         uint64_t hash_mask;    /* the bits of a hash kept */
+        uint32_t recent[SL_LABEL_INDEX_RECENT]; /* 1 + index in sets of the
+                                * sets found or added last, the latest
+                                * first; NO_SET past the last one */
 };
 
 struct sl_label_index *sl_label_index_new(unsigned hash_bits) {
@@ -128,27 +131,95 @@ static const struct sl_kv *pair_named(const struct set *s, struct sl_str name) {
         return NULL;
 }
 
+static inline uint32_t load4(const char *p) {
+        uint32_t w;
+
+        memcpy(&w, p, 4);
+        return w;
+}
+
+/* Whether @a and @b hold the same bytes. Names and short values are taken
+ * as two words that may overlap (every byte is in one of them), for less
+ * than a call of memcmp() costs; long ones (paths) go to memcmp(). */
+static inline bool str_eq(struct sl_str a, struct sl_str b) {
+        size_t n = a.len;
+
+        if (n != b.len)
+                return false;
+        if (n >= 16)
+                return memcmp(a.ptr, b.ptr, n) == 0;
+        if (n >= 8)
+                return load8(a.ptr) == load8(b.ptr) && load8(a.ptr + n - 8) == load8(b.ptr + n - 8);
+        if (n >= 4)
+                return load4(a.ptr) == load4(b.ptr) && load4(a.ptr + n - 4) == load4(b.ptr + n - 4);
+        /* 0 to 3 bytes: the first, the middle and the last are all of them. */
+        return n == 0 || (a.ptr[0] == b.ptr[0] && a.ptr[n / 2] == b.ptr[n / 2] &&
+                          a.ptr[n - 1] == b.ptr[n - 1]);
+}
+
+/* Whether the values of @a and @b differ at a glance: in length, or in
+ * their first or last byte. */
+static inline bool value_differs(struct sl_str a, struct sl_str b) {
+        return a.len != b.len ||
+               (a.len && (a.ptr[0] != b.ptr[0] || a.ptr[a.len - 1] != b.ptr[a.len - 1]));
+}
+
 /* Whether @s holds exactly the pairs of @q. Names are unique on both sides,
  * so with as many pairs, every pair of @q found in @s means the same set.
  * The pairs usually come in the same order as when the set was added: each
- * is looked for at its own place first. */
+ * is looked for at its own place first. The recent sets of
+ * sl_label_index_find_recent() mostly differ in one value (a `level`):
+ * a first pass turns them away on a glance at the values, before any value
+ * is compared whole. */
 static bool same_set(const struct set *s, const struct sl_kvs *q) {
         if (s->n_pairs != q->len)
                 return false;
         for (size_t i = 0; i < q->len; i++) {
                 const struct sl_kv *want = &q->items[i], *have = &s->pairs[i];
-                if (!sl_str_eq(have->name, want->name)) {
+                if (value_differs(have->value, want->value) && str_eq(have->name, want->name))
+                        return false;
+        }
+        for (size_t i = 0; i < q->len; i++) {
+                const struct sl_kv *want = &q->items[i], *have = &s->pairs[i];
+                if (!str_eq(have->name, want->name)) {
                         have = pair_named(s, want->name);
                         if (!have)
                                 return false;
                 }
-                if (!sl_str_eq(have->value, want->value))
+                if (!str_eq(have->value, want->value))
                         return false;
         }
         return true;
 }
 
-bool sl_label_index_find(const struct sl_label_index *ix, uint64_t hash, const struct sl_kvs *set,
+/* Puts the set of slot value @slot (1 + index in sets) first among the
+ * recent ones, moving the others down (the last falls out unless it is
+ * @slot itself). */
+static void note_recent(struct sl_label_index *ix, uint32_t slot) {
+        size_t i = 0;
+
+        while (i < SL_LABEL_INDEX_RECENT - 1 && ix->recent[i] != slot)
+                i++;
+        for (; i > 0; i--)
+                ix->recent[i] = ix->recent[i - 1];
+        ix->recent[0] = slot;
+}
+
+bool sl_label_index_find_recent(struct sl_label_index *ix, const struct sl_kvs *set,
+                                uint32_t *ret_value) {
+        for (size_t i = 0; i < SL_LABEL_INDEX_RECENT && ix->recent[i] != NO_SET; i++) {
+                const struct set *s = &ix->sets[ix->recent[i] - 1];
+                if (same_set(s, set)) {
+                        if (i > 0)
+                                note_recent(ix, ix->recent[i]);
+                        *ret_value = s->value;
+                        return true;
+                }
+        }
+        return false;
+}
+
+bool sl_label_index_find(struct sl_label_index *ix, uint64_t hash, const struct sl_kvs *set,
                          uint32_t *ret_value) {
         size_t mask = ix->cap_slots - 1;
 
@@ -157,6 +228,7 @@ bool sl_label_index_find(const struct sl_label_index *ix, uint64_t hash, const s
         for (size_t i = (size_t)hash & mask; ix->slots[i] != NO_SET; i = (i + 1) & mask) {
                 const struct set *s = &ix->sets[ix->slots[i] - 1];
                 if (s->hash == hash && same_set(s, set)) {
+                        note_recent(ix, ix->slots[i]);
                         *ret_value = s->value;
                         return true;
                 }
@@ -201,6 +273,7 @@ void sl_label_index_add(struct sl_label_index *ix, uint64_t hash, const struct s
         }
         slot_put(ix, ix->n_sets);
         ix->n_sets++;
+        note_recent(ix, (uint32_t)ix->n_sets);
 }
 
 size_t sl_label_index_count(const struct sl_label_index *ix) {
@@ -226,4 +299,5 @@ void sl_label_index_reset(struct sl_label_index *ix) {
                 sl_arena_reset(&ix->arena);
         }
         ix->n_sets = 0;
+        memset(ix->recent, 0, sizeof(ix->recent));
 }

@@ -1,6 +1,7 @@
 /* test-label-index.c - label sets to numbers: any order finds the same set,
  * any byte of a name or value tells sets apart, hash collisions (forced with
- * few hash bits) never confuse sets, copies, growth and reset. */
+ * few hash bits) never confuse sets, copies, growth and reset, and the sets
+ * found or added last are found again without their hash. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +17,17 @@ static void set_fill(struct sl_kvs *set, const char *const *pairs) {
                 sl_kvs_set(set, sl_str_c(pairs[i]), sl_str_c(pairs[i + 1]));
 }
 
-/* Whether @set is in @ix; its number in *@ret_value when it is. */
-static bool lookup(const struct sl_label_index *ix, const struct sl_kvs *set, uint32_t *ret_value) {
+/* Whether @set is in @ix; its number in *@ret_value when it is. Asks the
+ * recent sets first, as the batcher does: a hit there must be a set the
+ * hash finds too, with the same number. */
+static bool lookup(struct sl_label_index *ix, const struct sl_kvs *set, uint32_t *ret_value) {
+        uint32_t recent = UINT32_MAX;
+
+        if (sl_label_index_find_recent(ix, set, &recent)) {
+                ck_assert(sl_label_index_find(ix, sl_label_index_hash(ix, set), set, ret_value));
+                ck_assert_uint_eq(*ret_value, recent);
+                return true;
+        }
         return sl_label_index_find(ix, sl_label_index_hash(ix, set), set, ret_value);
 }
 
@@ -304,6 +314,71 @@ START_TEST(empty_set) {
 }
 END_TEST
 
+/* The sets found or added last are found by their pairs alone; one used
+ * longer ago is not, until the hash finds it again; reset forgets them;
+ * a set one byte away is never taken for a recent one. */
+START_TEST(recent_sets) {
+        _cleanup_(sl_label_index_freep) struct sl_label_index *ix =
+                sl_label_index_new(hash_bits[_i]);
+        static const char *const names[] = { "a", "b", "c", "d", "e", "f" };
+        const size_t n = SL_ARRAY_SIZE(names);
+        struct sl_kvs set;
+        uint32_t v = 0;
+
+        ck_assert_int_ge(n, SL_LABEL_INDEX_RECENT + 2);
+        sl_kvs_init(&set);
+        ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        for (size_t i = 0; i < n; i++) {
+                sl_kvs_clear(&set);
+                sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+                sl_kvs_set(&set, SL_STR_LIT("level"), sl_str_c(names[i]));
+                add(ix, &set, (uint32_t)(100 + i));
+        }
+        /* The last ones added, in any order of lookup. */
+        for (size_t k = 0; k < SL_LABEL_INDEX_RECENT; k++) {
+                size_t i = n - 1 - (k * 3) % SL_LABEL_INDEX_RECENT;
+
+                sl_kvs_clear(&set);
+                sl_kvs_set(&set, SL_STR_LIT("level"), sl_str_c(names[i]));
+                sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+                v = 0;
+                ck_assert_msg(sl_label_index_find_recent(ix, &set, &v), "set %zu", i);
+                ck_assert_uint_eq(v, 100 + i);
+        }
+        /* The first one added is not among them; found by its hash, it is. */
+        sl_kvs_clear(&set);
+        sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+        sl_kvs_set(&set, SL_STR_LIT("level"), sl_str_c(names[0]));
+        ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        ck_assert(sl_label_index_find(ix, sl_label_index_hash(ix, &set), &set, &v));
+        ck_assert_uint_eq(v, 100);
+        v = 0;
+        ck_assert(sl_label_index_find_recent(ix, &set, &v));
+        ck_assert_uint_eq(v, 100);
+        /* One byte away from a recent set, in a value or a name. */
+        sl_kvs_clear(&set);
+        sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/y-json.log"));
+        sl_kvs_set(&set, SL_STR_LIT("level"), sl_str_c(names[0]));
+        ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        sl_kvs_clear(&set);
+        sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+        sl_kvs_set(&set, SL_STR_LIT("levek"), sl_str_c(names[0]));
+        ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        /* A subset of a recent set is another set. */
+        sl_kvs_clear(&set);
+        sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+        ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        sl_label_index_reset(ix);
+        for (size_t i = 0; i < n; i++) {
+                sl_kvs_clear(&set);
+                sl_kvs_set(&set, SL_STR_LIT("filename"), SL_STR_LIT("/var/log/containers/x-json.log"));
+                sl_kvs_set(&set, SL_STR_LIT("level"), sl_str_c(names[i]));
+                ck_assert(!sl_label_index_find_recent(ix, &set, &v));
+        }
+        sl_kvs_release(&set);
+}
+END_TEST
+
 START_TEST(free_null) {
         sl_label_index_free(NULL);
 }
@@ -323,6 +398,7 @@ static Suite *label_index_suite(void) {
         tcase_add_loop_test(tc, random_against_model, 0, n);
         tcase_add_loop_test(tc, growth_and_reset, 0, n);
         tcase_add_loop_test(tc, empty_set, 0, n);
+        tcase_add_loop_test(tc, recent_sets, 0, n);
         tcase_add_test(tc, free_null);
         suite_add_tcase(s, tc);
         return s;
