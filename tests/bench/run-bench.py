@@ -12,7 +12,16 @@ With --smaps it also prints, once every entry is counted, sluice's resident
 memory by mapping (the heap, anonymous memory, the binary and each shared
 library): where the peak RSS goes.
 
-Usage: run-bench.py [--smaps] BUILD_DIR [LINES] [CONTAINERS]
+With --instructions sluice runs under valgrind's callgrind and the figure is
+the instructions it executed per line, start to stop: a count that does not
+drift with the machine's speed, as CPU seconds on a shared VM do (by 40%
+from one day to the next). Two builds are compared by it exactly; CPU
+seconds compare only in interleaved runs. About 80x slower: 200k lines
+take a quarter of a minute. The callgrind profile is kept when
+--callgrind-out=FILE is given (callgrind_annotate FILE reads it).
+
+Usage: run-bench.py [--smaps] [--instructions [--callgrind-out=FILE]]
+                    BUILD_DIR [LINES] [CONTAINERS]
 """
 import json
 import os
@@ -64,9 +73,25 @@ def rss_by_mapping(pid):
     return rss
 
 
+def callgrind_total(path):
+    """The instructions counted in a callgrind output file."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in " + path)
+
+
 def main():
-    args = [a for a in sys.argv[1:] if a != "--smaps"]
-    smaps = len(args) < len(sys.argv) - 1
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    smaps = "--smaps" in flags
+    instructions = "--instructions" in flags
+    keep_out = next((f.split("=", 1)[1] for f in flags if f.startswith("--callgrind-out=")), None)
+    unknown = [f for f in flags if f not in ("--smaps", "--instructions")
+               and not f.startswith("--callgrind-out=")]
+    if unknown:
+        sys.exit("run-bench.py: unknown option %s" % unknown[0])
     build = os.path.abspath(args[0] if len(args) > 0 else "build")
     lines = int(args[1]) if len(args) > 1 else 1000000
     containers = int(args[2]) if len(args) > 2 else 4
@@ -89,9 +114,14 @@ def main():
             assert n == 1, "no job_name line in the generated config"
             with open(config, "w") as f:
                 f.write(text)
+            agent = harness.Sluice(build, config,
+                                   args=["-pipelines.dir=" + os.path.join(SOURCE, "pipelines")])
+            cg_out = keep_out or os.path.join(tmp, "callgrind.out")
+            if instructions:
+                agent.argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg_out,
+                              ] + agent.argv
             start = time.monotonic()
-            with harness.Sluice(build, config,
-                                args=["-pipelines.dir=" + os.path.join(SOURCE, "pipelines")]) as agent:
+            with agent:
                 pid = agent.proc.pid
                 harness.wait_until(lambda: rx.stats()["entries"] >= expected, 600,
                                    "the receiver to count %d entries" % expected,
@@ -103,7 +133,8 @@ def main():
                 faults = minor_faults(pid)
                 by_mapping = rss_by_mapping(pid) if smaps else {}
                 stats = rx.stats()
-                agent.stop()
+                agent.stop(timeout=120.0 if instructions else 10.0)
+            total_instructions = callgrind_total(cg_out) if instructions else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -114,6 +145,10 @@ def main():
           % (stats["entries"], stats["pushes"]))
     print("  wall time           %.2f s (start to last entry counted)" % elapsed)
     print("  throughput          %.0f lines/s, %.1f MB/s of input" % (lines / elapsed, mb / elapsed))
+    if instructions:
+        print("  instructions        %.3f G in all, %.0f per line (callgrind, start to stop)"
+              % (total_instructions / 1e9, total_instructions / lines))
+        print("  (CPU, RSS and faults below are valgrind's, not sluice's own)")
     print("  CPU                 %.2f s in all, %.2f s per million lines (user %.2f, system %.2f)"
           % (cpu, cpu / lines * 1e6, user / lines * 1e6, system / lines * 1e6))
     print("  peak RSS            %.1f MiB" % (rss / 1024))
