@@ -469,7 +469,7 @@ static void on_line(void *userdata, const struct sl_tail_file_info *file, struct
                 hs->read_end = start;
         if (labels) {
                 sl_kvs_copy(&e->labels, labels);
-                sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_c(file->path));
+                sl_kvs_set(&e->labels, SL_STR_LIT("filename"), sl_str_from(file->path, file->path_len));
                 a->cur_file = file;
                 a->cur_start = start;
                 verdict = sl_pipeline_run(job->pipeline, e);

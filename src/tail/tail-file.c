@@ -30,6 +30,7 @@ int sl_tail_file_open(const char *path, size_t buf_cap, struct sl_tail_file **re
         f->cur_path = sl_xstrdup(path);
         f->fd = TAKE_FD(fd);
         f->info.path = f->open_path;
+        f->info.path_len = strlen(f->open_path);
         f->info.dev = (uint64_t)st.st_dev;
         f->info.ino = (uint64_t)st.st_ino;
         f->size = (uint64_t)st.st_size;
@@ -146,6 +147,7 @@ void sl_tail_file_set_open_path(struct sl_tail_file *f, const char *path) {
         free(f->open_path);
         f->open_path = sl_xstrdup(path);
         f->info.path = f->open_path;
+        f->info.path_len = strlen(f->open_path);
 }
 
 void sl_tail_file_seek(struct sl_tail_file *f, uint64_t offset) {

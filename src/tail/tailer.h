@@ -181,6 +181,8 @@ struct sl_tail_file_info {
                                     * same when the file is renamed; for a file found
                                     * rotated after a restart, the path it was
                                     * followed by before) */
+        size_t path_len;           /* strlen(path): the `filename` label of
+                                    * every line, measured once */
         uint64_t dev;              /* device of the file */
         uint64_t ino;              /* inode of the file */
         void *target;              /* borrowed; userdata of the glob that matched */
