@@ -144,6 +144,50 @@ static inline bool is_digit(char c) {
         return c >= '0' && c <= '9';
 }
 
+/* The first byte at or after @p (before @end) that is not a digit, or
+ * @end. Eight bytes a step: pino's times are 13 digits. Per byte, a digit
+ * is 0x3_ both as it is and plus 6; a carry out of a byte only reaches the
+ * bytes after it, so every byte up to the first non-digit is judged
+ * exactly, and the first non-digit is flagged. */
+static inline const char *skip_digits(const char *p, const char *end) {
+        while (end - p >= 8) {
+                uint64_t x = sl_json_load8(p);
+                uint64_t other = ((x & SL_JSON_BYTES(0xf0)) ^ SL_JSON_BYTES(0x30)) |
+                                 (((x + SL_JSON_BYTES(0x06)) & SL_JSON_BYTES(0xf0)) ^
+                                  SL_JSON_BYTES(0x30));
+
+                if (other)
+                        return p + (size_t)__builtin_ctzll(other) / 8;
+                p += 8;
+        }
+        while (p < end && is_digit(*p))
+                p++;
+        return p;
+}
+
+/* Whether the @len bytes (1 or more) at @a and @b are the same: as words
+ * that may overlap (every byte is in one), for less than the byte loop or a
+ * call of memcmp() costs on a key of a few bytes. */
+static inline bool same_bytes(const char *a, const char *b, size_t len) {
+        if (len >= 8) {
+                for (size_t i = 0; i + 8 < len; i += 8)
+                        if (sl_json_load8(a + i) != sl_json_load8(b + i))
+                                return false;
+                return sl_json_load8(a + len - 8) == sl_json_load8(b + len - 8);
+        }
+        if (len >= 4) {
+                uint32_t x, y, z, w;
+
+                memcpy(&x, a, 4);
+                memcpy(&y, b, 4);
+                memcpy(&z, a + len - 4, 4);
+                memcpy(&w, b + len - 4, 4);
+                return x == y && z == w;
+        }
+        /* 1 to 3 bytes: the first, the middle and the last are all of them. */
+        return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
+}
+
 static inline void skip_ws(struct scanner *s) {
         const char *p = s->p;
 
@@ -358,15 +402,13 @@ static inline __attribute__((always_inline)) bool scan_number(struct scanner *s,
         if (*p == '0')
                 p++;
         else
-                while (p < end && is_digit(*p))
-                        p++;
+                p = skip_digits(p, end);
         n_int = (size_t)(p - int_start);
         if (p < end && *p == '.') {
                 p++;
                 if (p >= end || !is_digit(*p))
                         return false;
-                while (p < end && is_digit(*p))
-                        p++;
+                p = skip_digits(p, end);
                 real = true;
         }
         if (p < end && (*p == 'e' || *p == 'E')) {
@@ -375,8 +417,7 @@ static inline __attribute__((always_inline)) bool scan_number(struct scanner *s,
                         p++;
                 if (p >= end || !is_digit(*p))
                         return false;
-                while (p < end && is_digit(*p))
-                        p++;
+                p = skip_digits(p, end);
                 real = exponent = true;
         }
         if (!real && n_int >= 19 && int64_overflows(int_start, n_int, negative))
@@ -722,13 +763,9 @@ static const struct trie_node *find_child(const struct scanner *s, const struct 
         for (size_t i = 0; i < node->n_children; i++) {
                 if (node->children[i].sig == sig) {
                         const struct trie_node *c = &s->paths->nodes[node->children[i].node];
-                        size_t j = 1; /* the signature holds the first byte */
 
-                        /* Byte by byte: keys are a few bytes, for less than
-                         * a call of memcmp() costs. */
-                        while (j < len && c->key[j] == key[j])
-                                j++;
-                        if (j >= len)
+                        /* The signature holds the length: c->key has len bytes. */
+                        if (len == 0 || same_bytes(c->key, key, len))
                                 return c;
                 }
         }
