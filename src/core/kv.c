@@ -58,6 +58,12 @@ void sl_kvs_set(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
         kvs->items[kvs->len++] = (struct sl_kv){ name, value };
 }
 
+void sl_kvs_append(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
+        if (kvs->len == kvs->cap)
+                sl_xgrow((void **)&kvs->items, sizeof(*kvs->items), &kvs->cap, kvs->len + 1);
+        kvs->items[kvs->len++] = (struct sl_kv){ name, value };
+}
+
 const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name) {
         const struct sl_kv *kv = find(kvs, name);
         return kv ? &kv->value : NULL;

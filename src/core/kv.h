@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/str.h"
 
@@ -40,5 +41,31 @@ const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name);
 bool sl_kvs_del(struct sl_kvs *kvs, struct sl_str name);
 /* Replaces the content of @dst with that of @src (slices copied, not bytes). */
 void sl_kvs_copy(struct sl_kvs *dst, const struct sl_kvs *src);
+
+/* Adds @name, which the caller knows is not in @kvs: sl_kvs_set() without
+ * its search. For a stage that sets several names per entry and has made
+ * sure with sl_kvs_may_hold() that the map holds none of them. */
+void sl_kvs_append(struct sl_kvs *kvs, struct sl_str name, struct sl_str value);
+
+/* One bit of 64 standing for @name (its length, first and last byte). A
+ * stage ORs the bits of the names it sets into a mask at configuration. */
+static inline uint64_t sl_kvs_name_bit(struct sl_str name) {
+        uint64_t sig = 0;
+
+        if (name.len)
+                sig = (uint64_t)name.len << 16 | (uint64_t)(unsigned char)name.ptr[0] << 8 |
+                      (unsigned char)name.ptr[name.len - 1];
+        return UINT64_C(1) << ((sig * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+}
+
+/* Whether @kvs may hold a name whose sl_kvs_name_bit() is in @mask. False
+ * means it holds none: names set next may be appended without a search.
+ * One look at each name, for what one sl_kvs_set() of a new name costs. */
+static inline bool sl_kvs_may_hold(const struct sl_kvs *kvs, uint64_t mask) {
+        for (size_t i = 0; i < kvs->len; i++)
+                if (mask & sl_kvs_name_bit(kvs->items[i].name))
+                        return true;
+        return false;
+}
 
 #endif

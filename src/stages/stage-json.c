@@ -61,6 +61,7 @@ struct json_ctx {
         struct sl_str source_s;       /* slice of source */
         bool drop_malformed;          /* drop what does not parse instead of keeping it */
         bool need_tree;               /* an expression needs a jansson tree */
+        uint64_t name_bits;           /* sl_kvs_name_bit() of the path expressions' names */
         struct sl_buf scratch;        /* owned: rendering of numbers and containers */
 };
 
@@ -270,6 +271,11 @@ static int json_process(void *userdata, struct sl_entry *e) {
                 }
                 return SL_STAGE_KEEP;
         }
+        /* The names are those of a YAML map: distinct. When the entry has
+         * none of them yet (the usual case: a line's first parse), each is
+         * appended without looking for it among the others. */
+        bool fresh = !sl_kvs_may_hold(&e->extracted, ctx->name_bits);
+
         for (size_t i = 0; i < ctx->n_exprs; i++) {
                 const struct sl_json_value *v;
                 struct sl_str text;
@@ -280,8 +286,12 @@ static int json_process(void *userdata, struct sl_entry *e) {
                 /* A string without escapes, the most common value, is
                  * taken here; value_text() does the rest. */
                 if (v->type == SL_JSON_STRING && !v->escaped)
-                        sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, sl_str_from(v->ptr, v->len));
-                else if (value_text(v, &ctx->scratch, &e->arena, &text))
+                        text = sl_str_from(v->ptr, v->len);
+                else if (!value_text(v, &ctx->scratch, &e->arena, &text))
+                        continue;
+                if (fresh)
+                        sl_kvs_append(&e->extracted, ctx->exprs[i].name_s, text);
+                else
                         sl_kvs_set(&e->extracted, ctx->exprs[i].name_s, text);
         }
         if (ctx->need_tree)
@@ -400,6 +410,8 @@ static int json_create(const struct sl_yaml_node *node, const char *path, struct
                         return r;
                 if (x->jmes)
                         ctx->need_tree = true;
+                else
+                        ctx->name_bits |= sl_kvs_name_bit(x->name_s);
         }
         ctx->values = sl_xcalloc(sl_json_paths_count(ctx->paths), sizeof(*ctx->values));
 

@@ -1,4 +1,6 @@
-/* test-kv.c - struct sl_kvs: set replaces in place, delete, copy. */
+/* test-kv.c - struct sl_kvs: set replaces in place, delete, copy, append
+ * after sl_kvs_may_hold(). */
+#include "base/cleanup.h"
 #include "core/kv.h"
 #include "sl-test.h"
 
@@ -42,11 +44,50 @@ START_TEST(copy_and_clear_keep_storage)
 }
 END_TEST
 
+/* A mask of name bits: a map holding one of its names may hold them (never
+ * a false "no"); one holding none of a mask's bits does not; append adds
+ * without a search, growing the array. */
+START_TEST(may_hold_and_append)
+{
+        static const char *const names[] = { "level", "msg", "time", "trace_id", "span_id" };
+        struct sl_kvs kvs;
+        uint64_t mask = 0;
+
+        sl_kvs_init(&kvs);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
+                mask |= sl_kvs_name_bit(sl_str_c(names[i]));
+        ck_assert(!sl_kvs_may_hold(&kvs, mask));
+        ck_assert_uint_eq(sl_kvs_name_bit(SL_STR_LIT("level")),
+                          sl_kvs_name_bit(sl_str_from("levelx", 5)));
+        ck_assert_uint_ne(sl_kvs_name_bit(SL_STR_NULL), 0);
+        for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++) {
+                struct sl_kvs one;
+
+                sl_kvs_init(&one);
+                sl_kvs_set(&one, SL_STR_LIT("filename"), SL_STR_LIT("/x"));
+                sl_kvs_set(&one, sl_str_c(names[i]), SL_STR_LIT("v"));
+                ck_assert_msg(sl_kvs_may_hold(&one, mask), "%s", names[i]);
+                ck_assert(sl_kvs_may_hold(&one, sl_kvs_name_bit(sl_str_c(names[i]))));
+                sl_kvs_release(&one);
+        }
+        for (int i = 0; i < 40; i++)
+                sl_kvs_append(&kvs, sl_str_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN" + i, 1),
+                              SL_STR_LIT("v"));
+        ck_assert_uint_eq(kvs.len, 40);
+        ck_assert_uint_ge(kvs.cap, 40);
+        ck_assert(sl_str_eq_c(kvs.items[39].name, "N"));
+        ck_assert(sl_str_eq_c(*sl_kvs_get(&kvs, SL_STR_LIT("a")), "v"));
+        ck_assert(sl_kvs_may_hold(&kvs, sl_kvs_name_bit(SL_STR_LIT("q"))));
+        sl_kvs_release(&kvs);
+}
+END_TEST
+
 static Suite *kv_suite(void) {
         Suite *s = suite_create("kv");
         TCase *tc = tcase_create("kv");
         tcase_add_test(tc, set_get_replace_delete);
         tcase_add_test(tc, copy_and_clear_keep_storage);
+        tcase_add_test(tc, may_hold_and_append);
         suite_add_tcase(s, tc);
         return s;
 }

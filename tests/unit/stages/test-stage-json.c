@@ -56,6 +56,35 @@ START_TEST(top_level_and_dotted) {
 }
 END_TEST
 
+/* A name extracted before (here by an earlier json stage) is replaced in
+ * its place, never added twice; a path that is absent leaves it as it was;
+ * the new names follow, in the order of the expressions. */
+START_TEST(names_already_extracted) {
+        struct sl_pipeline *p = st_pipeline(
+                "- json:\n"
+                "    expressions:\n"
+                "      msg: msg\n"
+                "      keep: level\n"
+                "      missing_later: time\n"
+                "- json:\n"
+                "    expressions:\n"
+                "      level: level\n"
+                "      msg: req.method\n"
+                "      missing_later: req.nope\n");
+
+        ck_assert_int_eq(st_run(p, &e, 1, pino_line), SL_STAGE_KEEP);
+        ck_assert_uint_eq(e.extracted.len, 4);
+        ck_assert(sl_str_eq_c(e.extracted.items[0].name, "msg"));
+        ck_assert(sl_str_eq_c(e.extracted.items[0].value, "GET"));
+        ck_assert(sl_str_eq_c(e.extracted.items[1].name, "keep"));
+        ck_assert(sl_str_eq_c(e.extracted.items[2].name, "missing_later"));
+        ck_assert(sl_str_eq_c(e.extracted.items[2].value, "1700000000123"));
+        ck_assert(sl_str_eq_c(e.extracted.items[3].name, "level"));
+        ck_assert(sl_str_eq_c(e.extracted.items[3].value, "30"));
+        sl_pipeline_free(p);
+}
+END_TEST
+
 START_TEST(value_texts) {
         struct sl_pipeline *p = st_pipeline(
                 "- json:\n"
@@ -569,6 +598,7 @@ static Suite *json_suite(void) {
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, top_level_and_dotted);
+        tcase_add_test(tc, names_already_extracted);
         tcase_add_test(tc, value_texts);
         tcase_add_loop_test(tc, reals, 0, (int)(sizeof(real_cases) / sizeof(real_cases[0])));
         tcase_add_test(tc, values_live_in_the_arena);
