@@ -69,6 +69,11 @@ const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name) {
         return kv ? &kv->value : NULL;
 }
 
+struct sl_str *sl_kvs_value(struct sl_kvs *kvs, struct sl_str name) {
+        struct sl_kv *kv = find(kvs, name);
+        return kv ? &kv->value : NULL;
+}
+
 bool sl_kvs_del(struct sl_kvs *kvs, struct sl_str name) {
         struct sl_kv *kv = find(kvs, name);
         size_t i;

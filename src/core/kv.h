@@ -37,6 +37,10 @@ static inline void sl_kvs_clear(struct sl_kvs *kvs) {
 void sl_kvs_set(struct sl_kvs *kvs, struct sl_str name, struct sl_str value);
 /* The value of @name, or NULL. Borrowed until the map changes. */
 const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name);
+/* The value of @name, which the caller may replace in place (one search
+ * where sl_kvs_get() then sl_kvs_set() of the same name take two), or
+ * NULL. Valid until the map changes. */
+struct sl_str *sl_kvs_value(struct sl_kvs *kvs, struct sl_str name);
 /* Removes @name if present; returns whether it was. */
 bool sl_kvs_del(struct sl_kvs *kvs, struct sl_str name);
 /* Replaces the content of @dst with that of @src (slices copied, not bytes). */

@@ -86,6 +86,19 @@ enum sl_level sl_level_from_name(const char *name) {
         return from_word(sl_str_c(name));
 }
 
+struct sl_str sl_level_str(enum sl_level level) {
+        static const struct sl_str names[] = {
+                [SL_LEVEL_UNKNOWN] = { "unknown", 7 }, [SL_LEVEL_TRACE] = { "trace", 5 },
+                [SL_LEVEL_DEBUG] = { "debug", 5 },     [SL_LEVEL_INFO] = { "info", 4 },
+                [SL_LEVEL_WARN] = { "warn", 4 },       [SL_LEVEL_ERROR] = { "error", 5 },
+                [SL_LEVEL_FATAL] = { "fatal", 5 },
+        };
+
+        if ((size_t)level >= sizeof(names) / sizeof(names[0]))
+                return names[SL_LEVEL_UNKNOWN];
+        return names[level];
+}
+
 const char *sl_level_name(enum sl_level level) {
         switch (level) {
         case SL_LEVEL_TRACE: return "trace";

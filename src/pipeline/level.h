@@ -39,5 +39,7 @@ enum sl_level sl_level_from_name(const char *name);
 /* The canonical lower-case name: "trace", "debug", "info", "warn", "error",
  * "fatal", or "unknown". Returns a static string. */
 const char *sl_level_name(enum sl_level level);
+/* sl_level_name() as a slice (its length known: no strlen() per line). */
+struct sl_str sl_level_str(enum sl_level level);
 
 #endif

@@ -33,16 +33,16 @@ static const struct sl_str default_sources[] = {
 
 static int level_process(void *userdata, struct sl_entry *e) {
         struct level_ctx *ctx = userdata;
-        const struct sl_str *value = NULL;
+        struct sl_str *value = NULL;
         struct sl_str name = ctx->source_s;
         enum sl_level level = SL_LEVEL_UNKNOWN;
 
         if (ctx->source) {
-                value = sl_kvs_get(&e->extracted, name);
+                value = sl_kvs_value(&e->extracted, name);
         } else {
                 for (size_t i = 0; i < SL_ARRAY_SIZE(default_sources) && !value; i++) {
                         name = default_sources[i];
-                        value = sl_kvs_get(&e->extracted, name);
+                        value = sl_kvs_value(&e->extracted, name);
                 }
         }
         if (value)
@@ -57,7 +57,7 @@ static int level_process(void *userdata, struct sl_entry *e) {
                 e->drop_reason = "level_below_min";
                 return SL_STAGE_DROP;
         }
-        sl_kvs_set(&e->extracted, name, sl_str_c(sl_level_name(level)));
+        *value = sl_level_str(level); /* the name found, rewritten in its place */
         return SL_STAGE_KEEP;
 }
 

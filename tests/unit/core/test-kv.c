@@ -18,6 +18,11 @@ START_TEST(set_get_replace_delete)
         v = sl_kvs_get(&kvs, SL_STR_LIT("a"));
         ck_assert_ptr_nonnull(v);
         ck_assert(sl_str_eq_c(*v, "3"));
+        /* Replaced in place through the value's address. */
+        *sl_kvs_value(&kvs, SL_STR_LIT("b")) = SL_STR_LIT("4");
+        ck_assert_ptr_null(sl_kvs_value(&kvs, SL_STR_LIT("c")));
+        ck_assert_uint_eq(kvs.len, 2);
+        ck_assert(sl_str_eq_c(*sl_kvs_get(&kvs, SL_STR_LIT("b")), "4"));
         ck_assert(sl_kvs_del(&kvs, SL_STR_LIT("a")));
         ck_assert(!sl_kvs_del(&kvs, SL_STR_LIT("a")));
         ck_assert_ptr_null(sl_kvs_get(&kvs, SL_STR_LIT("a")));

@@ -1,4 +1,5 @@
-/* test-level.c - sl_level_parse(), sl_level_from_name(), sl_level_name(). */
+/* test-level.c - sl_level_parse(), sl_level_from_name(), sl_level_name(),
+ * sl_level_str(). */
 #include <check.h>
 #include <string.h>
 
@@ -91,6 +92,9 @@ START_TEST(names_round_trip) {
         ck_assert_str_eq(sl_level_name(SL_LEVEL_UNKNOWN), "unknown");
         ck_assert_str_eq(sl_level_name(SL_LEVEL_WARN), "warn");
         ck_assert_str_eq(sl_level_name((enum sl_level)42), "unknown");
+        /* The slice form spells every level as the string form does. */
+        for (enum sl_level l = SL_LEVEL_UNKNOWN; l <= SL_LEVEL_FATAL + 1; l++)
+                ck_assert(sl_str_eq_c(sl_level_str(l), sl_level_name(l)));
 }
 END_TEST
 
