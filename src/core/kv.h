@@ -37,6 +37,12 @@ static inline void sl_kvs_clear(struct sl_kvs *kvs) {
 void sl_kvs_set(struct sl_kvs *kvs, struct sl_str name, struct sl_str value);
 /* The value of @name, or NULL. Borrowed until the map changes. */
 const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name);
+/* sl_kvs_get() for a caller that asks for the same name entry after entry
+ * (a stage's configured source name): *@io_hint, which the caller keeps (0
+ * at first), is the index the name was found at last time. It is tried
+ * first and updated when the name is found elsewhere. Names are unique in
+ * a map, so a hit there is the answer sl_kvs_get() would give. */
+const struct sl_str *sl_kvs_get_hinted(const struct sl_kvs *kvs, struct sl_str name, size_t *io_hint);
 /* The value of @name, which the caller may replace in place (one search
  * where sl_kvs_get() then sl_kvs_set() of the same name take two), or
  * NULL. Valid until the map changes. */

@@ -11,10 +11,11 @@
 #include "stages/stage-util.h"
 
 static int metadata_process(void *userdata, struct sl_entry *e) {
-        const struct sl_stage_pairs *pairs = userdata;
+        struct sl_stage_pairs *pairs = userdata;
 
         for (size_t i = 0; i < pairs->n; i++) {
-                const struct sl_str *v = sl_kvs_get(&e->extracted, pairs->items[i].value_s);
+                const struct sl_str *v = sl_kvs_get_hinted(&e->extracted, pairs->items[i].value_s,
+                                                           &pairs->items[i].hint);
                 if (v)
                         sl_kvs_set(&e->metadata, pairs->items[i].name_s, *v);
         }

@@ -71,6 +71,7 @@ struct ts_format_spec {
 struct timestamp_ctx {
         char *source;                       /* owned: extracted name */
         struct sl_str source_s;             /* slice of source */
+        size_t source_hint;                 /* where source was found last (sl_kvs_get_hinted()) */
         struct ts_format_spec formats[MAX_FORMATS]; /* format, then fallbacks */
         struct sl_go_zone *zone;            /* owned: `location`, or NULL (UTC) */
         size_t n_formats;                   /* formats in use, at least 1 */
@@ -102,7 +103,7 @@ static int64_t fudge_after(int64_t last) {
 
 static int timestamp_process(void *userdata, struct sl_entry *e) {
         struct timestamp_ctx *ctx = userdata;
-        const struct sl_str *v = sl_kvs_get(&e->extracted, ctx->source_s);
+        const struct sl_str *v = sl_kvs_get_hinted(&e->extracted, ctx->source_s, &ctx->source_hint);
         bool track = !ctx->skip && e->source_id != UINT64_MAX;
         uint64_t last;
         int64_t ts;

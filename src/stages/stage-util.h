@@ -57,6 +57,8 @@ struct sl_stage_pair {
         char *value;         /* owned: the source key, or the fixed value */
         struct sl_str name_s;  /* slice of name, for the hot path */
         struct sl_str value_s; /* slice of value, for the hot path */
+        size_t hint;           /* where value_s was found among the extracted
+                                * values last time (sl_kvs_get_hinted()) */
 };
 
 struct sl_stage_pairs {

@@ -1,5 +1,7 @@
 /* test-kv.c - struct sl_kvs: set replaces in place, delete, copy, append
  * after sl_kvs_may_hold(). */
+#include <string.h>
+
 #include "base/cleanup.h"
 #include "core/kv.h"
 #include "sl-test.h"
@@ -87,12 +89,75 @@ START_TEST(may_hold_and_append)
 }
 END_TEST
 
+/* The hint is tried first and kept current; a stale one (another name
+ * there, or past the end) still finds the name, and an absent name leaves
+ * it alone. */
+START_TEST(get_hinted)
+{
+        struct sl_kvs kvs;
+        size_t hint = 0;
+
+        sl_kvs_init(&kvs);
+        sl_kvs_set(&kvs, SL_STR_LIT("job"), SL_STR_LIT("w40k"));
+        sl_kvs_set(&kvs, SL_STR_LIT("trace_id"), SL_STR_LIT("t1"));
+        sl_kvs_set(&kvs, SL_STR_LIT("span_id"), SL_STR_LIT("s1"));
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT("span_id"), &hint), "s1"));
+        ck_assert_uint_eq(hint, 2);
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT("span_id"), &hint), "s1"));
+        ck_assert_uint_eq(hint, 2);
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT("trace_id"), &hint), "t1"));
+        ck_assert_uint_eq(hint, 1);
+        ck_assert_ptr_null(sl_kvs_get_hinted(&kvs, SL_STR_LIT("trace_iD"), &hint));
+        ck_assert_uint_eq(hint, 1);
+        hint = 7;
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT("job"), &hint), "w40k"));
+        ck_assert_uint_eq(hint, 0);
+        sl_kvs_set(&kvs, SL_STR_LIT(""), SL_STR_LIT("empty"));
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT(""), &hint), "empty"));
+        ck_assert_uint_eq(hint, 3);
+        ck_assert(sl_str_eq_c(*sl_kvs_get_hinted(&kvs, SL_STR_LIT(""), &hint), "empty"));
+        sl_kvs_release(&kvs);
+}
+END_TEST
+
+/* Names of every length up to past 16 bytes, and names one byte away from
+ * each at every position, are told apart (names are compared as words). */
+START_TEST(names_differing_anywhere)
+{
+        static const char text[] = "abcdefghijklmnopqrstuvwx";
+        struct sl_kvs kvs;
+
+        sl_kvs_init(&kvs);
+        for (size_t len = 1; len < sizeof(text); len++)
+                sl_kvs_set(&kvs, sl_str_from(text, len), sl_str_from(text, len));
+        for (size_t len = 1; len < sizeof(text); len++) {
+                char other[sizeof(text)];
+                const struct sl_str *v = sl_kvs_get(&kvs, sl_str_from(text, len));
+                size_t hint = len % 5;
+
+                ck_assert_ptr_nonnull(v);
+                ck_assert_uint_eq(v->len, len);
+                ck_assert_ptr_nonnull(sl_kvs_get_hinted(&kvs, sl_str_from(text, len), &hint));
+                ck_assert_uint_eq(hint, len - 1);
+                for (size_t at = 0; at < len; at++) {
+                        memcpy(other, text, len);
+                        other[at] = 'Z';
+                        ck_assert_msg(!sl_kvs_get(&kvs, sl_str_from(other, len)), "len %zu at %zu", len, at);
+                        ck_assert(!sl_kvs_get_hinted(&kvs, sl_str_from(other, len), &hint));
+                }
+        }
+        sl_kvs_release(&kvs);
+}
+END_TEST
+
 static Suite *kv_suite(void) {
         Suite *s = suite_create("kv");
         TCase *tc = tcase_create("kv");
         tcase_add_test(tc, set_get_replace_delete);
         tcase_add_test(tc, copy_and_clear_keep_storage);
         tcase_add_test(tc, may_hold_and_append);
+        tcase_add_test(tc, get_hinted);
+        tcase_add_test(tc, names_differing_anywhere);
         suite_add_tcase(s, tc);
         return s;
 }
