@@ -32,6 +32,9 @@ struct sl_batch {
         size_t n_marks;                  /* marks in use */
         size_t cap_marks;                /* marks allocated */
         struct sl_u64map by_source;      /* source_id -> index in marks; open only */
+        size_t last_mark;                /* index in marks of the mark set last: a
+                                          * file's lines come in runs, so the next
+                                          * mark is mostly for the same source */
         uint64_t bytes;                  /* see sl_batch_bytes() */
         uint64_t created_ns;             /* monotonic time the batch was opened; 0 = unset */
         bool tenants;                    /* some stream has a tenant of its own */
@@ -208,9 +211,14 @@ void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m) {
         uint64_t v;
 
         assert(!b->sealed);
+        if (b->n_marks && b->marks[b->last_mark].source_id == m->source_id) {
+                b->marks[b->last_mark] = *m;
+                return;
+        }
         if (m->source_id != UINT64_MAX) {
                 if (sl_u64map_get(&b->by_source, m->source_id, &v)) {
                         b->marks[v] = *m;
+                        b->last_mark = (size_t)v;
                         return;
                 }
         } else {
@@ -218,6 +226,7 @@ void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m) {
                 for (size_t i = 0; i < b->n_marks; i++)
                         if (b->marks[i].source_id == m->source_id) {
                                 b->marks[i] = *m;
+                                b->last_mark = i;
                                 return;
                         }
         }
@@ -225,7 +234,7 @@ void sl_batch_mark(struct sl_batch *b, const struct sl_mark *m) {
         b->marks[b->n_marks] = *m;
         if (m->source_id != UINT64_MAX)
                 sl_u64map_put(&b->by_source, m->source_id, b->n_marks);
-        b->n_marks++;
+        b->last_mark = b->n_marks++;
 }
 
 void sl_batch_set_created_ns(struct sl_batch *b, uint64_t now_ns) {

@@ -262,8 +262,11 @@ START_TEST(test_marks_last_per_source) {
         _cleanup_(sl_batcher_freep) struct sl_batcher *bt = new_batcher(1 << 20, 1000);
         _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
         const struct { uint64_t src, ino, off; } in[] = {
-                { 1, 10, 10 }, { 2, 20, 5 }, { 1, 10, 30 }, { UINT64_MAX, 90, 1 },
-                { 3, 30, 7 }, { 2, 21, 8 }, { UINT64_MAX, 90, 2 }, { 1, 10, 31 },
+                /* Runs of one source, as a file's lines come, and
+                 * sources in turn. */
+                { 1, 10, 10 }, { 1, 10, 11 }, { 2, 20, 5 }, { 1, 10, 30 }, { UINT64_MAX, 90, 1 },
+                { UINT64_MAX, 90, 0 }, { 3, 30, 6 }, { 3, 30, 7 }, { 2, 21, 8 },
+                { UINT64_MAX, 90, 2 }, { 1, 10, 31 },
         };
         const struct { uint64_t src, ino, off; } want[] = {
                 { 1, 10, 31 }, { 2, 21, 8 }, { UINT64_MAX, 90, 2 }, { 3, 30, 7 },
