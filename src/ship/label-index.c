@@ -174,7 +174,9 @@ static inline bool value_differs(struct sl_str a, struct sl_str b) {
 static bool same_set(const struct set *s, const struct sl_kvs *q) {
         if (s->n_pairs != q->len)
                 return false;
-        for (size_t i = 0; i < q->len; i++) {
+        /* From the last pair: the one that varies (a `level` set by a
+         * stage) comes after the target's own labels. */
+        for (size_t i = q->len; i-- > 0;) {
                 const struct sl_kv *want = &q->items[i], *have = &s->pairs[i];
                 if (value_differs(have->value, want->value) && str_eq(have->name, want->name))
                         return false;
