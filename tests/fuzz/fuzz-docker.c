@@ -15,7 +15,10 @@
  *     `stream` when that is a non-empty string, and its time is `time`'s
  *     when that is an RFC 3339 time written without escapes. Lines holding
  *     "\u" are left out of this check: the stage reads only a key written
- *     plainly as "log", which is all Docker writes.
+ *     plainly as "log", which is all Docker writes. So are lines with a NUL
+ *     byte right after a number or a literal: jansson drops it and reads
+ *     the record, the stage refuses it as RFC 8259 does and keeps the line
+ *     as it came (the difference json-scan.h documents).
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -55,6 +58,10 @@ static void check_against_jansson(struct sl_str line, const struct sl_entry *e, 
 
         if (memmem(line.ptr, line.len, "\\u", 2))
                 return;
+        for (size_t i = 1; i < line.len; i++)
+                if (line.ptr[i] == '\0' && ((line.ptr[i - 1] >= '0' && line.ptr[i - 1] <= '9') ||
+                                             (line.ptr[i - 1] >= 'a' && line.ptr[i - 1] <= 'z')))
+                        return;
         root = json_loadb(line.ptr, line.len, JSON_ALLOW_NUL, NULL);
         if (!root)
                 return;
