@@ -175,6 +175,8 @@ static inline __attribute__((always_inline)) const char *scan_string(const char 
  * of an 8-byte half in order (0x80: a zero byte), and how many it keeps.
  * Filled by init_decode16(). */
 static uint8_t drop8_shuffle[256][16];
+/* The same for the high half: the indexes are those above plus 8. */
+static uint8_t drop8_shuffle_hi[256][16];
 static uint8_t drop8_kept[256];
 /* The CPU has SSSE3's byte shuffle: decode16() may run. */
 static bool decode16_ok;
@@ -186,12 +188,29 @@ static void init_decode16(void) {
                 unsigned n = 0;
 
                 memset(drop8_shuffle[m], 0x80, sizeof(drop8_shuffle[m]));
+                memset(drop8_shuffle_hi[m], 0x80, sizeof(drop8_shuffle_hi[m]));
                 for (unsigned i = 0; i < 8; i++)
-                        if (!(m & (1u << i)))
+                        if (!(m & (1u << i))) {
+                                drop8_shuffle_hi[m][n] = (uint8_t)(i + 8);
                                 drop8_shuffle[m][n++] = (uint8_t)i;
+                        }
                 drop8_kept[m] = (uint8_t)n;
         }
         decode16_ok = true;
+}
+
+/* Stores the bytes of @x not flagged in the 16-bit @slashes at @o, in
+ * order, 8 bytes a half (the text never grows: the room is there); returns
+ * the byte after them. */
+__attribute__((target("ssse3"))) static inline char *drop_slashes16(__m128i x, unsigned slashes,
+                                                                    char *o) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)drop8_shuffle[slashes & 0xff]);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)drop8_shuffle_hi[slashes >> 8]);
+
+        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
+        o += drop8_kept[slashes & 0xff];
+        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, hi));
+        return o + drop8_kept[slashes >> 8];
 }
 
 /* The word loop of scan_log() 16 bytes a step: copies plain bytes and
@@ -208,42 +227,83 @@ static void init_decode16(void) {
 __attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **io_o,
                                                       const char *end) {
         const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20), eight = _mm_set1_epi8(8);
+        const __m128i below_space = _mm_set1_epi8(0x1f);
         const char *p = *io_p;
         char *o = *io_o;
         bool stopped = false;
 
-        while (end - p >= 32) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-                unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
-                unsigned slashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash));
-                /* Signed, below 0x20 takes bytes above 0x7f too: their sign
-                 * bits clear them again (they are plain). */
-                unsigned controls = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, space)) &
-                                    ~(unsigned)_mm_movemask_epi8(x);
-                unsigned mask = quotes | slashes | controls;
+        for (;;) {
+                __m128i x, next, is_slash, is_control, odd;
+                unsigned slashes, quotes, controls, mask;
                 size_t pos = 0, at = 16; /* bytes of the block taken; where to stop */
 
-                /* Every quote escaped and every backslash escaping a quote,
-                 * that of the last byte the first byte of the next block
-                 * (read: 32 bytes are left), taken with this one. */
-                if (slashes && !controls && quotes == ((slashes << 1) & 0xffff) &&
-                    (!(slashes & 0x8000) || p[16] == '"')) {
-                        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)
-                                                             drop8_shuffle[slashes & 0xff]);
-                        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)
-                                                             drop8_shuffle[slashes >> 8]);
+                /* Two blocks at once while 33 bytes are left (the byte after
+                 * the second is read), tested as one: the escaped quotes of
+                 * an app's JSON run on for hundreds of bytes. A backslash
+                 * ending the first block has its quote first in the second,
+                 * kept by the second's shuffle. */
+                if (end - p >= 33) {
+                        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+                        __m128i next2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 17));
+                        __m128i is_slash2 = _mm_cmpeq_epi8(x2, backslash), low;
 
-                        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
-                        o += drop8_kept[slashes & 0xff];
-                        _mm_storel_epi64((__m128i *)(void *)o,
-                                         _mm_shuffle_epi8(x, _mm_add_epi8(hi, eight)));
-                        o += drop8_kept[slashes >> 8];
-                        p += 16;
-                        if (slashes & 0x8000)
-                                *o++ = *p++;
+                        x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                        next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                        is_slash = _mm_cmpeq_epi8(x, backslash);
+                        /* A control byte in either block is one in their
+                         * bytewise minimum. */
+                        low = _mm_min_epu8(x, x2);
+                        odd = _mm_or_si128(
+                                _mm_or_si128(_mm_xor_si128(is_slash, _mm_cmpeq_epi8(next, quote)),
+                                             _mm_xor_si128(is_slash2, _mm_cmpeq_epi8(next2, quote))),
+                                _mm_cmpeq_epi8(_mm_min_epu8(low, below_space), low));
+                        if (!_mm_movemask_epi8(odd) && *p != '"') {
+                                unsigned both = (unsigned)_mm_movemask_epi8(is_slash) |
+                                                (unsigned)_mm_movemask_epi8(is_slash2) << 16;
+                                size_t last = both >> 31;
+
+                                o = drop_slashes16(x, both & 0xffff, o);
+                                o = drop_slashes16(x2, both >> 16, o);
+                                /* The quote after a last backslash, stored
+                                 * whatever it is: a byte past o is
+                                 * overwritten or unused. */
+                                *o = p[32];
+                                o += last;
+                                p += 32 + last;
+                                continue;
+                        }
+                }
+                if (end - p < 32)
+                        break;
+                x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                /* The block moved one byte on: byte i of it is the one after
+                 * byte i of x (read: 32 bytes are left). */
+                next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                is_slash = _mm_cmpeq_epi8(x, backslash);
+                /* Unsigned below 0x20: the unsigned minimum with 0x1f is the
+                 * byte itself. */
+                is_control = _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x);
+                /* Set where a backslash is not followed by a quote, where a
+                 * quote follows no backslash (byte 0 is tested apart), and at
+                 * control bytes. */
+                odd = _mm_or_si128(_mm_xor_si128(is_slash, _mm_cmpeq_epi8(next, quote)), is_control);
+                slashes = (unsigned)_mm_movemask_epi8(is_slash);
+
+                /* Every quote escaped and every backslash escaping a quote,
+                 * that of the last byte the first byte of the next block,
+                 * taken with this one (a block without specials too). */
+                if (!_mm_movemask_epi8(odd) && *p != '"') {
+                        size_t last = slashes >> 15;
+
+                        o = drop_slashes16(x, slashes, o);
+                        *o = p[16];
+                        o += last;
+                        p += 16 + last;
                         continue;
                 }
+                quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
+                controls = (unsigned)_mm_movemask_epi8(is_control);
+                mask = quotes | slashes | controls;
                 while (mask) {
                         char c;
 
