@@ -507,19 +507,40 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
         } else {
                 for (;;) {
                         struct raw_string key, value;
+                        enum { KEY_OTHER, KEY_LOG, KEY_STREAM, KEY_TIME } which;
 
                         if (p >= end || *p != '"')
                                 return false;
-                        p = scan_string(p, end, &key);
-                        if (!p)
-                                return false;
+                        /* Docker's keys as Docker writes them, colon
+                         * included, are told by one compare each: the
+                         * general path below reads them alike, with a scan,
+                         * a look-up and a skip of no space. */
+                        if (end - p >= 6 && memcmp(p, "\"log\":", 6) == 0) {
+                                which = KEY_LOG;
+                                p += 6;
+                        } else if (end - p >= 9 && memcmp(p, "\"stream\":", 9) == 0) {
+                                which = KEY_STREAM;
+                                p += 9;
+                        } else if (end - p >= 7 && memcmp(p, "\"time\":", 7) == 0) {
+                                which = KEY_TIME;
+                                p += 7;
+                        } else {
+                                p = scan_string(p, end, &key);
+                                if (!p)
+                                        return false;
+                                p = skip_ws(p, end);
+                                if (p >= end || *p != ':')
+                                        return false;
+                                p++;
+                                which = key_is(&key, "log", 3)      ? KEY_LOG
+                                        : key_is(&key, "stream", 6) ? KEY_STREAM
+                                        : key_is(&key, "time", 4)   ? KEY_TIME
+                                                                    : KEY_OTHER;
+                        }
                         p = skip_ws(p, end);
-                        if (p >= end || *p != ':')
-                                return false;
-                        p = skip_ws(p + 1, end);
                         if (p >= end)
                                 return false;
-                        if (*p == '"' && key_is(&key, "log", 3)) {
+                        if (*p == '"' && which == KEY_LOG) {
                                 /* A repeated key: the last one wins, as in Go. */
                                 p = scan_log(p, end, arena, rec);
                                 if (!p)
@@ -529,15 +550,15 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                                 p = scan_string(p, end, &value);
                                 if (!p)
                                         return false;
-                                if (key_is(&key, "stream", 6)) {
+                                if (which == KEY_STREAM) {
                                         rec->stream = value;
                                         rec->has_stream = true;
-                                } else if (key_is(&key, "time", 4)) {
+                                } else if (which == KEY_TIME) {
                                         rec->time = value;
                                         rec->has_time = true;
                                 }
                         } else {
-                                if (key_is(&key, "log", 3))
+                                if (which == KEY_LOG)
                                         rec->has_log = false;
                                 p = skip_value(p, end);
                                 if (!p)
