@@ -174,9 +174,11 @@ static inline __attribute__((always_inline)) const char *scan_string(const char 
 /* For each 8-bit mask of bytes to drop, the shuffle that keeps the others
  * of an 8-byte half in order (0x80: a zero byte), and how many it keeps.
  * Filled by init_decode16(). */
-static uint8_t drop8_shuffle[256][16];
-/* The same for the high half: the indexes are those above plus 8. */
-static uint8_t drop8_shuffle_hi[256][16];
+static uint8_t drop8_shuffle[256][8];
+/* The same for the high half: the indexes are those above plus 8. Entries
+ * of 8 bytes (only a shuffle's low half is stored), found by the mask
+ * scaled in the address, without a shift. */
+static uint8_t drop8_shuffle_hi[256][8];
 static uint8_t drop8_kept[256];
 /* The CPU has SSSE3's byte shuffle: decode16() may run. */
 static bool decode16_ok;
@@ -204,8 +206,8 @@ static void init_decode16(void) {
  * the byte after them. */
 __attribute__((target("ssse3"))) static inline char *drop_slashes16(__m128i x, unsigned slashes,
                                                                     char *o) {
-        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)drop8_shuffle[slashes & 0xff]);
-        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)drop8_shuffle_hi[slashes >> 8]);
+        __m128i lo = _mm_loadl_epi64((const __m128i *)(const void *)drop8_shuffle[slashes & 0xff]);
+        __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)drop8_shuffle_hi[slashes >> 8]);
 
         _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
         o += drop8_kept[slashes & 0xff];
