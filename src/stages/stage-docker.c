@@ -180,11 +180,14 @@ static uint8_t drop8_shuffle[256][8];
  * scaled in the address, without a shift. */
 static uint8_t drop8_shuffle_hi[256][8];
 static uint8_t drop8_kept[256];
-/* The CPU has SSSE3's byte shuffle: decode16() may run. */
-static bool decode16_ok;
+/* decode16() compiled for the CPU (see init_decode16()); NULL without
+ * SSSE3's byte shuffle. */
+static bool (*decode16)(const char **io_p, char **io_o, const char *end);
+static bool decode16_ssse3(const char **io_p, char **io_o, const char *end);
+static bool decode16_avx(const char **io_p, char **io_o, const char *end);
 
 static void init_decode16(void) {
-        if (decode16_ok || !__builtin_cpu_supports("ssse3"))
+        if (decode16 || !__builtin_cpu_supports("ssse3"))
                 return;
         for (unsigned m = 0; m < 256; m++) {
                 unsigned n = 0;
@@ -198,7 +201,10 @@ static void init_decode16(void) {
                         }
                 drop8_kept[m] = (uint8_t)n;
         }
-        decode16_ok = true;
+        /* The same code in AVX's three-operand encoding where there is
+         * one: SSE's shuffles and compares overwrite an operand, so that
+         * every vector used twice is copied first. */
+        decode16 = __builtin_cpu_supports("avx") ? decode16_avx : decode16_ssse3;
 }
 
 /* Stores the bytes of @x not flagged in the 16-bit @slashes at @o, in
@@ -226,8 +232,8 @@ __attribute__((target("ssse3"))) static inline char *drop_slashes16(__m128i x, u
  * A block whose only specials are escaped quotes (an app's JSON: `\"` every
  * few bytes) has its backslashes dropped with two byte shuffles, whatever
  * their number; other blocks are walked escape by escape. */
-__attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **io_o,
-                                                      const char *end) {
+__attribute__((target("ssse3"))) static inline __attribute__((always_inline)) bool
+decode16_body(const char **io_p, char **io_o, const char *end) {
         const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
         const __m128i below_space = _mm_set1_epi8(0x1f);
         const char *p = *io_p;
@@ -337,6 +343,16 @@ __attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **
         *io_o = o;
         return stopped;
 }
+
+__attribute__((target("ssse3"))) static bool decode16_ssse3(const char **io_p, char **io_o,
+                                                            const char *end) {
+        return decode16_body(io_p, io_o, end);
+}
+
+__attribute__((target("avx"))) static bool decode16_avx(const char **io_p, char **io_o,
+                                                        const char *end) {
+        return decode16_body(io_p, io_o, end);
+}
 #endif
 
 /* Scans the `log` string whose opening quote is at @p, as scan_string()
@@ -404,7 +420,7 @@ static const char *scan_log(const char *p, const char *end, struct sl_arena *are
                 }
 
 #ifdef HAVE_DECODE16
-                if (decode16_ok && decode16(&p, &o, end))
+                if (decode16 && decode16(&p, &o, end))
                         continue;
 #endif
                 /* Word by word (what decode16() leaves, or every byte where
