@@ -249,37 +249,40 @@ decode16_body(const char **io_p, char **io_o, const char *end) {
                  * the second is read), tested as one: the escaped quotes of
                  * an app's JSON run on for hundreds of bytes. A backslash
                  * ending the first block has its quote first in the second,
-                 * kept by the second's shuffle. */
-                if (end - p >= 33) {
-                        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-                        __m128i next2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 17));
-                        __m128i is_slash2 = _mm_cmpeq_epi8(x2, backslash), low;
-
-                        x = _mm_loadu_si128((const __m128i *)(const void *)p);
-                        next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-                        is_slash = _mm_cmpeq_epi8(x, backslash);
+                 * kept by the second's shuffle. A loop of its own, its
+                 * vectors apart from the block's below: shared, they cost
+                 * copies on every step. */
+                while (end - p >= 33) {
+                        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+                        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+                        __m128i a_slash = _mm_cmpeq_epi8(a, backslash);
+                        __m128i b_slash = _mm_cmpeq_epi8(b, backslash);
                         /* A control byte in either block is one in their
                          * bytewise minimum. */
-                        low = _mm_min_epu8(x, x2);
-                        odd = _mm_or_si128(
-                                _mm_or_si128(_mm_xor_si128(is_slash, _mm_cmpeq_epi8(next, quote)),
-                                             _mm_xor_si128(is_slash2, _mm_cmpeq_epi8(next2, quote))),
-                                _mm_cmpeq_epi8(_mm_min_epu8(low, below_space), low));
-                        if (!_mm_movemask_epi8(odd) && *p != '"') {
-                                unsigned both = (unsigned)_mm_movemask_epi8(is_slash) |
-                                                (unsigned)_mm_movemask_epi8(is_slash2) << 16;
-                                size_t last = both >> 31;
+                        __m128i low = _mm_min_epu8(a, b);
+                        __m128i a_odd = _mm_xor_si128(
+                                a_slash, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)),
+                                                        quote));
+                        __m128i b_odd = _mm_xor_si128(
+                                b_slash, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 17)),
+                                                        quote));
+                        unsigned a_slashes, b_slashes;
+                        size_t last;
 
-                                o = drop_slashes16(x, both & 0xffff, o);
-                                o = drop_slashes16(x2, both >> 16, o);
-                                /* The quote after a last backslash, stored
-                                 * whatever it is: a byte past o is
-                                 * overwritten or unused. */
-                                *o = p[32];
-                                o += last;
-                                p += 32 + last;
-                                continue;
-                        }
+                        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a_odd, b_odd),
+                                                           _mm_cmpeq_epi8(_mm_min_epu8(low, below_space), low))) ||
+                            *p == '"')
+                                break;
+                        a_slashes = (unsigned)_mm_movemask_epi8(a_slash);
+                        b_slashes = (unsigned)_mm_movemask_epi8(b_slash);
+                        last = b_slashes >> 15;
+                        o = drop_slashes16(a, a_slashes, o);
+                        o = drop_slashes16(b, b_slashes, o);
+                        /* The quote after a last backslash, stored whatever
+                         * it is: a byte past o is overwritten or unused. */
+                        *o = p[32];
+                        o += last;
+                        p += 32 + last;
                 }
                 if (end - p < 32)
                         break;
