@@ -391,7 +391,11 @@ static const char *scan_log(const char *p, const char *end, struct sl_arena *are
         if (!rec->log_buf)
                 rec->log_buf = sl_arena_alloc(arena, (size_t)(end - start) + 8);
         o = rec->log_buf;
-        memcpy(o, start, (size_t)(p - start));
+        /* An app's JSON: the escape comes first but for the brace. */
+        if (p - start <= 8 && end - start >= 8)
+                sl_json_store8(o, sl_json_load8(start));
+        else
+                memcpy(o, start, (size_t)(p - start));
         o += p - start;
         for (;;) {
                 const char *next;
@@ -532,17 +536,18 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
 
                         if (p >= end || *p != '"')
                                 return false;
-                        /* Docker's keys as Docker writes them, colon
-                         * included, are told by one compare each: the
-                         * general path below reads them alike, with a scan,
-                         * a look-up and a skip of no space. */
-                        if (end - p >= 6 && memcmp(p, "\"log\":", 6) == 0) {
+                        /* Docker's keys as Docker writes them, colon and
+                         * the string value's opening quote included, are
+                         * told by one compare each: the general path below
+                         * reads them alike, with a scan, a look-up and skips
+                         * of no space. */
+                        if (end - p >= 7 && memcmp(p, "\"log\":\"", 7) == 0) {
                                 which = KEY_LOG;
                                 p += 6;
-                        } else if (end - p >= 9 && memcmp(p, "\"stream\":", 9) == 0) {
+                        } else if (end - p >= 10 && memcmp(p, "\"stream\":\"", 10) == 0) {
                                 which = KEY_STREAM;
                                 p += 9;
-                        } else if (end - p >= 7 && memcmp(p, "\"time\":", 7) == 0) {
+                        } else if (end - p >= 8 && memcmp(p, "\"time\":\"", 8) == 0) {
                                 which = KEY_TIME;
                                 p += 7;
                         } else {
@@ -552,15 +557,14 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                                 p = skip_ws(p, end);
                                 if (p >= end || *p != ':')
                                         return false;
-                                p++;
+                                p = skip_ws(p + 1, end);
+                                if (p >= end)
+                                        return false;
                                 which = key_is(&key, "log", 3)      ? KEY_LOG
                                         : key_is(&key, "stream", 6) ? KEY_STREAM
                                         : key_is(&key, "time", 4)   ? KEY_TIME
                                                                     : KEY_OTHER;
                         }
-                        p = skip_ws(p, end);
-                        if (p >= end)
-                                return false;
                         if (*p == '"' && which == KEY_LOG) {
                                 /* A repeated key: the last one wins, as in Go. */
                                 p = scan_log(p, end, arena, rec);
