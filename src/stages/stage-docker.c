@@ -239,6 +239,9 @@ decode16_body(const char **io_p, char **io_o, const char *end) {
         const char *p = *io_p;
         char *o = *io_o;
         bool stopped = false;
+        /* Two-block steps start before it (33 bytes left): one compare a
+         * step. p itself when there is none (p never goes back). */
+        const char *pairs_end = end - p >= 33 ? end - 32 : p;
 
         for (;;) {
                 __m128i x, next, is_slash, is_control, odd;
@@ -252,7 +255,7 @@ decode16_body(const char **io_p, char **io_o, const char *end) {
                  * kept by the second's shuffle. A loop of its own, its
                  * vectors apart from the block's below: shared, they cost
                  * copies on every step. */
-                while (end - p >= 33) {
+                while (p < pairs_end) {
                         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
                         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
                         __m128i a_slash = _mm_cmpeq_epi8(a, backslash);
