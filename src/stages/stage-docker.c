@@ -592,6 +592,11 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                                 if (!p)
                                         return false;
                         }
+                        /* Docker's `,"` between members: no space to skip. */
+                        if (end - p >= 2 && p[0] == ',' && p[1] == '"') {
+                                p++;
+                                continue;
+                        }
                         p = skip_ws(p, end);
                         if (p < end && *p == ',') {
                                 p = skip_ws(p + 1, end);
@@ -604,7 +609,7 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                         return false;
                 }
         }
-        return skip_ws(p, end) == end && rec->has_log;
+        return (p == end || skip_ws(p, end) == end) && rec->has_log;
 }
 
 /* The text of @s: a slice of the record when it has no escape, else decoded
