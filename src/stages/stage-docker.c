@@ -174,24 +174,51 @@ static inline __attribute__((always_inline)) const char *scan_string(const char 
 /* For each 8-bit mask of bytes to drop, the shuffle that keeps the others
  * of an 8-byte half in order (0x80: a zero byte), and how many it keeps.
  * Filled by init_decode16(). */
-static uint8_t drop8_shuffle[256][16];
+static uint8_t drop8_shuffle[256][8];
+/* The same for the high half: the indexes are those above plus 8. Entries
+ * of 8 bytes (only a shuffle's low half is stored), found by the mask
+ * scaled in the address, without a shift. */
+static uint8_t drop8_shuffle_hi[256][8];
 static uint8_t drop8_kept[256];
-/* The CPU has SSSE3's byte shuffle: decode16() may run. */
-static bool decode16_ok;
+/* decode16() compiled for the CPU (see init_decode16()); NULL without
+ * SSSE3's byte shuffle. */
+static bool (*decode16)(const char **io_p, char **io_o, const char *end);
+static bool decode16_ssse3(const char **io_p, char **io_o, const char *end);
+static bool decode16_avx(const char **io_p, char **io_o, const char *end);
 
 static void init_decode16(void) {
-        if (decode16_ok || !__builtin_cpu_supports("ssse3"))
+        if (decode16 || !__builtin_cpu_supports("ssse3"))
                 return;
         for (unsigned m = 0; m < 256; m++) {
                 unsigned n = 0;
 
                 memset(drop8_shuffle[m], 0x80, sizeof(drop8_shuffle[m]));
+                memset(drop8_shuffle_hi[m], 0x80, sizeof(drop8_shuffle_hi[m]));
                 for (unsigned i = 0; i < 8; i++)
-                        if (!(m & (1u << i)))
+                        if (!(m & (1u << i))) {
+                                drop8_shuffle_hi[m][n] = (uint8_t)(i + 8);
                                 drop8_shuffle[m][n++] = (uint8_t)i;
+                        }
                 drop8_kept[m] = (uint8_t)n;
         }
-        decode16_ok = true;
+        /* The same code in AVX's three-operand encoding where there is
+         * one: SSE's shuffles and compares overwrite an operand, so that
+         * every vector used twice is copied first. */
+        decode16 = __builtin_cpu_supports("avx") ? decode16_avx : decode16_ssse3;
+}
+
+/* Stores the bytes of @x not flagged in the 16-bit @slashes at @o, in
+ * order, 8 bytes a half (the text never grows: the room is there); returns
+ * the byte after them. */
+__attribute__((target("ssse3"))) static inline char *drop_slashes16(__m128i x, unsigned slashes,
+                                                                    char *o) {
+        __m128i lo = _mm_loadl_epi64((const __m128i *)(const void *)drop8_shuffle[slashes & 0xff]);
+        __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)drop8_shuffle_hi[slashes >> 8]);
+
+        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
+        o += drop8_kept[slashes & 0xff];
+        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, hi));
+        return o + drop8_kept[slashes >> 8];
 }
 
 /* The word loop of scan_log() 16 bytes a step: copies plain bytes and
@@ -205,45 +232,92 @@ static void init_decode16(void) {
  * A block whose only specials are escaped quotes (an app's JSON: `\"` every
  * few bytes) has its backslashes dropped with two byte shuffles, whatever
  * their number; other blocks are walked escape by escape. */
-__attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **io_o,
-                                                      const char *end) {
+__attribute__((target("ssse3"))) static inline __attribute__((always_inline)) bool
+decode16_body(const char **io_p, char **io_o, const char *end) {
         const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20), eight = _mm_set1_epi8(8);
+        const __m128i below_space = _mm_set1_epi8(0x1f);
         const char *p = *io_p;
         char *o = *io_o;
         bool stopped = false;
+        /* Two-block steps start before it (33 bytes left): one compare a
+         * step. p itself when there is none (p never goes back). */
+        const char *pairs_end = end - p >= 33 ? end - 32 : p;
 
-        while (end - p >= 32) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-                unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
-                unsigned slashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash));
-                /* Signed, below 0x20 takes bytes above 0x7f too: their sign
-                 * bits clear them again (they are plain). */
-                unsigned controls = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, space)) &
-                                    ~(unsigned)_mm_movemask_epi8(x);
-                unsigned mask = quotes | slashes | controls;
+        for (;;) {
+                __m128i x, next, is_slash, is_control, odd;
+                unsigned slashes, quotes, controls, mask;
                 size_t pos = 0, at = 16; /* bytes of the block taken; where to stop */
 
-                /* Every quote escaped and every backslash escaping a quote,
-                 * that of the last byte the first byte of the next block
-                 * (read: 32 bytes are left), taken with this one. */
-                if (slashes && !controls && quotes == ((slashes << 1) & 0xffff) &&
-                    (!(slashes & 0x8000) || p[16] == '"')) {
-                        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)
-                                                             drop8_shuffle[slashes & 0xff]);
-                        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)
-                                                             drop8_shuffle[slashes >> 8]);
+                /* Two blocks at once while 33 bytes are left (the byte after
+                 * the second is read), tested as one: the escaped quotes of
+                 * an app's JSON run on for hundreds of bytes. A backslash
+                 * ending the first block has its quote first in the second,
+                 * kept by the second's shuffle. A loop of its own, its
+                 * vectors apart from the block's below: shared, they cost
+                 * copies on every step. */
+                while (p < pairs_end) {
+                        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+                        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+                        __m128i a_slash = _mm_cmpeq_epi8(a, backslash);
+                        __m128i b_slash = _mm_cmpeq_epi8(b, backslash);
+                        /* A control byte in either block is one in their
+                         * bytewise minimum. */
+                        __m128i low = _mm_min_epu8(a, b);
+                        __m128i a_odd = _mm_xor_si128(
+                                a_slash, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)),
+                                                        quote));
+                        __m128i b_odd = _mm_xor_si128(
+                                b_slash, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 17)),
+                                                        quote));
+                        unsigned a_slashes, b_slashes;
+                        size_t last;
 
-                        _mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(x, lo));
-                        o += drop8_kept[slashes & 0xff];
-                        _mm_storel_epi64((__m128i *)(void *)o,
-                                         _mm_shuffle_epi8(x, _mm_add_epi8(hi, eight)));
-                        o += drop8_kept[slashes >> 8];
-                        p += 16;
-                        if (slashes & 0x8000)
-                                *o++ = *p++;
+                        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a_odd, b_odd),
+                                                           _mm_cmpeq_epi8(_mm_min_epu8(low, below_space), low))) ||
+                            *p == '"')
+                                break;
+                        a_slashes = (unsigned)_mm_movemask_epi8(a_slash);
+                        b_slashes = (unsigned)_mm_movemask_epi8(b_slash);
+                        last = b_slashes >> 15;
+                        o = drop_slashes16(a, a_slashes, o);
+                        o = drop_slashes16(b, b_slashes, o);
+                        /* The quote after a last backslash, stored whatever
+                         * it is: a byte past o is overwritten or unused. */
+                        *o = p[32];
+                        o += last;
+                        p += 32 + last;
+                }
+                if (end - p < 32)
+                        break;
+                x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                /* The block moved one byte on: byte i of it is the one after
+                 * byte i of x (read: 32 bytes are left). */
+                next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+                is_slash = _mm_cmpeq_epi8(x, backslash);
+                /* Unsigned below 0x20: the unsigned minimum with 0x1f is the
+                 * byte itself. */
+                is_control = _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x);
+                /* Set where a backslash is not followed by a quote, where a
+                 * quote follows no backslash (byte 0 is tested apart), and at
+                 * control bytes. */
+                odd = _mm_or_si128(_mm_xor_si128(is_slash, _mm_cmpeq_epi8(next, quote)), is_control);
+                slashes = (unsigned)_mm_movemask_epi8(is_slash);
+
+                /* Every quote escaped and every backslash escaping a quote,
+                 * that of the last byte the first byte of the next block,
+                 * taken with this one (a block without specials too). */
+                if (!_mm_movemask_epi8(odd) && *p != '"') {
+                        size_t last = slashes >> 15;
+
+                        o = drop_slashes16(x, slashes, o);
+                        *o = p[16];
+                        o += last;
+                        p += 16 + last;
                         continue;
                 }
+                quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
+                controls = (unsigned)_mm_movemask_epi8(is_control);
+                mask = quotes | slashes | controls;
                 while (mask) {
                         char c;
 
@@ -274,6 +348,16 @@ __attribute__((target("ssse3"))) static bool decode16(const char **io_p, char **
         *io_p = p;
         *io_o = o;
         return stopped;
+}
+
+__attribute__((target("ssse3"))) static bool decode16_ssse3(const char **io_p, char **io_o,
+                                                            const char *end) {
+        return decode16_body(io_p, io_o, end);
+}
+
+__attribute__((target("avx"))) static bool decode16_avx(const char **io_p, char **io_o,
+                                                        const char *end) {
+        return decode16_body(io_p, io_o, end);
 }
 #endif
 
@@ -310,7 +394,11 @@ static const char *scan_log(const char *p, const char *end, struct sl_arena *are
         if (!rec->log_buf)
                 rec->log_buf = sl_arena_alloc(arena, (size_t)(end - start) + 8);
         o = rec->log_buf;
-        memcpy(o, start, (size_t)(p - start));
+        /* An app's JSON: the escape comes first but for the brace. */
+        if (p - start <= 8 && end - start >= 8)
+                sl_json_store8(o, sl_json_load8(start));
+        else
+                memcpy(o, start, (size_t)(p - start));
         o += p - start;
         for (;;) {
                 const char *next;
@@ -342,7 +430,7 @@ static const char *scan_log(const char *p, const char *end, struct sl_arena *are
                 }
 
 #ifdef HAVE_DECODE16
-                if (decode16_ok && decode16(&p, &o, end))
+                if (decode16 && decode16(&p, &o, end))
                         continue;
 #endif
                 /* Word by word (what decode16() leaves, or every byte where
@@ -447,19 +535,40 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
         } else {
                 for (;;) {
                         struct raw_string key, value;
+                        enum { KEY_OTHER, KEY_LOG, KEY_STREAM, KEY_TIME } which;
 
                         if (p >= end || *p != '"')
                                 return false;
-                        p = scan_string(p, end, &key);
-                        if (!p)
-                                return false;
-                        p = skip_ws(p, end);
-                        if (p >= end || *p != ':')
-                                return false;
-                        p = skip_ws(p + 1, end);
-                        if (p >= end)
-                                return false;
-                        if (*p == '"' && key_is(&key, "log", 3)) {
+                        /* Docker's keys as Docker writes them, colon and
+                         * the string value's opening quote included, are
+                         * told by one compare each: the general path below
+                         * reads them alike, with a scan, a look-up and skips
+                         * of no space. */
+                        if (end - p >= 7 && memcmp(p, "\"log\":\"", 7) == 0) {
+                                which = KEY_LOG;
+                                p += 6;
+                        } else if (end - p >= 10 && memcmp(p, "\"stream\":\"", 10) == 0) {
+                                which = KEY_STREAM;
+                                p += 9;
+                        } else if (end - p >= 8 && memcmp(p, "\"time\":\"", 8) == 0) {
+                                which = KEY_TIME;
+                                p += 7;
+                        } else {
+                                p = scan_string(p, end, &key);
+                                if (!p)
+                                        return false;
+                                p = skip_ws(p, end);
+                                if (p >= end || *p != ':')
+                                        return false;
+                                p = skip_ws(p + 1, end);
+                                if (p >= end)
+                                        return false;
+                                which = key_is(&key, "log", 3)      ? KEY_LOG
+                                        : key_is(&key, "stream", 6) ? KEY_STREAM
+                                        : key_is(&key, "time", 4)   ? KEY_TIME
+                                                                    : KEY_OTHER;
+                        }
+                        if (*p == '"' && which == KEY_LOG) {
                                 /* A repeated key: the last one wins, as in Go. */
                                 p = scan_log(p, end, arena, rec);
                                 if (!p)
@@ -469,19 +578,24 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                                 p = scan_string(p, end, &value);
                                 if (!p)
                                         return false;
-                                if (key_is(&key, "stream", 6)) {
+                                if (which == KEY_STREAM) {
                                         rec->stream = value;
                                         rec->has_stream = true;
-                                } else if (key_is(&key, "time", 4)) {
+                                } else if (which == KEY_TIME) {
                                         rec->time = value;
                                         rec->has_time = true;
                                 }
                         } else {
-                                if (key_is(&key, "log", 3))
+                                if (which == KEY_LOG)
                                         rec->has_log = false;
                                 p = skip_value(p, end);
                                 if (!p)
                                         return false;
+                        }
+                        /* Docker's `,"` between members: no space to skip. */
+                        if (end - p >= 2 && p[0] == ',' && p[1] == '"') {
+                                p++;
+                                continue;
                         }
                         p = skip_ws(p, end);
                         if (p < end && *p == ',') {
@@ -495,7 +609,7 @@ static bool parse_record(struct sl_str line, struct sl_arena *arena, struct reco
                         return false;
                 }
         }
-        return skip_ws(p, end) == end && rec->has_log;
+        return (p == end || skip_ws(p, end) == end) && rec->has_log;
 }
 
 /* The text of @s: a slice of the record when it has no escape, else decoded

@@ -340,6 +340,64 @@ START_TEST(log_blocks) {
 }
 END_TEST
 
+/* An app's JSON in `log`: escaped quotes every few bytes, in runs of
+ * blocks decoded whole, with a backslash at every place (the last byte of a
+ * block too, its quote in the next), among plain bytes, other escapes, and
+ * a control byte (kept raw) now and then. Each text is drawn from a fixed
+ * seed. */
+START_TEST(log_escaped_quote_runs) {
+        static const struct {
+                const char *raw, *decoded;
+        } pieces[] = {
+                { "\\\"", "\"" }, { "\\\"", "\"" }, { "\\\"", "\"" }, { "a", "a" },
+                { "bc", "bc" },   { "\\\\", "\\" }, { "\\n", "\n" },   { "\"", NULL },
+                { "\x01", NULL },
+        };
+        char in[512], want[512];
+        uint32_t seed = 1;
+
+        for (int round = 0; round < 3000; round++) {
+                size_t n = 0, w = 0, len;
+                bool raw = false;
+                int r;
+
+                n = (size_t)snprintf(in, sizeof(in), "{\"log\":\"");
+                seed = seed * 1103515245u + 12345u;
+                len = 20 + (seed >> 16) % 200;
+                while (n < len) {
+                        size_t k;
+
+                        seed = seed * 1103515245u + 12345u;
+                        k = (seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]));
+                        /* A lone quote or control byte: one record in 8 has them. */
+                        if (!pieces[k].decoded && (round % 8 || raw))
+                                k = 0;
+                        memcpy(in + n, pieces[k].raw, strlen(pieces[k].raw));
+                        n += strlen(pieces[k].raw);
+                        if (!pieces[k].decoded) {
+                                raw = true;
+                                continue;
+                        }
+                        memcpy(want + w, pieces[k].decoded, strlen(pieces[k].decoded));
+                        w += strlen(pieces[k].decoded);
+                }
+                want[w] = '\0';
+                n += (size_t)snprintf(in + n, sizeof(in) - n, "\\n\",\"stream\":\"stdout\"}");
+                r = st_run_n(p, &e, 7, in, n);
+                ck_assert_int_eq(r, SL_STAGE_KEEP);
+                if (raw) {
+                        /* A lone quote ends the string before bytes that
+                         * cannot follow it: not JSON either. */
+                        ck_assert_msg(e.line.ptr == in && e.line.len == n, "round %d: \"%.*s\" not kept raw",
+                                      round, (int)n, in);
+                        continue;
+                }
+                ck_assert_msg(sl_str_eq_c(e.line, want), "round %d: \"%.*s\" gave \"%.*s\"", round, (int)n,
+                              in, (int)e.line.len, e.line.ptr);
+        }
+}
+END_TEST
+
 /* The record whose only escape is the final newline stays a slice of the
  * line at every length, and a string without any escape too. */
 START_TEST(log_in_place_any_length) {
@@ -426,6 +484,7 @@ static Suite *docker_suite(void) {
         tcase_add_test(tc, escaped_stream);
         tcase_add_test(tc, no_keys_accepted);
         tcase_add_test(tc, log_blocks);
+        tcase_add_test(tc, log_escaped_quote_runs);
         tcase_add_test(tc, log_in_place_any_length);
         tcase_add_test(tc, log_repeated);
         tcase_add_test(tc, log_repeated_memory_bounded);
