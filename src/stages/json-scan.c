@@ -11,7 +11,8 @@
 /* A child of a trie node, with what rejects most other keys at a glance. */
 struct trie_child {
         uint64_t sig; /* key_sig() of its key */
-        size_t node;  /* index in sl_json_paths.nodes */
+        size_t node;  /* index in sl_json_paths.nodes; 0 (the root, never
+                       * a child): an empty entry of trie_node.table */
 };
 
 /* One key of one or more paths. */
@@ -19,10 +20,17 @@ struct trie_node {
         char *key;                   /* owned: the key leading here; NULL at the root */
         size_t key_len;              /* bytes in key */
         int slot;                    /* the path that ends here, or -1 */
-        uint64_t bloom;              /* bit sig_bit() set for each child */
         struct trie_child *children; /* owned array */
         size_t n_children;           /* items in use */
         size_t cap_children;         /* items allocated */
+        /* The children again, by sig_slot() of their signatures, open
+         * addressing, at most a quarter full (so a probe for a key that is
+         * not there mostly stops at the first entry, empty): one look for
+         * a wanted key too, where a walk of children costs a compare per
+         * child before it. Owned; NULL while there are no children. */
+        struct trie_child *table;
+        size_t table_mask;     /* entries - 1 */
+        unsigned table_shift;  /* 64 - log2(entries) */
 };
 
 struct sl_json_paths {
@@ -62,9 +70,29 @@ static inline uint64_t key_sig(const char *key, size_t len) {
                (unsigned char)key[len - 1];
 }
 
-/* The bloom bit of a signature. */
-static inline uint64_t sig_bit(uint64_t sig) {
-        return UINT64_C(1) << ((sig * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+/* The first entry of trie_node.table to look at for a signature. */
+static inline size_t sig_slot(uint64_t sig, unsigned shift) {
+        return (size_t)((sig * UINT64_C(0x9e3779b97f4a7c15)) >> shift);
+}
+
+/* Builds nodes[@at].table anew from its children. */
+static void build_table(struct sl_json_paths *paths, size_t at) {
+        struct trie_node *node = &paths->nodes[at];
+        unsigned bits = 4;
+
+        while ((size_t)1 << bits < 4 * node->n_children)
+                bits++;
+        free(node->table);
+        node->table = sl_xcalloc((size_t)1 << bits, sizeof(*node->table));
+        node->table_mask = ((size_t)1 << bits) - 1;
+        node->table_shift = 64 - bits;
+        for (size_t i = 0; i < node->n_children; i++) {
+                size_t h = sig_slot(node->children[i].sig, node->table_shift);
+
+                while (node->table[h].node)
+                        h = (h + 1) & node->table_mask;
+                node->table[h] = node->children[i];
+        }
 }
 
 struct sl_json_paths *sl_json_paths_new(void) {
@@ -82,6 +110,7 @@ void sl_json_paths_free(struct sl_json_paths *paths) {
         for (size_t i = 0; i < paths->n_nodes; i++) {
                 free(paths->nodes[i].key);
                 free(paths->nodes[i].children);
+                free(paths->nodes[i].table);
         }
         free(paths->nodes);
         free(paths);
@@ -116,7 +145,7 @@ static size_t add_child(struct sl_json_paths *paths, size_t at, struct sl_str ke
         sl_xgrow((void **)&parent->children, sizeof(*parent->children), &parent->cap_children,
                  parent->n_children + 1);
         parent->children[parent->n_children++] = (struct trie_child){ key_sig(key.ptr, key.len), i };
-        parent->bloom |= sig_bit(key_sig(key.ptr, key.len));
+        build_table(paths, at);
         return i;
 }
 
@@ -743,7 +772,8 @@ static bool escaped_key_is(const char *p, const char *end, const struct trie_nod
 
 /* The child of @node whose key is the string body [@key, @end), or NULL.
  * Called for every member of the objects on requested paths: most keys
- * are not wanted, and the bloom bits turn them away with one test. */
+ * are not wanted, and the table turns them away with one look, mostly at
+ * an empty entry. @node has children. */
 static const struct trie_node *find_child(const struct scanner *s, const struct trie_node *node,
                                           const char *key, const char *end, bool escaped) {
         size_t len = (size_t)(end - key);
@@ -758,18 +788,19 @@ static const struct trie_node *find_child(const struct scanner *s, const struct 
                 return NULL;
         }
         sig = key_sig(key, len);
-        if (!(node->bloom & sig_bit(sig)))
-                return NULL;
-        for (size_t i = 0; i < node->n_children; i++) {
-                if (node->children[i].sig == sig) {
-                        const struct trie_node *c = &s->paths->nodes[node->children[i].node];
+        for (size_t h = sig_slot(sig, node->table_shift);; h = (h + 1) & node->table_mask) {
+                const struct trie_child *e = &node->table[h];
+
+                if (!e->node)
+                        return NULL;
+                if (e->sig == sig) {
+                        const struct trie_node *c = &s->paths->nodes[e->node];
 
                         /* The signature holds the length: c->key has len bytes. */
                         if (len == 0 || same_bytes(c->key, key, len))
                                 return c;
                 }
         }
-        return NULL;
 }
 
 /* Forgets the values found under @node: its key came again, and the last
