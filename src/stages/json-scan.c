@@ -324,35 +324,59 @@ static const char *check_utf8(const char *p, const char *end) {
         return p + n;
 }
 
-/* Validates the string whose opening quote is at s->p and moves past its
- * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
- * holds \u0000.
- * Inlined into its callers: it runs for every key and string of every
- * line, mostly on a few bytes, where a call costs about what the scan
- * does. */
-static inline __attribute__((always_inline)) bool scan_string(struct scanner *s, bool *escaped,
-                                                             bool *nul) {
-        const char *p = s->p + 1, *end = s->end;
+/* What scan_string() found in a valid string, as bits of its result. */
+enum {
+        STR_ESCAPED = 1, /* a backslash */
+        STR_NUL = 2,     /* a \u0000 */
+};
+
+/* The rest of the string scan_string() began, from @p: the first byte of
+ * it that is not plain ASCII (a quote, a backslash, a byte above 0x7f or
+ * below 0x20), or the end of the text. Out of line, and with its findings
+ * returned rather than stored through pointers: the strings of a line
+ * seldom need it, and a flag whose address is taken would live in memory
+ * in every caller, on every string. Returns what scan_string() does. */
+static int scan_string_rest(struct scanner *s, const char *p) {
+        const char *end = s->end;
+        bool nul = false;
+        int flags = 0;
 
         for (;;) {
-                p = sl_json_string_stop(p, end, true);
                 if (p >= end)
-                        return false;
+                        return -1;
                 if (*p == '"') {
                         s->p = p + 1;
-                        return true;
+                        return flags | (nul ? STR_NUL : 0);
                 }
                 if (*p == '\\') {
-                        *escaped = true;
-                        p = check_escape(p, end, nul);
+                        flags |= STR_ESCAPED;
+                        p = check_escape(p, end, &nul);
                 } else if ((unsigned char)*p >= 0x80) {
                         p = check_utf8(p, end);
                 } else {
-                        return false; /* a raw control byte */
+                        return -1; /* a raw control byte */
                 }
                 if (!p)
-                        return false;
+                        return -1;
+                p = sl_json_string_stop(p, end, true);
         }
+}
+
+/* Validates the string whose opening quote is at s->p and moves past its
+ * closing quote. Returns -1 when it is not valid, else STR_ESCAPED when it
+ * holds a backslash, STR_NUL when it holds \u0000, or 0.
+ * Inlined into its callers: it runs for every key and string of every
+ * line, mostly on a few bytes, where a call costs about what the scan
+ * does. Only a string of plain ASCII up to its closing quote, the usual
+ * one, is done here. */
+static inline __attribute__((always_inline)) int scan_string(struct scanner *s) {
+        const char *p = sl_json_string_stop(s->p + 1, s->end, true);
+
+        if (p < s->end && *p == '"') {
+                s->p = p + 1;
+                return 0;
+        }
+        return scan_string_rest(s, p);
 }
 
 /* Whether the integer whose @n digits are at @digits is out of int64. */
@@ -484,10 +508,10 @@ static enum sl_json_type scan_literal(struct scanner *s) {
 
 /* Reads `"key" :` of an object member nobody asked for. */
 static bool skip_key(struct scanner *s) {
-        bool escaped = false, nul = false;
+        int f;
 
         skip_ws(s);
-        if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+        if (s->p >= s->end || *s->p != '"' || (f = scan_string(s)) < 0 || (f & STR_NUL))
                 return false;
         skip_ws(s);
         if (s->p >= s->end || *s->p != ':')
@@ -504,8 +528,6 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         uint64_t in_object[SL_JSON_SCAN_MAX_DEPTH / 64]; /* bit per open container */
         enum sl_json_type first = SL_JSON_ABSENT;
         unsigned level = 0; /* containers open inside the value */
-        bool ignored_escape, nul = false;
-
         for (;;) {
                 enum sl_json_type t;
                 bool complete = true; /* the value just read needs no closing */
@@ -536,11 +558,16 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
                         complete = false;
                         break;
                 }
-                case '"':
+                case '"': {
+                        int f = scan_string(s);
+
                         t = SL_JSON_STRING;
-                        if (!scan_string(s, level ? &ignored_escape : escaped, &nul))
+                        if (f < 0)
                                 return SL_JSON_ABSENT;
+                        if (level == 0 && (f & STR_ESCAPED))
+                                *escaped = true;
                         break;
+                }
                 case 't':
                 case 'f':
                 case 'n':
@@ -588,11 +615,13 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
 static inline __attribute__((always_inline)) int scan_scalar(struct scanner *s,
                                                             enum sl_json_type *ret_type,
                                                             bool *escaped) {
-        bool nul = false;
-
         if (s->p < s->end && *s->p == '"') {
+                int f = scan_string(s);
+
                 *ret_type = SL_JSON_STRING;
-                return scan_string(s, escaped, &nul);
+                if (f & STR_ESCAPED) /* -1 too: then nobody looks */
+                        *escaped = true;
+                return f >= 0;
         }
         if (s->p < s->end && (is_digit(*s->p) || *s->p == '-'))
                 return scan_number(s, ret_type);
@@ -613,11 +642,12 @@ static bool skip_flat_object(struct scanner *s, unsigned depth) {
                 return false;
         s->p++;
         for (;;) {
-                bool escaped = false, nul = false;
+                bool escaped = false;
                 enum sl_json_type t;
+                int f;
 
                 skip_ws(s);
-                if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+                if (s->p >= s->end || *s->p != '"' || (f = scan_string(s)) < 0 || (f & STR_NUL))
                         break;
                 skip_ws(s);
                 if (s->p >= s->end || *s->p != ':')
@@ -839,7 +869,12 @@ static inline __attribute__((always_inline)) bool scan_whole_value(struct scanne
         if (r == 0)
                 return false;
         if (r < 0) {
-                t = skip_value(s, depth, &escaped);
+                /* Not a string (scan_scalar() took those): skip_value()
+                 * sets no flag of ours, and one whose address is taken
+                 * would live in memory on every value. */
+                bool ignored;
+
+                t = skip_value(s, depth, &ignored);
                 if (t == SL_JSON_ABSENT)
                         return false;
         }
@@ -866,8 +901,9 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
         for (;;) {
                 const struct trie_node *child;
                 const char *key;
-                bool escaped = false, nul = false;
+                bool escaped;
                 enum sl_json_type t;
+                int f;
 
                 /* Each token is tested for first, and whitespace skipped
                  * only when it is not there: compact JSON (pino's) has
@@ -878,8 +914,10 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                                 return false;
                 }
                 key = s->p + 1;
-                if (!scan_string(s, &escaped, &nul) || nul)
+                f = scan_string(s);
+                if (f < 0 || (f & STR_NUL))
                         return false;
+                escaped = f & STR_ESCAPED;
                 child = find_child(s, node, key, s->p - 1, escaped);
                 if (s->p >= s->end || *s->p != ':') {
                         skip_ws(s);
@@ -898,6 +936,7 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         /* Most members nobody asked for are strings or
                          * numbers: they need none of skip_value()'s
                          * bookkeeping of containers. */
+                        bool ignored;
                         int r;
 
                         skip_ws(s);
@@ -905,7 +944,7 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         if (r == 0)
                                 return false;
                         if (r < 0 && !(s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) &&
-                            skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT)
+                            skip_value(s, depth + 1, &ignored) == SL_JSON_ABSENT)
                                 return false;
                 }
                 if (s->p < s->end && *s->p == ',') {
