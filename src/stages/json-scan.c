@@ -44,6 +44,7 @@ struct sl_json_paths {
 struct scanner {
         const char *p;                     /* next byte to read */
         const char *end;                   /* one past the last byte */
+        const char *text;                  /* the first byte */
         const struct sl_json_paths *paths; /* borrowed; NULL: validate only */
         struct sl_json_value *values;      /* borrowed: one per slot */
         bool int_overflow;                 /* see struct sl_json_doc */
@@ -174,16 +175,15 @@ static inline bool is_digit(char c) {
 }
 
 /* The first byte at or after @p (before @end) that is not a digit, or
- * @end. Eight bytes a step: pino's times are 13 digits. Per byte, a digit
- * is 0x3_ both as it is and plus 6; a carry out of a byte only reaches the
- * bytes after it, so every byte up to the first non-digit is judged
- * exactly, and the first non-digit is flagged. */
+ * @end. Eight bytes a step: pino's times are 13 digits. Per byte, t is the
+ * byte minus '0' when it is a digit, 10 or more (or with bit 7 set) when
+ * not, and t + 0x76 has bit 7 set exactly when t is 10 or more and below
+ * 0x80; no sum reaches 0x100, so no carry crosses bytes and each byte is
+ * judged exactly. */
 static inline const char *skip_digits(const char *p, const char *end) {
         while (end - p >= 8) {
-                uint64_t x = sl_json_load8(p);
-                uint64_t other = ((x & SL_JSON_BYTES(0xf0)) ^ SL_JSON_BYTES(0x30)) |
-                                 (((x + SL_JSON_BYTES(0x06)) & SL_JSON_BYTES(0xf0)) ^
-                                  SL_JSON_BYTES(0x30));
+                uint64_t t = sl_json_load8(p) ^ SL_JSON_BYTES(0x30);
+                uint64_t other = ((t + SL_JSON_BYTES(0x76)) | t) & SL_JSON_BYTES(0x80);
 
                 if (other)
                         return p + (size_t)__builtin_ctzll(other) / 8;
@@ -362,6 +362,32 @@ static int scan_string_rest(struct scanner *s, const char *p) {
         }
 }
 
+/* sl_json_string_stop(@p, s->end, true), but with fewer than 16 bytes
+ * left, the last 16 bytes of the text are looked at in one step (those
+ * before @p ignored) where the text has them: the last string of a line
+ * (pino's msg) would take a step of 8 bytes and one per byte after it. */
+static inline __attribute__((always_inline)) const char *string_stop(const struct scanner *s,
+                                                                      const char *p) {
+#ifdef __SSE2__
+        const char *end = s->end;
+        const uintptr_t last16 = (uintptr_t)end - 16;
+        unsigned mask;
+
+        while ((uintptr_t)p <= last16) {
+                mask = sl_json_specials16(p, true);
+                if (mask)
+                        return p + __builtin_ctz(mask);
+                p += 16;
+        }
+        if (p == end || end - s->text < 16)
+                return sl_json_string_stop(p, end, true);
+        mask = sl_json_specials16(end - 16, true) >> (16 - (end - p));
+        return mask ? p + __builtin_ctz(mask) : end;
+#else
+        return sl_json_string_stop(p, s->end, true);
+#endif
+}
+
 /* Validates the string whose opening quote is at s->p and moves past its
  * closing quote. Returns -1 when it is not valid, else STR_ESCAPED when it
  * holds a backslash, STR_NUL when it holds \u0000, or 0.
@@ -370,7 +396,7 @@ static int scan_string_rest(struct scanner *s, const char *p) {
  * does. Only a string of plain ASCII up to its closing quote, the usual
  * one, is done here. */
 static inline __attribute__((always_inline)) int scan_string(struct scanner *s) {
-        const char *p = sl_json_string_stop(s->p + 1, s->end, true);
+        const char *p = string_stop(s, s->p + 1);
 
         if (p < s->end && *p == '"') {
                 s->p = p + 1;
@@ -991,7 +1017,7 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
 int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len,
                  struct sl_json_value *values, struct sl_json_doc *ret_doc) {
         static const struct trie_node no_paths = { .slot = -1 };
-        struct scanner s = { text, text ? text + len : text, paths, values, false };
+        struct scanner s = { text, text ? text + len : text, text, paths, values, false };
         enum sl_json_type top;
 
         if (paths && paths->n_slots)
