@@ -229,6 +229,16 @@ static inline void skip_ws(struct scanner *s) {
         s->p = p;
 }
 
+/* Whether the next token, after whitespace if any, is @c (s->p then at
+ * it). Tested for before the whitespace: compact JSON (pino's) has none
+ * between tokens. */
+static inline bool at_token(struct scanner *s, char c) {
+        if (s->p < s->end && *s->p == c)
+                return true;
+        skip_ws(s);
+        return s->p < s->end && *s->p == c;
+}
+
 /* Reads the 4 hex digits at @p. */
 static bool hex4(const char *p, const char *end, uint32_t *ret) {
         uint32_t v = 0;
@@ -362,32 +372,6 @@ static int scan_string_rest(struct scanner *s, const char *p) {
         }
 }
 
-/* sl_json_string_stop(@p, s->end, true), but with fewer than 16 bytes
- * left, the last 16 bytes of the text are looked at in one step (those
- * before @p ignored) where the text has them: the last string of a line
- * (pino's msg) would take a step of 8 bytes and one per byte after it. */
-static inline __attribute__((always_inline)) const char *string_stop(const struct scanner *s,
-                                                                      const char *p) {
-#ifdef __SSE2__
-        const char *end = s->end;
-        const uintptr_t last16 = (uintptr_t)end - 16;
-        unsigned mask;
-
-        while ((uintptr_t)p <= last16) {
-                mask = sl_json_specials16(p, true);
-                if (mask)
-                        return p + __builtin_ctz(mask);
-                p += 16;
-        }
-        if (p == end || end - s->text < 16)
-                return sl_json_string_stop(p, end, true);
-        mask = sl_json_specials16(end - 16, true) >> (16 - (end - p));
-        return mask ? p + __builtin_ctz(mask) : end;
-#else
-        return sl_json_string_stop(p, s->end, true);
-#endif
-}
-
 /* Validates the string whose opening quote is at s->p and moves past its
  * closing quote. Returns -1 when it is not valid, else STR_ESCAPED when it
  * holds a backslash, STR_NUL when it holds \u0000, or 0.
@@ -396,8 +380,41 @@ static inline __attribute__((always_inline)) const char *string_stop(const struc
  * does. Only a string of plain ASCII up to its closing quote, the usual
  * one, is done here. */
 static inline __attribute__((always_inline)) int scan_string(struct scanner *s) {
-        const char *p = string_stop(s, s->p + 1);
+        const char *p = s->p + 1;
+#ifdef __SSE2__
+        /* As sl_json_string_stop() does, but a byte it finds is before the
+         * end, with no test. With fewer than 16 bytes left, the last 16
+         * bytes of the text are looked at in one step (those before p
+         * shifted out) where the text has them: the last string of a line
+         * (pino's msg) would take a step of 8 bytes and one per byte after
+         * it. */
+        const char *end = s->end;
+        const uintptr_t last16 = (uintptr_t)end - 16;
+        unsigned mask;
 
+        for (;;) {
+                if ((uintptr_t)p <= last16) {
+                        mask = sl_json_specials16(p, true);
+                        if (!mask) {
+                                p += 16;
+                                continue;
+                        }
+                } else if (p != end && end - s->text >= 16) {
+                        mask = sl_json_specials16(end - 16, true) >> (16 - (end - p));
+                        if (!mask)
+                                return -1; /* no closing quote */
+                } else {
+                        break;
+                }
+                p += __builtin_ctz(mask);
+                if (*p == '"') {
+                        s->p = p + 1;
+                        return 0;
+                }
+                return scan_string_rest(s, p);
+        }
+#endif
+        p = sl_json_string_stop(p, s->end, true);
         if (p < s->end && *p == '"') {
                 s->p = p + 1;
                 return 0;
@@ -672,21 +689,19 @@ static bool skip_flat_object(struct scanner *s, unsigned depth) {
                 enum sl_json_type t;
                 int f;
 
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != '"' || (f = scan_string(s)) < 0 || (f & STR_NUL))
+                if (!at_token(s, '"') || (f = scan_string(s)) < 0 || (f & STR_NUL))
                         break;
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != ':')
+                if (!at_token(s, ':'))
                         break;
                 s->p++;
                 skip_ws(s);
                 if (scan_scalar(s, &t, &escaped) != 1)
                         break;
-                skip_ws(s);
-                if (s->p < s->end && *s->p == ',') {
+                if (at_token(s, ',')) {
                         s->p++;
                         continue;
                 }
+                /* at_token() skipped the whitespace. */
                 if (s->p < s->end && *s->p == '}') {
                         s->p++;
                         return true;
