@@ -960,18 +960,20 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         return false;
                 escaped = f & STR_ESCAPED;
                 child = find_child(s, node, key, s->p - 1, escaped);
-                if (s->p >= s->end || *s->p != ':') {
-                        skip_ws(s);
-                        if (s->p >= s->end || *s->p != ':')
-                                return false;
-                }
+                if (!at_token(s, ':'))
+                        return false;
                 s->p++;
                 if (child && child->n_children == 0) {
                         if (!scan_whole_value(s, child, depth + 1, &t))
                                 return false;
                 } else if (child) {
+                        /* Its own type variable: one whose address
+                         * goes to a call lives in memory, and t is written
+                         * on every member. */
+                        enum sl_json_type child_type;
+
                         clear_below(s, child);
-                        if (!scan_value(s, child, depth + 1, &t))
+                        if (!scan_value(s, child, depth + 1, &child_type))
                                 return false;
                 } else {
                         /* Most members nobody asked for are strings or
