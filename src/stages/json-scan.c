@@ -387,7 +387,7 @@ static inline __attribute__((always_inline)) int scan_string(struct scanner *s) 
          * bytes of the text are looked at in one step (those before p
          * shifted out) where the text has them: the last string of a line
          * (pino's msg) would take a step of 8 bytes and one per byte after
-         * it. */
+         * it. The bound is an address, as in sl_json_string_stop(). */
         const char *end = s->end;
         const uintptr_t last16 = (uintptr_t)end - 16;
         unsigned mask;
@@ -571,6 +571,7 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         uint64_t in_object[SL_JSON_SCAN_MAX_DEPTH / 64]; /* bit per open container */
         enum sl_json_type first = SL_JSON_ABSENT;
         unsigned level = 0; /* containers open inside the value */
+
         for (;;) {
                 enum sl_json_type t;
                 bool complete = true; /* the value just read needs no closing */
