@@ -11,7 +11,8 @@
 /* A child of a trie node, with what rejects most other keys at a glance. */
 struct trie_child {
         uint64_t sig; /* key_sig() of its key */
-        size_t node;  /* index in sl_json_paths.nodes */
+        size_t node;  /* index in sl_json_paths.nodes; 0 (the root, never
+                       * a child): an empty entry of trie_node.table */
 };
 
 /* One key of one or more paths. */
@@ -19,10 +20,17 @@ struct trie_node {
         char *key;                   /* owned: the key leading here; NULL at the root */
         size_t key_len;              /* bytes in key */
         int slot;                    /* the path that ends here, or -1 */
-        uint64_t bloom;              /* bit sig_bit() set for each child */
         struct trie_child *children; /* owned array */
         size_t n_children;           /* items in use */
         size_t cap_children;         /* items allocated */
+        /* The children again, by sig_slot() of their signatures, open
+         * addressing, at most a quarter full (so a probe for a key that is
+         * not there mostly stops at the first entry, empty): one look for
+         * a wanted key too, where a walk of children costs a compare per
+         * child before it. Owned; NULL while there are no children. */
+        struct trie_child *table;
+        size_t table_mask;     /* entries - 1 */
+        unsigned table_shift;  /* 64 - log2(entries) */
 };
 
 struct sl_json_paths {
@@ -36,6 +44,7 @@ struct sl_json_paths {
 struct scanner {
         const char *p;                     /* next byte to read */
         const char *end;                   /* one past the last byte */
+        const char *text;                  /* the first byte */
         const struct sl_json_paths *paths; /* borrowed; NULL: validate only */
         struct sl_json_value *values;      /* borrowed: one per slot */
         bool int_overflow;                 /* see struct sl_json_doc */
@@ -62,9 +71,29 @@ static inline uint64_t key_sig(const char *key, size_t len) {
                (unsigned char)key[len - 1];
 }
 
-/* The bloom bit of a signature. */
-static inline uint64_t sig_bit(uint64_t sig) {
-        return UINT64_C(1) << ((sig * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
+/* The first entry of trie_node.table to look at for a signature. */
+static inline size_t sig_slot(uint64_t sig, unsigned shift) {
+        return (size_t)((sig * UINT64_C(0x9e3779b97f4a7c15)) >> shift);
+}
+
+/* Builds nodes[@at].table anew from its children. */
+static void build_table(struct sl_json_paths *paths, size_t at) {
+        struct trie_node *node = &paths->nodes[at];
+        unsigned bits = 4;
+
+        while ((size_t)1 << bits < 4 * node->n_children)
+                bits++;
+        free(node->table);
+        node->table = sl_xcalloc((size_t)1 << bits, sizeof(*node->table));
+        node->table_mask = ((size_t)1 << bits) - 1;
+        node->table_shift = 64 - bits;
+        for (size_t i = 0; i < node->n_children; i++) {
+                size_t h = sig_slot(node->children[i].sig, node->table_shift);
+
+                while (node->table[h].node)
+                        h = (h + 1) & node->table_mask;
+                node->table[h] = node->children[i];
+        }
 }
 
 struct sl_json_paths *sl_json_paths_new(void) {
@@ -82,6 +111,7 @@ void sl_json_paths_free(struct sl_json_paths *paths) {
         for (size_t i = 0; i < paths->n_nodes; i++) {
                 free(paths->nodes[i].key);
                 free(paths->nodes[i].children);
+                free(paths->nodes[i].table);
         }
         free(paths->nodes);
         free(paths);
@@ -116,7 +146,7 @@ static size_t add_child(struct sl_json_paths *paths, size_t at, struct sl_str ke
         sl_xgrow((void **)&parent->children, sizeof(*parent->children), &parent->cap_children,
                  parent->n_children + 1);
         parent->children[parent->n_children++] = (struct trie_child){ key_sig(key.ptr, key.len), i };
-        parent->bloom |= sig_bit(key_sig(key.ptr, key.len));
+        build_table(paths, at);
         return i;
 }
 
@@ -145,16 +175,15 @@ static inline bool is_digit(char c) {
 }
 
 /* The first byte at or after @p (before @end) that is not a digit, or
- * @end. Eight bytes a step: pino's times are 13 digits. Per byte, a digit
- * is 0x3_ both as it is and plus 6; a carry out of a byte only reaches the
- * bytes after it, so every byte up to the first non-digit is judged
- * exactly, and the first non-digit is flagged. */
+ * @end. Eight bytes a step: pino's times are 13 digits. Per byte, t is the
+ * byte minus '0' when it is a digit, 10 or more (or with bit 7 set) when
+ * not, and t + 0x76 has bit 7 set exactly when t is 10 or more and below
+ * 0x80; no sum reaches 0x100, so no carry crosses bytes and each byte is
+ * judged exactly. */
 static inline const char *skip_digits(const char *p, const char *end) {
         while (end - p >= 8) {
-                uint64_t x = sl_json_load8(p);
-                uint64_t other = ((x & SL_JSON_BYTES(0xf0)) ^ SL_JSON_BYTES(0x30)) |
-                                 (((x + SL_JSON_BYTES(0x06)) & SL_JSON_BYTES(0xf0)) ^
-                                  SL_JSON_BYTES(0x30));
+                uint64_t t = sl_json_load8(p) ^ SL_JSON_BYTES(0x30);
+                uint64_t other = ((t + SL_JSON_BYTES(0x76)) | t) & SL_JSON_BYTES(0x80);
 
                 if (other)
                         return p + (size_t)__builtin_ctzll(other) / 8;
@@ -198,6 +227,16 @@ static inline void skip_ws(struct scanner *s) {
         while (p < s->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
                 p++;
         s->p = p;
+}
+
+/* Whether the next token, after whitespace if any, is @c (s->p then at
+ * it). Tested for before the whitespace: compact JSON (pino's) has none
+ * between tokens. */
+static inline bool at_token(struct scanner *s, char c) {
+        if (s->p < s->end && *s->p == c)
+                return true;
+        skip_ws(s);
+        return s->p < s->end && *s->p == c;
 }
 
 /* Reads the 4 hex digits at @p. */
@@ -295,35 +334,92 @@ static const char *check_utf8(const char *p, const char *end) {
         return p + n;
 }
 
-/* Validates the string whose opening quote is at s->p and moves past its
- * closing quote. Sets *@escaped when it holds a backslash and *@nul when it
- * holds \u0000.
- * Inlined into its callers: it runs for every key and string of every
- * line, mostly on a few bytes, where a call costs about what the scan
- * does. */
-static inline __attribute__((always_inline)) bool scan_string(struct scanner *s, bool *escaped,
-                                                             bool *nul) {
-        const char *p = s->p + 1, *end = s->end;
+/* What scan_string() found in a valid string, as bits of its result. */
+enum {
+        STR_ESCAPED = 1, /* a backslash */
+        STR_NUL = 2,     /* a \u0000 */
+};
+
+/* The rest of the string scan_string() began, from @p: the first byte of
+ * it that is not plain ASCII (a quote, a backslash, a byte above 0x7f or
+ * below 0x20), or the end of the text. Out of line, and with its findings
+ * returned rather than stored through pointers: the strings of a line
+ * seldom need it, and a flag whose address is taken would live in memory
+ * in every caller, on every string. Returns what scan_string() does. */
+static int scan_string_rest(struct scanner *s, const char *p) {
+        const char *end = s->end;
+        bool nul = false;
+        int flags = 0;
 
         for (;;) {
-                p = sl_json_string_stop(p, end, true);
                 if (p >= end)
-                        return false;
+                        return -1;
                 if (*p == '"') {
                         s->p = p + 1;
-                        return true;
+                        return flags | (nul ? STR_NUL : 0);
                 }
                 if (*p == '\\') {
-                        *escaped = true;
-                        p = check_escape(p, end, nul);
+                        flags |= STR_ESCAPED;
+                        p = check_escape(p, end, &nul);
                 } else if ((unsigned char)*p >= 0x80) {
                         p = check_utf8(p, end);
                 } else {
-                        return false; /* a raw control byte */
+                        return -1; /* a raw control byte */
                 }
                 if (!p)
-                        return false;
+                        return -1;
+                p = sl_json_string_stop(p, end, true);
         }
+}
+
+/* Validates the string whose opening quote is at s->p and moves past its
+ * closing quote. Returns -1 when it is not valid, else STR_ESCAPED when it
+ * holds a backslash, STR_NUL when it holds \u0000, or 0.
+ * Inlined into its callers: it runs for every key and string of every
+ * line, mostly on a few bytes, where a call costs about what the scan
+ * does. Only a string of plain ASCII up to its closing quote, the usual
+ * one, is done here. */
+static inline __attribute__((always_inline)) int scan_string(struct scanner *s) {
+        const char *p = s->p + 1;
+#ifdef __SSE2__
+        /* As sl_json_string_stop() does, but a byte it finds is before the
+         * end, with no test. With fewer than 16 bytes left, the last 16
+         * bytes of the text are looked at in one step (those before p
+         * shifted out) where the text has them: the last string of a line
+         * (pino's msg) would take a step of 8 bytes and one per byte after
+         * it. The bound is an address, as in sl_json_string_stop(). */
+        const char *end = s->end;
+        const uintptr_t last16 = (uintptr_t)end - 16;
+        unsigned mask;
+
+        for (;;) {
+                if ((uintptr_t)p <= last16) {
+                        mask = sl_json_specials16(p, true);
+                        if (!mask) {
+                                p += 16;
+                                continue;
+                        }
+                } else if (p != end && end - s->text >= 16) {
+                        mask = sl_json_specials16(end - 16, true) >> (16 - (end - p));
+                        if (!mask)
+                                return -1; /* no closing quote */
+                } else {
+                        break;
+                }
+                p += __builtin_ctz(mask);
+                if (*p == '"') {
+                        s->p = p + 1;
+                        return 0;
+                }
+                return scan_string_rest(s, p);
+        }
+#endif
+        p = sl_json_string_stop(p, s->end, true);
+        if (p < s->end && *p == '"') {
+                s->p = p + 1;
+                return 0;
+        }
+        return scan_string_rest(s, p);
 }
 
 /* Whether the integer whose @n digits are at @digits is out of int64. */
@@ -455,10 +551,10 @@ static enum sl_json_type scan_literal(struct scanner *s) {
 
 /* Reads `"key" :` of an object member nobody asked for. */
 static bool skip_key(struct scanner *s) {
-        bool escaped = false, nul = false;
+        int f;
 
         skip_ws(s);
-        if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+        if (s->p >= s->end || *s->p != '"' || (f = scan_string(s)) < 0 || (f & STR_NUL))
                 return false;
         skip_ws(s);
         if (s->p >= s->end || *s->p != ':')
@@ -475,7 +571,6 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
         uint64_t in_object[SL_JSON_SCAN_MAX_DEPTH / 64]; /* bit per open container */
         enum sl_json_type first = SL_JSON_ABSENT;
         unsigned level = 0; /* containers open inside the value */
-        bool ignored_escape, nul = false;
 
         for (;;) {
                 enum sl_json_type t;
@@ -507,11 +602,16 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
                         complete = false;
                         break;
                 }
-                case '"':
+                case '"': {
+                        int f = scan_string(s);
+
                         t = SL_JSON_STRING;
-                        if (!scan_string(s, level ? &ignored_escape : escaped, &nul))
+                        if (f < 0)
                                 return SL_JSON_ABSENT;
+                        if (level == 0 && (f & STR_ESCAPED))
+                                *escaped = true;
                         break;
+                }
                 case 't':
                 case 'f':
                 case 'n':
@@ -559,11 +659,13 @@ static enum sl_json_type skip_value(struct scanner *s, unsigned depth, bool *esc
 static inline __attribute__((always_inline)) int scan_scalar(struct scanner *s,
                                                             enum sl_json_type *ret_type,
                                                             bool *escaped) {
-        bool nul = false;
-
         if (s->p < s->end && *s->p == '"') {
+                int f = scan_string(s);
+
                 *ret_type = SL_JSON_STRING;
-                return scan_string(s, escaped, &nul);
+                if (f & STR_ESCAPED) /* -1 too: then nobody looks */
+                        *escaped = true;
+                return f >= 0;
         }
         if (s->p < s->end && (is_digit(*s->p) || *s->p == '-'))
                 return scan_number(s, ret_type);
@@ -584,24 +686,23 @@ static bool skip_flat_object(struct scanner *s, unsigned depth) {
                 return false;
         s->p++;
         for (;;) {
-                bool escaped = false, nul = false;
+                bool escaped = false;
                 enum sl_json_type t;
+                int f;
 
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != '"' || !scan_string(s, &escaped, &nul) || nul)
+                if (!at_token(s, '"') || (f = scan_string(s)) < 0 || (f & STR_NUL))
                         break;
-                skip_ws(s);
-                if (s->p >= s->end || *s->p != ':')
+                if (!at_token(s, ':'))
                         break;
                 s->p++;
                 skip_ws(s);
                 if (scan_scalar(s, &t, &escaped) != 1)
                         break;
-                skip_ws(s);
-                if (s->p < s->end && *s->p == ',') {
+                if (at_token(s, ',')) {
                         s->p++;
                         continue;
                 }
+                /* at_token() skipped the whitespace. */
                 if (s->p < s->end && *s->p == '}') {
                         s->p++;
                         return true;
@@ -743,7 +844,8 @@ static bool escaped_key_is(const char *p, const char *end, const struct trie_nod
 
 /* The child of @node whose key is the string body [@key, @end), or NULL.
  * Called for every member of the objects on requested paths: most keys
- * are not wanted, and the bloom bits turn them away with one test. */
+ * are not wanted, and the table turns them away with one look, mostly at
+ * an empty entry. @node has children. */
 static const struct trie_node *find_child(const struct scanner *s, const struct trie_node *node,
                                           const char *key, const char *end, bool escaped) {
         size_t len = (size_t)(end - key);
@@ -758,18 +860,19 @@ static const struct trie_node *find_child(const struct scanner *s, const struct 
                 return NULL;
         }
         sig = key_sig(key, len);
-        if (!(node->bloom & sig_bit(sig)))
-                return NULL;
-        for (size_t i = 0; i < node->n_children; i++) {
-                if (node->children[i].sig == sig) {
-                        const struct trie_node *c = &s->paths->nodes[node->children[i].node];
+        for (size_t h = sig_slot(sig, node->table_shift);; h = (h + 1) & node->table_mask) {
+                const struct trie_child *e = &node->table[h];
+
+                if (!e->node)
+                        return NULL;
+                if (e->sig == sig) {
+                        const struct trie_node *c = &s->paths->nodes[e->node];
 
                         /* The signature holds the length: c->key has len bytes. */
                         if (len == 0 || same_bytes(c->key, key, len))
                                 return c;
                 }
         }
-        return NULL;
 }
 
 /* Forgets the values found under @node: its key came again, and the last
@@ -808,7 +911,12 @@ static inline __attribute__((always_inline)) bool scan_whole_value(struct scanne
         if (r == 0)
                 return false;
         if (r < 0) {
-                t = skip_value(s, depth, &escaped);
+                /* Not a string (scan_scalar() took those): skip_value()
+                 * sets no flag of ours, and one whose address is taken
+                 * would live in memory on every value. */
+                bool ignored;
+
+                t = skip_value(s, depth, &ignored);
                 if (t == SL_JSON_ABSENT)
                         return false;
         }
@@ -835,8 +943,9 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
         for (;;) {
                 const struct trie_node *child;
                 const char *key;
-                bool escaped = false, nul = false;
+                bool escaped;
                 enum sl_json_type t;
+                int f;
 
                 /* Each token is tested for first, and whitespace skipped
                  * only when it is not there: compact JSON (pino's) has
@@ -847,26 +956,31 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                                 return false;
                 }
                 key = s->p + 1;
-                if (!scan_string(s, &escaped, &nul) || nul)
+                f = scan_string(s);
+                if (f < 0 || (f & STR_NUL))
                         return false;
+                escaped = f & STR_ESCAPED;
                 child = find_child(s, node, key, s->p - 1, escaped);
-                if (s->p >= s->end || *s->p != ':') {
-                        skip_ws(s);
-                        if (s->p >= s->end || *s->p != ':')
-                                return false;
-                }
+                if (!at_token(s, ':'))
+                        return false;
                 s->p++;
                 if (child && child->n_children == 0) {
                         if (!scan_whole_value(s, child, depth + 1, &t))
                                 return false;
                 } else if (child) {
+                        /* Its own type variable: one whose address
+                         * goes to a call lives in memory, and t is written
+                         * on every member. */
+                        enum sl_json_type child_type;
+
                         clear_below(s, child);
-                        if (!scan_value(s, child, depth + 1, &t))
+                        if (!scan_value(s, child, depth + 1, &child_type))
                                 return false;
                 } else {
                         /* Most members nobody asked for are strings or
                          * numbers: they need none of skip_value()'s
                          * bookkeeping of containers. */
+                        bool ignored;
                         int r;
 
                         skip_ws(s);
@@ -874,7 +988,7 @@ static bool scan_members(struct scanner *s, const struct trie_node *node, unsign
                         if (r == 0)
                                 return false;
                         if (r < 0 && !(s->p < s->end && *s->p == '{' && skip_flat_object(s, depth + 1)) &&
-                            skip_value(s, depth + 1, &escaped) == SL_JSON_ABSENT)
+                            skip_value(s, depth + 1, &ignored) == SL_JSON_ABSENT)
                                 return false;
                 }
                 if (s->p < s->end && *s->p == ',') {
@@ -921,7 +1035,7 @@ static bool scan_value(struct scanner *s, const struct trie_node *node, unsigned
 int sl_json_scan(const struct sl_json_paths *paths, const char *text, size_t len,
                  struct sl_json_value *values, struct sl_json_doc *ret_doc) {
         static const struct trie_node no_paths = { .slot = -1 };
-        struct scanner s = { text, text ? text + len : text, paths, values, false };
+        struct scanner s = { text, text ? text + len : text, text, paths, values, false };
         enum sl_json_type top;
 
         if (paths && paths->n_slots)

@@ -192,26 +192,39 @@ static inline bool sl_json_special_byte(char ch, bool non_ascii) {
         return c < 0x20 || c == '"' || c == '\\' || (non_ascii && c >= 0x80);
 }
 
+#ifdef __SSE2__
+/* sl_json_specials8() of the 16 bytes at @p (SSE2, the baseline of every
+ * x86-64), byte i flagged by bit i. Flipping bit 1 maps '"' (0x22) to
+ * 0x20 and the bytes below 0x20 onto themselves, and no other byte below
+ * 0x21: one signed compare takes the quote and the control bytes, and
+ * bytes above 0x7f too (they stay negative); those are cleared again by
+ * their sign bits when they are plain. */
+static inline unsigned sl_json_specials16(const char *p, bool non_ascii) {
+        const __m128i flip = _mm_set1_epi8(0x02), below = _mm_set1_epi8(0x21);
+        const __m128i backslash = _mm_set1_epi8('\\');
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmplt_epi8(_mm_xor_si128(x, flip), below), _mm_cmpeq_epi8(x, backslash)));
+
+        if (!non_ascii)
+                mask &= ~(unsigned)_mm_movemask_epi8(x);
+        return mask;
+}
+#endif
+
 /* The first byte in [@p, @end) that sl_json_specials8() flags, or @end. */
 static inline const char *sl_json_string_stop(const char *p, const char *end, bool non_ascii) {
 #ifdef __SSE2__
-        /* 16 bytes a step where the baseline has SSE2 (every x86-64): the
-         * hot path's strings (pino's values, Docker's escaped records) run
-         * longer than a word between stops often enough to pay for it. A
-         * signed compare below 0x20 takes bytes above 0x7f too; they are
-         * cleared again by their sign bits when they are plain. */
-        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20);
+        /* 16 bytes a step: the hot path's strings (pino's values, Docker's
+         * escaped records) run longer than a word between stops often
+         * enough to pay for it. The bound is kept as an address (no text
+         * lies within 16 bytes of address 0), so a step tests one
+         * compare. */
+        const uintptr_t last16 = (uintptr_t)end - 16;
 
-        while (end - p >= 16) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-                unsigned mask = (unsigned)_mm_movemask_epi8(
-                        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                                  _mm_cmpeq_epi8(x, backslash)),
-                                     _mm_cmplt_epi8(x, space)));
+        while ((uintptr_t)p <= last16) {
+                unsigned mask = sl_json_specials16(p, non_ascii);
 
-                if (!non_ascii)
-                        mask &= ~(unsigned)_mm_movemask_epi8(x);
                 if (mask)
                         return p + __builtin_ctz(mask);
                 p += 16;

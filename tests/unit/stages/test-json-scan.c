@@ -622,6 +622,56 @@ START_TEST(string_blocks) {
 }
 END_TEST
 
+/* A string that ends within the last 16 bytes of a longer text is looked
+ * at in one step of the text's last 16 bytes, the ones before it (another
+ * string's quotes here) ignored: every special byte at every place of it
+ * is seen, and only there. */
+START_TEST(string_tail) {
+        static const struct {
+                const char *insert;
+                bool valid;
+        } specials[] = {
+                { "\x01", false }, { "\x1f", false },  { "\"", false },       { "\\", false },
+                { "\x80", false }, { "\xc3\xa9", true }, { "\\n", true },      { "\\u00e9", true },
+                { "\x7f", true },  { " ", true },      { "\xf0\x9f\x98\x80", true }, { "\xed\xa0\x80", false },
+                { "", true },
+        };
+        char text[128];
+        struct sl_json_doc doc;
+
+        for (size_t s = 0; s < N_ELEMENTS(specials); s++) {
+                for (size_t before = 0; before < 24; before++) {
+                        for (size_t at = 0; at < 16; at++) {
+                                for (size_t after = 0; after < 4; after++) {
+                                        size_t len = 0, n = strlen(specials[s].insert);
+
+                                        memcpy(text, "[\"", 2);
+                                        len += 2;
+                                        memset(text + len, 'a', before);
+                                        len += before;
+                                        memcpy(text + len, "\",\"", 3);
+                                        len += 3;
+                                        memset(text + len, 'x', at);
+                                        len += at;
+                                        memcpy(text + len, specials[s].insert, n);
+                                        len += n;
+                                        memset(text + len, 'y', after);
+                                        len += after;
+                                        memcpy(text + len, "\"]", 2);
+                                        len += 2;
+                                        ck_assert_msg((sl_json_scan(NULL, text, len, NULL, &doc) == 0) ==
+                                                              specials[s].valid,
+                                                      "special %zu, %zu %zu %zu", s, before, at, after);
+                                        /* Without its closing quote. */
+                                        ck_assert_int_eq(sl_json_scan(NULL, text, len - 2, NULL, &doc),
+                                                         -EINVAL);
+                                }
+                        }
+                }
+        }
+}
+END_TEST
+
 START_TEST(unescape) {
         static const struct {
                 const char *in;
@@ -830,6 +880,7 @@ static Suite *json_scan_suite(void) {
         tcase_add_test(tc, escaped_keys);
         tcase_add_test(tc, path_set);
         tcase_add_test(tc, string_blocks);
+        tcase_add_test(tc, string_tail);
         tcase_add_test(tc, unescape);
         tcase_add_test(tc, unescape_blocks);
         tcase_add_loop_test(tc, specials_exact, 0, 2 * (int)N_ELEMENTS(specials_fill));
