@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct sl_str {
@@ -28,8 +29,43 @@ static inline struct sl_str sl_str_c(const char *s) {
         return (struct sl_str){ s, s ? strlen(s) : 0 };
 }
 
+/* Whether the @len bytes at @a and @b are the same (either may be NULL when
+ * @len is 0). Names and short values are compared on every line, inside
+ * loops that a call would make spill their registers: words of 8 bytes,
+ * the last one overlapping those before (every byte is in one of them),
+ * then for fewer than 8 bytes two words of 4 that may overlap, or the
+ * bytes themselves. No call of memcmp(). */
+static inline bool sl_bytes_eq(const void *a, const void *b, size_t len) {
+        const char *x = a, *y = b;
+
+        if (len >= 8) {
+                uint64_t x0, y0;
+
+                for (size_t i = 0; i + 8 < len; i += 8) {
+                        memcpy(&x0, x + i, 8);
+                        memcpy(&y0, y + i, 8);
+                        if (x0 != y0)
+                                return false;
+                }
+                memcpy(&x0, x + len - 8, 8);
+                memcpy(&y0, y + len - 8, 8);
+                return x0 == y0;
+        }
+        if (len >= 4) {
+                uint32_t x0, y0, x1, y1;
+
+                memcpy(&x0, x, 4);
+                memcpy(&y0, y, 4);
+                memcpy(&x1, x + len - 4, 4);
+                memcpy(&y1, y + len - 4, 4);
+                return x0 == y0 && x1 == y1;
+        }
+        /* 0 to 3 bytes: the first, the middle and the last are all of them. */
+        return len == 0 || (x[0] == y[0] && x[len / 2] == y[len / 2] && x[len - 1] == y[len - 1]);
+}
+
 static inline bool sl_str_eq(struct sl_str a, struct sl_str b) {
-        return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+        return a.len == b.len && sl_bytes_eq(a.ptr, b.ptr, a.len);
 }
 
 static inline bool sl_str_eq_c(struct sl_str a, const char *s) {

@@ -1,7 +1,6 @@
 /* kv.c - see kv.h. */
 #include "core/kv.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,33 +14,6 @@ void sl_kvs_init(struct sl_kvs *kvs) {
 void sl_kvs_release(struct sl_kvs *kvs) {
         free(kvs->items);
         sl_kvs_init(kvs);
-}
-
-/* Whether the @len bytes (1 or more) at @a and @b are the same: names are
- * a few bytes, taken as two words that may overlap (every byte is in one
- * of them), for less than a byte loop or a call of memcmp() costs. */
-static inline bool same_bytes(const char *a, const char *b, size_t len) {
-        uint64_t x, y, z, w;
-        uint32_t x4, y4, z4, w4;
-
-        if (len > 16)
-                return memcmp(a, b, len) == 0;
-        if (len >= 8) {
-                memcpy(&x, a, 8);
-                memcpy(&y, b, 8);
-                memcpy(&z, a + len - 8, 8);
-                memcpy(&w, b + len - 8, 8);
-                return x == y && z == w;
-        }
-        if (len >= 4) {
-                memcpy(&x4, a, 4);
-                memcpy(&y4, b, 4);
-                memcpy(&z4, a + len - 4, 4);
-                memcpy(&w4, b + len - 4, 4);
-                return x4 == y4 && z4 == w4;
-        }
-        /* 1 to 3 bytes: the first, the middle and the last are all of them. */
-        return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
 }
 
 /* Inlined: sl_kvs_set() and sl_kvs_get() are a dozen calls per line, each
@@ -63,7 +35,7 @@ static inline __attribute__((always_inline)) struct sl_kv *find(const struct sl_
         for (size_t i = kvs->len; i-- > 0;) {
                 const struct sl_str *n = &kvs->items[i].name;
                 if (n->len == name.len && n->ptr[0] == name.ptr[0] &&
-                    same_bytes(n->ptr, name.ptr, name.len))
+                    sl_bytes_eq(n->ptr, name.ptr, name.len))
                         return &kvs->items[i];
         }
         return NULL;
@@ -98,7 +70,7 @@ const struct sl_str *sl_kvs_get_hinted(const struct sl_kvs *kvs, struct sl_str n
         if (h < kvs->len) {
                 const struct sl_str *n = &kvs->items[h].name;
 
-                if (n->len == name.len && (name.len == 0 || same_bytes(n->ptr, name.ptr, name.len)))
+                if (sl_str_eq(*n, name))
                         return &kvs->items[h].value;
         }
         kv = find(kvs, name);

@@ -131,32 +131,6 @@ static const struct sl_kv *pair_named(const struct set *s, struct sl_str name) {
         return NULL;
 }
 
-static inline uint32_t load4(const char *p) {
-        uint32_t w;
-
-        memcpy(&w, p, 4);
-        return w;
-}
-
-/* Whether @a and @b hold the same bytes. Names and short values are taken
- * as two words that may overlap (every byte is in one of them), for less
- * than a call of memcmp() costs; long ones (paths) go to memcmp(). */
-static inline bool str_eq(struct sl_str a, struct sl_str b) {
-        size_t n = a.len;
-
-        if (n != b.len)
-                return false;
-        if (n >= 16)
-                return memcmp(a.ptr, b.ptr, n) == 0;
-        if (n >= 8)
-                return load8(a.ptr) == load8(b.ptr) && load8(a.ptr + n - 8) == load8(b.ptr + n - 8);
-        if (n >= 4)
-                return load4(a.ptr) == load4(b.ptr) && load4(a.ptr + n - 4) == load4(b.ptr + n - 4);
-        /* 0 to 3 bytes: the first, the middle and the last are all of them. */
-        return n == 0 || (a.ptr[0] == b.ptr[0] && a.ptr[n / 2] == b.ptr[n / 2] &&
-                          a.ptr[n - 1] == b.ptr[n - 1]);
-}
-
 /* Whether the values of @a and @b differ at a glance: in length, or in
  * their first or last byte. */
 static inline bool value_differs(struct sl_str a, struct sl_str b) {
@@ -178,17 +152,17 @@ static bool same_set(const struct set *s, const struct sl_kvs *q) {
          * stage) comes after the target's own labels. */
         for (size_t i = q->len; i-- > 0;) {
                 const struct sl_kv *want = &q->items[i], *have = &s->pairs[i];
-                if (value_differs(have->value, want->value) && str_eq(have->name, want->name))
+                if (value_differs(have->value, want->value) && sl_str_eq(have->name, want->name))
                         return false;
         }
         for (size_t i = 0; i < q->len; i++) {
                 const struct sl_kv *want = &q->items[i], *have = &s->pairs[i];
-                if (!str_eq(have->name, want->name)) {
+                if (!sl_str_eq(have->name, want->name)) {
                         have = pair_named(s, want->name);
                         if (!have)
                                 return false;
                 }
-                if (!str_eq(have->value, want->value))
+                if (!sl_str_eq(have->value, want->value))
                         return false;
         }
         return true;

@@ -194,29 +194,6 @@ static inline const char *skip_digits(const char *p, const char *end) {
         return p;
 }
 
-/* Whether the @len bytes (1 or more) at @a and @b are the same: as words
- * that may overlap (every byte is in one), for less than the byte loop or a
- * call of memcmp() costs on a key of a few bytes. */
-static inline bool same_bytes(const char *a, const char *b, size_t len) {
-        if (len >= 8) {
-                for (size_t i = 0; i + 8 < len; i += 8)
-                        if (sl_json_load8(a + i) != sl_json_load8(b + i))
-                                return false;
-                return sl_json_load8(a + len - 8) == sl_json_load8(b + len - 8);
-        }
-        if (len >= 4) {
-                uint32_t x, y, z, w;
-
-                memcpy(&x, a, 4);
-                memcpy(&y, b, 4);
-                memcpy(&z, a + len - 4, 4);
-                memcpy(&w, b + len - 4, 4);
-                return x == y && z == w;
-        }
-        /* 1 to 3 bytes: the first, the middle and the last are all of them. */
-        return a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1];
-}
-
 static inline void skip_ws(struct scanner *s) {
         const char *p = s->p;
 
@@ -869,7 +846,7 @@ static const struct trie_node *find_child(const struct scanner *s, const struct 
                         const struct trie_node *c = &s->paths->nodes[e->node];
 
                         /* The signature holds the length: c->key has len bytes. */
-                        if (len == 0 || same_bytes(c->key, key, len))
+                        if (sl_bytes_eq(c->key, key, len))
                                 return c;
                 }
         }
