@@ -236,6 +236,20 @@ START_TEST(malformed_kept_raw) {
 }
 END_TEST
 
+/* A NUL byte right after a number is not JSON (RFC 8259), though jansson
+ * 2.14 drops it and reads the record: the stage keeps such a line as it
+ * came (the fuzz target's regression input regress-nul-after-number). */
+START_TEST(nul_after_number_kept_raw) {
+        static const char in[] = "{\"log\":\"a\\n\",\"time\":1\0}";
+
+        ck_assert_int_eq(st_run_n(p, &e, 1, in, sizeof(in) - 1), SL_STAGE_KEEP);
+        ck_assert_ptr_eq(e.line.ptr, in);
+        ck_assert_uint_eq(e.line.len, sizeof(in) - 1);
+        ck_assert_int_eq(e.ts_ns, 0);
+        st_assert_kv(&e.labels, "stream", NULL);
+}
+END_TEST
+
 START_TEST(bad_or_missing_time_keeps_entry_time) {
         static const char *const recs[] = {
                 "{\"log\":\"a\\n\",\"time\":\"yesterday\"}",
@@ -468,6 +482,7 @@ static Suite *docker_suite(void) {
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, plain_record);
+        tcase_add_test(tc, nul_after_number_kept_raw);
         tcase_add_test(tc, zero_copy_when_only_the_newline_is_escaped);
         tcase_add_test(tc, any_key_order_and_extra_keys);
         tcase_add_loop_test(tc, escapes_table, 0,
