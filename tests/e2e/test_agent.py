@@ -260,10 +260,15 @@ class AgentTest(unittest.TestCase):
             https = type("R", (), {"url": rx.url.replace("http://", "https://", 1)})()
             server = {"enable_runtime_reload": True, "graceful_shutdown_timeout": "100ms",
                       "http_listen_port": harness.free_port()}
-            self.write_config(https, extra={"server": server},
-                              extra_client={"backoff_config": {"min_period": "50ms"}})
+            # Retries every 200 ms at most, without end: a push failure is
+            # logged at once, then every 10 s, and the first one may be the
+            # receiver closing before it answers (SSL_ERROR_SYSCALL, which
+            # holds no OpenSSL text or code); the next logged one is not.
+            retrying = {"backoff_config": {"min_period": "50ms", "max_period": "200ms",
+                                           "max_retries": 1000}}
+            self.write_config(https, extra={"server": server}, extra_client=retrying)
             with self.sluice() as agent:
-                harness.wait_until(lambda: "wrong version number" in agent.log(), 20,
+                harness.wait_until(lambda: "wrong version number" in agent.log(), 35,
                                    "the TLS error's text in the log", lambda: agent.log()[-2000:])
                 agent.stop()
                 self.assertIn('msg="push failed, will retry"', agent.log())
@@ -273,15 +278,14 @@ class AgentTest(unittest.TestCase):
             with self.sluice() as agent:
                 rx.wait_entries(1, timeout=20)
                 started = time.monotonic()
-                self.write_config(https, extra={"server": server},
-                                  extra_client={"backoff_config": {"min_period": "50ms"}})
+                self.write_config(https, extra={"server": server}, extra_client=retrying)
                 agent.proc.send_signal(signal.SIGHUP)
                 harness.wait_until(lambda: 'msg="reloaded"' in agent.log(), 20,
                                    "the reload", lambda: agent.log()[-2000:])
                 self.assertIn("TLS errors are reported by code", agent.log())
                 with open(path, "a") as f:
                     f.write(harness.docker_line(json.dumps(harness.pino_record(30, "two", T0_MS + 1))))
-                harness.wait_until(lambda: "reason(267)" in agent.log(), 20,
+                harness.wait_until(lambda: "reason(267)" in agent.log(), 35,
                                    "the TLS error by its code", lambda: agent.log()[-2000:])
                 agent.stop()
                 # The first failure of the run, then a line every 10 s at most
