@@ -41,20 +41,19 @@ static inline __attribute__((always_inline)) struct sl_kv *find(const struct sl_
         return NULL;
 }
 
+void sl_kvs_append(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
+        if (kvs->len == kvs->cap)
+                sl_xgrow((void **)&kvs->items, sizeof(*kvs->items), &kvs->cap, kvs->len + 1);
+        kvs->items[kvs->len++] = (struct sl_kv){ name, value };
+}
+
 void sl_kvs_set(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
         struct sl_kv *kv = find(kvs, name);
         if (kv) {
                 kv->value = value;
                 return;
         }
-        sl_xgrow((void **)&kvs->items, sizeof(*kvs->items), &kvs->cap, kvs->len + 1);
-        kvs->items[kvs->len++] = (struct sl_kv){ name, value };
-}
-
-void sl_kvs_append(struct sl_kvs *kvs, struct sl_str name, struct sl_str value) {
-        if (kvs->len == kvs->cap)
-                sl_xgrow((void **)&kvs->items, sizeof(*kvs->items), &kvs->cap, kvs->len + 1);
-        kvs->items[kvs->len++] = (struct sl_kv){ name, value };
+        sl_kvs_append(kvs, name, value);
 }
 
 const struct sl_str *sl_kvs_get(const struct sl_kvs *kvs, struct sl_str name) {

@@ -100,14 +100,5 @@ struct sl_str sl_level_str(enum sl_level level) {
 }
 
 const char *sl_level_name(enum sl_level level) {
-        switch (level) {
-        case SL_LEVEL_TRACE: return "trace";
-        case SL_LEVEL_DEBUG: return "debug";
-        case SL_LEVEL_INFO: return "info";
-        case SL_LEVEL_WARN: return "warn";
-        case SL_LEVEL_ERROR: return "error";
-        case SL_LEVEL_FATAL: return "fatal";
-        case SL_LEVEL_UNKNOWN: break;
-        }
-        return "unknown";
+        return sl_level_str(level).ptr; /* the table's literals end in NUL */
 }
