@@ -184,17 +184,81 @@ static void put_bytes(struct block_sink *k, unsigned key, struct sl_str s, bool 
         put(k, s.ptr, s.len);
 }
 
+/* Copies the @n bytes of a name or value (mostly a few dozen) from @src to
+ * @p; returns the byte after them. Up to 32 bytes take two overlapping
+ * moves of a fixed size, which the compiler makes plain loads and stores:
+ * a call to memcpy() costs more than such a copy, and an entry with
+ * trace_id and span_id has four of them. */
+static inline char *put_small(char *p, const char *src, size_t n) {
+        if (n <= 32 && n >= 16) {
+                memcpy(p, src, 16);
+                memcpy(p + n - 16, src + n - 16, 16);
+        } else if (n < 16 && n >= 8) {
+                memcpy(p, src, 8);
+                memcpy(p + n - 8, src + n - 8, 8);
+        } else if (n < 8 && n >= 4) {
+                memcpy(p, src, 4);
+                memcpy(p + n - 4, src + n - 4, 4);
+        } else if (n < 4) {
+                for (size_t i = 0; i < n; i++)
+                        p[i] = src[i];
+        } else {
+                memcpy(p, src, n);
+        }
+        return p + n;
+}
+
+/* put_bytes() into the block at @p, which has room for the field. */
+static inline char *put_bytes_at(char *p, unsigned key, struct sl_str s) {
+        if (s.len == 0)
+                return p;
+        *p++ = (char)key;
+        p = put_varint(p, s.len);
+        return put_small(p, s.ptr, s.len);
+}
+
+/* The entry's @fields bytes after its timestamp, when they fit in the
+ * block: written in place, not field by field through put(). False, with
+ * nothing written, when they do not fit. */
+static bool put_entry_fields_in_block(struct block_sink *k, const struct sl_batch_entry *e,
+                                      size_t fields) {
+        char *p = k->block + k->len;
+
+        if (fields > SNAPPY_BLOCK - k->len)
+                return false;
+        if (e->line.len) {
+                *p++ = (char)KEY(2, LEN);
+                p = put_varint(p, e->line.len);
+                memcpy(p, e->line.ptr, e->line.len);
+                p += e->line.len;
+        }
+        for (uint32_t i = 0; i < e->n_metadata; i++) {
+                const struct sl_kv *kv = &e->metadata[i];
+
+                *p++ = (char)KEY(3, LEN);
+                p = put_varint(p, opt_len_field_size(kv->name.len) + opt_len_field_size(kv->value.len));
+                p = put_bytes_at(p, KEY(1, LEN), kv->name);
+                p = put_bytes_at(p, KEY(2, LEN), kv->value);
+        }
+        k->len = (size_t)(p - k->block);
+        if (k->len == SNAPPY_BLOCK)
+                flush_block(k);
+        return true;
+}
+
 static void put_entry(struct block_sink *k, const struct sl_batch_entry *e, uint32_t size) {
         char head[40], *p = head;
         int64_t sec;
         int32_t nsec;
+        size_t stamp;
 
         /* The entry's key and size, then its timestamp, whole. */
         split_stamp(e->ts_ns, &sec, &nsec);
+        stamp = stamp_size(sec, nsec);
         *p++ = (char)KEY(2, LEN);
         p = put_varint(p, size);
         *p++ = (char)KEY(1, LEN);
-        p = put_varint(p, stamp_size(sec, nsec));
+        p = put_varint(p, stamp);
         if (sec) {
                 *p++ = (char)KEY(1, VARINT);
                 p = put_varint(p, (uint64_t)sec);
@@ -204,6 +268,9 @@ static void put_entry(struct block_sink *k, const struct sl_batch_entry *e, uint
                 p = put_varint(p, (uint64_t)(int64_t)nsec);
         }
         put(k, head, (size_t)(p - head));
+        /* What is left of the entry: its size less the timestamp field. */
+        if (put_entry_fields_in_block(k, e, size - len_field_size(stamp)))
+                return;
         put_bytes(k, KEY(2, LEN), e->line, true);
         for (uint32_t i = 0; i < e->n_metadata; i++) {
                 const struct sl_kv *kv = &e->metadata[i];

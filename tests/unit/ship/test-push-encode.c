@@ -216,6 +216,46 @@ START_TEST(test_many_entries) {
 }
 END_TEST
 
+/* Metadata names and values of every length from 0 to 40 bytes (the
+ * encoder copies short ones its own way, by length class), with lines that
+ * make entries end at every offset near a block's end: the body decodes
+ * field for field and is the bytes protobuf-c and snappy make. */
+START_TEST(test_metadata_lengths) {
+        struct sl_batcher_options o = { .batchsize = UINT64_MAX, .batchwait_ns = 1000 };
+        _cleanup_(sl_batcher_freep) struct sl_batcher *bt = sl_batcher_new(&o);
+        _cleanup_(sl_batch_freep) struct sl_batch *b = NULL;
+        static const char text[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        static char line[1000];
+        struct sl_buf out;
+        struct sl_entry e;
+
+        memset(line, 'x', sizeof(line));
+        sl_entry_init(&e);
+        for (size_t i = 0; i < 41 * 41; i++) {
+                size_t name_len = i % 41, value_len = i / 41;
+
+                sl_entry_reset(&e);
+                e.ts_ns = 1700000000000000000LL + (int64_t)i;
+                e.line = sl_str_from(line, 100 + i % 900);
+                sl_kvs_set(&e.labels, SL_STR_LIT("job"), SL_STR_LIT("api"));
+                /* A name may not be empty (a pair with one is not kept). */
+                sl_kvs_set(&e.metadata, sl_str_from(text + i % 7, name_len ? name_len : 1),
+                           sl_str_from(text + i % 11, value_len));
+                if (i % 2)
+                        sl_kvs_set(&e.metadata, SL_STR_LIT("k"), sl_str_from(text, name_len));
+                ck_assert_int_eq(sl_batcher_add(bt, &e, 0), 0);
+        }
+        sl_entry_release(&e);
+        b = sl_batcher_take(bt, 0, true);
+        ck_assert_ptr_nonnull(b);
+        sl_buf_init(&out, 16 << 20);
+        ck_assert_int_eq(sl_push_encode(b, &out), 0);
+        check_round_trip(b, &out);
+        check_same_as_protobuf_c(&out);
+        sl_buf_release(&out);
+}
+END_TEST
+
 START_TEST(test_empty_batch) {
         _cleanup_(sl_batch_freep) struct sl_batch *b = make_batch(NULL, 0);
         struct sl_buf out;
@@ -574,6 +614,7 @@ static Suite *push_encode_suite(void) {
         tcase_add_test(tc, test_round_trip_two_streams);
         tcase_add_test(tc, test_encoder_reuse);
         tcase_add_test(tc, test_many_entries);
+        tcase_add_test(tc, test_metadata_lengths);
         tcase_add_test(tc, test_empty_batch);
         tcase_add_test(tc, test_errors);
         tcase_add_test(tc, test_ranges);
