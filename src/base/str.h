@@ -64,6 +64,30 @@ static inline bool sl_bytes_eq(const void *a, const void *b, size_t len) {
         return len == 0 || (x[0] == y[0] && x[len / 2] == y[len / 2] && x[len - 1] == y[len - 1]);
 }
 
+/* Copies the @n bytes at @src to @dst (@src may be NULL when @n is 0);
+ * returns the byte after the copy. For names and values of a few dozen
+ * bytes, copied per line: up to 32 bytes take two moves of a fixed size
+ * that may overlap (plain loads and stores, no call of memcpy(), which
+ * costs more than such a copy); longer ones go to memcpy(). */
+static inline char *sl_copy_short(char *dst, const char *src, size_t n) {
+        if (n <= 32 && n >= 16) {
+                memcpy(dst, src, 16);
+                memcpy(dst + n - 16, src + n - 16, 16);
+        } else if (n < 16 && n >= 8) {
+                memcpy(dst, src, 8);
+                memcpy(dst + n - 8, src + n - 8, 8);
+        } else if (n < 8 && n >= 4) {
+                memcpy(dst, src, 4);
+                memcpy(dst + n - 4, src + n - 4, 4);
+        } else if (n < 4) {
+                for (size_t i = 0; i < n; i++)
+                        dst[i] = src[i];
+        } else {
+                memcpy(dst, src, n);
+        }
+        return dst + n;
+}
+
 static inline bool sl_str_eq(struct sl_str a, struct sl_str b) {
         return a.len == b.len && sl_bytes_eq(a.ptr, b.ptr, a.len);
 }

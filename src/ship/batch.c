@@ -152,13 +152,12 @@ uint32_t sl_batch_stream(struct sl_batch *b, struct sl_str labels) {
 }
 
 /* Copies @s to @at with a NUL after it; returns the copy. */
-static struct sl_str copy_str(char **at, struct sl_str s) {
+static inline struct sl_str copy_str(char **at, struct sl_str s) {
         struct sl_str copy = { *at, s.len };
+        char *end = sl_copy_short(*at, s.ptr, s.len);
 
-        if (s.len)
-                memcpy(*at, s.ptr, s.len);
-        (*at)[s.len] = '\0';
-        *at += s.len + 1;
+        *end = '\0';
+        *at = end + 1;
         return copy;
 }
 

@@ -184,37 +184,13 @@ static void put_bytes(struct block_sink *k, unsigned key, struct sl_str s, bool 
         put(k, s.ptr, s.len);
 }
 
-/* Copies the @n bytes of a name or value (mostly a few dozen) from @src to
- * @p; returns the byte after them. Up to 32 bytes take two overlapping
- * moves of a fixed size, which the compiler makes plain loads and stores:
- * a call to memcpy() costs more than such a copy, and an entry with
- * trace_id and span_id has four of them. */
-static inline char *put_small(char *p, const char *src, size_t n) {
-        if (n <= 32 && n >= 16) {
-                memcpy(p, src, 16);
-                memcpy(p + n - 16, src + n - 16, 16);
-        } else if (n < 16 && n >= 8) {
-                memcpy(p, src, 8);
-                memcpy(p + n - 8, src + n - 8, 8);
-        } else if (n < 8 && n >= 4) {
-                memcpy(p, src, 4);
-                memcpy(p + n - 4, src + n - 4, 4);
-        } else if (n < 4) {
-                for (size_t i = 0; i < n; i++)
-                        p[i] = src[i];
-        } else {
-                memcpy(p, src, n);
-        }
-        return p + n;
-}
-
 /* put_bytes() into the block at @p, which has room for the field. */
 static inline char *put_bytes_at(char *p, unsigned key, struct sl_str s) {
         if (s.len == 0)
                 return p;
         *p++ = (char)key;
         p = put_varint(p, s.len);
-        return put_small(p, s.ptr, s.len);
+        return sl_copy_short(p, s.ptr, s.len);
 }
 
 /* The entry's @fields bytes after its timestamp, when they fit in the
